@@ -1,0 +1,1 @@
+"""The Pulumi program that provisions TenantGuard's delivery environments."""

@@ -1,0 +1,65 @@
+"""A GitHub deployment environment in one repository, with its reviewers and branch rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_github as github
+
+
+@dataclass(frozen=True)
+class DeploymentEnvironmentArgs:
+    repository: str
+    environment: str
+    reviewer_team_ids: Sequence[pulumi.Input[int]]
+    """Ids of the teams that must approve a deployment; empty means no approval."""
+    deployment_branches: Sequence[str]
+    """Branch patterns that may deploy; empty means any branch."""
+    prevent_self_review: bool
+    wait_timer_minutes: int
+
+
+class DeploymentEnvironment(pulumi.ComponentResource):
+    """`repository`'s deployment environment; secrets scoped to it live in EnvironmentSecrets."""
+
+    environment: github.RepositoryEnvironment
+    """The environment resource, for secrets to depend on."""
+    name: pulumi.Output[str]
+    """The environment's name as GitHub knows it."""
+
+    def __init__(self, name: str, args: DeploymentEnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tenantguard:environment:DeploymentEnvironment", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        branch_policy = None
+        if args.deployment_branches:
+            # Exactly one of the two flags may be true; named patterns are the precise one.
+            branch_policy = github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
+                protected_branches=False, custom_branch_policies=True
+            )
+        self.environment = github.RepositoryEnvironment(
+            f"{name}-environment",
+            repository=args.repository,
+            environment=args.environment,
+            reviewers=(
+                [github.RepositoryEnvironmentReviewerArgs(teams=list(args.reviewer_team_ids))]
+                if args.reviewer_team_ids
+                else None
+            ),
+            prevent_self_review=args.prevent_self_review,
+            wait_timer=args.wait_timer_minutes,
+            deployment_branch_policy=branch_policy,
+            opts=child,
+        )
+        for pattern in args.deployment_branches:
+            github.RepositoryEnvironmentDeploymentPolicy(
+                f"{name}-branch-{pattern}",
+                repository=args.repository,
+                environment=self.environment.environment,
+                branch_pattern=pattern,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.environment]),
+            )
+        self.name = self.environment.environment
+        self.register_outputs({"name": self.name})

@@ -1,0 +1,159 @@
+"""Runs the real program for one stack under Pulumi's mock runtime: no CLI, no credentials, no network.
+
+The offline plan, the tests and the benchmarks all evaluate stacks through `evaluate`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import logging
+import runpy
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import PROJECT, full_key
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = ROOT / "__main__.py"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+GET_TEAM = "github:index/getTeam:getTeam"
+
+
+def team_id(slug: str) -> int:
+    """A stable stand-in for the id GitHub would return for a team slug."""
+    return int(hashlib.sha256(slug.encode()).hexdigest()[:6], 16)
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    """Echo inputs back as state; answer the few lookups and computed values the program reads."""
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]]) -> None:
+        self.stack_outputs = stack_outputs
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        state = dict(args.inputs)
+        if args.typ == STACK_REFERENCE:
+            name = args.inputs["name"]
+            if name not in self.stack_outputs:
+                raise LookupError(f"stack {name!r} is not available")
+            state["outputs"] = dict(self.stack_outputs[name])
+            state["secretOutputNames"] = []
+        if args.typ == RANDOM_PASSWORD:
+            state["result"] = "generated-" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 10]
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:
+        if args.token == GET_TEAM:
+            slug = args.args["slug"]
+            return {"id": str(team_id(slug)), "slug": slug, "name": slug, "nodeId": f"T_{slug}"}
+        return {}
+
+
+@dataclass
+class Evaluation:
+    """What one stack's program declared under mocks."""
+
+    stack: str
+    resources: dict[str, pulumi_mocks.MockMonitor.ResourceRegistration]
+    """Registered resources by URN; state holds the inputs, secrets still wrapped."""
+    outputs: dict[str, Any]
+    """Stack outputs, resolved; secret outputs stay wrapped in Output."""
+    logs: list[str] = field(default_factory=list)
+
+    def of_type(self, type_token: str) -> list[pulumi_mocks.MockMonitor.ResourceRegistration]:
+        return [r for urn, r in self.resources.items() if urn.split("::")[2].split("$")[-1] == type_token]
+
+
+class _Collect(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage())
+
+
+def stack_file(stack: str, directory: Path = ROOT) -> Path:
+    return directory / f"Pulumi.{stack}.yaml"
+
+
+def stack_config(stack: str, directory: Path = ROOT) -> dict[str, str]:
+    """A stack file's project config as Pulumi passes it to the program: keys without prefix, strings."""
+    path = stack_file(stack, directory)
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name} in {directory}; known stacks: {', '.join(known_stacks(directory))}")
+    document = yaml.safe_load(path.read_text()) or {}
+    values: dict[str, str] = {}
+    for key, value in (document.get("config") or {}).items():
+        if not key.startswith(f"{PROJECT}:"):
+            continue
+        short = key.split(":", 1)[1]
+        values[short] = value if isinstance(value, str) else json.dumps(value)
+    return values
+
+
+def known_stacks(directory: Path = ROOT) -> list[str]:
+    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in directory.glob("Pulumi.*.yaml"))
+
+
+def evaluate(
+    stack: str,
+    values: Mapping[str, str],
+    secret_keys: Collection[str] = (),
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Evaluation:
+    """Run __main__.py for `stack` with the given config under mocks and collect what it declared.
+
+    Raises what the program raises (pulumi.RunError for bad configuration).
+    """
+    # Pulumi's runtime keeps its state in context variables: a fresh context per evaluation.
+    return contextvars.copy_context().run(_evaluate, stack, values, secret_keys, stack_outputs or {})
+
+
+def _evaluate(
+    stack: str,
+    values: Mapping[str, str],
+    secret_keys: Collection[str],
+    stack_outputs: Mapping[str, Mapping[str, Any]],
+) -> Evaluation:
+    logs: list[str] = []
+    logger = logging.getLogger(f"tenantguard.offline.{stack}")
+    logger.propagate = False
+    logger.handlers = [_Collect(logs)]
+    logger.setLevel(logging.DEBUG)
+
+    monitor = pulumi_mocks.MockMonitor(OfflineMocks(stack_outputs))
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor)
+    pulumi.runtime.set_all_config(
+        {full_key(key): value for key, value in values.items()},
+        [full_key(key) for key in secret_keys],
+    )
+
+    def program() -> None:
+        runpy.run_path(str(MAIN), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    root = pulumi_settings.get_root_resource()
+    exported: dict[str, Any] = getattr(root, "outputs", {})
+    outputs = {name: _resolve(value) for name, value in exported.items()}
+    return Evaluation(stack=stack, resources=monitor.get_registered_resources(), outputs=outputs, logs=logs)
+
+
+def _resolve(value: Any) -> Any:
+    output = pulumi.Output.from_input(value)
+    if _sync_await(output.is_secret()):
+        return output
+    return _sync_await(output.future())

@@ -1,0 +1,95 @@
+"""Which secret lands where: the one table the components, the offline plan, the tests and the docs read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Tier = Literal["preview", "staging", "production"]
+TIERS: tuple[Tier, ...] = ("preview", "staging", "production")
+
+GENERATED_SOURCES = ("sessionKey",)
+"""Secrets the program generates itself with pulumi-random (see infra/generated.py)."""
+
+EXTRA_SECRETS_KEY = "extraSecrets"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One secret: where its value comes from and where it is delivered."""
+
+    name: str
+    """Name of the GitHub environment secret and of the Vercel variable."""
+    source: str
+    """Config key holding the value, or the name of a generated secret."""
+    github: bool
+    """Delivered as a GitHub Actions secret of the stack's environment (never repository-wide)."""
+    vercel: bool
+    """Delivered as a sensitive Vercel variable for the stack's Vercel targets."""
+    purpose: str
+
+    @property
+    def generated(self) -> bool:
+        return self.source in GENERATED_SOURCES
+
+
+ROUTES: tuple[Route, ...] = (
+    #     name                  source         github vercel purpose
+    Route("CI_DB_URL", "ciDbUrl", True, False, "database the workflows migrate with Alembic"),
+    Route("VERCEL_TOKEN", "vercelToken", True, False, "token the workflows deploy to Vercel with"),
+    Route("REDIS_URL", "redisUrl", True, True, "Redis for the app and its CI jobs"),
+    Route("DATABASE_URL", "databaseUrl", False, True, "database the app uses at runtime"),
+    Route("SESSION_SECRET_KEY", "sessionKey", False, True, "signs the app's session cookies; generated"),
+)
+"""The managed secrets. Extra secrets (LLM provider keys) follow EXTRA_ROUTE."""
+
+EXTRA_ROUTE = Route("*", EXTRA_SECRETS_KEY, True, True, "extra secret from the extraSecrets map (LLM keys)")
+"""Every name in the extraSecrets config map is delivered like this."""
+
+VERCEL_TARGETS: dict[Tier, tuple[str, ...]] = {
+    "preview": ("preview",),
+    # Restricted to the staging git branch (or replaced by a custom environment) in infra/vercel.py,
+    # so staging values never reach other preview deployments.
+    "staging": ("preview",),
+    "production": ("production",),
+}
+"""Vercel targets each tier's variables land in. Only production values reach `production`."""
+
+SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_NAME_RULE = "letters, digits and _, not starting with a digit or GITHUB_"
+
+
+def secret_name_problem(name: str) -> str | None:
+    """Why GitHub would refuse this secret name, or None when it is acceptable."""
+    if not SECRET_NAME.match(name):
+        return f"{name!r} is not a valid secret name ({SECRET_NAME_RULE})"
+    if name.upper().startswith("GITHUB_"):
+        return f"{name!r} starts with GITHUB_, which GitHub reserves ({SECRET_NAME_RULE})"
+    return None
+
+
+def routes_for(extra_names: tuple[str, ...]) -> tuple[Route, ...]:
+    """The managed routes followed by one route per extra secret name."""
+    extras = tuple(
+        Route(name, f"{EXTRA_SECRETS_KEY}.{name}", EXTRA_ROUTE.github, EXTRA_ROUTE.vercel, EXTRA_ROUTE.purpose)
+        for name in extra_names
+    )
+    return ROUTES + extras
+
+
+def table_problems(config_keys: frozenset[str]) -> list[str]:
+    """Rows of the table that name an unknown source or an invalid or colliding secret name."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for route in ROUTES:
+        if route.source not in config_keys and not route.generated:
+            problems.append(f"scoping table: {route.name} reads unknown source {route.source!r}")
+        if (problem := secret_name_problem(route.name)) is not None:
+            problems.append(f"scoping table: {problem}")
+        if route.name.upper() in seen:
+            problems.append(f"scoping table: {route.name} is listed twice (GitHub names ignore case)")
+        seen.add(route.name.upper())
+        if not (route.github or route.vercel):
+            problems.append(f"scoping table: {route.name} is delivered nowhere")
+    return problems

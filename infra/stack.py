@@ -1,0 +1,84 @@
+"""One stack's whole deployment, in the order it happens: environment, secrets, Vercel variables, migration."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_github as github
+import pulumiverse_vercel as vercel
+
+from infra.config import Settings
+from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
+from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
+from infra.scoping import VERCEL_TARGETS
+from infra.vercel import VercelVariables, VercelVariablesArgs
+from tenantguard_db.urls import mask_url
+
+
+def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, pulumi.Output[str]]:
+    """Every routed secret's value by secret name, each a Pulumi secret."""
+    by_source = generated.by_source()
+    return {
+        route.name: by_source[route.source]
+        if route.generated
+        else pulumi.Output.secret(settings.source_value(route.source).value)
+        for route in settings.routes
+    }
+
+
+def build(settings: Settings) -> dict[str, object]:
+    """Declare the stack's resources and return its outputs, none of which is a secret value."""
+    # Production's environment and secrets survive a stray `pulumi destroy` or a renamed resource.
+    protect = settings.is_production
+    github_provider = github.Provider("github", owner=settings.github_owner)
+    vercel_provider = vercel.Provider("vercel", team=settings.vercel_team_id)
+    team_ids = [
+        github.get_team_output(slug=slug, opts=pulumi.InvokeOutputOptions(provider=github_provider)).id.apply(int)
+        for slug in settings.reviewer_teams
+    ]
+
+    generated = GeneratedSecrets("generated", GeneratedSecretsArgs(rotation=settings.session_key_rotation))
+    values = secret_values(settings, generated)
+    github_values = {route.name: values[route.name] for route in settings.routes if route.github}
+    vercel_values = {route.name: values[route.name] for route in settings.routes if route.vercel}
+
+    secrets_by_repository: dict[str, list[str]] = {}
+    for repository in settings.repositories:
+        environment = DeploymentEnvironment(
+            repository,
+            DeploymentEnvironmentArgs(
+                repository=repository,
+                environment=settings.environment_name,
+                reviewer_team_ids=team_ids,
+                deployment_branches=settings.deployment_branches,
+                prevent_self_review=settings.prevent_self_review,
+                wait_timer_minutes=settings.wait_timer_minutes,
+            ),
+            pulumi.ResourceOptions(providers=[github_provider], protect=protect),
+        )
+        secrets = EnvironmentSecrets(
+            f"{repository}-secrets",
+            EnvironmentSecretsArgs(repository=repository, environment=environment.environment, values=github_values),
+            pulumi.ResourceOptions(providers=[github_provider], protect=protect),
+        )
+        secrets_by_repository[repository] = secrets.secret_names
+
+    variables = VercelVariables(
+        "vercel",
+        VercelVariablesArgs(
+            project_id=settings.vercel_project_id,
+            team_id=settings.vercel_team_id,
+            targets=VERCEL_TARGETS[settings.tier],
+            git_branch=settings.vercel_git_branch,
+            custom_environment_ids=settings.vercel_custom_environment_ids,
+            values=vercel_values,
+        ),
+        pulumi.ResourceOptions(providers=[vercel_provider], protect=protect),
+    )
+
+    return {
+        "environmentName": settings.environment_name,
+        "githubSecretNames": secrets_by_repository,
+        "vercelVariableKeys": variables.keys,
+        "ciDbUrlMasked": mask_url(settings.ci_db_url.value),
+    }
