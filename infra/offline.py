@@ -17,6 +17,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
@@ -51,7 +52,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
             state["outputs"] = dict(self.stack_outputs[name])
             state["secretOutputNames"] = []
         if args.typ == RANDOM_PASSWORD:
-            state["result"] = "generated-" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 10]
+            state["result"] = "RandomGen" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 9]
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:
@@ -61,6 +62,37 @@ class OfflineMocks(pulumi.runtime.Mocks):
         return {}
 
 
+@dataclass(frozen=True)
+class Options:
+    """The resource options a registration carried, as the engine would see them."""
+
+    parent: str
+    protect: bool
+    dependencies: tuple[str, ...]
+    delete_before_replace: bool
+    aliases: tuple[dict[str, Any], ...]
+    """Each alias as a dict: {"urn": ...} or {"spec": {"name": ..., "type": ..., "parentUrn": ...}}."""
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Pulumi's mock monitor, also keeping each registration's options (protect, dependsOn, ...)."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.options: dict[str, Options] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        self.options[response.urn] = Options(
+            parent=request.parent,
+            protect=bool(request.protect),
+            dependencies=tuple(request.dependencies),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
+        )
+        return response
+
+
 @dataclass
 class Evaluation:
     """What one stack's program declared under mocks."""
@@ -68,6 +100,8 @@ class Evaluation:
     stack: str
     resources: dict[str, pulumi_mocks.MockMonitor.ResourceRegistration]
     """Registered resources by URN; state holds the inputs, secrets still wrapped."""
+    options: dict[str, Options]
+    """Resource options by URN."""
     outputs: dict[str, Any]
     """Stack outputs, resolved; secret outputs stay wrapped in Output."""
     logs: list[str] = field(default_factory=list)
@@ -134,7 +168,7 @@ def _evaluate(
     logger.handlers = [_Collect(logs)]
     logger.setLevel(logging.DEBUG)
 
-    monitor = pulumi_mocks.MockMonitor(OfflineMocks(stack_outputs))
+    monitor = RecordingMonitor(OfflineMocks(stack_outputs))
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor)
     pulumi.runtime.set_all_config(
@@ -149,7 +183,7 @@ def _evaluate(
     root = pulumi_settings.get_root_resource()
     exported: dict[str, Any] = getattr(root, "outputs", {})
     outputs = {name: _resolve(value) for name, value in exported.items()}
-    return Evaluation(stack=stack, resources=monitor.get_registered_resources(), outputs=outputs, logs=logs)
+    return Evaluation(stack=stack, resources=monitor.get_registered_resources(), options=monitor.options, outputs=outputs, logs=logs)
 
 
 def _resolve(value: Any) -> Any:

@@ -1,0 +1,70 @@
+"""Alembic driven in-process: the head of the script directory, upgrades, and a database's current revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from tenantguard_db.urls import mask_text, sqlalchemy_url
+
+ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_INI = ROOT / "alembic.ini"
+
+
+class MigrationError(RuntimeError):
+    """A migration or revision lookup failed; the message never contains the database password."""
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's config for this repository; `url` overrides CI_DB_URL/DATABASE_URL."""
+    config = Config(str(ALEMBIC_INI))
+    # The host process (Pulumi, pytest) owns logging; env.py must not reconfigure it.
+    config.attributes["configure_logger"] = False
+    if url is not None:
+        config.attributes["database_url"] = url
+    return config
+
+
+def head_revision() -> str:
+    """The script directory's single head, read from the files alone (no database)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise MigrationError("alembic/versions holds no revision")
+    return head
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    try:
+        engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+        finally:
+            engine.dispose()
+    except Exception as error:
+        raise MigrationError(f"cannot read the revision: {type(error).__name__}: {masked(error, url)}") from None
+
+
+def upgrade(url: str, revision: str) -> str | None:
+    """Upgrade the database to `revision` under the migration lock; returns the revision now applied."""
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except Exception as error:
+        raise MigrationError(masked(error, url)) from None
+    return current_revision(url)
+
+
+def masked(error: BaseException, url: str) -> str:
+    try:
+        password = urlsplit(url).password or ""
+    except ValueError:
+        password = ""
+    return mask_text(str(error), password)

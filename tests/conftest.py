@@ -1,0 +1,100 @@
+"""Fixtures: each stack's real config with distinctive fake secrets, evaluated under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+from pulumi.runtime.rpc import is_rpc_secret
+
+from infra import offline
+
+STACKS = ("preview", "staging", "production")
+PRODUCTION_STACK_NAME = "organization/tenantguard-infra/production"
+FINGERPRINT_KEY = "fingerprint-key-Wq7Lr2Vx9Kd4Tn6Z"
+
+
+def fake_secrets(stack: str) -> dict[str, str]:
+    """Secret config for `stack`; every password or token is distinctive so a leak can be found."""
+    tls = "?sslmode=require" if stack == "production" else ""
+    redis = "rediss" if stack == "production" else "redis"
+    return {
+        "ciDbUrl": f"postgresql://ci:CiPw{stack}Xq71@db-{stack}.internal:5432/tenantguard{tls}",
+        "databaseUrl": f"postgresql://app:AppPw{stack}Jk28@db-{stack}.internal:5432/tenantguard{tls}",
+        "redisUrl": f"{redis}://default:RedisPw{stack}Mz54@redis-{stack}.internal:6379/0",
+        "vercelToken": f"VercelTok{stack}Hy63",
+        "dbFingerprintKey": FINGERPRINT_KEY,
+        "extraSecrets": json.dumps({"OPENAI_API_KEY": f"sk-OpenAi{stack}Rb92"}),
+    }
+
+
+def secret_needles(stack: str) -> list[str]:
+    """Strings that must never appear outside a Pulumi secret for `stack`."""
+    needles = [f"CiPw{stack}Xq71", f"AppPw{stack}Jk28", f"RedisPw{stack}Mz54", f"VercelTok{stack}Hy63"]
+    return [*needles, f"sk-OpenAi{stack}Rb92", FINGERPRINT_KEY, "RandomGen"]
+
+
+def stack_values(stack: str, overrides: Mapping[str, str | None] | None = None) -> tuple[dict[str, str], set[str]]:
+    """The stack file's config plus fake secrets; an override of None removes the key."""
+    secrets = fake_secrets(stack)
+    values = {**offline.stack_config(stack), **secrets}
+    for key, value in (overrides or {}).items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    return values, set(secrets)
+
+
+def production_outputs() -> dict[str, dict[str, Any]]:
+    """What the production stack exports, as non-production stacks read it through a StackReference."""
+    production = offline.evaluate("production", *stack_values("production"))
+    return {PRODUCTION_STACK_NAME: dict(production.outputs)}
+
+
+@pytest.fixture(scope="session")
+def production_reference() -> dict[str, dict[str, Any]]:
+    return production_outputs()
+
+
+@pytest.fixture(scope="session")
+def evaluated(production_reference: dict[str, dict[str, Any]]) -> dict[str, offline.Evaluation]:
+    """Every stack's real program with its own stack file, evaluated once for the session."""
+    return {
+        stack: offline.evaluate(stack, *stack_values(stack), stack_outputs=production_reference) for stack in STACKS
+    }
+
+
+@pytest.fixture
+def run_stack(production_reference: dict[str, dict[str, Any]]) -> Callable[..., offline.Evaluation]:
+    """Evaluate one stack with config overrides (None removes a key)."""
+
+    def run(stack: str, overrides: Mapping[str, str | None] | None = None, **kwargs: Any) -> offline.Evaluation:
+        values, secret = stack_values(stack, overrides)
+        secret -= set(kwargs.pop("plaintext", ()))
+        kwargs.setdefault("stack_outputs", production_reference)
+        return offline.evaluate(stack, values, secret, **kwargs)
+
+    return run
+
+
+def plain_strings(value: Any) -> Iterator[str]:
+    """Every string in a resource's state that is not inside a Pulumi secret."""
+    if is_rpc_secret(value):
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from plain_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from plain_strings(item)
+
+
+def named(evaluation: offline.Evaluation, type_token: str) -> dict[str, dict[str, Any]]:
+    """State of each resource of a type, by logical name."""
+    return {urn.rsplit("::", 1)[1]: r.state for urn, r in evaluation.resources.items() if urn.split("::")[2].split("$")[-1] == type_token}
