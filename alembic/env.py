@@ -7,14 +7,14 @@ import re
 from logging.config import fileConfig
 from urllib.parse import urlsplit
 
+from alembic.util import CommandError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from alembic import context
-from alembic.util import CommandError
 from tenantguard_db.models import Base
-from tenantguard_db.urls import MissingDatabaseUrl, mask_text, sqlalchemy_url, url_from_environment
+from tenantguard_db.urls import MissingDatabaseUrlError, mask_text, sqlalchemy_url, url_from_environment
 
 # Any fixed 64-bit number works as long as every runner of these migrations agrees on it.
 MIGRATION_LOCK_ID = 0x7E4A_6E47_0A11_B1C0 & 0x7FFF_FFFF_FFFF_FFFF
@@ -53,7 +53,7 @@ def database_url() -> str:
         return str(url)
     try:
         return url_from_environment()
-    except MissingDatabaseUrl as missing:
+    except MissingDatabaseUrlError as missing:
         raise CommandError(str(missing)) from None
 
 
@@ -86,7 +86,9 @@ def run_migrations_online() -> None:
         raise CommandError(mask_text(str(error), _password(url))) from None
     except Exception as error:
         # Errors from the driver can quote the URL; the CLI prints only this message.
-        raise CommandError(f"migration failed: {type(error).__name__}: {mask_text(str(error), _password(url))}") from None
+        raise CommandError(
+            f"migration failed: {type(error).__name__}: {mask_text(str(error), _password(url))}"
+        ) from None
     finally:
         if engine is not None:
             engine.dispose()

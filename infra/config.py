@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+import pulumi
 import yaml
+from pulumi.runtime import config as runtime_config
 
 from infra.scoping import (
     EXTRA_SECRETS_KEY,
     ROUTES,
-    Route,
     TIERS,
+    Route,
     Tier,
     routes_for,
     secret_name_problem,
@@ -134,7 +136,7 @@ def _set_secret_command(key: str) -> str:
     return f"set it with `pulumi config set --secret {key} <value>`"
 
 
-def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) -> Any:
+def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) -> Any:  # noqa: PLR0911, PLR0912 - one flat branch per declared type reads best
     """The raw config value (a string, as Pulumi passes it, or already decoded) as its declared type."""
     declared = spec.get("type", "object")
     name = full_key(key)
@@ -239,36 +241,48 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     )
 
 
-def _check_pattern(key: str, values: Collection[str], pattern: re.Pattern[str], accepted: str, problems: list[str]) -> None:
+def _check_pattern(
+    key: str, values: Collection[str], pattern: re.Pattern[str], accepted: str, problems: list[str]
+) -> None:
     for value in values:
         if not pattern.match(value):
             problems.append(f"{full_key(key)}: {value!r} is not accepted; expected {accepted}")
 
 
 def _check_github(typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> None:
-    _check_pattern("githubOwner", [typed["githubOwner"]], _GITHUB_LOGIN, "a GitHub organization or user login", problems)
+    _check_pattern(
+        "githubOwner", [typed["githubOwner"]], _GITHUB_LOGIN, "a GitHub organization or user login", problems
+    )
     repositories = typed["repositories"]
     if not repositories:
         problems.append(f"{full_key('repositories')} must list at least one repository")
     if len(set(repositories)) != len(repositories):
         problems.append(f"{full_key('repositories')} lists a repository twice")
-    _check_pattern("repositories", repositories, _REPOSITORY, "repository names (letters, digits, '.', '_', '-')", problems)
+    _check_pattern(
+        "repositories", repositories, _REPOSITORY, "repository names (letters, digits, '.', '_', '-')", problems
+    )
     if typed["environmentName"]:
-        _check_pattern("environmentName", [typed["environmentName"]], _ENVIRONMENT, "letters, digits, '.', '_', '-'", problems)
+        _check_pattern(
+            "environmentName", [typed["environmentName"]], _ENVIRONMENT, "letters, digits, '.', '_', '-'", problems
+        )
 
     teams = typed["reviewerTeams"]
     _check_pattern("reviewerTeams", teams, _TEAM_SLUG, "team slugs (lowercase letters, digits, '-', '_')", problems)
     if len(teams) > MAX_REVIEWERS:
         problems.append(f"{full_key('reviewerTeams')} lists {len(teams)} teams; GitHub accepts at most {MAX_REVIEWERS}")
     if tier == "production" and not teams:
-        problems.append(f"{full_key('reviewerTeams')} must name at least one team in production (deployments need approval)")
+        problems.append(
+            f"{full_key('reviewerTeams')} must name at least one team in production (deployments need approval)"
+        )
 
     branches = typed["deploymentBranches"]
     _check_pattern("deploymentBranches", branches, _BRANCH, "git branch names or fnmatch patterns", problems)
     if tier != "preview" and not branches:
         problems.append(f"{full_key('deploymentBranches')} must name the branches that may deploy to {tier}")
     if tier == "production" and any("*" in branch for branch in branches):
-        problems.append(f"{full_key('deploymentBranches')} must name exact branches in production (e.g. main), no wildcards")
+        problems.append(
+            f"{full_key('deploymentBranches')} must name exact branches in production (e.g. main), no wildcards"
+        )
 
     wait = typed["waitTimerMinutes"]
     if not 0 <= wait <= MAX_WAIT_TIMER_MINUTES:
@@ -278,11 +292,15 @@ def _check_github(typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> 
 
 
 def _check_vercel(typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> None:
-    _check_pattern("vercelProjectId", [typed["vercelProjectId"]], _VERCEL_PROJECT, "a Vercel project id (prj_...)", problems)
+    _check_pattern(
+        "vercelProjectId", [typed["vercelProjectId"]], _VERCEL_PROJECT, "a Vercel project id (prj_...)", problems
+    )
     if typed["vercelTeamId"]:
         _check_pattern("vercelTeamId", [typed["vercelTeamId"]], _VERCEL_TEAM, "a Vercel team id (team_...)", problems)
     custom = typed["vercelCustomEnvironmentIds"]
-    _check_pattern("vercelCustomEnvironmentIds", custom, _VERCEL_CUSTOM_ENV, "Vercel custom environment ids (env_...)", problems)
+    _check_pattern(
+        "vercelCustomEnvironmentIds", custom, _VERCEL_CUSTOM_ENV, "Vercel custom environment ids (env_...)", problems
+    )
     git_branch = typed["vercelGitBranch"]
     if git_branch:
         _check_pattern("vercelGitBranch", [git_branch], _BRANCH, "a git branch name", problems)
@@ -354,13 +372,18 @@ def _check_token(name: str, token: str, tier: Tier, problems: list[str]) -> None
 
 def _check_fingerprint_key(name: str, key: str, tier: Tier, problems: list[str]) -> None:
     if len(key) < MIN_FINGERPRINT_KEY_LENGTH:
-        problems.append(f"{name} must be at least {MIN_FINGERPRINT_KEY_LENGTH} characters (e.g. `openssl rand -hex 32`)")
+        problems.append(
+            f"{name} must be at least {MIN_FINGERPRINT_KEY_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+        )
 
 
 def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: list[str]) -> dict[str, Secret]:
     name = full_key(EXTRA_SECRETS_KEY)
     if extras and not is_secret:
-        problems.append(f"{name} values must be secrets: set each with `pulumi config set --secret --path '{EXTRA_SECRETS_KEY}.NAME' <value>`")
+        problems.append(
+            f"{name} values must be secrets: set each with "
+            f"`pulumi config set --secret --path '{EXTRA_SECRETS_KEY}.NAME' <value>`"
+        )
     managed = {route.name.upper() for route in ROUTES}
     seen: set[str] = set()
     for secret_name, value in extras.items():
@@ -369,7 +392,9 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
         elif secret_name.upper() in managed:
             problems.append(f"{name}: {secret_name!r} is managed by this program already; choose another name")
         elif secret_name.upper() in seen:
-            problems.append(f"{name}: {secret_name!r} differs from another name only in case; GitHub treats them as one")
+            problems.append(
+                f"{name}: {secret_name!r} differs from another name only in case; GitHub treats them as one"
+            )
         if not value.strip():
             problems.append(f"{name}: {secret_name!r} is empty")
         seen.add(secret_name.upper())
@@ -378,16 +403,9 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
 
 def load() -> Settings:
     """The current stack's Settings, read from the Pulumi runtime's config."""
-    import pulumi
-    from pulumi.runtime import config as runtime_config
-
     prefix = f"{PROJECT}:"
     present = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_env = set(runtime_config.get_config_secret_keys_env())
     values = {key[len(prefix) :]: value for key, value in present.items() if key.startswith(prefix)}
-    secret = {
-        key
-        for key in values
-        if runtime_config.is_config_secret(full_key(key)) or full_key(key) in secret_env
-    }
+    secret = {key for key in values if runtime_config.is_config_secret(full_key(key)) or full_key(key) in secret_env}
     return parse(pulumi.get_stack(), values, secret)

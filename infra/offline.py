@@ -28,7 +28,7 @@ from infra.config import PROJECT, full_key
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
-RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105 - a type token
 GET_TEAM = "github:index/getTeam:getTeam"
 
 
@@ -52,7 +52,9 @@ class OfflineMocks(pulumi.runtime.Mocks):
             state["outputs"] = dict(self.stack_outputs[name])
             state["secretOutputNames"] = []
         if args.typ == RANDOM_PASSWORD:
-            state["result"] = "RandomGen" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 9]
+            state["result"] = (
+                "RandomGen" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 9]
+            )
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:
@@ -110,6 +112,16 @@ class Evaluation:
         return [r for urn, r in self.resources.items() if urn.split("::")[2].split("$")[-1] == type_token]
 
 
+class ProgramFailedError(Exception):
+    """The program raised; carries what it had registered and logged by then."""
+
+    def __init__(self, cause: BaseException, resources: dict[str, Any], logs: list[str]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.resources = resources
+        self.logs = logs
+
+
 class _Collect(logging.Handler):
     def __init__(self, sink: list[str]) -> None:
         super().__init__()
@@ -127,7 +139,9 @@ def stack_config(stack: str, directory: Path = ROOT) -> dict[str, str]:
     """A stack file's project config as Pulumi passes it to the program: keys without prefix, strings."""
     path = stack_file(stack, directory)
     if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.name} in {directory}; known stacks: {', '.join(known_stacks(directory))}")
+        raise FileNotFoundError(
+            f"no stack file {path.name} in {directory}; known stacks: {', '.join(known_stacks(directory))}"
+        )
     document = yaml.safe_load(path.read_text()) or {}
     values: dict[str, str] = {}
     for key, value in (document.get("config") or {}).items():
@@ -150,7 +164,7 @@ def evaluate(
 ) -> Evaluation:
     """Run __main__.py for `stack` with the given config under mocks and collect what it declared.
 
-    Raises what the program raises (pulumi.RunError for bad configuration).
+    Raises ProgramFailedError when the program fails (its cause is a pulumi.RunError for bad config).
     """
     # Pulumi's runtime keeps its state in context variables: a fresh context per evaluation.
     return contextvars.copy_context().run(_evaluate, stack, values, secret_keys, stack_outputs or {})
@@ -179,11 +193,16 @@ def _evaluate(
     def program() -> None:
         runpy.run_path(str(MAIN), run_name="__main__")
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as error:
+        raise ProgramFailedError(error, monitor.get_registered_resources(), logs) from error
     root = pulumi_settings.get_root_resource()
     exported: dict[str, Any] = getattr(root, "outputs", {})
     outputs = {name: _resolve(value) for name, value in exported.items()}
-    return Evaluation(stack=stack, resources=monitor.get_registered_resources(), options=monitor.options, outputs=outputs, logs=logs)
+    return Evaluation(
+        stack=stack, resources=monitor.get_registered_resources(), options=monitor.options, outputs=outputs, logs=logs
+    )
 
 
 def _resolve(value: Any) -> Any:

@@ -57,7 +57,7 @@ VERCEL_TARGETS: dict[Tier, tuple[str, ...]] = {
 """Vercel targets each tier's variables land in. Only production values reach `production`."""
 
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SECRET_NAME_RULE = "letters, digits and _, not starting with a digit or GITHUB_"
+SECRET_NAME_RULE = "letters, digits and _, not starting with a digit or GITHUB_"  # noqa: S105 - a rule, not a password
 
 
 def secret_name_problem(name: str) -> str | None:

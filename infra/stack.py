@@ -10,8 +10,11 @@ from infra.config import Settings
 from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
 from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
+from infra.guard import FINGERPRINT_OUTPUT, fingerprint, guarded_ci_db_url
+from infra.migration import DatabaseMigration, DatabaseMigrationArgs
 from infra.scoping import VERCEL_TARGETS
 from infra.vercel import VercelVariables, VercelVariablesArgs
+from tenantguard_db.migrate import head_revision
 from tenantguard_db.urls import mask_url
 
 
@@ -39,9 +42,11 @@ def build(settings: Settings) -> dict[str, object]:
 
     generated = GeneratedSecrets("generated", GeneratedSecretsArgs(rotation=settings.session_key_rotation))
     values = secret_values(settings, generated)
+    values["CI_DB_URL"] = guarded_ci_db_url(settings, values["CI_DB_URL"])
     github_values = {route.name: values[route.name] for route in settings.routes if route.github}
     vercel_values = {route.name: values[route.name] for route in settings.routes if route.vercel}
 
+    provisioned: list[pulumi.Resource] = []
     secrets_by_repository: dict[str, list[str]] = {}
     for repository in settings.repositories:
         environment = DeploymentEnvironment(
@@ -62,6 +67,7 @@ def build(settings: Settings) -> dict[str, object]:
             pulumi.ResourceOptions(providers=[github_provider], protect=protect),
         )
         secrets_by_repository[repository] = secrets.secret_names
+        provisioned.append(secrets)
 
     variables = VercelVariables(
         "vercel",
@@ -75,10 +81,23 @@ def build(settings: Settings) -> dict[str, object]:
         ),
         pulumi.ResourceOptions(providers=[vercel_provider], protect=protect),
     )
+    provisioned.append(variables)
 
-    return {
+    revision = head_revision()
+    if settings.run_migrations:
+        DatabaseMigration(
+            "database",
+            DatabaseMigrationArgs(database_url=values["CI_DB_URL"], revision=revision, depends_on=provisioned),
+        )
+
+    outputs: dict[str, object] = {
         "environmentName": settings.environment_name,
         "githubSecretNames": secrets_by_repository,
         "vercelVariableKeys": variables.keys,
         "ciDbUrlMasked": mask_url(settings.ci_db_url.value),
+        "migrationRevision": revision,
+        "migrationsEnabled": settings.run_migrations,
     }
+    if settings.is_production:
+        outputs[FINGERPRINT_OUTPUT] = fingerprint(settings.ci_db_url.value, settings.db_fingerprint_key.value)
+    return outputs

@@ -18,6 +18,9 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
+from tenantguard_db import migrate
+from tenantguard_db.urls import mask_url
+
 USER = "tenantguard"
 DATABASE = "tenantguard_ci"
 
@@ -30,7 +33,9 @@ def server_binaries() -> Path:
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if versions:
         return Path(versions[-1]).parent
-    raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package")
+    raise FileNotFoundError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package"
+    )
 
 
 def free_port() -> int:
@@ -64,19 +69,47 @@ class LocalPostgres:
         if self._as:
             shutil.chown(password_file, "postgres")
         self._run(
-            str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, f"--pwfile={password_file}",
-            "--auth-host=scram-sha-256", "--auth-local=trust", "--no-sync",
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            f"--pwfile={password_file}",
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "--no-sync",
         )
         password_file.unlink()
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"), "-w", "start")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.directory / "log"),
+            "-w",
+            "start",
+        )
         self.create_database(DATABASE)
         return self
 
     def create_database(self, name: str) -> str:
         """Create an empty database and return its URL."""
-        self._run(str(self.bin / "psql") if (self.bin / "psql").exists() else "psql", "-h", str(self.directory),
-                  "-p", str(self.port), "-U", USER, "-d", "postgres", "-qc", f'CREATE DATABASE "{name}"')
+        self._run(
+            str(self.bin / "psql") if (self.bin / "psql").exists() else "psql",
+            "-h",
+            str(self.directory),
+            "-p",
+            str(self.port),
+            "-U",
+            USER,
+            "-d",
+            "postgres",
+            "-qc",
+            f'CREATE DATABASE "{name}"',
+        )
         return self.url(name)
 
     def url(self, database: str = DATABASE, password: str | None = None) -> str:
@@ -90,14 +123,13 @@ class LocalPostgres:
     def __enter__(self) -> LocalPostgres:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
 
 def main() -> None:
-    from tenantguard_db import migrate
-    from tenantguard_db.urls import mask_url
-
     with LocalPostgres() as server:
         url = server.url()
         applied = migrate.upgrade(url, "head")

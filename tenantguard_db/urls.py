@@ -15,7 +15,7 @@ MASK = "***"
 _USERINFO_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@\s]*)@")
 
 
-class MissingDatabaseUrl(RuntimeError):
+class MissingDatabaseUrlError(RuntimeError):
     """Neither CI_DB_URL nor DATABASE_URL is set."""
 
     def __init__(self) -> None:
@@ -32,7 +32,7 @@ def url_from_environment(environ: Mapping[str, str] | None = None) -> str:
         value = environ.get(name, "").strip()
         if value:
             return value
-    raise MissingDatabaseUrl()
+    raise MissingDatabaseUrlError()
 
 
 def mask_url(url: str) -> str:

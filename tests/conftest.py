@@ -97,4 +97,8 @@ def plain_strings(value: Any) -> Iterator[str]:
 
 def named(evaluation: offline.Evaluation, type_token: str) -> dict[str, dict[str, Any]]:
     """State of each resource of a type, by logical name."""
-    return {urn.rsplit("::", 1)[1]: r.state for urn, r in evaluation.resources.items() if urn.split("::")[2].split("$")[-1] == type_token}
+    return {
+        urn.rsplit("::", 1)[1]: r.state
+        for urn, r in evaluation.resources.items()
+        if urn.split("::")[2].split("$")[-1] == type_token
+    }

@@ -1,0 +1,53 @@
+"""Keeps non-production stacks off the production database: a keyed fingerprint of its identity, compared."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlsplit
+
+import pulumi
+
+from infra.config import Settings, full_key
+
+FINGERPRINT_OUTPUT = "databaseFingerprint"
+DEFAULT_PORT = 5432
+
+
+def fingerprint(url: str, key: str) -> str:
+    """HMAC-SHA256 of the database's host, port and name; the password and user play no part."""
+    parts = urlsplit(url)
+    identity = f"{(parts.hostname or '').lower()}:{parts.port or DEFAULT_PORT}/{parts.path.strip('/')}"
+    return hmac.new(key.encode(), identity.encode(), hashlib.sha256).hexdigest()
+
+
+class ProductionDatabaseReusedError(ValueError):
+    """A non-production stack's CI_DB_URL names the production database."""
+
+
+def guarded_ci_db_url(settings: Settings, value: pulumi.Output[str]) -> pulumi.Output[str]:
+    """`value` unchanged, but failing the deployment if it points at the production database.
+
+    Everything that uses CI_DB_URL waits on this check, so a reused production URL is never written.
+    """
+    if settings.is_production or settings.production_stack is None:
+        return value
+    production_stack = settings.production_stack
+    own = fingerprint(settings.ci_db_url.value, settings.db_fingerprint_key.value)
+    reference = pulumi.StackReference("production-stack", stack_name=production_stack)
+
+    def check(args: list[object]) -> str:
+        production, url = args
+        if production is None:
+            pulumi.log.warn(
+                f"{production_stack} exports no {FINGERPRINT_OUTPUT} (not deployed yet?); "
+                "the check that ciDbUrl is not the production database was skipped"
+            )
+        elif hmac.compare_digest(str(production), own):
+            raise ProductionDatabaseReusedError(
+                f"{full_key('ciDbUrl')} points at the production database of {production_stack} "
+                "(same host, port and database name); give this stack a database of its own"
+            )
+        return str(url)
+
+    return pulumi.Output.secret(pulumi.Output.all(reference.get_output(FINGERPRINT_OUTPUT), value).apply(check))

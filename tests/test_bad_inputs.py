@@ -1,0 +1,211 @@
+"""Bad configurations, as data: each fails with a message naming its key, no secret in it, nothing registered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from infra import offline
+from tests.conftest import secret_needles
+
+
+@dataclass(frozen=True)
+class Bad:
+    id: str
+    stack: str
+    overrides: dict[str, str | None]
+    key: str
+    says: str
+    plaintext: tuple[str, ...] = field(default=())
+
+
+def extras(mapping: dict[str, str]) -> str:
+    return json.dumps(mapping)
+
+
+PROD_DB = "postgresql://ci:CiPwproductionXq71@db-production.internal:5432/tenantguard"
+CASES = [
+    # A required key is missing.
+    Bad("missing-tier", "preview", {"tier": None}, "tier", "is required"),
+    Bad("missing-owner", "preview", {"githubOwner": None}, "githubOwner", "is required"),
+    Bad("missing-repositories", "staging", {"repositories": None}, "repositories", "is required"),
+    Bad("missing-vercel-project", "preview", {"vercelProjectId": None}, "vercelProjectId", "is required"),
+    Bad("missing-ci-db-url", "staging", {"ciDbUrl": None}, "ciDbUrl", "pulumi config set --secret ciDbUrl"),
+    Bad("missing-database-url", "preview", {"databaseUrl": None}, "databaseUrl", "is required"),
+    Bad("missing-redis-url", "production", {"redisUrl": None}, "redisUrl", "is required"),
+    Bad("missing-vercel-token", "preview", {"vercelToken": None}, "vercelToken", "is required"),
+    Bad("missing-fingerprint-key", "preview", {"dbFingerprintKey": None}, "dbFingerprintKey", "is required"),
+    # Malformed or non-PostgreSQL URLs.
+    Bad("mysql-url", "preview", {"ciDbUrl": "mysql://ci:CiPwpreviewXq71@db/tg"}, "ciDbUrl", "accepted: postgresql://"),
+    Bad("url-without-host", "preview", {"ciDbUrl": "postgresql:///tenantguard"}, "ciDbUrl", "has no host"),
+    Bad(
+        "url-without-database",
+        "staging",
+        {"ciDbUrl": "postgresql://ci:CiPwstagingXq71@db:5432/"},
+        "ciDbUrl",
+        "no database name",
+    ),
+    Bad(
+        "url-with-bad-port",
+        "preview",
+        {"ciDbUrl": "postgresql://ci:CiPwpreviewXq71@db:port/tg"},
+        "ciDbUrl",
+        "not a valid URL",
+    ),
+    Bad("not-a-url", "preview", {"databaseUrl": "AppPwpreviewJk28"}, "databaseUrl", "accepted: postgresql://"),
+    Bad(
+        "redis-over-http",
+        "staging",
+        {"redisUrl": "http://default:RedisPwstagingMz54@redis:6379"},
+        "redisUrl",
+        "accepted: redis://, rediss://",
+    ),
+    # Non-TLS endpoints in production.
+    Bad("production-db-without-sslmode", "production", {"ciDbUrl": PROD_DB}, "ciDbUrl", "sslmode"),
+    Bad(
+        "production-db-sslmode-prefer",
+        "production",
+        {"databaseUrl": PROD_DB + "?sslmode=prefer"},
+        "databaseUrl",
+        "sslmode",
+    ),
+    Bad(
+        "production-redis-without-tls",
+        "production",
+        {"redisUrl": "redis://default:RedisPwproductionMz54@redis:6379/0"},
+        "redisUrl",
+        "rediss://",
+    ),
+    # Invalid, reserved or duplicate secret names.
+    Bad(
+        "secret-name-with-dash",
+        "preview",
+        {"extraSecrets": extras({"OPENAI-KEY": "sk-OpenAipreviewRb92"})},
+        "extraSecrets",
+        "not a valid secret name",
+    ),
+    Bad(
+        "secret-name-starting-with-digit",
+        "preview",
+        {"extraSecrets": extras({"1KEY": "sk-OpenAipreviewRb92"})},
+        "extraSecrets",
+        "not a valid secret name",
+    ),
+    Bad(
+        "github-prefixed-name",
+        "staging",
+        {"extraSecrets": extras({"GITHUB_TOKEN": "sk-OpenAistagingRb92"})},
+        "extraSecrets",
+        "GITHUB_",
+    ),
+    Bad(
+        "names-differing-in-case",
+        "preview",
+        {"extraSecrets": extras({"OPENAI_API_KEY": "sk-OpenAipreviewRb92", "openai_api_key": "sk-OpenAipreviewRb92"})},
+        "extraSecrets",
+        "only in case",
+    ),
+    Bad(
+        "extra-shadows-managed-secret",
+        "preview",
+        {"extraSecrets": extras({"REDIS_URL": "sk-OpenAipreviewRb92"})},
+        "extraSecrets",
+        "managed by this program",
+    ),
+    Bad(
+        "empty-extra-secret",
+        "preview",
+        {"extraSecrets": extras({"ANTHROPIC_API_KEY": " "})},
+        "extraSecrets",
+        "is empty",
+    ),
+    # Plaintext where a secret is required.
+    Bad("plaintext-ci-db-url", "preview", {}, "ciDbUrl", "must be a secret", plaintext=("ciDbUrl",)),
+    Bad("plaintext-vercel-token", "production", {}, "vercelToken", "must be a secret", plaintext=("vercelToken",)),
+    Bad("plaintext-extra-secrets", "staging", {}, "extraSecrets", "must be secrets", plaintext=("extraSecrets",)),
+    # Empty or malformed values.
+    Bad("empty-vercel-token", "preview", {"vercelToken": ""}, "vercelToken", "is empty"),
+    Bad("token-with-whitespace", "preview", {"vercelToken": "VercelTok preview Hy63"}, "vercelToken", "whitespace"),
+    Bad("short-fingerprint-key", "preview", {"dbFingerprintKey": "short"}, "dbFingerprintKey", "at least 16"),
+    Bad("bad-vercel-project-id", "preview", {"vercelProjectId": "tenantguard-web"}, "vercelProjectId", "prj_"),
+    Bad("bad-owner", "preview", {"githubOwner": "tenant guard"}, "githubOwner", "GitHub organization"),
+    Bad("unknown-key", "preview", {"ciDBUrl": "x"}, "ciDBUrl", "not a known key"),
+    Bad("unknown-tier", "preview", {"tier": "qa"}, "tier", "preview, staging, production"),
+    # Protection rules.
+    Bad("production-without-reviewers", "production", {"reviewerTeams": "[]"}, "reviewerTeams", "at least one team"),
+    Bad(
+        "too-many-reviewers",
+        "production",
+        {"reviewerTeams": json.dumps([f"team-{n}" for n in range(7)])},
+        "reviewerTeams",
+        "at most 6",
+    ),
+    Bad(
+        "production-self-review",
+        "production",
+        {"preventSelfReview": "false"},
+        "preventSelfReview",
+        "must be true in production",
+    ),
+    Bad(
+        "production-wildcard-branch",
+        "production",
+        {"deploymentBranches": '["*"]'},
+        "deploymentBranches",
+        "no wildcards",
+    ),
+    Bad(
+        "staging-without-branches",
+        "staging",
+        {"deploymentBranches": "[]"},
+        "deploymentBranches",
+        "must name the branches",
+    ),
+    Bad(
+        "staging-without-vercel-branch", "staging", {"vercelGitBranch": None}, "vercelGitBranch", "required in staging"
+    ),
+    Bad(
+        "preview-with-vercel-branch",
+        "preview",
+        {"vercelGitBranch": "staging"},
+        "vercelGitBranch",
+        "only accepted in staging",
+    ),
+    Bad("wait-timer-too-long", "production", {"waitTimerMinutes": "50000"}, "waitTimerMinutes", "between 0 and 43200"),
+    # Wrong types.
+    Bad("wait-timer-not-a-number", "production", {"waitTimerMinutes": "soon"}, "waitTimerMinutes", "whole number"),
+    Bad("boolean-not-a-boolean", "preview", {"runMigrations": "maybe"}, "runMigrations", "true or false"),
+    Bad("list-not-a-list", "preview", {"repositories": "tenantguard"}, "repositories", "list of strings"),
+    Bad("map-not-a-map", "preview", {"extraSecrets": '["OPENAI_API_KEY"]'}, "extraSecrets", "map of names"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., offline.Evaluation], case: Bad) -> None:
+    with pytest.raises(offline.ProgramFailedError) as failure:
+        run_stack(case.stack, case.overrides, plaintext=case.plaintext)
+    message = str(failure.value)
+    assert f"tenantguard-infra:{case.key}" in message
+    assert case.says in message
+    for needle in secret_needles(case.stack):
+        assert needle not in message
+    assert failure.value.resources == {}
+
+
+def test_every_problem_is_listed_at_once(run_stack: Callable[..., offline.Evaluation]) -> None:
+    with pytest.raises(offline.ProgramFailedError) as failure:
+        run_stack("production", {"reviewerTeams": "[]", "redisUrl": "redis://default:RedisPwproductionMz54@r:6379"})
+    assert "reviewerTeams" in str(failure.value)
+    assert "redisUrl" in str(failure.value)
+
+
+def test_unknown_stack_file_names_the_known_stacks() -> None:
+    with pytest.raises(FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*preview, production, staging"):
+        offline.stack_config("qa")
+
+
+def test_at_least_25_bad_inputs_are_tried() -> None:
+    assert len(CASES) >= 25
