@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from alembic.util import CommandError
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from alembic import context
@@ -74,9 +74,15 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    url = database_url()
     settings = session_settings()
     lock_wait = duration(LOCK_WAIT_VARIABLE, LOCK_WAIT_DEFAULT)
+    given = config.attributes.get("connection")
+    if isinstance(given, Engine):
+        # A caller that owns the engine (pytest-alembic) gets the same lock and settings.
+        with given.connect() as connection:
+            _migrate_locked(connection, settings, lock_wait)
+        return
+    url = database_url()
     engine = None
     try:
         engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)

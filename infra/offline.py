@@ -57,11 +57,11 @@ class OfflineMocks(pulumi.runtime.Mocks):
             )
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         if args.token == GET_TEAM:
             slug = args.args["slug"]
-            return {"id": str(team_id(slug)), "slug": slug, "name": slug, "nodeId": f"T_{slug}"}
-        return {}
+            return {"id": str(team_id(slug)), "slug": slug, "name": slug, "nodeId": f"T_{slug}"}, []
+        return {}, []
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.options: dict[str, Options] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call] # untyped in the SDK
         self.options[response.urn] = Options(
             parent=request.parent,
             protect=bool(request.protect),

@@ -10,6 +10,7 @@ import pytest
 from pulumi.runtime.rpc import is_rpc_secret
 
 from infra import offline
+from tenantguard_db.local_postgres import LocalPostgres
 
 STACKS = ("preview", "staging", "production")
 PRODUCTION_STACK_NAME = "organization/tenantguard-infra/production"
@@ -102,3 +103,17 @@ def named(evaluation: offline.Evaluation, type_token: str) -> dict[str, dict[str
         for urn, r in evaluation.resources.items()
         if urn.split("::")[2].split("$")[-1] == type_token
     }
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """A real PostgreSQL server for the whole session, on a free loopback port."""
+    with LocalPostgres() as server:
+        yield server
+
+
+@pytest.fixture
+def database(postgres: LocalPostgres, request: pytest.FixtureRequest) -> str:
+    """A new empty database for one test, by URL."""
+    name = "t_" + request.node.name.lower().translate(str.maketrans("[]-.", "____"))[:50]
+    return postgres.create_database(name)

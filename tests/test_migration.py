@@ -1,0 +1,102 @@
+"""DatabaseMigration: its dynamic provider against a real PostgreSQL, and its wiring in each stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+
+from alembic import command
+from infra import offline
+from infra.migration import AlembicProvider
+from tenantguard_db import migrate
+from tenantguard_db.local_postgres import LocalPostgres
+from tests.conftest import STACKS, secret_needles
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
+def created(database: str, revision: str) -> dict[str, Any]:
+    outs = AlembicProvider().create({"database_url": database, "revision": revision}).outs
+    assert outs is not None
+    return outs
+
+
+def test_create_upgrades_and_records_the_applied_revision(database: str) -> None:
+    assert created(database, "0002")["applied_revision"] == "0002"
+    assert migrate.current_revision(database) == "0002"
+
+
+def test_diff_reports_a_changed_target_revision() -> None:
+    provider = AlembicProvider()
+    olds = {"database_url": "postgresql://a@h/d", "revision": "0002"}
+    assert provider.diff("id", olds, {**olds, "revision": "0003"}).changes is True
+    assert provider.diff("id", olds, dict(olds)).changes is False
+    assert provider.diff("id", olds, {**olds, "revision": "0003"}).replaces == []
+
+
+def test_update_upgrades_to_the_new_target(database: str) -> None:
+    provider = AlembicProvider()
+    olds = created(database, "0001")
+    result = provider.update("alembic_version", olds, {"database_url": database, "revision": "0003"})
+    assert result.outs is not None
+    assert result.outs["applied_revision"] == "0003"
+
+
+def test_read_returns_the_live_revision_so_refresh_shows_drift(database: str) -> None:
+    provider = AlembicProvider()
+    outs = created(database, "0003")
+    command.downgrade(migrate.alembic_config(database), "0001")
+    read = provider.read("alembic_version", outs)
+    assert read.outs is not None
+    assert read.outs["revision"] == "0001"
+    assert read.outs["applied_revision"] == "0001"
+
+
+def test_delete_never_downgrades(database: str) -> None:
+    provider = AlembicProvider()
+    outs = created(database, "0003")
+    provider.delete("alembic_version", outs)
+    assert migrate.current_revision(database) == "0003"
+
+
+def test_failure_surfaces_with_the_password_masked(postgres: LocalPostgres) -> None:
+    wrong = "WrongPw5uY8"
+    with pytest.raises(migrate.MigrationError) as failure:
+        AlembicProvider().create({"database_url": postgres.url(password=wrong), "revision": "0003"})
+    assert "password authentication failed" in str(failure.value)
+    assert wrong not in str(failure.value)
+
+
+def test_provider_pickle_holds_no_secret_and_stays_small(evaluated: dict[str, offline.Evaluation]) -> None:
+    for stack, evaluation in evaluated.items():
+        (migration,) = evaluation.of_type(DYNAMIC)
+        assert is_rpc_secret(migration.state["__provider"])
+        pickled = unwrap_rpc_secret(migration.state["__provider"])
+        assert len(pickled) < 20_000
+        for needle in secret_needles(stack):
+            assert needle not in pickled
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_migration_carries_head_and_runs_after_its_secrets(
+    evaluated: dict[str, offline.Evaluation], stack: str
+) -> None:
+    evaluation = evaluated[stack]
+    ((urn, migration),) = [(urn, r) for urn, r in evaluation.resources.items() if DYNAMIC in urn]
+    assert migration.state["revision"] == migrate.head_revision()
+    assert is_rpc_secret(migration.state["database_url"])
+    assert unwrap_rpc_secret(migration.state["database_url"]).startswith(f"postgresql://ci:CiPw{stack}Xq71@")
+    dependencies = evaluation.options[urn].dependencies
+    for repository in ("tenantguard", "tenantguard-worker"):
+        assert any(dep.endswith(f"::{repository}-secrets-CI_DB_URL") for dep in dependencies)
+    assert any(dep.endswith("::vercel-DATABASE_URL") for dep in dependencies)
+    assert evaluation.outputs["migrationRevision"] == migrate.head_revision()
+
+
+def test_migrations_can_be_turned_off_per_stack(run_stack: Callable[..., offline.Evaluation]) -> None:
+    evaluation = run_stack("staging", {"runMigrations": "false"})
+    assert evaluation.of_type(DYNAMIC) == []
+    assert evaluation.outputs["migrationsEnabled"] is False
