@@ -1,0 +1,221 @@
+"""Offline plan of every stack: where each secret lands, each environment's protection, the migration target.
+
+    python -m infra.plan [--json] [--stack NAME ...] [--dir DIR]
+
+Runs each stack's real program under Pulumi's mock runtime (no CLI, credentials or network) with
+placeholder secrets, so it checks the non-secret config and the routing; it never prints a value.
+Exits 1, listing every problem, when a stack's configuration is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra import offline
+from infra.config import secret_keys
+from infra.scoping import ROUTES
+
+ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
+POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"  # noqa: S105 - a type token
+VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+PLACEHOLDER_KEY = "plan-placeholder-fingerprint-key"
+
+
+def placeholder_secrets(stack: str, values: Mapping[str, str]) -> dict[str, str]:
+    """Valid-looking stand-ins for the secrets the stack file does not (and must not) hold."""
+    tls = "?sslmode=require"
+    host = f"{stack}.plan.invalid"
+    placeholders = {
+        "ciDbUrl": f"postgresql://plan:placeholder@{host}:5432/ci{tls}",
+        "databaseUrl": f"postgresql://plan:placeholder@{host}:5432/app{tls}",
+        "redisUrl": f"rediss://plan:placeholder@{host}:6379/0",
+        "vercelToken": "placeholder",
+        "dbFingerprintKey": PLACEHOLDER_KEY,
+    }
+    extras = json.loads(values.get("extraSecrets", "{}") or "{}")
+    if isinstance(extras, dict) and extras:
+        # Names come from the stack file (`--path extraSecrets.NAME`); values never do.
+        placeholders["extraSecrets"] = json.dumps(dict.fromkeys(extras, "placeholder"))
+    return placeholders
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    errors: list[str] = field(default_factory=list)
+    tier: str = ""
+    environment: str = ""
+    repositories: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
+    branches: list[str] = field(default_factory=list)
+    wait_timer_minutes: int = 0
+    prevent_self_review: bool = False
+    protected: bool = False
+    github_secrets: list[str] = field(default_factory=list)
+    vercel: dict[str, str] = field(default_factory=dict)
+    """Vercel key -> where it lands, e.g. `preview@staging`."""
+    migration: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The stack's outputs, for the stacks that reference it."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Mapping[str, Any]]) -> StackPlan:
+    plan = StackPlan(stack)
+    try:
+        values = offline.stack_config(stack, directory)
+    except FileNotFoundError as missing:
+        plan.errors.append(str(missing))
+        return plan
+    declared_secret = set(secret_keys())
+    values = {key: value for key, value in values.items() if key not in declared_secret}
+    placeholders = placeholder_secrets(stack, values)
+    values.update(placeholders)
+    try:
+        evaluation = offline.evaluate(stack, values, set(placeholders), production_outputs)
+    except offline.ProgramFailedError as failure:
+        plan.errors.extend(line.strip()[2:] for line in str(failure).splitlines()[1:] if line.strip())
+        plan.errors = plan.errors or [str(failure)]
+        return plan
+    describe(plan, evaluation, values)
+    plan.outputs = dict(evaluation.outputs)
+    return plan
+
+
+def describe(plan: StackPlan, evaluation: offline.Evaluation, values: Mapping[str, str]) -> None:
+    environments = [(urn, r.state) for urn, r in evaluation.resources.items() if f"{ENV}::" in urn]
+    plan.tier = values.get("tier", "")
+    plan.environment = str(evaluation.outputs["environmentName"])
+    plan.repositories = sorted(state["repository"] for _, state in environments)
+    plan.reviewers = list(json.loads(values.get("reviewerTeams", "[]")))
+    plan.branches = sorted({r.state["branchPattern"] for r in evaluation.of_type(POLICY)}) or ["(any branch)"]
+    first = environments[0][1]
+    plan.wait_timer_minutes = int(first.get("waitTimer") or 0)
+    plan.prevent_self_review = bool(first.get("preventSelfReview"))
+    plan.protected = all(evaluation.options[urn].protect for urn, _ in environments)
+    plan.github_secrets = sorted({r.state["secretName"] for r in evaluation.of_type(SECRET)})
+    for variable in evaluation.of_type(VARIABLE):
+        state = variable.state
+        where = ",".join(state.get("targets") or state.get("customEnvironmentIds") or [])
+        if state.get("gitBranch"):
+            where += f"@{state['gitBranch']}"
+        plan.vercel[state["key"]] = where
+    enabled = evaluation.outputs.get("migrationsEnabled")
+    plan.migration = f"{evaluation.outputs['migrationRevision']}" + ("" if enabled else " (disabled)")
+
+
+def plan_all(stacks: Sequence[str], directory: Path) -> list[StackPlan]:
+    """Plan the stacks; the production stack first, since the others read its outputs."""
+    ordered = sorted(stacks, key=lambda stack: stack != "production")
+    outputs: dict[str, Mapping[str, Any]] = {}
+    plans: dict[str, StackPlan] = {}
+    for stack in ordered:
+        plans[stack] = plan_stack(stack, directory, _references(directory, stack, outputs))
+        if stack == "production":
+            outputs["production"] = plans[stack].outputs
+    return [plans[stack] for stack in stacks]
+
+
+def _references(directory: Path, stack: str, outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Map the stack's configured productionStack name to the planned production outputs (or none)."""
+    try:
+        name = offline.stack_config(stack, directory).get("productionStack", "")
+    except FileNotFoundError:
+        return {}
+    return {name: outputs.get("production", {})} if name else {}
+
+
+def matrix(plans: Sequence[StackPlan]) -> dict[str, dict[str, str]]:
+    """Secret name -> stack -> where it lands (`gh:<environment>`, `vercel:<targets>`), `-` for nowhere."""
+    names = [route.name for route in ROUTES]
+    for plan in plans:
+        names += [name for name in [*plan.github_secrets, *plan.vercel] if name not in names]
+    rows: dict[str, dict[str, str]] = {}
+    for name in names:
+        rows[name] = {}
+        for plan in plans:
+            places = []
+            if name in plan.github_secrets:
+                places.append(f"gh:{plan.environment}")
+            if name in plan.vercel:
+                places.append(f"vercel:{plan.vercel[name]}")
+            rows[name][plan.stack] = " + ".join(places) if plan.ok and places else ("-" if plan.ok else "?")
+    return rows
+
+
+def as_json(plans: Sequence[StackPlan]) -> dict[str, Any]:
+    return {
+        "matrix": matrix(plans),
+        "stacks": {
+            plan.stack: {
+                "ok": plan.ok,
+                "errors": plan.errors,
+                "tier": plan.tier,
+                "environment": plan.environment,
+                "repositories": plan.repositories,
+                "protection": {
+                    "reviewerTeams": plan.reviewers,
+                    "branches": plan.branches,
+                    "waitTimerMinutes": plan.wait_timer_minutes,
+                    "preventSelfReview": plan.prevent_self_review,
+                    "protected": plan.protected,
+                },
+                "migrationRevision": plan.migration,
+            }
+            for plan in plans
+        },
+    }
+
+
+def as_text(plans: Sequence[StackPlan]) -> str:
+    rows = matrix(plans)
+    headers = ["secret", *[plan.stack for plan in plans]]
+    table = [headers, *[[name, *cells.values()] for name, cells in rows.items()]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = ["Where each secret lands (gh: GitHub environment secret, vercel: targets[@git branch])", ""]
+    for index, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    lines += ["", "Environments"]
+    for plan in plans:
+        if not plan.ok:
+            lines.append(f"  {plan.stack}: INVALID")
+            lines += [f"    - {error}" for error in plan.errors]
+            continue
+        lines.append(
+            f"  {plan.stack} ({plan.tier}): environment {plan.environment!r} in {', '.join(plan.repositories)}; "
+            f"reviewers: {', '.join(plan.reviewers) or 'none'}; branches: {', '.join(plan.branches)}; "
+            f"wait timer: {plan.wait_timer_minutes} min; "
+            f"self-review {'blocked' if plan.prevent_self_review else 'allowed'}; "
+            f"{'protected' if plan.protected else 'unprotected'}; migration target: {plan.migration}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    parser.add_argument("--stack", action="append", help="plan only this stack (repeatable); default: every stack file")
+    parser.add_argument(
+        "--dir", type=Path, default=offline.ROOT, help="directory holding the Pulumi.<stack>.yaml files"
+    )
+    args = parser.parse_args(argv)
+    stacks = args.stack or offline.known_stacks(args.dir)
+    plans = plan_all(stacks, args.dir)
+    print(json.dumps(as_json(plans), indent=2) if args.json else as_text(plans))
+    return 0 if all(plan.ok for plan in plans) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
