@@ -1,0 +1,1 @@
+"""TenantGuard's policy pack (run with `pulumi preview --policy-pack policy`)."""

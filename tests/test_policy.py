@@ -1,0 +1,156 @@
+"""The policy pack: every resource of the real stacks passes; each rule has a failing case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy
+
+from infra import offline
+from policy.rules import POLICIES
+
+POLICY_NAMES = [policy.name for policy in POLICIES]
+
+
+def plain(value: Any) -> Any:
+    """Inputs as the policy SDK hands them to a validator: secrets unwrapped."""
+    if is_rpc_secret(value):
+        return plain(unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def violations(resource_type: str, props: dict[str, Any], name: str = "r") -> dict[str, list[str]]:
+    """Run every policy's validate with a collecting reporter."""
+    found: dict[str, list[str]] = {}
+    for policy in POLICIES:
+        assert isinstance(policy, ResourceValidationPolicy)
+        messages: list[str] = []
+        urn = f"urn:pulumi:s::p::{resource_type}::{name}"
+        options = PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+        args = ResourceValidationArgs(resource_type, props, urn, name, options, None)
+
+        def report(message: str, _urn: str | None = None, sink: list[str] = messages) -> None:
+            sink.append(message)
+
+        policy.validate(args, report)
+        if messages:
+            found[policy.name] = messages
+    return found
+
+
+def test_the_pack_has_the_four_mandatory_policies() -> None:
+    assert POLICY_NAMES == [
+        "managed-secrets-only-as-environment-secrets",
+        "secret-values-are-secret",
+        "production-environment-protected",
+        "vercel-production-targets-exclusive",
+    ]
+
+
+def test_every_resource_of_every_stack_passes(evaluated: dict[str, offline.Evaluation]) -> None:
+    for evaluation in evaluated.values():
+        for urn, registration in evaluation.resources.items():
+            resource_type = urn.split("::")[2].split("$")[-1]
+            assert violations(resource_type, plain(registration.state)) == {}, urn
+
+
+PRODUCTION_ENV = {
+    "repository": "tenantguard",
+    "environment": "production",
+    "reviewers": [{"teams": [1]}],
+    "preventSelfReview": True,
+    "deploymentBranchPolicy": {"customBranchPolicies": True, "protectedBranches": False},
+}
+VARIABLE = {"key": "REDIS_URL", "value": "v", "sensitive": True, "targets": ["production"], "projectId": "prj_1"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "props", "says"),
+    [
+        (
+            "managed-secrets-only-as-environment-secrets",
+            "github:index/actionsSecret:ActionsSecret",
+            {"secretName": "CI_DB_URL", "value": "v"},
+            "environment secret only",
+        ),
+        (
+            "managed-secrets-only-as-environment-secrets",
+            "github:index/actionsOrganizationSecret:ActionsOrganizationSecret",
+            {"secretName": "vercel_token", "visibility": "all"},
+            "environment secret only",
+        ),
+        (
+            "managed-secrets-only-as-environment-secrets",
+            "github:index/actionsVariable:ActionsVariable",
+            {"variableName": "REDIS_URL", "value": "v"},
+            "environment secret only",
+        ),
+        (
+            "managed-secrets-only-as-environment-secrets",
+            "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+            {"variableName": "DATABASE_URL", "value": "v", "environment": "preview"},
+            "environment secret only",
+        ),
+        (
+            "secret-values-are-secret",
+            "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+            {"secretName": "CI_DB_URL", "plaintextValue": "v", "environment": "preview"},
+            "deprecated",
+        ),
+        (
+            "secret-values-are-secret",
+            "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
+            {**VARIABLE, "sensitive": False},
+            "sensitive=True",
+        ),
+        (
+            "production-environment-protected",
+            "github:index/repositoryEnvironment:RepositoryEnvironment",
+            {**PRODUCTION_ENV, "reviewers": []},
+            "required reviewers",
+        ),
+        (
+            "production-environment-protected",
+            "github:index/repositoryEnvironment:RepositoryEnvironment",
+            {**PRODUCTION_ENV, "preventSelfReview": False},
+            "self-review",
+        ),
+        (
+            "production-environment-protected",
+            "github:index/repositoryEnvironment:RepositoryEnvironment",
+            {**PRODUCTION_ENV, "deploymentBranchPolicy": None},
+            "restrict which branches",
+        ),
+        (
+            "vercel-production-targets-exclusive",
+            "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
+            {**VARIABLE, "targets": ["production", "preview"]},
+            "split it per target",
+        ),
+    ],
+)
+def test_each_rule_reports_its_violation(policy: str, resource_type: str, props: dict[str, Any], says: str) -> None:
+    found = violations(resource_type, props)
+    assert list(found) == [policy]
+    assert says in found[policy][0]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props"),
+    [
+        ("github:index/actionsSecret:ActionsSecret", {"secretName": "SENTRY_DSN", "value": "v"}),
+        (
+            "github:index/repositoryEnvironment:RepositoryEnvironment",
+            {**PRODUCTION_ENV, "environment": "preview", "reviewers": []},
+        ),
+        ("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable", {**VARIABLE, "targets": ["preview"]}),
+    ],
+)
+def test_unrelated_resources_pass(resource_type: str, props: dict[str, Any]) -> None:
+    assert violations(resource_type, props) == {}
