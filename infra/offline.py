@@ -190,6 +190,10 @@ def _evaluate(
         [full_key(key) for key in secret_keys],
     )
 
+    # As pulumi.runtime.test does: a failure of the previous program must not fail this one.
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
+
     def program() -> None:
         runpy.run_path(str(MAIN), run_name="__main__")
 
