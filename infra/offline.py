@@ -161,13 +161,14 @@ def evaluate(
     values: Mapping[str, str],
     secret_keys: Collection[str] = (),
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    program: Path = MAIN,
 ) -> Evaluation:
-    """Run __main__.py for `stack` with the given config under mocks and collect what it declared.
+    """Run __main__.py (or another program file) for `stack` with the given config under mocks and collect what it declared.
 
     Raises ProgramFailedError when the program fails (its cause is a pulumi.RunError for bad config).
     """
     # Pulumi's runtime keeps its state in context variables: a fresh context per evaluation.
-    return contextvars.copy_context().run(_evaluate, stack, values, secret_keys, stack_outputs or {})
+    return contextvars.copy_context().run(_evaluate, stack, values, secret_keys, stack_outputs or {}, program)
 
 
 def _evaluate(
@@ -175,6 +176,7 @@ def _evaluate(
     values: Mapping[str, str],
     secret_keys: Collection[str],
     stack_outputs: Mapping[str, Mapping[str, Any]],
+    program_file: Path,
 ) -> Evaluation:
     logs: list[str] = []
     logger = logging.getLogger(f"tenantguard.offline.{stack}")
@@ -195,7 +197,7 @@ def _evaluate(
     pulumi_settings.SETTINGS.outputs.clear()
 
     def program() -> None:
-        runpy.run_path(str(MAIN), run_name="__main__")
+        runpy.run_path(str(program_file), run_name="__main__")
 
     try:
         _sync_await(run_pulumi_func(program))
