@@ -8,12 +8,11 @@ from logging.config import fileConfig
 from urllib.parse import urlsplit
 
 from alembic.util import CommandError
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from alembic import context
-from tenantguard_db.models import Base
 from tenantguard_db.urls import MissingDatabaseUrlError, mask_text, sqlalchemy_url, url_from_environment
 
 # Any fixed 64-bit number works as long as every runner of these migrations agrees on it.
@@ -33,7 +32,21 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     # Keep the loggers of a host process (the Pulumi program, the tests) working.
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+
+def models_needed() -> bool:
+    """Autogenerate and `alembic check` compare against the models; upgrades and downgrades never read them."""
+    if config.attributes.get("skip_models"):
+        return False
+    command = getattr(config.cmd_opts, "cmd", (None,))[0]
+    return getattr(command, "__name__", "") not in ("upgrade", "downgrade")
+
+
+target_metadata: MetaData | None = None
+if models_needed():
+    # Importing the ORM costs ~0.2 s, a fifth of a CLI upgrade (bench/RESULTS.md): only when compared.
+    from tenantguard_db.models import Base
+
+    target_metadata = Base.metadata
 
 
 def duration(variable: str, default: str) -> str:

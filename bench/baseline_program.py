@@ -1,4 +1,8 @@
-"""The floor for bench/run.py: the same resources as a preview stack, registered directly (no config, no components)."""
+"""The floor for bench/run.py: the same custom resources as the real program, declared directly.
+
+No config validation, no components, no scoping table: raw config in, resources out, with the same
+SDKs (and the same dynamic provider for the migration).
+"""
 
 import json
 
@@ -8,35 +12,75 @@ import pulumi_random as random
 import pulumiverse_vercel as vercel
 from pulumi.runtime import config as runtime_config
 
-extras = json.loads(runtime_config.get_config("tenantguard-infra:extraSecrets") or "{}")
-gh = github.Provider("github", owner="tenantguard")
-vc = vercel.Provider("vercel", team="team_x")
-key = random.RandomPassword("session-key", length=64, special=False, keepers={"rotation": "1"})
-github_names = ["CI_DB_URL", "VERCEL_TOKEN", "REDIS_URL", *extras]
-vercel_names = ["REDIS_URL", "DATABASE_URL", "SESSION_SECRET_KEY", *extras]
-for repository in ("tenantguard", "tenantguard-worker"):
+from infra.migration import AlembicMigration
+
+
+def raw(key: str, default: str = "") -> str:
+    return str(runtime_config.get_config(f"tenantguard-infra:{key}") or default)
+
+
+stack = pulumi.get_stack()
+tier = raw("tier")
+repositories = json.loads(raw("repositories", "[]"))
+teams = json.loads(raw("reviewerTeams", "[]"))
+branches = json.loads(raw("deploymentBranches", "[]"))
+extras = json.loads(raw("extraSecrets", "{}"))
+targets = ["production"] if tier == "production" else ["preview"]
+
+gh = github.Provider("github", owner=raw("githubOwner"))
+vc = vercel.Provider("vercel", team=raw("vercelTeamId"))
+password = random.RandomPassword("session-key", length=64, special=False, keepers={"rotation": "1"})
+session_key: pulumi.Output[str] = pulumi.Output.secret(password.result)
+team_ids = [
+    github.get_team_output(slug=slug, opts=pulumi.InvokeOutputOptions(provider=gh)).id.apply(int) for slug in teams
+]
+ci_db_url = pulumi.Output.secret(raw("ciDbUrl"))
+if tier != "production":
+    pulumi.StackReference("production-stack", stack_name=raw("productionStack"))
+secrets = []
+for repository in repositories:
     env = github.RepositoryEnvironment(
         f"{repository}-environment",
         repository=repository,
-        environment="preview",
+        environment=stack,
+        reviewers=[github.RepositoryEnvironmentReviewerArgs(teams=team_ids)] if team_ids else None,
+        prevent_self_review=True,
+        deployment_branch_policy=github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
+            protected_branches=False, custom_branch_policies=True
+        )
+        if branches
+        else None,
         opts=pulumi.ResourceOptions(provider=gh),
     )
-    for name in github_names:
-        github.ActionsEnvironmentSecret(
-            f"{repository}-{name}",
+    for branch in branches:
+        github.RepositoryEnvironmentDeploymentPolicy(
+            f"{repository}-branch-{branch}",
             repository=repository,
-            environment="preview",
-            secret_name=name,
-            value=pulumi.Output.secret("x"),
+            environment=stack,
+            branch_pattern=branch,
             opts=pulumi.ResourceOptions(provider=gh, depends_on=[env]),
         )
-for name in vercel_names:
+    for name in ["CI_DB_URL", "VERCEL_TOKEN", "REDIS_URL", *extras]:
+        value = ci_db_url if name == "CI_DB_URL" else pulumi.Output.secret(raw("vercelToken"))
+        secrets.append(
+            github.ActionsEnvironmentSecret(
+                f"{repository}-{name}",
+                repository=repository,
+                environment=stack,
+                secret_name=name,
+                value=value,
+                opts=pulumi.ResourceOptions(provider=gh, depends_on=[env]),
+            )
+        )
+for name in ["REDIS_URL", "DATABASE_URL", "SESSION_SECRET_KEY", *extras]:
     vercel.ProjectEnvironmentVariable(
         f"vercel-{name}",
-        project_id="prj_x",
+        project_id=raw("vercelProjectId"),
         key=name,
-        value=pulumi.Output.secret("x"),
+        value=session_key,
         sensitive=True,
-        targets=["preview"],
+        targets=targets,
+        git_branch=raw("vercelGitBranch") or None,
         opts=pulumi.ResourceOptions(provider=vc),
     )
+AlembicMigration("database", ci_db_url, "0003", pulumi.ResourceOptions(depends_on=secrets))

@@ -82,7 +82,7 @@ def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Map
     placeholders = placeholder_secrets(stack, values)
     values.update(placeholders)
     try:
-        evaluation = offline.evaluate(stack, values, set(placeholders), production_outputs)
+        evaluation = offline.evaluate(stack, values, set(placeholders), stack_outputs=production_outputs)
     except offline.ProgramFailedError as failure:
         plan.errors.extend(line.strip()[2:] for line in str(failure).splitlines()[1:] if line.strip())
         plan.errors = plan.errors or [str(failure)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,8 +33,16 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+def upgrade_config(url: str) -> Config:
+    """Alembic's config for an upgrade, which never needs the models."""
+    config = alembic_config(url)
+    config.attributes["skip_models"] = True
+    return config
+
+
+@functools.cache
 def head_revision() -> str:
-    """The script directory's single head, read from the files alone (no database)."""
+    """The script directory's single head, read from the files alone (no database); read once per process."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise MigrationError("alembic/versions holds no revision")
@@ -56,7 +65,7 @@ def current_revision(url: str) -> str | None:
 def upgrade(url: str, revision: str) -> str | None:
     """Upgrade the database to `revision` under the migration lock; returns the revision now applied."""
     try:
-        command.upgrade(alembic_config(url), revision)
+        command.upgrade(upgrade_config(url), revision)
     except Exception as error:
         raise MigrationError(masked(error, url)) from None
     return current_revision(url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -64,7 +65,10 @@ def production_reference() -> dict[str, dict[str, Any]]:
 def evaluated(production_reference: dict[str, dict[str, Any]]) -> dict[str, offline.Evaluation]:
     """Every stack's real program with its own stack file, evaluated once for the session."""
     return {
-        stack: offline.evaluate(stack, *stack_values(stack), stack_outputs=production_reference) for stack in STACKS
+        stack: offline.evaluate(
+            stack, *stack_values(stack), stack_outputs=production_reference, log_level=logging.DEBUG
+        )
+        for stack in STACKS
     }
 
 
@@ -76,6 +80,7 @@ def run_stack(production_reference: dict[str, dict[str, Any]]) -> Callable[..., 
         values, secret = stack_values(stack, overrides)
         secret -= set(kwargs.pop("plaintext", ()))
         kwargs.setdefault("stack_outputs", production_reference)
+        kwargs.setdefault("log_level", logging.DEBUG)
         return offline.evaluate(stack, values, secret, **kwargs)
 
     return run

@@ -1,0 +1,30 @@
+"""One measured evaluation in a fresh process: prints {"seconds", "peak_kib", "resources"} as JSON.
+
+python bench/evaluate_once.py (program|baseline) STACK EXTRA_SECRETS
+"""
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from infra import offline  # noqa: E402
+from tests.conftest import stack_values  # noqa: E402
+
+which, stack, extra_count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+program = offline.MAIN if which == "program" else ROOT / "bench" / "baseline_program.py"
+values, secret = stack_values(stack)
+if extra_count:
+    values["extraSecrets"] = json.dumps({f"LLM_KEY_{n:04d}": f"sk-bench-{n}" for n in range(extra_count)})
+reference: dict[str, dict[str, str]] = {"organization/tenantguard-infra/production": {}}
+# The first evaluation pays the SDKs' lazy imports; the second is the one measured.
+offline.evaluate(stack, values, secret, stack_outputs=reference, program=program)
+start = time.perf_counter()
+evaluation = offline.evaluate(stack, values, secret, stack_outputs=reference, program=program)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kib": peak, "resources": len(evaluation.resources)}))
