@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import offline
-from infra.config import secret_keys
+from infra.config import full_key, secret_keys
 from infra.scoping import ROUTES
 
 ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
@@ -78,6 +78,14 @@ def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Map
         plan.errors.append(str(missing))
         return plan
     declared_secret = set(secret_keys())
+    for key in sorted(declared_secret & set(values)):
+        if not _encrypted(values[key]):
+            plan.errors.append(
+                f"{full_key(key)} is in Pulumi.{stack}.yaml as plaintext; remove it and "
+                f"`pulumi config set --secret {key}` (and rotate it: it was committed)"
+            )
+    if plan.errors:
+        return plan
     values = {key: value for key, value in values.items() if key not in declared_secret}
     placeholders = placeholder_secrets(stack, values)
     values.update(placeholders)
@@ -90,6 +98,15 @@ def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Map
     describe(plan, evaluation, values)
     plan.outputs = dict(evaluation.outputs)
     return plan
+
+
+def _encrypted(raw: str) -> bool:
+    """Whether a stack-file value is Pulumi's `{secure: ...}` ciphertext (as stack_config renders it)."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(value, dict) and set(value) == {"secure"}
 
 
 def describe(plan: StackPlan, evaluation: offline.Evaluation, values: Mapping[str, str]) -> None:

@@ -1,0 +1,123 @@
+"""The leak suite: distinctive fake secrets never appear outside a Pulumi secret, anywhere we write text."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra import offline, plan
+from tenantguard_db.local_postgres import LocalPostgres
+from tests.conftest import STACKS, fake_secrets, plain_strings, secret_needles
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD_RESOURCE = "random:index/randomPassword:RandomPassword"
+
+
+def assert_no_needle(stack: str, texts: Iterable[str]) -> None:
+    text = "\n".join(texts)
+    for needle in secret_needles(stack):
+        assert needle not in text
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_resource_inputs_hold_secrets_only_inside_pulumi_secrets(
+    evaluated: dict[str, offline.Evaluation], stack: str
+) -> None:
+    texts: list[str] = []
+    for urn, registration in evaluated[stack].resources.items():
+        state = dict(registration.state)
+        if PASSWORD_RESOURCE in urn:
+            # The mock's own computed value; the real provider returns `result` as a secret.
+            state.pop("result")
+        texts.extend(plain_strings(state))
+    assert_no_needle(stack, texts)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_resource_names_and_urns_hold_no_secret(evaluated: dict[str, offline.Evaluation], stack: str) -> None:
+    assert_no_needle(stack, evaluated[stack].resources)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_outputs_hold_no_secret(evaluated: dict[str, offline.Evaluation], stack: str) -> None:
+    assert_no_needle(stack, plain_strings(evaluated[stack].outputs))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_log_messages_hold_no_secret(evaluated: dict[str, offline.Evaluation], stack: str) -> None:
+    assert evaluated[stack].logs  # the SDK's debug log was collected, so this can fail
+    assert_no_needle(stack, evaluated[stack].logs)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_configuration_errors_hold_no_secret(run_stack: Callable[..., offline.Evaluation], stack: str) -> None:
+    # Every secret present but one config value wrong: the error must list it without quoting secrets.
+    with pytest.raises(offline.ProgramFailedError) as failure:
+        run_stack(stack, {"tier": "qa"})
+    assert_no_needle(stack, [str(failure.value), repr(failure.value.cause)])
+
+
+@pytest.fixture
+def leaky_stack_dir(tmp_path: Path) -> Path:
+    """Stack files as ops might get them wrong: one plaintext secret, and encrypted extra secrets."""
+    for stack in STACKS:
+        document = yaml.safe_load(offline.stack_file(stack).read_text())
+        document["config"]["tenantguard-infra:extraSecrets"] = {"OPENAI_API_KEY": {"secure": "v1:AAAAcipher"}}
+        offline.stack_file(stack, tmp_path).write_text(yaml.safe_dump(document))
+    staging = offline.stack_file("staging", tmp_path)
+    document = yaml.safe_load(staging.read_text())
+    document["config"]["tenantguard-infra:vercelToken"] = fake_secrets("staging")["vercelToken"]
+    staging.write_text(yaml.safe_dump(document))
+    return tmp_path
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_the_offline_plan_prints_no_secret(
+    leaky_stack_dir: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    status = plan.main(["--dir", str(leaky_stack_dir), *(["--json"] if as_json else [])])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "tenantguard-infra:vercelToken is in Pulumi.staging.yaml as plaintext" in out
+    if as_json:
+        json.loads(out)
+    for stack in STACKS:
+        assert_no_needle(stack, [out])
+    assert "v1:AAAAcipher" not in out
+
+
+def test_alembic_output_holds_no_password(postgres: LocalPostgres) -> None:
+    url = postgres.create_database("leaks")
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    outputs = []
+    for args in (["upgrade", "head"], ["current", "--verbose"], ["history", "--verbose"], ["upgrade", "head"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", *args],
+            cwd=ROOT,
+            env={**environment, "CI_DB_URL": url},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    # A database whose server is gone: the connection error must not quote the password either.
+    gone = url.replace(str(postgres.port), "1")
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env={**environment, "CI_DB_URL": gone},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    outputs.append(result.stdout + result.stderr)
+    assert all(postgres.password not in output for output in outputs)
