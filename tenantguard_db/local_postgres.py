@@ -11,9 +11,9 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -138,8 +138,7 @@ def main() -> None:
         print("  uv run alembic current")
         print(f"(shown masked in logs as {mask_url(url)}; Ctrl-C stops and deletes the server)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                sys.stdin.read() if sys.stdin.isatty() else __import__("time").sleep(3600)
+            signal.pause()
 
 
 if __name__ == "__main__":
