@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,8 @@ from pulumi.runtime.rpc import is_rpc_secret
 from infra import offline
 from tenantguard_db.local_postgres import LocalPostgres
 
+ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC = [sys.executable, "-m", "alembic"]
 STACKS = ("preview", "staging", "production")
 PRODUCTION_STACK_NAME = "organization/tenantguard-infra/production"
 FINGERPRINT_KEY = "fingerprint-key-Wq7Lr2Vx9Kd4Tn6Z"
@@ -122,3 +128,13 @@ def database(postgres: LocalPostgres, request: pytest.FixtureRequest) -> str:
     """A new empty database for one test, by URL."""
     name = "t_" + request.node.name.lower().translate(str.maketrans("[]-.", "____"))[:50]
     return postgres.create_database(name)
+
+
+def alembic_cli(*args: str, url: str | None = None, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the alembic CLI as CI would; `cwd` may be a copy of the migrations (tenantguard_db stays importable)."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("CI_DB_URL", "DATABASE_URL")}
+    environment["PYTHONPATH"] = str(ROOT)
+    if url is not None:
+        environment["CI_DB_URL"] = url
+    environment.update(env)
+    return subprocess.run([*ALEMBIC, *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -14,9 +11,8 @@ import yaml
 
 from infra import offline, plan
 from tenantguard_db.local_postgres import LocalPostgres
-from tests.conftest import STACKS, fake_secrets, plain_strings, secret_needles
+from tests.conftest import STACKS, alembic_cli, fake_secrets, plain_strings, secret_needles
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD_RESOURCE = "random:index/randomPassword:RandomPassword"
 
 
@@ -95,29 +91,13 @@ def test_the_offline_plan_prints_no_secret(
 
 def test_alembic_output_holds_no_password(postgres: LocalPostgres) -> None:
     url = postgres.create_database("leaks")
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     outputs = []
     for args in (["upgrade", "head"], ["current", "--verbose"], ["history", "--verbose"], ["upgrade", "head"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "alembic", *args],
-            cwd=ROOT,
-            env={**environment, "CI_DB_URL": url},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = alembic_cli(*args, url=url)
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout + result.stderr)
     # A database whose server is gone: the connection error must not quote the password either.
-    gone = url.replace(str(postgres.port), "1")
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        env={**environment, "CI_DB_URL": gone},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = alembic_cli("upgrade", "head", url=url.replace(str(postgres.port), "1"))
     assert result.returncode != 0
     outputs.append(result.stdout + result.stderr)
     assert all(postgres.password not in output for output in outputs)

@@ -20,18 +20,10 @@ from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
 from tenantguard_db.models import Base
 from tenantguard_db.urls import sqlalchemy_url
+from tests.conftest import ROOT, alembic_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC = [sys.executable, "-m", "alembic"]
 REVISIONS = ["0001", "0002", "0003"]
-
-
-def alembic_cli(*args: str, url: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("CI_DB_URL", "DATABASE_URL")}
-    if url is not None:
-        environment["CI_DB_URL"] = url
-    environment.update(env)
-    return subprocess.run([*ALEMBIC, *args], cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
 
 
 def tables(url: str) -> set[str]:
@@ -140,15 +132,7 @@ def failing_revision(tmp_path: Path) -> Path:
 
 
 def test_a_failing_revision_leaves_the_last_good_revision(database: str, failing_revision: Path) -> None:
-    environment = {**os.environ, "CI_DB_URL": database, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [*ALEMBIC, "upgrade", "head"],
-        cwd=failing_revision,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = alembic_cli("upgrade", "head", url=database, cwd=failing_revision)
     assert result.returncode != 0
     assert "division by zero" in result.stdout + result.stderr
     assert version_rows(database) == ["0003"]
@@ -214,20 +198,7 @@ def test_timeout_overrides_reach_the_migration(database: str) -> None:
 def test_a_statement_over_the_timeout_is_cancelled_and_rolled_back(database: str, failing_revision: Path) -> None:
     broken = failing_revision / "alembic" / "versions" / "0004_broken.py"
     broken.write_text(broken.read_text().replace("SELECT 1 / 0", "SELECT pg_sleep(5)"))
-    environment = {
-        **os.environ,
-        "CI_DB_URL": database,
-        "PYTHONPATH": str(ROOT),
-        "TENANTGUARD_STATEMENT_TIMEOUT": "200ms",
-    }
-    result = subprocess.run(
-        [*ALEMBIC, "upgrade", "head"],
-        cwd=failing_revision,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = alembic_cli("upgrade", "head", url=database, cwd=failing_revision, TENANTGUARD_STATEMENT_TIMEOUT="200ms")
     assert result.returncode != 0
     assert "statement timeout" in result.stdout + result.stderr
     assert version_rows(database) == ["0003"]

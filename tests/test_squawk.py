@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,8 +11,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from tenantguard_db import migrate
+from tests.conftest import alembic_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 SQUAWK = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
 # No rule is excluded. Only Alembic's own alembic_version table (VARCHAR(32), trips
 # prefer-text-field) is cut from the first revision's SQL: it is Alembic's DDL, not ours.
@@ -30,15 +29,9 @@ def revision_ranges() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("start", "end"), revision_ranges())
 def test_revision_sql_passes_squawk(start: str, end: str) -> None:
-    environment = {k: v for k, v in os.environ.items() if k not in ("CI_DB_URL", "DATABASE_URL")}
-    sql = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", f"{start}:{end}" if start != "base" else end, "--sql"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    printed = alembic_cli("upgrade", f"{start}:{end}" if start != "base" else end, "--sql")
+    assert printed.returncode == 0, printed.stderr
+    sql = printed.stdout
     if start == "base":
         # The alembic_version bookkeeping table is Alembic's, not ours: lint our DDL only.
         sql = sql.split("-- Running upgrade", 1)[1].split("\n", 1)[1]
