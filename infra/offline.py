@@ -26,12 +26,10 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT, full_key
+from infra.types import GET_TEAM, RANDOM_PASSWORD, STACK_REFERENCE
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
-STACK_REFERENCE = "pulumi:pulumi:StackReference"
-RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105 - a type token
-GET_TEAM = "github:index/getTeam:getTeam"
 
 
 def team_id(slug: str) -> int:

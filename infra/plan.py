@@ -20,11 +20,8 @@ from typing import Any
 from infra import offline
 from infra.config import full_key, secret_keys
 from infra.scoping import ROUTES
+from infra.types import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
 
-ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
-POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
-SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"  # noqa: S105 - a type token
-VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 PLACEHOLDER_KEY = "plan-placeholder-fingerprint-key"
 
 
@@ -110,18 +107,18 @@ def _encrypted(raw: str) -> bool:
 
 
 def describe(plan: StackPlan, evaluation: offline.Evaluation, values: Mapping[str, str]) -> None:
-    environments = [(urn, r.state) for urn, r in evaluation.resources.items() if f"{ENV}::" in urn]
+    environments = [(urn, r.state) for urn, r in evaluation.resources.items() if f"{ENVIRONMENT}::" in urn]
     plan.tier = values.get("tier", "")
     plan.environment = str(evaluation.outputs["environmentName"])
     plan.repositories = sorted(state["repository"] for _, state in environments)
     plan.reviewers = list(json.loads(values.get("reviewerTeams", "[]")))
-    plan.branches = sorted({r.state["branchPattern"] for r in evaluation.of_type(POLICY)}) or ["(any branch)"]
+    plan.branches = sorted({r.state["branchPattern"] for r in evaluation.of_type(BRANCH_POLICY)}) or ["(any branch)"]
     first = environments[0][1]
     plan.wait_timer_minutes = int(first.get("waitTimer") or 0)
     plan.prevent_self_review = bool(first.get("preventSelfReview"))
     plan.protected = all(evaluation.options[urn].protect for urn, _ in environments)
-    plan.github_secrets = sorted({r.state["secretName"] for r in evaluation.of_type(SECRET)})
-    for variable in evaluation.of_type(VARIABLE):
+    plan.github_secrets = sorted({r.state["secretName"] for r in evaluation.of_type(ENVIRONMENT_SECRET)})
+    for variable in evaluation.of_type(VERCEL_VARIABLE):
         state = variable.state
         where = ",".join(state.get("targets") or state.get("customEnvironmentIds") or [])
         if state.get("gitBranch"):

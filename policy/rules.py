@@ -8,11 +8,9 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from infra.scoping import ROUTES
+from infra.types import ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
 
 MANAGED_NAMES = frozenset(route.name.upper() for route in ROUTES)
-ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"  # noqa: S105 - a type token
-REPOSITORY_ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
-VERCEL_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 # Places a managed secret must never be: repository- or organization-wide, or readable as a variable.
 WRONG_PLACES = {
     "github:index/actionsSecret:ActionsSecret": "secretName",
@@ -51,7 +49,7 @@ def secret_values_are_secret(args: ResourceValidationArgs, report: ReportViolati
 
 
 def production_environment_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != REPOSITORY_ENVIRONMENT or args.props.get("environment") != PRODUCTION:
+    if args.resource_type != ENVIRONMENT or args.props.get("environment") != PRODUCTION:
         return
     props = args.props
     reviewers = props.get("reviewers") or []

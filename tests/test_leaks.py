@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import offline, plan
+from infra import offline, plan, types
 from tenantguard_db.local_postgres import LocalPostgres
 from tests.conftest import STACKS, alembic_cli, fake_secrets, plain_strings, secret_needles
 
-PASSWORD_RESOURCE = "random:index/randomPassword:RandomPassword"
+types.RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 def assert_no_needle(stack: str, texts: Iterable[str]) -> None:
@@ -29,7 +29,7 @@ def test_resource_inputs_hold_secrets_only_inside_pulumi_secrets(
     texts: list[str] = []
     for urn, registration in evaluated[stack].resources.items():
         state = dict(registration.state)
-        if PASSWORD_RESOURCE in urn:
+        if types.RANDOM_PASSWORD in urn:
             # The mock's own computed value; the real provider returns `result` as a secret.
             state.pop("result")
         texts.extend(plain_strings(state))

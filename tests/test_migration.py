@@ -9,13 +9,13 @@ import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from alembic import command
-from infra import offline
+from infra import offline, types
 from infra.migration import AlembicProvider
 from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
 from tests.conftest import STACKS, secret_needles
 
-DYNAMIC = "pulumi-python:dynamic:Resource"
+DYNAMIC = types.DYNAMIC
 
 
 def created(database: str, revision: str) -> dict[str, Any]:

@@ -9,15 +9,15 @@ import pulumi
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from infra import offline
+from infra import offline, types
 from infra.scoping import ROUTES
 from tests.conftest import STACKS, named
 
-ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
-POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
-SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
-VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
-PASSWORD = "random:index/randomPassword:RandomPassword"
+ENV = types.ENVIRONMENT
+POLICY = types.BRANCH_POLICY
+SECRET = types.ENVIRONMENT_SECRET
+VARIABLE = types.VERCEL_VARIABLE
+PASSWORD = types.RANDOM_PASSWORD
 REPOSITORIES = ("tenantguard", "tenantguard-worker")
 GITHUB_SECRET_NAMES = {"CI_DB_URL", "VERCEL_TOKEN", "REDIS_URL", "OPENAI_API_KEY"}
 VERCEL_KEYS = {"REDIS_URL", "DATABASE_URL", "SESSION_SECRET_KEY", "OPENAI_API_KEY"}
