@@ -404,6 +404,7 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
 def load() -> Settings:
     """The current stack's Settings, read from the Pulumi runtime's config."""
     prefix = f"{PROJECT}:"
+    # pulumi.Config can read a key but not list them; unknown keys are found in the runtime's own map.
     present = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_env = set(runtime_config.get_config_secret_keys_env())
     values = {key[len(prefix) :]: value for key, value in present.items() if key.startswith(prefix)}

@@ -13,8 +13,6 @@ from infra import offline, plan, types
 from tenantguard_db.local_postgres import LocalPostgres
 from tests.conftest import STACKS, alembic_cli, fake_secrets, plain_strings, secret_needles
 
-types.RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
-
 
 def assert_no_needle(stack: str, texts: Iterable[str]) -> None:
     text = "\n".join(texts)
