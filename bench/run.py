@@ -114,7 +114,7 @@ def migrations(rounds: int) -> list[str]:
         key: [] for key in ("ours empty", "stock empty", "ours head", "stock head", "psql")
     }
     sql = run([PYTHON, "-m", "alembic", "upgrade", "head", "--sql"], cwd=ROOT).stdout
-    with LocalPostgres() as server, tempfile.TemporaryDirectory(dir=ROOT / "bench") as work:
+    with LocalPostgres() as server, tempfile.TemporaryDirectory(prefix="tenantguard-bench-") as work:
         psql = shutil.which("psql") or "psql"
         script = Path(work) / "upgrade.sql"
         script.write_text(sql)
