@@ -19,6 +19,8 @@ class DeploymentEnvironmentArgs:
     """Branch patterns that may deploy; empty means any branch."""
     prevent_self_review: bool
     wait_timer_minutes: int
+    admins_bypass: bool
+    """Whether repository admins may skip the reviewers and branch rules (GitHub's default is yes)."""
 
 
 class DeploymentEnvironment(pulumi.ComponentResource):
@@ -50,6 +52,7 @@ class DeploymentEnvironment(pulumi.ComponentResource):
             ),
             prevent_self_review=args.prevent_self_review,
             wait_timer=args.wait_timer_minutes,
+            can_admins_bypass=args.admins_bypass,
             deployment_branch_policy=branch_policy,
             opts=child,
         )

@@ -54,6 +54,7 @@ class StackPlan:
     branches: list[str] = field(default_factory=list)
     wait_timer_minutes: int = 0
     prevent_self_review: bool = False
+    admins_bypass: bool = True
     protected: bool = False
     github_secrets: list[str] = field(default_factory=list)
     vercel: dict[str, str] = field(default_factory=dict)
@@ -116,6 +117,7 @@ def describe(plan: StackPlan, evaluation: offline.Evaluation, values: Mapping[st
     first = environments[0][1]
     plan.wait_timer_minutes = int(first.get("waitTimer") or 0)
     plan.prevent_self_review = bool(first.get("preventSelfReview"))
+    plan.admins_bypass = first.get("canAdminsBypass") is not False
     plan.protected = all(evaluation.options[urn].protect for urn, _ in environments)
     plan.github_secrets = sorted({r.state["secretName"] for r in evaluation.of_type(ENVIRONMENT_SECRET)})
     for variable in evaluation.of_type(VERCEL_VARIABLE):
@@ -182,6 +184,7 @@ def as_json(plans: Sequence[StackPlan]) -> dict[str, Any]:
                     "branches": plan.branches,
                     "waitTimerMinutes": plan.wait_timer_minutes,
                     "preventSelfReview": plan.prevent_self_review,
+                    "adminsBypass": plan.admins_bypass,
                     "protected": plan.protected,
                 },
                 "migrationRevision": plan.migration,
@@ -212,6 +215,7 @@ def as_text(plans: Sequence[StackPlan]) -> str:
             f"reviewers: {', '.join(plan.reviewers) or 'none'}; branches: {', '.join(plan.branches)}; "
             f"wait timer: {plan.wait_timer_minutes} min; "
             f"self-review {'blocked' if plan.prevent_self_review else 'allowed'}; "
+            f"admin bypass {'allowed' if plan.admins_bypass else 'blocked'}; "
             f"{'protected' if plan.protected else 'unprotected'}; migration target: {plan.migration}"
         )
     return "\n".join(lines)

@@ -58,6 +58,8 @@ def build(settings: Settings) -> dict[str, object]:
                 deployment_branches=settings.deployment_branches,
                 prevent_self_review=settings.prevent_self_review,
                 wait_timer_minutes=settings.wait_timer_minutes,
+                # In production nobody skips the approval, admins included.
+                admins_bypass=not settings.is_production,
             ),
             pulumi.ResourceOptions(providers=[github_provider], protect=protect),
         )

@@ -57,6 +57,8 @@ def production_environment_protected(args: ResourceValidationArgs, report: Repor
         report("the production environment needs required reviewers", None)
     if props.get("preventSelfReview") is not True:
         report("the production environment must prevent self-review", None)
+    if props.get("canAdminsBypass") is not False:
+        report("the production environment must not let admins bypass its protection", None)
     policy: Mapping[str, Any] = props.get("deploymentBranchPolicy") or {}
     if not (policy.get("customBranchPolicies") or policy.get("protectedBranches")):
         report("the production environment must restrict which branches deploy to it", None)
@@ -87,7 +89,7 @@ POLICIES: list[Policy] = [
     ),
     ResourceValidationPolicy(
         name="production-environment-protected",
-        description="Production has required reviewers, prevents self-review and restricts branches.",
+        description="Production has required reviewers, prevents self-review and admin bypass, restricts branches.",
         validate=production_environment_protected,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),

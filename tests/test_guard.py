@@ -97,3 +97,11 @@ def run_program(program: Callable[[], None]) -> dict[str, offline.Options]:
         return monitor.options
 
     return contextvars.copy_context().run(run)
+
+
+def test_no_production_stack_configured_warns_that_the_check_is_off(
+    run_stack: Callable[..., offline.Evaluation],
+) -> None:
+    evaluation = run_stack("preview", {"productionStack": None})
+    assert any("tenantguard-infra:productionStack is empty" in line for line in evaluation.logs)
+    assert not evaluation.of_type("pulumi:pulumi:StackReference")

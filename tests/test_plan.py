@@ -43,6 +43,8 @@ def test_plan_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
     production = document["stacks"]["production"]
     assert production["protection"]["reviewerTeams"] == ["platform-ops", "security"]
     assert production["protection"]["protected"] is True
+    assert production["protection"]["adminsBypass"] is False
+    assert document["stacks"]["preview"]["protection"]["adminsBypass"] is True
     assert production["migrationRevision"] == "0003"
 
 

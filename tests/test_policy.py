@@ -65,6 +65,7 @@ PRODUCTION_ENV = {
     "environment": "production",
     "reviewers": [{"teams": [1]}],
     "preventSelfReview": True,
+    "canAdminsBypass": False,
     "deploymentBranchPolicy": {"customBranchPolicies": True, "protectedBranches": False},
 }
 VARIABLE = {"key": "REDIS_URL", "value": "v", "sensitive": True, "targets": ["production"], "projectId": "prj_1"}
@@ -120,6 +121,12 @@ VARIABLE = {"key": "REDIS_URL", "value": "v", "sensitive": True, "targets": ["pr
             "github:index/repositoryEnvironment:RepositoryEnvironment",
             {**PRODUCTION_ENV, "preventSelfReview": False},
             "self-review",
+        ),
+        (
+            "production-environment-protected",
+            "github:index/repositoryEnvironment:RepositoryEnvironment",
+            {**PRODUCTION_ENV, "canAdminsBypass": True},
+            "admins bypass",
         ),
         (
             "production-environment-protected",

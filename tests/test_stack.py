@@ -67,6 +67,7 @@ def test_environment_name_comes_from_config_when_set(run_stack: Callable[..., of
 
 def test_preview_deploys_from_any_branch_without_approval(evaluated: dict[str, offline.Evaluation]) -> None:
     for env in named(evaluated["preview"], ENV).values():
+        assert env["canAdminsBypass"] is True
         assert env.get("deploymentBranchPolicy") is None
         assert not env.get("reviewers")
     assert named(evaluated["preview"], POLICY) == {}
@@ -87,6 +88,7 @@ def test_production_needs_team_approval_and_deploys_only_from_main(evaluated: di
         assert env["reviewers"] == [{"teams": [offline.team_id("platform-ops"), offline.team_id("security")]}]
         assert env["preventSelfReview"] is True
         assert env["waitTimer"] == 5
+        assert env["canAdminsBypass"] is False
     policies = named(evaluated["production"], POLICY)
     assert {p["branchPattern"] for p in policies.values()} == {"main"}
 
