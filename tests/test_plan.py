@@ -25,10 +25,8 @@ def test_plan_prints_the_scoping_matrix_and_protection(capsys: pytest.CaptureFix
     text = capsys.readouterr().out
     assert "CI_DB_URL           gh:preview" in text
     assert "gh:staging + vercel:preview@staging" in text
-    assert (
-        "reviewers: platform-ops, security; branches: main; wait timer: 5 min; self-review blocked; protected" in text
-    )
-    assert "migration target: 0003" in text
+    assert "reviewers: platform-ops, security; branches: main; wait timer: 5 min;" in text
+    assert "self-review blocked; admin bypass blocked; protected; migration target: 0003" in text
 
 
 def test_plan_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
