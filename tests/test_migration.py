@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -75,7 +76,9 @@ def test_provider_pickle_holds_no_secret_and_stays_small(evaluated: dict[str, of
         (migration,) = evaluation.of_type(DYNAMIC)
         assert is_rpc_secret(migration.state["__provider"])
         pickled = unwrap_rpc_secret(migration.state["__provider"])
-        assert len(pickled) < 20_000
+        # dill pickles the provider by reference (infra.migration.AlembicProvider): tens of bytes.
+        assert b"infra.migration" in base64.b64decode(pickled)
+        assert len(pickled) < 200
         for needle in secret_needles(stack):
             assert needle not in pickled
 
