@@ -211,7 +211,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     tier = typed["tier"]
     if tier not in TIERS:
         raise ConfigError(stack, [f"{full_key('tier')} must be one of {', '.join(TIERS)}"])
-    _check_github(typed, tier, problems)
+    _check_github(stack, typed, tier, problems)
     _check_vercel(typed, tier, problems)
     secrets = {key: Secret(typed[key]) for key in declared if declared[key].get("secret")}
     _check_secrets(secrets, tier, problems)
@@ -249,7 +249,7 @@ def _check_pattern(
             problems.append(f"{full_key(key)}: {value!r} is not accepted; expected {accepted}")
 
 
-def _check_github(typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> None:
+def _check_github(stack: str, typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> None:
     _check_pattern(
         "githubOwner", [typed["githubOwner"]], _GITHUB_LOGIN, "a GitHub organization or user login", problems
     )
@@ -265,6 +265,9 @@ def _check_github(typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> 
         _check_pattern(
             "environmentName", [typed["environmentName"]], _ENVIRONMENT, "letters, digits, '.', '_', '-'", problems
         )
+    if tier == "production" and (typed["environmentName"] or stack) != "production":
+        # The policy pack and the workflows know the production environment by this name.
+        problems.append(f"{full_key('environmentName')} must be 'production' in production (set it explicitly)")
 
     teams = typed["reviewerTeams"]
     _check_pattern("reviewerTeams", teams, _TEAM_SLUG, "team slugs (lowercase letters, digits, '-', '_')", problems)

@@ -144,6 +144,13 @@ CASES = [
         "at most 6",
     ),
     Bad(
+        "production-environment-renamed",
+        "production",
+        {"environmentName": "prod"},
+        "environmentName",
+        "must be 'production' in production",
+    ),
+    Bad(
         "production-self-review",
         "production",
         {"preventSelfReview": "false"},
