@@ -221,6 +221,12 @@ def as_text(plans: Sequence[StackPlan]) -> str:
     return "\n".join(lines)
 
 
+def _tier_order(stack: str) -> tuple[int, str]:
+    """preview, staging, production first, in the order changes travel; other stacks after, by name."""
+    order = ["preview", "staging", "production"]
+    return (order.index(stack) if stack in order else len(order), stack)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -229,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--dir", type=Path, default=offline.ROOT, help="directory holding the Pulumi.<stack>.yaml files"
     )
     args = parser.parse_args(argv)
-    stacks = args.stack or offline.known_stacks(args.dir)
+    stacks = args.stack or sorted(offline.known_stacks(args.dir), key=_tier_order)
     plans = plan_all(stacks, args.dir)
     print(json.dumps(as_json(plans), indent=2) if args.json else as_text(plans))
     return 0 if all(plan.ok for plan in plans) else 1

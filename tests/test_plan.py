@@ -23,7 +23,8 @@ def stack_dir(tmp_path: Path) -> Path:
 def test_plan_prints_the_scoping_matrix_and_protection(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan.main([]) == 0
     text = capsys.readouterr().out
-    assert "CI_DB_URL           gh:preview" in text
+    row = next(line for line in text.splitlines() if line.startswith("CI_DB_URL"))
+    assert row.split() == ["CI_DB_URL", "gh:preview", "gh:staging", "gh:production"]
     assert "gh:staging + vercel:preview@staging" in text
     assert "reviewers: platform-ops, security; branches: main; wait timer: 5 min;" in text
     assert "self-review blocked; admin bypass blocked; protected; migration target: 0003" in text
