@@ -90,7 +90,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             protect=bool(request.protect),
             dependencies=tuple(request.dependencies),
             delete_before_replace=bool(request.deleteBeforeReplace),
-            aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
+            # Engines with alias specs get Alias messages; older ones get the URNs the SDK computed.
+            aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases)
+            + tuple({"urn": urn} for urn in request.aliasURNs),
         )
         return response
 

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable
-from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra import offline
 from infra.guard import FINGERPRINT_OUTPUT, fingerprint
@@ -54,49 +48,6 @@ def test_an_unreadable_production_stack_warns_and_goes_on(run_stack: Callable[..
 
 def test_own_database_passes_the_guard(evaluated: dict[str, offline.Evaluation]) -> None:
     assert not any("was skipped" in line for line in evaluated["staging"].logs)
-
-
-def test_a_component_moved_with_an_alias_keeps_its_urn() -> None:
-    """Renaming a logical name replaces real resources unless an alias names the old URN."""
-    old = "urn:pulumi:production::tenantguard-infra::tenantguard:environment:DeploymentEnvironment::tenantguard"
-
-    def program() -> None:
-        class Renamed(pulumi.ComponentResource):
-            def __init__(self) -> None:
-                super().__init__(
-                    "tenantguard:environment:DeploymentEnvironment",
-                    "tenantguard-app",
-                    None,
-                    pulumi.ResourceOptions(aliases=[pulumi.Alias(name="tenantguard")]),
-                )
-                self.register_outputs({})
-
-        Renamed()
-
-    registered = run_program(program)
-    ((options),) = [o for urn, o in registered.items() if urn.endswith("::tenantguard-app")]
-    assert options.aliases
-    alias_urns = {alias.get("urn") or alias_urn(alias) for alias in options.aliases}
-    assert old in alias_urns
-
-
-def alias_urn(alias: dict[str, Any]) -> str:
-    spec = alias.get("spec", {})
-    return (
-        f"urn:pulumi:production::tenantguard-infra::{spec.get('type', 'tenantguard:environment:DeploymentEnvironment')}"
-        f"::{spec.get('name')}"
-    )
-
-
-def run_program(program: Callable[[], None]) -> dict[str, offline.Options]:
-    def run() -> dict[str, offline.Options]:
-        monitor = offline.RecordingMonitor(offline.OfflineMocks({}))
-        pulumi_settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(monitor.mocks, project="tenantguard-infra", stack="production", monitor=monitor)
-        _sync_await(run_pulumi_func(program))
-        return monitor.options
-
-    return contextvars.copy_context().run(run)
 
 
 def test_no_production_stack_configured_warns_that_the_check_is_off(
