@@ -1,0 +1,61 @@
+"""infra/config.py: the config a real `pulumi up` passes in, and what Settings lets out."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+
+import pulumi
+import pytest
+from pulumi.runtime import config as runtime_config
+
+from infra import config, offline
+from tests.conftest import secret_needles, stack_values
+
+
+def load_from_language_host_environment(
+    monkeypatch: pytest.MonkeyPatch, stack: str, plaintext: set[str]
+) -> config.Settings:
+    """Settings as the Python language host hands config over: PULUMI_CONFIG and its secret keys."""
+    values, secret = stack_values(stack)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({config.full_key(k): v for k, v in values.items()}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([config.full_key(k) for k in secret - plaintext]))
+
+    def run() -> config.Settings:
+        pulumi.runtime.set_mocks(offline.OfflineMocks({}), project=config.PROJECT, stack=stack)
+        runtime_config.set_all_config({}, [])
+        return config.load()
+
+    return contextvars.copy_context().run(run)
+
+
+def test_load_reads_what_the_language_host_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_from_language_host_environment(monkeypatch, "staging", set())
+    assert settings.tier == "staging"
+    assert settings.repositories == ("tenantguard", "tenantguard-worker")
+    assert settings.deployment_branches == ("staging",)
+    assert settings.ci_db_url.value.startswith("postgresql://ci:CiPwstagingXq71@")
+    assert settings.extra_secrets["OPENAI_API_KEY"].value == "sk-OpenAistagingRb92"
+
+
+def test_load_refuses_a_plaintext_secret_from_the_language_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(config.ConfigError, match=r"tenantguard-infra:redisUrl must be a secret"):
+        load_from_language_host_environment(monkeypatch, "preview", {"redisUrl"})
+
+
+def test_settings_never_show_a_secret_in_repr_or_str(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_from_language_host_environment(monkeypatch, "production", set())
+    shown = repr(settings) + str(settings) + str(settings.ci_db_url)
+    assert "Secret(***)" in shown
+    for needle in secret_needles("production"):
+        assert needle not in shown
+
+
+def test_defaults_come_from_pulumi_yaml() -> None:
+    values, secret = stack_values("preview")
+    settings = config.parse("preview", values, secret)
+    declared = config.declared_config()
+    assert settings.session_key_rotation == declared["sessionKeyRotation"]["default"]
+    assert settings.run_migrations is declared["runMigrations"]["default"]
+    assert settings.environment_name == "preview"
+    assert settings.vercel_git_branch is None
