@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -114,6 +115,14 @@ def named(evaluation: offline.Evaluation, type_token: str) -> dict[str, dict[str
         for urn, r in evaluation.resources.items()
         if urn.split("::")[2].split("$")[-1] == type_token
     }
+
+
+@pytest.fixture
+def stack_dir(tmp_path: Path) -> Path:
+    """A copy of the three stack files to change or add to."""
+    for stack in STACKS:
+        shutil.copy(offline.stack_file(stack), tmp_path)
+    return tmp_path
 
 
 @pytest.fixture(scope="session")
