@@ -5,6 +5,7 @@ python bench/evaluate_once.py (program|baseline) STACK EXTRA_SECRETS
 
 import json
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from infra import offline  # noqa: E402
 from tests.conftest import stack_values  # noqa: E402
 
 which, stack, extra_count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 program = offline.MAIN if which == "program" else ROOT / "bench" / "baseline_program.py"
 values, secret = stack_values(stack)
 if extra_count:
@@ -23,8 +25,11 @@ if extra_count:
 reference: dict[str, dict[str, str]] = {"organization/tenantguard-infra/production": {}}
 # The first evaluation pays the SDKs' lazy imports; the second is the one measured.
 offline.evaluate(stack, values, secret, stack_outputs=reference, program=program)
-start = time.perf_counter()
-evaluation = offline.evaluate(stack, values, secret, stack_outputs=reference, program=program)
-seconds = time.perf_counter() - start
+samples = []
+for _ in range(repeats):
+    start = time.perf_counter()
+    evaluation = offline.evaluate(stack, values, secret, stack_outputs=reference, program=program)
+    samples.append(time.perf_counter() - start)
+seconds = statistics.median(samples)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "peak_kib": peak, "resources": len(evaluation.resources)}))

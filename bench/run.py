@@ -43,8 +43,9 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def evaluate_once(which: str, stack: str, extras: int) -> dict[str, float]:
-    result = run([PYTHON, str(ROOT / "bench" / "evaluate_once.py"), which, stack, str(extras)], cwd=ROOT)
+def evaluate_once(which: str, stack: str, extras: int, repeats: int = 1) -> dict[str, float]:
+    command = [PYTHON, str(ROOT / "bench" / "evaluate_once.py"), which, stack, str(extras), str(repeats)]
+    result = run(command, cwd=ROOT)
     return dict(json.loads(result.stdout))
 
 
@@ -62,7 +63,8 @@ def program_vs_baseline(rounds: int) -> list[str]:
         samples: dict[str, list[dict[str, float]]] = {"program": [], "baseline": []}
         for _ in range(rounds):
             for which, taken in samples.items():
-                taken.append(evaluate_once(which, stack, 0))
+                # One small stack takes ~35 ms: the median of 10 in each process steadies it.
+                taken.append(evaluate_once(which, stack, 0, repeats=10))
         p = statistics.median(s["seconds"] for s in samples["program"])
         b = statistics.median(s["seconds"] for s in samples["baseline"])
         pm = statistics.median(s["peak_kib"] for s in samples["program"]) / 1024
