@@ -84,3 +84,16 @@ for name in ["REDIS_URL", "DATABASE_URL", "SESSION_SECRET_KEY", *extras]:
         opts=pulumi.ResourceOptions(provider=vc),
     )
 AlembicMigration("database", ci_db_url, "0003", pulumi.ResourceOptions(depends_on=secrets))
+
+# The same stack outputs as the real program (strings only, no masking or hashing worth measuring).
+pulumi.export("environmentName", stack)
+pulumi.export(
+    "githubSecretNames",
+    {repository: ["CI_DB_URL", "VERCEL_TOKEN", "REDIS_URL", *extras] for repository in repositories},
+)
+pulumi.export("vercelVariableKeys", ["REDIS_URL", "DATABASE_URL", "SESSION_SECRET_KEY", *extras])
+pulumi.export("ciDbUrlMasked", "postgresql://ci:***@host/db")
+pulumi.export("migrationRevision", "0003")
+pulumi.export("migrationsEnabled", True)
+if tier == "production":
+    pulumi.export("databaseFingerprint", "0" * 64)
