@@ -61,9 +61,22 @@ class LocalPostgres:
             os.chown(self.directory, account.pw_uid, account.pw_gid)
 
     def _run(self, *command: str) -> None:
-        subprocess.run([*self._as, *command], check=True, capture_output=True, text=True)
+        try:
+            result = subprocess.run([*self._as, *command], capture_output=True, text=True, check=False)
+        except FileNotFoundError as missing:
+            raise RuntimeError(f"{Path(command[0]).name} failed: {missing}") from None
+        if result.returncode != 0:
+            raise RuntimeError(f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip()}")
 
     def start(self) -> LocalPostgres:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         password_file = self.directory / "password"
         password_file.write_text(self.password)
         if self._as:
@@ -93,7 +106,6 @@ class LocalPostgres:
             "start",
         )
         self.create_database(DATABASE)
-        return self
 
     def create_database(self, name: str) -> str:
         """Create an empty database and return its URL."""
@@ -116,7 +128,7 @@ class LocalPostgres:
         return f"postgresql://{USER}:{password or self.password}@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(RuntimeError):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -130,15 +142,21 @@ class LocalPostgres:
 
 
 def main() -> None:
-    with LocalPostgres() as server:
+    # Ctrl-C or a plain `kill` both stop it cleanly, even when started in the background.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    with LocalPostgres() as server, tempfile.TemporaryDirectory(prefix="tenantguard-url-") as private:
         url = server.url()
         applied = migrate.upgrade(url, "head")
-        print(f"PostgreSQL on 127.0.0.1:{server.port}, migrated to {applied}. In another shell:", flush=True)
-        print(f"  export CI_DB_URL='{url}'")
+        # The URL carries the password: it goes to a file only you can read, never to the terminal.
+        url_file = Path(private) / "CI_DB_URL"
+        url_file.touch(mode=0o600)
+        url_file.write_text(url)
+        print(f"PostgreSQL at {mask_url(url)}, migrated to {applied}. In another shell:", flush=True)
+        print(f'  export CI_DB_URL="$(cat {url_file})"')
         print("  uv run alembic current")
-        print(f"(shown masked in logs as {mask_url(url)}; Ctrl-C stops and deletes the server)", flush=True)
+        print("Ctrl-C stops the server and deletes it, and the file.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
 
 
 if __name__ == "__main__":
