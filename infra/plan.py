@@ -68,7 +68,8 @@ class StackPlan:
         return not self.errors
 
 
-def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Mapping[str, Any]]) -> StackPlan:
+def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Any]) -> StackPlan:
+    """Plan one stack; `production_outputs` answer its StackReference to `productionStack`, if it has one."""
     plan = StackPlan(stack)
     try:
         values = offline.stack_config(stack, directory)
@@ -87,8 +88,10 @@ def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Map
     values = {key: value for key, value in values.items() if key not in declared_secret}
     placeholders = placeholder_secrets(stack, values)
     values.update(placeholders)
+    reference = values.get("productionStack", "")
+    references = {reference: production_outputs} if reference else {}
     try:
-        evaluation = offline.evaluate(stack, values, set(placeholders), stack_outputs=production_outputs)
+        evaluation = offline.evaluate(stack, values, set(placeholders), stack_outputs=references)
     except offline.ProgramFailedError as failure:
         plan.errors.extend(line.strip()[2:] for line in str(failure).splitlines()[1:] if line.strip())
         plan.errors = plan.errors or [str(failure)]
@@ -133,22 +136,13 @@ def describe(plan: StackPlan, evaluation: offline.Evaluation, values: Mapping[st
 def plan_all(stacks: Sequence[str], directory: Path) -> list[StackPlan]:
     """Plan the stacks; the production stack first, since the others read its outputs."""
     ordered = sorted(stacks, key=lambda stack: stack != "production")
-    outputs: dict[str, Mapping[str, Any]] = {}
+    production_outputs: Mapping[str, Any] = {}
     plans: dict[str, StackPlan] = {}
     for stack in ordered:
-        plans[stack] = plan_stack(stack, directory, _references(directory, stack, outputs))
+        plans[stack] = plan_stack(stack, directory, production_outputs)
         if stack == "production":
-            outputs["production"] = plans[stack].outputs
+            production_outputs = plans[stack].outputs
     return [plans[stack] for stack in stacks]
-
-
-def _references(directory: Path, stack: str, outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Map the stack's configured productionStack name to the planned production outputs (or none)."""
-    try:
-        name = offline.stack_config(stack, directory).get("productionStack", "")
-    except FileNotFoundError:
-        return {}
-    return {name: outputs.get("production", {})} if name else {}
 
 
 def matrix(plans: Sequence[StackPlan]) -> dict[str, dict[str, str]]:
