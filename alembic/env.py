@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from logging.config import fileConfig
-from urllib.parse import urlsplit
 
 from alembic.util import CommandError
 from sqlalchemy import MetaData, create_engine, text
@@ -13,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from alembic import context
-from tenantguard_db.urls import MissingDatabaseUrlError, mask_text, sqlalchemy_url, url_from_environment
+from tenantguard_db.urls import MissingDatabaseUrlError, mask_error, sqlalchemy_url, url_from_environment
 
 # Any fixed 64-bit number works as long as every runner of these migrations agrees on it.
 MIGRATION_LOCK_ID = 0x7E4A_6E47_0A11_B1C0 & 0x7FFF_FFFF_FFFF_FFFF
@@ -102,12 +101,10 @@ def run_migrations_online() -> None:
         with engine.connect() as connection:
             _migrate_locked(connection, settings, lock_wait)
     except CommandError as error:
-        raise CommandError(mask_text(str(error), _password(url))) from None
+        raise CommandError(mask_error(error, url)) from None
     except Exception as error:
         # Errors from the driver can quote the URL; the CLI prints only this message.
-        raise CommandError(
-            f"migration failed: {type(error).__name__}: {mask_text(str(error), _password(url))}"
-        ) from None
+        raise CommandError(f"migration failed: {type(error).__name__}: {mask_error(error, url)}") from None
     finally:
         if engine is not None:
             engine.dispose()
@@ -135,13 +132,6 @@ def _migrate_locked(connection: Connection, settings: dict[str, str], lock_wait:
             connection.rollback()
         connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
         connection.commit()
-
-
-def _password(url: str) -> str:
-    try:
-        return urlsplit(url).password or ""
-    except ValueError:
-        return ""
 
 
 if context.is_offline_mode():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -13,7 +12,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from alembic import command
-from tenantguard_db.urls import mask_text, sqlalchemy_url
+from tenantguard_db.urls import mask_error, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = ROOT / "alembic.ini"
@@ -59,7 +58,7 @@ def current_revision(url: str) -> str | None:
         finally:
             engine.dispose()
     except Exception as error:
-        raise MigrationError(f"cannot read the revision: {type(error).__name__}: {masked(error, url)}") from None
+        raise MigrationError(f"cannot read the revision: {type(error).__name__}: {mask_error(error, url)}") from None
 
 
 def upgrade(url: str, revision: str) -> str | None:
@@ -67,13 +66,5 @@ def upgrade(url: str, revision: str) -> str | None:
     try:
         command.upgrade(upgrade_config(url), revision)
     except Exception as error:
-        raise MigrationError(masked(error, url)) from None
+        raise MigrationError(mask_error(error, url)) from None
     return current_revision(url)
-
-
-def masked(error: BaseException, url: str) -> str:
-    try:
-        password = urlsplit(url).password or ""
-    except ValueError:
-        password = ""
-    return mask_text(str(error), password)

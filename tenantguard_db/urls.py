@@ -61,6 +61,15 @@ def mask_text(text: str, *secrets: str) -> str:
     return masked
 
 
+def mask_error(error: BaseException, url: str) -> str:
+    """An error's text with URL passwords masked, and `url`'s own password wherever it stands alone."""
+    try:
+        password = urlsplit(url).password or ""
+    except ValueError:
+        password = ""
+    return mask_text(str(error), password)
+
+
 def sqlalchemy_url(url: str) -> str:
     """A plain postgres URL pinned to the psycopg 3 driver this repository installs."""
     for prefix in ("postgresql://", "postgres://"):
