@@ -105,7 +105,7 @@ class Settings:
     def db_fingerprint_key(self) -> Secret:
         return self.secrets["dbFingerprintKey"]
 
-    @property
+    @functools.cached_property
     def routes(self) -> tuple[Route, ...]:
         """The scoping table's rows for this stack, extra secrets included."""
         return routes_for(tuple(self.extra_secrets))
