@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,13 @@ def secret_needles(stack: str) -> list[str]:
     """Strings that must never appear outside a Pulumi secret for `stack`."""
     needles = [f"CiPw{stack}Xq71", f"AppPw{stack}Jk28", f"RedisPw{stack}Mz54", f"VercelTok{stack}Hy63"]
     return [*needles, f"sk-OpenAi{stack}Rb92", FINGERPRINT_KEY, "RandomGen"]
+
+
+def assert_no_secret(stack: str, texts: Iterable[str]) -> None:
+    """None of `stack`'s distinctive fake secrets appears in any of the texts."""
+    text = "\n".join(texts)
+    for needle in secret_needles(stack):
+        assert needle not in text
 
 
 def stack_values(stack: str, overrides: Mapping[str, str | None] | None = None) -> tuple[dict[str, str], set[str]]:

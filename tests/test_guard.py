@@ -8,7 +8,7 @@ import pytest
 
 from infra import offline
 from infra.guard import FINGERPRINT_OUTPUT, fingerprint
-from tests.conftest import FINGERPRINT_KEY, PRODUCTION_STACK_NAME, fake_secrets, secret_needles
+from tests.conftest import FINGERPRINT_KEY, PRODUCTION_STACK_NAME, assert_no_secret, fake_secrets
 
 PRODUCTION_URL = fake_secrets("production")["ciDbUrl"]
 
@@ -34,8 +34,7 @@ def test_reusing_the_production_database_is_refused(run_stack: Callable[..., off
     with pytest.raises(offline.ProgramFailedError) as failure:
         run_stack(stack, {"ciDbUrl": reused})
     assert "tenantguard-infra:ciDbUrl points at the production database" in str(failure.value)
-    for needle in secret_needles(stack):
-        assert needle not in str(failure.value)
+    assert_no_secret(stack, [str(failure.value)])
     written = [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
     assert written == []
 
