@@ -5,36 +5,24 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
 
 import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from infra.scoping import (
-    EXTRA_SECRETS_KEY,
-    ROUTES,
-    TIERS,
-    Route,
-    Tier,
-    routes_for,
-    secret_name_problem,
-    table_problems,
-)
+from infra.routes import EXTRA_SECRETS_KEY, ROUTES, Route, routes_for, secret_name_problem, table_problems
+from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
+from infra.tiers import PROFILES, TIERS, Tier, TierProfile
 
 PROJECT = "tenantguard-infra"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
-POSTGRES_SCHEMES = ("postgresql", "postgres")
-REDIS_SCHEMES = ("redis", "rediss")
-STRICT_SSLMODES = ("require", "verify-ca", "verify-full")
 MAX_REVIEWERS = 6
 MAX_WAIT_TIMER_MINUTES = 43_200
-MIN_FINGERPRINT_KEY_LENGTH = 16
 
 _GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -73,7 +61,8 @@ class Settings:
     """One stack's validated configuration."""
 
     stack: str
-    tier: Tier
+    profile: TierProfile
+    """The rules of the stack's tier (infra/tiers.py)."""
     github_owner: str
     repositories: tuple[str, ...]
     environment_name: str
@@ -88,33 +77,23 @@ class Settings:
     session_key_rotation: str
     run_migrations: bool
     production_stack: str | None
-    secrets: Mapping[str, Secret]
-    """Secret config values by config key (ciDbUrl, ...)."""
-    extra_secrets: Mapping[str, Secret]
-    """Extra secrets (LLM provider keys) by secret name."""
+    secret_values: Mapping[str, Secret]
+    """Every configured secret that is routed somewhere, by secret name (CI_DB_URL, ..., the extra secrets)."""
+    db_fingerprint_key: Secret
 
     @property
-    def is_production(self) -> bool:
-        return self.tier == "production"
+    def tier(self) -> Tier:
+        return self.profile.tier
 
     @property
     def ci_db_url(self) -> Secret:
-        return self.secrets["ciDbUrl"]
-
-    @property
-    def db_fingerprint_key(self) -> Secret:
-        return self.secrets["dbFingerprintKey"]
+        return self.secret_values["CI_DB_URL"]
 
     @functools.cached_property
     def routes(self) -> tuple[Route, ...]:
         """The scoping table's rows for this stack, extra secrets included."""
-        return routes_for(tuple(self.extra_secrets))
-
-    def source_value(self, source: str) -> Secret:
-        """The config secret a scoping-table source names (`ciDbUrl` or `extraSecrets.NAME`)."""
-        if source.startswith(f"{EXTRA_SECRETS_KEY}."):
-            return self.extra_secrets[source.split(".", 1)[1]]
-        return self.secrets[source]
+        managed = {route.name for route in ROUTES}
+        return routes_for(tuple(name for name in self.secret_values if name not in managed))
 
 
 @functools.cache
@@ -133,7 +112,7 @@ def secret_keys() -> tuple[str, ...]:
 
 
 def _set_secret_command(key: str) -> str:
-    return f"set it with `pulumi config set --secret {key} <value>`"
+    return f"set it with `{set_secret_command(key)}`"
 
 
 def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) -> Any:  # noqa: PLR0911, PLR0912 - one flat branch per declared type reads best
@@ -211,24 +190,26 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     tier = typed["tier"]
     if tier not in TIERS:
         raise ConfigError(stack, [f"{full_key('tier')} must be one of {', '.join(TIERS)}"])
-    _check_github(stack, typed, tier, problems)
-    _check_vercel(typed, tier, problems)
-    secrets = {key: Secret(typed[key]) for key in declared if declared[key].get("secret")}
-    _check_secrets(secrets, tier, problems)
+    profile = PROFILES[tier]
+    _check_github(stack, typed, profile, problems)
+    _check_vercel(typed, profile, problems)
+    secrets = {secret_key.key: Secret(typed[secret_key.key]) for secret_key in SECRET_KEYS}
+    _check_secrets(secrets, profile, problems)
     extras = _check_extra_secrets(typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret, problems)
     if problems:
         raise ConfigError(stack, problems)
 
+    routed = {route.name: secrets[route.source] for route in ROUTES if route.source in secrets}
     return Settings(
         stack=stack,
-        tier=tier,
+        profile=profile,
         github_owner=typed["githubOwner"],
         repositories=typed["repositories"],
-        environment_name=typed["environmentName"] or stack,
+        environment_name=profile.environment_name or typed["environmentName"] or stack,
         reviewer_teams=typed["reviewerTeams"],
         deployment_branches=typed["deploymentBranches"],
         wait_timer_minutes=typed["waitTimerMinutes"],
-        prevent_self_review=typed["preventSelfReview"],
+        prevent_self_review=profile.prevent_self_review or typed["preventSelfReview"],
         vercel_project_id=typed["vercelProjectId"],
         vercel_team_id=typed["vercelTeamId"] or None,
         vercel_git_branch=typed["vercelGitBranch"] or None,
@@ -236,8 +217,8 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
         session_key_rotation=typed["sessionKeyRotation"],
         run_migrations=typed["runMigrations"],
         production_stack=typed["productionStack"] or None,
-        secrets=secrets,
-        extra_secrets=extras,
+        secret_values={**routed, **extras},
+        db_fingerprint_key=secrets["dbFingerprintKey"],
     )
 
 
@@ -249,7 +230,8 @@ def _check_pattern(
             problems.append(f"{full_key(key)}: {value!r} is not accepted; expected {accepted}")
 
 
-def _check_github(stack: str, typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> None:
+def _check_github(stack: str, typed: Mapping[str, Any], profile: TierProfile, problems: list[str]) -> None:
+    tier = profile.tier
     _check_pattern(
         "githubOwner", [typed["githubOwner"]], _GITHUB_LOGIN, "a GitHub organization or user login", problems
     )
@@ -265,36 +247,38 @@ def _check_github(stack: str, typed: Mapping[str, Any], tier: Tier, problems: li
         _check_pattern(
             "environmentName", [typed["environmentName"]], _ENVIRONMENT, "letters, digits, '.', '_', '-'", problems
         )
-    if tier == "production" and (typed["environmentName"] or stack) != "production":
-        # The policy pack and the workflows know the production environment by this name.
-        problems.append(f"{full_key('environmentName')} must be 'production' in production (set it explicitly)")
+    fixed = profile.environment_name
+    if fixed is not None and (typed["environmentName"] or stack) != fixed:
+        # The policy pack and the workflows know this tier's environment by this name.
+        problems.append(f"{full_key('environmentName')} must be {fixed!r} in {tier} (set it explicitly)")
 
     teams = typed["reviewerTeams"]
     _check_pattern("reviewerTeams", teams, _TEAM_SLUG, "team slugs (lowercase letters, digits, '-', '_')", problems)
     if len(teams) > MAX_REVIEWERS:
         problems.append(f"{full_key('reviewerTeams')} lists {len(teams)} teams; GitHub accepts at most {MAX_REVIEWERS}")
-    if tier == "production" and not teams:
+    if profile.reviewers_required and not teams:
         problems.append(
-            f"{full_key('reviewerTeams')} must name at least one team in production (deployments need approval)"
+            f"{full_key('reviewerTeams')} must name at least one team in {tier} (deployments need approval)"
         )
 
     branches = typed["deploymentBranches"]
     _check_pattern("deploymentBranches", branches, _BRANCH, "git branch names or fnmatch patterns", problems)
-    if tier != "preview" and not branches:
+    if profile.branches_required and not branches:
         problems.append(f"{full_key('deploymentBranches')} must name the branches that may deploy to {tier}")
-    if tier == "production" and any("*" in branch for branch in branches):
+    if profile.exact_branches_only and any("*" in branch for branch in branches):
         problems.append(
-            f"{full_key('deploymentBranches')} must name exact branches in production (e.g. main), no wildcards"
+            f"{full_key('deploymentBranches')} must name exact branches in {tier} (e.g. main), no wildcards"
         )
 
     wait = typed["waitTimerMinutes"]
     if not 0 <= wait <= MAX_WAIT_TIMER_MINUTES:
         problems.append(f"{full_key('waitTimerMinutes')} must be between 0 and {MAX_WAIT_TIMER_MINUTES}")
-    if tier == "production" and not typed["preventSelfReview"]:
-        problems.append(f"{full_key('preventSelfReview')} must be true in production")
+    if profile.prevent_self_review and not typed["preventSelfReview"]:
+        problems.append(f"{full_key('preventSelfReview')} must be true in {tier}")
 
 
-def _check_vercel(typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> None:
+def _check_vercel(typed: Mapping[str, Any], profile: TierProfile, problems: list[str]) -> None:
+    tier = profile.tier
     _check_pattern(
         "vercelProjectId", [typed["vercelProjectId"]], _VERCEL_PROJECT, "a Vercel project id (prj_...)", problems
     )
@@ -307,77 +291,27 @@ def _check_vercel(typed: Mapping[str, Any], tier: Tier, problems: list[str]) -> 
     git_branch = typed["vercelGitBranch"]
     if git_branch:
         _check_pattern("vercelGitBranch", [git_branch], _BRANCH, "a git branch name", problems)
-    if tier == "staging" and not (git_branch or custom):
+    if profile.vercel_branch_scope == "required" and not (git_branch or custom):
         problems.append(
-            f"{full_key('vercelGitBranch')} (or vercelCustomEnvironmentIds) is required in staging, "
-            "so staging values reach only staging deployments and not every preview"
+            f"{full_key('vercelGitBranch')} (or vercelCustomEnvironmentIds) is required in {tier}, "
+            f"so {tier} values reach only {tier} deployments and not every preview"
         )
-    if tier != "staging":
+    if profile.vercel_branch_scope == "refused":
         for key in ("vercelGitBranch", "vercelCustomEnvironmentIds"):
             if typed[key]:
-                problems.append(f"{full_key(key)} is only accepted in staging; {tier} uses the {tier} target")
+                accepted = [p.tier for p in PROFILES.values() if p.vercel_branch_scope != "refused"]
+                problems.append(
+                    f"{full_key(key)} is only accepted in {', '.join(accepted)}; "
+                    f"{tier} uses the {', '.join(profile.vercel_targets)} target"
+                )
 
 
-def _check_secrets(secrets: Mapping[str, Secret], tier: Tier, problems: list[str]) -> None:
-    checks: dict[str, Callable[[str, str, Tier, list[str]], None]] = {
-        "ciDbUrl": _check_postgres_url,
-        "databaseUrl": _check_postgres_url,
-        "redisUrl": _check_redis_url,
-        "vercelToken": _check_token,
-        "dbFingerprintKey": _check_fingerprint_key,
-    }
+def _check_secrets(secrets: Mapping[str, Secret], profile: TierProfile, problems: list[str]) -> None:
     for key, secret in secrets.items():
         if not secret.value.strip():
             problems.append(f"{full_key(key)} is empty: {_set_secret_command(key)}")
             continue
-        checks[key](full_key(key), secret.value, tier, problems)
-
-
-def _url_parts(name: str, url: str, schemes: tuple[str, ...], problems: list[str]) -> Any:
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - urlsplit only checks the port when it is read
-    except ValueError:
-        problems.append(f"{name} is not a valid URL; expected {schemes[0]}://user:password@host:port/...")
-        return None
-    if parts.scheme not in schemes:
-        shown = parts.scheme if re.fullmatch(r"[a-z][a-z0-9+.-]{0,20}", parts.scheme) else "?"
-        problems.append(f"{name} has scheme {shown!r}; accepted: {', '.join(s + '://' for s in schemes)}")
-        return None
-    if not parts.hostname:
-        problems.append(f"{name} has no host; expected {schemes[0]}://user:password@host:port/...")
-        return None
-    return parts
-
-
-def _check_postgres_url(name: str, url: str, tier: Tier, problems: list[str]) -> None:
-    parts = _url_parts(name, url, POSTGRES_SCHEMES, problems)
-    if parts is None:
-        return
-    if not parts.path.strip("/"):
-        problems.append(f"{name} has no database name; expected postgresql://user:password@host:port/DATABASE")
-    if tier == "production":
-        sslmode = parse_qs(parts.query).get("sslmode", [""])[-1]
-        if sslmode not in STRICT_SSLMODES:
-            problems.append(f"{name} must set sslmode to one of {', '.join(STRICT_SSLMODES)} in production")
-
-
-def _check_redis_url(name: str, url: str, tier: Tier, problems: list[str]) -> None:
-    parts = _url_parts(name, url, REDIS_SCHEMES, problems)
-    if parts is not None and tier == "production" and parts.scheme != "rediss":
-        problems.append(f"{name} must use rediss:// (TLS) in production")
-
-
-def _check_token(name: str, token: str, tier: Tier, problems: list[str]) -> None:
-    if any(character.isspace() for character in token):
-        problems.append(f"{name} contains whitespace; paste the token alone")
-
-
-def _check_fingerprint_key(name: str, key: str, tier: Tier, problems: list[str]) -> None:
-    if len(key) < MIN_FINGERPRINT_KEY_LENGTH:
-        problems.append(
-            f"{name} must be at least {MIN_FINGERPRINT_KEY_LENGTH} characters (e.g. `openssl rand -hex 32`)"
-        )
+        problems.extend(BY_KEY[key].kind.validate(full_key(key), secret.value, profile))
 
 
 def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: list[str]) -> dict[str, Secret]:

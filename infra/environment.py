@@ -26,10 +26,8 @@ class DeploymentEnvironmentArgs:
 class DeploymentEnvironment(pulumi.ComponentResource):
     """`repository`'s deployment environment; secrets scoped to it live in EnvironmentSecrets."""
 
-    environment: github.RepositoryEnvironment
-    """The environment resource, for secrets to depend on."""
     name: pulumi.Output[str]
-    """The environment's name as GitHub knows it."""
+    """The environment's name as GitHub knows it; resources given it wait for the environment to exist."""
 
     def __init__(self, name: str, args: DeploymentEnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tenantguard:environment:DeploymentEnvironment", name, None, opts)
@@ -41,7 +39,7 @@ class DeploymentEnvironment(pulumi.ComponentResource):
             branch_policy = github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
                 protected_branches=False, custom_branch_policies=True
             )
-        self.environment = github.RepositoryEnvironment(
+        environment = github.RepositoryEnvironment(
             f"{name}-environment",
             repository=args.repository,
             environment=args.environment,
@@ -56,13 +54,13 @@ class DeploymentEnvironment(pulumi.ComponentResource):
             deployment_branch_policy=branch_policy,
             opts=child,
         )
+        self.name = environment.environment
         for pattern in args.deployment_branches:
             github.RepositoryEnvironmentDeploymentPolicy(
                 f"{name}-branch-{pattern}",
                 repository=args.repository,
-                environment=self.environment.environment,
+                environment=self.name,
                 branch_pattern=pattern,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.environment]),
+                opts=child,
             )
-        self.name = self.environment.environment
         self.register_outputs({"name": self.name})

@@ -12,8 +12,9 @@ import pulumi_github as github
 @dataclass(frozen=True)
 class EnvironmentSecretsArgs:
     repository: str
-    environment: github.RepositoryEnvironment
-    """The environment the secrets belong to; GitHub answers 404 until it exists."""
+    environment: pulumi.Input[str]
+    """Name of the environment the secrets belong to (DeploymentEnvironment.name, which carries the
+    dependency on it: GitHub answers 404 until the environment exists)."""
     values: Mapping[str, pulumi.Input[str]]
     """Secret values by secret name."""
 
@@ -31,12 +32,11 @@ class EnvironmentSecrets(pulumi.ComponentResource):
             github.ActionsEnvironmentSecret(
                 f"{name}-{secret_name}",
                 repository=args.repository,
-                environment=args.environment.environment,
+                environment=args.environment,
                 secret_name=secret_name,
                 value=pulumi.Output.secret(value),
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[args.environment],
                     # Same name in the same place: the old secret must go before the new one is made.
                     delete_before_replace=True,
                 ),

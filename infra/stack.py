@@ -6,33 +6,44 @@ import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
-from infra.config import Settings
+from infra import production_guard
+from infra.config import Settings, full_key
 from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
 from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
-from infra.guard import FINGERPRINT_OUTPUT, fingerprint, guarded_ci_db_url
 from infra.migration import DatabaseMigration, DatabaseMigrationArgs
-from infra.scoping import VERCEL_TARGETS
+from infra.secret_keys import SECRET_KEYS
 from infra.vercel import VercelVariables, VercelVariablesArgs
 from tenantguard_db.migrate import head_revision
 from tenantguard_db.urls import mask_url
 
+GUARDED_SOURCES = frozenset(secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard)
+
 
 def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, pulumi.Output[str]]:
-    """Every routed secret's value by secret name, each a Pulumi secret."""
-    by_source = generated.by_source()
-    return {
-        route.name: by_source[route.source]
-        if route.generated
-        else pulumi.Output.secret(settings.source_value(route.source).value)
-        for route in settings.routes
-    }
+    """Every routed secret's value by secret name, each a Pulumi secret.
+
+    In a tier with the production-database guard, guarded sources are checked before they are
+    routed anywhere: nothing that uses them is written when they name production's database.
+    """
+    guard = settings.profile.production_guard
+    own = production_guard.fingerprint(settings.ci_db_url.value, settings.db_fingerprint_key.value)
+    generated_values = generated.by_source()
+    values: dict[str, pulumi.Output[str]] = {}
+    for route in settings.routes:
+        if route.generated:
+            values[route.name] = generated_values[route.source]
+            continue
+        value = pulumi.Output.secret(settings.secret_values[route.name].value)
+        if guard and route.source in GUARDED_SOURCES:
+            value = production_guard.checked(full_key(route.source), value, own, settings.production_stack)
+        values[route.name] = value
+    return values
 
 
 def build(settings: Settings) -> dict[str, object]:
     """Declare the stack's resources and return its outputs, none of which is a secret value."""
-    # Production's environment and secrets survive a stray `pulumi destroy` or a renamed resource.
-    protect = settings.is_production
+    profile = settings.profile
     github_provider = github.Provider("github", owner=settings.github_owner)
     vercel_provider = vercel.Provider("vercel", team=settings.vercel_team_id)
     team_ids = [
@@ -42,7 +53,6 @@ def build(settings: Settings) -> dict[str, object]:
 
     generated = GeneratedSecrets("generated", GeneratedSecretsArgs(rotation=settings.session_key_rotation))
     values = secret_values(settings, generated)
-    values["CI_DB_URL"] = guarded_ci_db_url(settings, values["CI_DB_URL"])
     github_values = {route.name: values[route.name] for route in settings.routes if route.github}
     vercel_values = {route.name: values[route.name] for route in settings.routes if route.vercel}
 
@@ -58,15 +68,14 @@ def build(settings: Settings) -> dict[str, object]:
                 deployment_branches=settings.deployment_branches,
                 prevent_self_review=settings.prevent_self_review,
                 wait_timer_minutes=settings.wait_timer_minutes,
-                # In production nobody skips the approval, admins included.
-                admins_bypass=not settings.is_production,
+                admins_bypass=profile.admins_bypass,
             ),
-            pulumi.ResourceOptions(providers=[github_provider], protect=protect),
+            pulumi.ResourceOptions(providers=[github_provider], protect=profile.protect),
         )
         secrets = EnvironmentSecrets(
             f"{repository}-secrets",
-            EnvironmentSecretsArgs(repository=repository, environment=environment.environment, values=github_values),
-            pulumi.ResourceOptions(providers=[github_provider], protect=protect),
+            EnvironmentSecretsArgs(repository=repository, environment=environment.name, values=github_values),
+            pulumi.ResourceOptions(providers=[github_provider], protect=profile.protect),
         )
         secrets_by_repository[repository] = secrets.secret_names
         provisioned.append(secrets)
@@ -76,12 +85,12 @@ def build(settings: Settings) -> dict[str, object]:
         VercelVariablesArgs(
             project_id=settings.vercel_project_id,
             team_id=settings.vercel_team_id,
-            targets=VERCEL_TARGETS[settings.tier],
+            targets=profile.vercel_targets,
             git_branch=settings.vercel_git_branch,
             custom_environment_ids=settings.vercel_custom_environment_ids,
             values=vercel_values,
         ),
-        pulumi.ResourceOptions(providers=[vercel_provider], protect=protect),
+        pulumi.ResourceOptions(providers=[vercel_provider], protect=profile.protect),
     )
     provisioned.append(variables)
 
@@ -100,6 +109,8 @@ def build(settings: Settings) -> dict[str, object]:
         "migrationRevision": revision,
         "migrationsEnabled": settings.run_migrations,
     }
-    if settings.is_production:
-        outputs[FINGERPRINT_OUTPUT] = fingerprint(settings.ci_db_url.value, settings.db_fingerprint_key.value)
+    if profile.exports_fingerprint:
+        outputs[production_guard.FINGERPRINT_OUTPUT] = production_guard.fingerprint(
+            settings.ci_db_url.value, settings.db_fingerprint_key.value
+        )
     return outputs

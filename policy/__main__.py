@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-# The rules read the scoping table in infra/, one directory up.
+# The rules read the routing table and type tokens in infra/, one directory up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import PolicyPack

@@ -7,8 +7,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from infra.scoping import ROUTES
-from infra.types import ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
+from infra.routes import ROUTES
+from infra.type_tokens import ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
 
 MANAGED_NAMES = frozenset(route.name.upper() for route in ROUTES)
 # Places a managed secret must never be: repository- or organization-wide, or readable as a variable.

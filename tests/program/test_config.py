@@ -9,8 +9,10 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from infra import config, offline
-from tests.conftest import assert_no_secret, stack_values
+from infra import config
+from tests.helpers import assert_no_secret
+from tools import evaluator
+from tools.fakes import fake_secrets, secret_part, stack_values
 
 
 def load_from_language_host_environment(
@@ -22,7 +24,7 @@ def load_from_language_host_environment(
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([config.full_key(k) for k in secret - plaintext]))
 
     def run() -> config.Settings:
-        pulumi.runtime.set_mocks(offline.OfflineMocks({}), project=config.PROJECT, stack=stack)
+        pulumi.runtime.set_mocks(evaluator.OfflineMocks({}), project=config.PROJECT, stack=stack)
         runtime_config.set_all_config({}, [])
         return config.load()
 
@@ -34,8 +36,8 @@ def test_load_reads_what_the_language_host_passes(monkeypatch: pytest.MonkeyPatc
     assert settings.tier == "staging"
     assert settings.repositories == ("tenantguard", "tenantguard-worker")
     assert settings.deployment_branches == ("staging",)
-    assert settings.ci_db_url.value.startswith("postgresql://ci:CiPwstagingXq71@")
-    assert settings.extra_secrets["OPENAI_API_KEY"].value == "sk-OpenAistagingRb92"
+    assert settings.ci_db_url.value == fake_secrets("staging")["ciDbUrl"]
+    assert settings.secret_values["OPENAI_API_KEY"].value == secret_part("OPENAI_API_KEY", "staging")
 
 
 def test_load_refuses_a_plaintext_secret_from_the_language_host(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from infra import offline
-from tests.conftest import assert_no_secret
+from tests.helpers import assert_no_secret
+from tools import evaluator
+from tools.fakes import secret_part as P  # noqa: N812 - short, since the cases below read as data
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def extras(mapping: dict[str, str]) -> str:
     return json.dumps(mapping)
 
 
-PROD_DB = "postgresql://ci:CiPwproductionXq71@db-production.internal:5432/tenantguard"
+PROD_DB = f"postgresql://ci:{P('ciDbUrl', 'production')}@db.production.internal:5432/tenantguard"
 CASES = [
     # A required key is missing.
     Bad("missing-tier", "preview", {"tier": None}, "tier", "is required"),
@@ -39,27 +40,33 @@ CASES = [
     Bad("missing-vercel-token", "preview", {"vercelToken": None}, "vercelToken", "is required"),
     Bad("missing-fingerprint-key", "preview", {"dbFingerprintKey": None}, "dbFingerprintKey", "is required"),
     # Malformed or non-PostgreSQL URLs.
-    Bad("mysql-url", "preview", {"ciDbUrl": "mysql://ci:CiPwpreviewXq71@db/tg"}, "ciDbUrl", "accepted: postgresql://"),
+    Bad(
+        "mysql-url",
+        "preview",
+        {"ciDbUrl": f"mysql://ci:{P('ciDbUrl', 'preview')}@db/tg"},
+        "ciDbUrl",
+        "accepted: postgresql://",
+    ),
     Bad("url-without-host", "preview", {"ciDbUrl": "postgresql:///tenantguard"}, "ciDbUrl", "has no host"),
     Bad(
         "url-without-database",
         "staging",
-        {"ciDbUrl": "postgresql://ci:CiPwstagingXq71@db:5432/"},
+        {"ciDbUrl": f"postgresql://ci:{P('ciDbUrl', 'staging')}@db:5432/"},
         "ciDbUrl",
         "no database name",
     ),
     Bad(
         "url-with-bad-port",
         "preview",
-        {"ciDbUrl": "postgresql://ci:CiPwpreviewXq71@db:port/tg"},
+        {"ciDbUrl": f"postgresql://ci:{P('ciDbUrl', 'preview')}@db:port/tg"},
         "ciDbUrl",
         "not a valid URL",
     ),
-    Bad("not-a-url", "preview", {"databaseUrl": "AppPwpreviewJk28"}, "databaseUrl", "accepted: postgresql://"),
+    Bad("not-a-url", "preview", {"databaseUrl": P("databaseUrl", "preview")}, "databaseUrl", "accepted: postgresql://"),
     Bad(
         "redis-over-http",
         "staging",
-        {"redisUrl": "http://default:RedisPwstagingMz54@redis:6379"},
+        {"redisUrl": f"http://default:{P('redisUrl', 'staging')}@redis:6379"},
         "redisUrl",
         "accepted: redis://, rediss://",
     ),
@@ -75,7 +82,7 @@ CASES = [
     Bad(
         "production-redis-without-tls",
         "production",
-        {"redisUrl": "redis://default:RedisPwproductionMz54@redis:6379/0"},
+        {"redisUrl": f"redis://default:{P('redisUrl', 'production')}@redis:6379/0"},
         "redisUrl",
         "rediss://",
     ),
@@ -83,35 +90,39 @@ CASES = [
     Bad(
         "secret-name-with-dash",
         "preview",
-        {"extraSecrets": extras({"OPENAI-KEY": "sk-OpenAipreviewRb92"})},
+        {"extraSecrets": extras({"OPENAI-KEY": P("OPENAI_API_KEY", "preview")})},
         "extraSecrets",
         "not a valid secret name",
     ),
     Bad(
         "secret-name-starting-with-digit",
         "preview",
-        {"extraSecrets": extras({"1KEY": "sk-OpenAipreviewRb92"})},
+        {"extraSecrets": extras({"1KEY": P("OPENAI_API_KEY", "preview")})},
         "extraSecrets",
         "not a valid secret name",
     ),
     Bad(
         "github-prefixed-name",
         "staging",
-        {"extraSecrets": extras({"GITHUB_TOKEN": "sk-OpenAistagingRb92"})},
+        {"extraSecrets": extras({"GITHUB_TOKEN": P("OPENAI_API_KEY", "staging")})},
         "extraSecrets",
         "GITHUB_",
     ),
     Bad(
         "names-differing-in-case",
         "preview",
-        {"extraSecrets": extras({"OPENAI_API_KEY": "sk-OpenAipreviewRb92", "openai_api_key": "sk-OpenAipreviewRb92"})},
+        {
+            "extraSecrets": extras(
+                {"OPENAI_API_KEY": P("OPENAI_API_KEY", "preview"), "openai_api_key": P("OPENAI_API_KEY", "preview")}
+            )
+        },
         "extraSecrets",
         "only in case",
     ),
     Bad(
         "extra-shadows-managed-secret",
         "preview",
-        {"extraSecrets": extras({"REDIS_URL": "sk-OpenAipreviewRb92"})},
+        {"extraSecrets": extras({"REDIS_URL": P("OPENAI_API_KEY", "preview")})},
         "extraSecrets",
         "managed by this program",
     ),
@@ -128,7 +139,13 @@ CASES = [
     Bad("plaintext-extra-secrets", "staging", {}, "extraSecrets", "must be secrets", plaintext=("extraSecrets",)),
     # Empty or malformed values.
     Bad("empty-vercel-token", "preview", {"vercelToken": ""}, "vercelToken", "is empty"),
-    Bad("token-with-whitespace", "preview", {"vercelToken": "VercelTok preview Hy63"}, "vercelToken", "whitespace"),
+    Bad(
+        "token-with-whitespace",
+        "preview",
+        {"vercelToken": f"{P('vercelToken', 'preview')} pasted twice"},
+        "vercelToken",
+        "whitespace",
+    ),
     Bad("short-fingerprint-key", "preview", {"dbFingerprintKey": "short"}, "dbFingerprintKey", "at least 16"),
     Bad("bad-vercel-project-id", "preview", {"vercelProjectId": "tenantguard-web"}, "vercelProjectId", "prj_"),
     Bad("bad-owner", "preview", {"githubOwner": "tenant guard"}, "githubOwner", "GitHub organization"),
@@ -191,8 +208,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., offline.Evaluation], case: Bad) -> None:
-    with pytest.raises(offline.ProgramFailedError) as failure:
+def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., evaluator.Evaluation], case: Bad) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack(case.stack, case.overrides, plaintext=case.plaintext)
     message = str(failure.value)
     assert f"tenantguard-infra:{case.key}" in message
@@ -201,16 +218,18 @@ def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., offline.E
     assert failure.value.resources == {}
 
 
-def test_every_problem_is_listed_at_once(run_stack: Callable[..., offline.Evaluation]) -> None:
-    with pytest.raises(offline.ProgramFailedError) as failure:
-        run_stack("production", {"reviewerTeams": "[]", "redisUrl": "redis://default:RedisPwproductionMz54@r:6379"})
+def test_every_problem_is_listed_at_once(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack(
+            "production", {"reviewerTeams": "[]", "redisUrl": f"redis://default:{P('redisUrl', 'production')}@r:6379"}
+        )
     assert "reviewerTeams" in str(failure.value)
     assert "redisUrl" in str(failure.value)
 
 
 def test_unknown_stack_file_names_the_known_stacks() -> None:
     with pytest.raises(FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*preview, production, staging"):
-        offline.stack_config("qa")
+        evaluator.stack_config("qa")
 
 
 def test_at_least_25_bad_inputs_are_tried() -> None:

@@ -6,15 +6,17 @@ from collections.abc import Callable
 
 import pytest
 
-from infra import offline
-from infra.guard import FINGERPRINT_OUTPUT, fingerprint
-from tests.conftest import FINGERPRINT_KEY, PRODUCTION_STACK_NAME, assert_no_secret, fake_secrets
+from infra.production_guard import FINGERPRINT_OUTPUT, fingerprint
+from tests.helpers import assert_no_secret
+from tools import evaluator
+from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part
 
 PRODUCTION_URL = fake_secrets("production")["ciDbUrl"]
+FINGERPRINT_KEY = fake_secrets("production")["dbFingerprintKey"]
 
 
 def test_fingerprint_ignores_credentials_and_options() -> None:
-    same = "postgresql://other:pw@DB-production.internal:5432/tenantguard"
+    same = "postgresql://other:pw@DB.production.internal:5432/tenantguard"
     assert fingerprint(PRODUCTION_URL, FINGERPRINT_KEY) == fingerprint(same, FINGERPRINT_KEY)
     assert fingerprint(PRODUCTION_URL, FINGERPRINT_KEY) != fingerprint(
         PRODUCTION_URL.replace("5432", "5433"), FINGERPRINT_KEY
@@ -22,16 +24,17 @@ def test_fingerprint_ignores_credentials_and_options() -> None:
     assert fingerprint(PRODUCTION_URL, FINGERPRINT_KEY) != fingerprint(PRODUCTION_URL, "another-key-0123456789")
 
 
-def test_production_exports_its_fingerprint_and_no_password(evaluated: dict[str, offline.Evaluation]) -> None:
+def test_production_exports_its_fingerprint_and_no_password(evaluated: dict[str, evaluator.Evaluation]) -> None:
     exported = evaluated["production"].outputs[FINGERPRINT_OUTPUT]
     assert exported == fingerprint(PRODUCTION_URL, FINGERPRINT_KEY)
-    assert "CiPwproduction" not in str(evaluated["production"].outputs)
+    assert secret_part("ciDbUrl", "production") not in str(evaluated["production"].outputs)
 
 
 @pytest.mark.parametrize("stack", ["preview", "staging"])
-def test_reusing_the_production_database_is_refused(run_stack: Callable[..., offline.Evaluation], stack: str) -> None:
-    reused = PRODUCTION_URL.replace("CiPwproductionXq71", f"CiPw{stack}Xq71").replace("?sslmode=require", "")
-    with pytest.raises(offline.ProgramFailedError) as failure:
+def test_reusing_the_production_database_is_refused(run_stack: Callable[..., evaluator.Evaluation], stack: str) -> None:
+    reused = PRODUCTION_URL.replace(secret_part("ciDbUrl", "production"), secret_part("ciDbUrl", stack))
+    reused = reused.replace("?sslmode=require", "")
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack(stack, {"ciDbUrl": reused})
     assert "tenantguard-infra:ciDbUrl points at the production database" in str(failure.value)
     assert_no_secret(stack, [str(failure.value)])
@@ -39,18 +42,18 @@ def test_reusing_the_production_database_is_refused(run_stack: Callable[..., off
     assert written == []
 
 
-def test_an_unreadable_production_stack_warns_and_goes_on(run_stack: Callable[..., offline.Evaluation]) -> None:
+def test_an_unreadable_production_stack_warns_and_goes_on(run_stack: Callable[..., evaluator.Evaluation]) -> None:
     evaluation = run_stack("staging", stack_outputs={PRODUCTION_STACK_NAME: {}})
     assert any("was skipped" in line for line in evaluation.logs)
     assert evaluation.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
 
 
-def test_own_database_passes_the_guard(evaluated: dict[str, offline.Evaluation]) -> None:
+def test_own_database_passes_the_guard(evaluated: dict[str, evaluator.Evaluation]) -> None:
     assert not any("was skipped" in line for line in evaluated["staging"].logs)
 
 
 def test_no_production_stack_configured_warns_that_the_check_is_off(
-    run_stack: Callable[..., offline.Evaluation],
+    run_stack: Callable[..., evaluator.Evaluation],
 ) -> None:
     evaluation = run_stack("preview", {"productionStack": None})
     assert any("tenantguard-infra:productionStack is empty" in line for line in evaluation.logs)

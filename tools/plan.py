@@ -1,6 +1,6 @@
 """Offline plan of every stack: where each secret lands, each environment's protection, the migration target.
 
-    python -m infra.plan [--json] [--stack NAME ...] [--dir DIR]
+    python -m tools.plan [--json] [--stack NAME ...] [--dir DIR]
 
 Runs each stack's real program under Pulumi's mock runtime (no CLI, credentials or network) with
 placeholder secrets, so it checks the non-secret config and the routing; it never prints a value.
@@ -17,30 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import offline
 from infra.config import full_key, secret_keys
-from infra.scoping import ROUTES
-from infra.types import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
+from infra.routes import EXTRA_SECRETS_KEY, ROUTES
+from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
+from tools import evaluator
+from tools.fakes import placeholder_secrets
 
-PLACEHOLDER_KEY = "plan-placeholder-fingerprint-key"
 
-
-def placeholder_secrets(stack: str, values: Mapping[str, str]) -> dict[str, str]:
-    """Valid-looking stand-ins for the secrets the stack file does not (and must not) hold."""
-    tls = "?sslmode=require"
-    host = f"{stack}.plan.invalid"
-    placeholders = {
-        "ciDbUrl": f"postgresql://plan:placeholder@{host}:5432/ci{tls}",
-        "databaseUrl": f"postgresql://plan:placeholder@{host}:5432/app{tls}",
-        "redisUrl": f"rediss://plan:placeholder@{host}:6379/0",
-        "vercelToken": "placeholder",
-        "dbFingerprintKey": PLACEHOLDER_KEY,
-    }
-    extras = json.loads(values.get("extraSecrets", "{}") or "{}")
-    if isinstance(extras, dict) and extras:
-        # Names come from the stack file (`--path extraSecrets.NAME`); values never do.
-        placeholders["extraSecrets"] = json.dumps(dict.fromkeys(extras, "placeholder"))
-    return placeholders
+def extra_secret_names(values: Mapping[str, str]) -> list[str]:
+    """The extra secret names a stack file lists (`--path extraSecrets.NAME`); values never come from it."""
+    try:
+        extras = json.loads(values.get(EXTRA_SECRETS_KEY, "{}") or "{}")
+    except json.JSONDecodeError:
+        return []
+    return list(extras) if isinstance(extras, dict) else []
 
 
 @dataclass
@@ -72,7 +62,7 @@ def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Any
     """Plan one stack; `production_outputs` answer its StackReference to `productionStack`, if it has one."""
     plan = StackPlan(stack)
     try:
-        values = offline.stack_config(stack, directory)
+        values = evaluator.stack_config(stack, directory)
     except FileNotFoundError as missing:
         plan.errors.append(str(missing))
         return plan
@@ -85,14 +75,14 @@ def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Any
             )
     if plan.errors:
         return plan
+    placeholders = placeholder_secrets(stack, extra_secret_names(values))
     values = {key: value for key, value in values.items() if key not in declared_secret}
-    placeholders = placeholder_secrets(stack, values)
     values.update(placeholders)
     reference = values.get("productionStack", "")
     references = {reference: production_outputs} if reference else {}
     try:
-        evaluation = offline.evaluate(stack, values, set(placeholders), stack_outputs=references)
-    except offline.ProgramFailedError as failure:
+        evaluation = evaluator.evaluate(stack, values, set(placeholders), stack_outputs=references)
+    except evaluator.ProgramFailedError as failure:
         plan.errors.extend(line.strip()[2:] for line in str(failure).splitlines()[1:] if line.strip())
         plan.errors = plan.errors or [str(failure)]
         return plan
@@ -110,7 +100,7 @@ def _encrypted(raw: str) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
-def describe(plan: StackPlan, evaluation: offline.Evaluation, values: Mapping[str, str]) -> None:
+def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[str, str]) -> None:
     environments = [(urn, r.state) for urn, r in evaluation.resources.items() if f"{ENVIRONMENT}::" in urn]
     plan.tier = values.get("tier", "")
     plan.environment = str(evaluation.outputs["environmentName"])
@@ -222,14 +212,14 @@ def _tier_order(stack: str) -> tuple[int, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.plan", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     parser.add_argument("--stack", action="append", help="plan only this stack (repeatable); default: every stack file")
     parser.add_argument(
-        "--dir", type=Path, default=offline.ROOT, help="directory holding the Pulumi.<stack>.yaml files"
+        "--dir", type=Path, default=evaluator.ROOT, help="directory holding the Pulumi.<stack>.yaml files"
     )
     args = parser.parse_args(argv)
-    stacks = args.stack or sorted(offline.known_stacks(args.dir), key=_tier_order)
+    stacks = args.stack or sorted(evaluator.known_stacks(args.dir), key=_tier_order)
     plans = plan_all(stacks, args.dir)
     print(json.dumps(as_json(plans), indent=2) if args.json else as_text(plans))
     return 0 if all(plan.ok for plan in plans) else 1

@@ -9,9 +9,11 @@ import pulumi
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from infra import offline, types
-from infra.scoping import ROUTES
-from tests.conftest import STACKS, named
+from infra import type_tokens as types
+from infra.routes import ROUTES
+from tests.helpers import STACKS
+from tools import evaluator
+from tools.fakes import fake_secrets, secret_part
 
 ENV = types.ENVIRONMENT
 POLICY = types.BRANCH_POLICY
@@ -23,12 +25,12 @@ GITHUB_SECRET_NAMES = {"CI_DB_URL", "VERCEL_TOKEN", "REDIS_URL", "OPENAI_API_KEY
 VERCEL_KEYS = {"REDIS_URL", "DATABASE_URL", "SESSION_SECRET_KEY", "OPENAI_API_KEY"}
 
 
-def resource_types(evaluation: offline.Evaluation) -> Counter[str]:
-    return Counter(urn.split("::")[2].split("$")[-1] for urn in evaluation.resources)
+def resource_types(evaluation: evaluator.Evaluation) -> Counter[str]:
+    return Counter(evaluator.resource_type(urn) for urn in evaluation.resources)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, offline.Evaluation], stack: str) -> None:
+def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, evaluator.Evaluation], stack: str) -> None:
     branch_policies = {"preview": 0, "staging": 2, "production": 2}[stack]
     expected = {
         "pulumi:providers:github": 1,
@@ -52,48 +54,48 @@ def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, offline.
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_environment_name_defaults_to_stack_name(evaluated: dict[str, offline.Evaluation], stack: str) -> None:
-    environments = named(evaluated[stack], ENV)
+def test_environment_name_defaults_to_stack_name(evaluated: dict[str, evaluator.Evaluation], stack: str) -> None:
+    environments = evaluated[stack].named(ENV)
     assert {env["repository"] for env in environments.values()} == set(REPOSITORIES)
     assert {env["environment"] for env in environments.values()} == {stack}
     assert evaluated[stack].outputs["environmentName"] == stack
 
 
-def test_environment_name_comes_from_config_when_set(run_stack: Callable[..., offline.Evaluation]) -> None:
+def test_environment_name_comes_from_config_when_set(run_stack: Callable[..., evaluator.Evaluation]) -> None:
     evaluation = run_stack("staging", {"environmentName": "staging-eu"})
-    assert {env["environment"] for env in named(evaluation, ENV).values()} == {"staging-eu"}
-    assert {secret["environment"] for secret in named(evaluation, SECRET).values()} == {"staging-eu"}
+    assert {env["environment"] for env in evaluation.named(ENV).values()} == {"staging-eu"}
+    assert {secret["environment"] for secret in evaluation.named(SECRET).values()} == {"staging-eu"}
 
 
-def test_preview_deploys_from_any_branch_without_approval(evaluated: dict[str, offline.Evaluation]) -> None:
-    for env in named(evaluated["preview"], ENV).values():
+def test_preview_deploys_from_any_branch_without_approval(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    for env in evaluated["preview"].named(ENV).values():
         assert env["canAdminsBypass"] is True
         assert env.get("deploymentBranchPolicy") is None
         assert not env.get("reviewers")
-    assert named(evaluated["preview"], POLICY) == {}
+    assert evaluated["preview"].named(POLICY) == {}
 
 
-def test_staging_deploys_only_from_the_staging_branch(evaluated: dict[str, offline.Evaluation]) -> None:
-    for env in named(evaluated["staging"], ENV).values():
+def test_staging_deploys_only_from_the_staging_branch(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    for env in evaluated["staging"].named(ENV).values():
         assert env["deploymentBranchPolicy"] == {"customBranchPolicies": True, "protectedBranches": False}
-    policies = named(evaluated["staging"], POLICY)
+    policies = evaluated["staging"].named(POLICY)
     assert {(p["repository"], p["branchPattern"], p["environment"]) for p in policies.values()} == {
         (repository, "staging", "staging") for repository in REPOSITORIES
     }
 
 
-def test_production_needs_team_approval_and_deploys_only_from_main(evaluated: dict[str, offline.Evaluation]) -> None:
-    for env in named(evaluated["production"], ENV).values():
+def test_production_needs_team_approval_and_deploys_only_from_main(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    for env in evaluated["production"].named(ENV).values():
         assert env["deploymentBranchPolicy"] == {"customBranchPolicies": True, "protectedBranches": False}
-        assert env["reviewers"] == [{"teams": [offline.team_id("platform-ops"), offline.team_id("security")]}]
+        assert env["reviewers"] == [{"teams": [evaluator.team_id("platform-ops"), evaluator.team_id("security")]}]
         assert env["preventSelfReview"] is True
         assert env["waitTimer"] == 5
         assert env["canAdminsBypass"] is False
-    policies = named(evaluated["production"], POLICY)
+    policies = evaluated["production"].named(POLICY)
     assert {p["branchPattern"] for p in policies.values()} == {"main"}
 
 
-def test_branch_policies_depend_on_their_environment(evaluated: dict[str, offline.Evaluation]) -> None:
+def test_branch_policies_depend_on_their_environment(evaluated: dict[str, evaluator.Evaluation]) -> None:
     evaluation = evaluated["production"]
     for urn in evaluation.resources:
         if f"${POLICY}::" in urn:
@@ -101,7 +103,7 @@ def test_branch_policies_depend_on_their_environment(evaluated: dict[str, offlin
             assert any(dep.endswith(f"::{repository}-environment") for dep in evaluation.options[urn].dependencies)
 
 
-def test_only_production_is_protected(evaluated: dict[str, offline.Evaluation]) -> None:
+def test_only_production_is_protected(evaluated: dict[str, evaluator.Evaluation]) -> None:
     for stack, evaluation in evaluated.items():
         for urn, options in evaluation.options.items():
             if any(f"{token}::" in urn for token in (ENV, SECRET, VARIABLE, POLICY)):
@@ -113,10 +115,10 @@ def test_only_production_is_protected(evaluated: dict[str, offline.Evaluation]) 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_secrets_are_environment_secrets_of_exactly_their_environment(
-    evaluated: dict[str, offline.Evaluation], stack: str
+    evaluated: dict[str, evaluator.Evaluation], stack: str
 ) -> None:
     evaluation = evaluated[stack]
-    secrets = named(evaluation, SECRET)
+    secrets = evaluation.named(SECRET)
     assert {(s["repository"], s["secretName"]) for s in secrets.values()} == {
         (repository, name) for repository in REPOSITORIES for name in GITHUB_SECRET_NAMES
     }
@@ -133,7 +135,7 @@ def test_secrets_are_environment_secrets_of_exactly_their_environment(
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_secrets_use_value_marked_secret_and_depend_on_their_environment(
-    evaluated: dict[str, offline.Evaluation], stack: str
+    evaluated: dict[str, evaluator.Evaluation], stack: str
 ) -> None:
     evaluation = evaluated[stack]
     for urn, registration in evaluation.resources.items():
@@ -147,11 +149,12 @@ def test_secrets_use_value_marked_secret_and_depend_on_their_environment(
         assert options.delete_before_replace
 
 
-def test_secret_values_come_from_their_config_keys(evaluated: dict[str, offline.Evaluation]) -> None:
-    secrets = named(evaluated["staging"], SECRET)
+def test_secret_values_come_from_their_config_keys(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    secrets = evaluated["staging"].named(SECRET)
     value = unwrap_rpc_secret(secrets["tenantguard-secrets-CI_DB_URL"]["value"])
-    assert value.startswith("postgresql://ci:CiPwstagingXq71@db-staging.internal")
-    assert unwrap_rpc_secret(secrets["tenantguard-worker-secrets-OPENAI_API_KEY"]["value"]) == "sk-OpenAistagingRb92"
+    assert value == fake_secrets("staging")["ciDbUrl"]
+    openai = unwrap_rpc_secret(secrets["tenantguard-worker-secrets-OPENAI_API_KEY"]["value"])
+    assert openai == secret_part("OPENAI_API_KEY", "staging")
 
 
 @pytest.mark.parametrize(
@@ -159,10 +162,10 @@ def test_secret_values_come_from_their_config_keys(evaluated: dict[str, offline.
     [("preview", ["preview"], None), ("staging", ["preview"], "staging"), ("production", ["production"], None)],
 )
 def test_vercel_variables_land_only_in_their_stacks_targets(
-    evaluated: dict[str, offline.Evaluation], stack: str, targets: list[str], git_branch: str | None
+    evaluated: dict[str, evaluator.Evaluation], stack: str, targets: list[str], git_branch: str | None
 ) -> None:
     evaluation = evaluated[stack]
-    variables = named(evaluation, VARIABLE)
+    variables = evaluation.named(VARIABLE)
     assert {v["key"] for v in variables.values()} == VERCEL_KEYS
     for urn, registration in evaluation.resources.items():
         if f"${VARIABLE}::" not in urn:
@@ -177,40 +180,40 @@ def test_vercel_variables_land_only_in_their_stacks_targets(
         assert evaluation.options[urn].delete_before_replace
 
 
-def test_production_values_never_reach_a_non_production_target(evaluated: dict[str, offline.Evaluation]) -> None:
+def test_production_values_never_reach_a_non_production_target(evaluated: dict[str, evaluator.Evaluation]) -> None:
     for stack, evaluation in evaluated.items():
-        for variable in named(evaluation, VARIABLE).values():
+        for variable in evaluation.named(VARIABLE).values():
             assert ("production" in variable["targets"]) is (stack == "production")
             if stack == "production":
                 assert variable["targets"] == ["production"]
 
 
-def test_staging_can_use_a_vercel_custom_environment(run_stack: Callable[..., offline.Evaluation]) -> None:
+def test_staging_can_use_a_vercel_custom_environment(run_stack: Callable[..., evaluator.Evaluation]) -> None:
     evaluation = run_stack("staging", {"vercelGitBranch": None, "vercelCustomEnvironmentIds": '["env_Staging42"]'})
-    for variable in named(evaluation, VARIABLE).values():
+    for variable in evaluation.named(VARIABLE).values():
         assert variable["customEnvironmentIds"] == ["env_Staging42"]
         assert not variable.get("targets")
 
 
-def test_session_key_is_generated_and_rotates_with_its_keeper(run_stack: Callable[..., offline.Evaluation]) -> None:
-    first = named(run_stack("preview"), PASSWORD)["generated-session-key"]
-    rotated = named(run_stack("preview", {"sessionKeyRotation": "2"}), PASSWORD)["generated-session-key"]
+def test_session_key_is_generated_and_rotates_with_its_keeper(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    first = run_stack("preview").named(PASSWORD)["generated-session-key"]
+    rotated = run_stack("preview", {"sessionKeyRotation": "2"}).named(PASSWORD)["generated-session-key"]
     assert first["length"] == 64
     assert first["keepers"] == {"rotation": "1"}
     assert rotated["keepers"] == {"rotation": "2"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_session_key_reaches_vercel_as_a_secret(evaluated: dict[str, offline.Evaluation], stack: str) -> None:
+def test_session_key_reaches_vercel_as_a_secret(evaluated: dict[str, evaluator.Evaluation], stack: str) -> None:
     # Under mocks RandomPassword.result is not secret by itself (FACTS.md); our wrapper makes it one.
-    session = named(evaluated[stack], VARIABLE)["vercel-SESSION_SECRET_KEY"]
+    session = evaluated[stack].named(VARIABLE)["vercel-SESSION_SECRET_KEY"]
     assert is_rpc_secret(session["value"])
     assert unwrap_rpc_secret(session["value"]).startswith("RandomGen")
 
 
-def test_routing_follows_the_scoping_table(evaluated: dict[str, offline.Evaluation]) -> None:
-    secrets = {s["secretName"] for s in named(evaluated["preview"], SECRET).values()}
-    keys = {v["key"] for v in named(evaluated["preview"], VARIABLE).values()}
+def test_routing_follows_the_scoping_table(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    secrets = {s["secretName"] for s in evaluated["preview"].named(SECRET).values()}
+    keys = {v["key"] for v in evaluated["preview"].named(VARIABLE).values()}
     for route in ROUTES:
         assert (route.name in secrets) is route.github
         assert (route.name in keys) is route.vercel
@@ -218,12 +221,12 @@ def test_routing_follows_the_scoping_table(evaluated: dict[str, offline.Evaluati
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_outputs_name_things_and_mask_the_database_password(
-    evaluated: dict[str, offline.Evaluation], stack: str
+    evaluated: dict[str, evaluator.Evaluation], stack: str
 ) -> None:
     outputs = evaluated[stack].outputs
     assert {repo: set(names) for repo, names in outputs["githubSecretNames"].items()} == {
         repository: GITHUB_SECRET_NAMES for repository in REPOSITORIES
     }
     assert set(outputs["vercelVariableKeys"]) == VERCEL_KEYS
-    assert outputs["ciDbUrlMasked"].startswith(f"postgresql://ci:***@db-{stack}.internal:5432/tenantguard")
+    assert outputs["ciDbUrlMasked"].startswith(f"postgresql://ci:***@db.{stack}.internal:5432/tenantguard")
     assert not any(isinstance(value, pulumi.Output) for value in outputs.values())

@@ -1,22 +1,15 @@
-"""DatabaseMigration: its dynamic provider against a real PostgreSQL, and its wiring in each stack."""
+"""DatabaseMigration's dynamic provider, called directly against a real PostgreSQL."""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from alembic import command
-from infra import offline, types
 from infra.migration import AlembicProvider
 from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
-from tests.conftest import STACKS, assert_no_secret
-
-DYNAMIC = types.DYNAMIC
 
 
 def created(database: str, revision: str) -> dict[str, Any]:
@@ -69,36 +62,3 @@ def test_failure_surfaces_with_the_password_masked(postgres: LocalPostgres) -> N
         AlembicProvider().create({"database_url": postgres.url(password=wrong), "revision": "0003"})
     assert "password authentication failed" in str(failure.value)
     assert wrong not in str(failure.value)
-
-
-def test_provider_pickle_holds_no_secret_and_stays_small(evaluated: dict[str, offline.Evaluation]) -> None:
-    for stack, evaluation in evaluated.items():
-        (migration,) = evaluation.of_type(DYNAMIC)
-        assert is_rpc_secret(migration.state["__provider"])
-        pickled = unwrap_rpc_secret(migration.state["__provider"])
-        # dill pickles the provider by reference (infra.migration.AlembicProvider): tens of bytes.
-        assert b"infra.migration" in base64.b64decode(pickled)
-        assert len(pickled) < 200
-        assert_no_secret(stack, [pickled])
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_migration_carries_head_and_runs_after_its_secrets(
-    evaluated: dict[str, offline.Evaluation], stack: str
-) -> None:
-    evaluation = evaluated[stack]
-    ((urn, migration),) = [(urn, r) for urn, r in evaluation.resources.items() if DYNAMIC in urn]
-    assert migration.state["revision"] == migrate.head_revision()
-    assert is_rpc_secret(migration.state["database_url"])
-    assert unwrap_rpc_secret(migration.state["database_url"]).startswith(f"postgresql://ci:CiPw{stack}Xq71@")
-    dependencies = evaluation.options[urn].dependencies
-    for repository in ("tenantguard", "tenantguard-worker"):
-        assert any(dep.endswith(f"::{repository}-secrets-CI_DB_URL") for dep in dependencies)
-    assert any(dep.endswith("::vercel-DATABASE_URL") for dep in dependencies)
-    assert evaluation.outputs["migrationRevision"] == migrate.head_revision()
-
-
-def test_migrations_can_be_turned_off_per_stack(run_stack: Callable[..., offline.Evaluation]) -> None:
-    evaluation = run_stack("staging", {"runMigrations": "false"})
-    assert evaluation.of_type(DYNAMIC) == []
-    assert evaluation.outputs["migrationsEnabled"] is False

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import bootstrap, offline, plan
+from tools import bootstrap, evaluator, plan
 
 
 def test_bootstrap_writes_a_valid_copy_that_shares_nothing_with_production(
@@ -16,7 +16,7 @@ def test_bootstrap_writes_a_valid_copy_that_shares_nothing_with_production(
     printed = capsys.readouterr().out
     assert "pulumi stack init staging-eu" in printed
     assert "pulumi config set --secret --stack staging-eu ciDbUrl" in printed
-    written = offline.stack_file("staging-eu", stack_dir).read_text()
+    written = evaluator.stack_file("staging-eu", stack_dir).read_text()
     assert "secure" not in written
     plans = {p.stack: p for p in plan.plan_all(["production", "staging-eu"], stack_dir)}
     copy, production = plans["staging-eu"], plans["production"]

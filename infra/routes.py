@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
-
-Tier = Literal["preview", "staging", "production"]
-TIERS: tuple[Tier, ...] = ("preview", "staging", "production")
 
 GENERATED_SOURCES = ("sessionKey",)
 """Secrets the program generates itself with pulumi-random (see infra/generated.py)."""
 
 EXTRA_SECRETS_KEY = "extraSecrets"
+"""Config key of the map of extra secrets (LLM provider keys), each routed like EXTRA_ROUTE."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +19,7 @@ class Route:
     name: str
     """Name of the GitHub environment secret and of the Vercel variable."""
     source: str
-    """Config key holding the value, or the name of a generated secret."""
+    """Config key holding the value (extras: the extraSecrets map), or the name of a generated secret."""
     github: bool
     """Delivered as a GitHub Actions secret of the stack's environment (never repository-wide)."""
     vercel: bool
@@ -47,15 +44,6 @@ ROUTES: tuple[Route, ...] = (
 EXTRA_ROUTE = Route("*", EXTRA_SECRETS_KEY, True, True, "extra secret from the extraSecrets map (LLM keys)")
 """Every name in the extraSecrets config map is delivered like this."""
 
-VERCEL_TARGETS: dict[Tier, tuple[str, ...]] = {
-    "preview": ("preview",),
-    # Restricted to the staging git branch (or replaced by a custom environment) in infra/vercel.py,
-    # so staging values never reach other preview deployments.
-    "staging": ("preview",),
-    "production": ("production",),
-}
-"""Vercel targets each tier's variables land in. Only production values reach `production`."""
-
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_NAME_RULE = "letters, digits and _, not starting with a digit or GITHUB_"  # noqa: S105 - a rule, not a password
 
@@ -72,7 +60,7 @@ def secret_name_problem(name: str) -> str | None:
 def routes_for(extra_names: tuple[str, ...]) -> tuple[Route, ...]:
     """The managed routes followed by one route per extra secret name."""
     extras = tuple(
-        Route(name, f"{EXTRA_SECRETS_KEY}.{name}", EXTRA_ROUTE.github, EXTRA_ROUTE.vercel, EXTRA_ROUTE.purpose)
+        Route(name, EXTRA_ROUTE.source, EXTRA_ROUTE.github, EXTRA_ROUTE.vercel, EXTRA_ROUTE.purpose)
         for name in extra_names
     )
     return ROUTES + extras

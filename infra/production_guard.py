@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 
 import pulumi
 
-from infra.config import Settings, full_key
-
 FINGERPRINT_OUTPUT = "databaseFingerprint"
 DEFAULT_PORT = 5432
+PRODUCTION_STACK_KEY = "tenantguard-infra:productionStack"
 
 
 def fingerprint(url: str, key: str) -> str:
@@ -25,22 +24,18 @@ class ProductionDatabaseReusedError(ValueError):
     """A non-production stack's CI_DB_URL names the production database."""
 
 
-def guarded_ci_db_url(settings: Settings, value: pulumi.Output[str]) -> pulumi.Output[str]:
-    """`value` unchanged, but failing the deployment if it points at the production database.
+def checked(
+    key: str, value: pulumi.Output[str], own_fingerprint: str, production_stack: str | None
+) -> pulumi.Output[str]:
+    """`value` (of config `key`) unchanged, but failing the deployment if its fingerprint is production's.
 
-    Everything that uses CI_DB_URL waits on this check, so a reused production URL is never written.
+    Everything that uses the value waits on this check, so a reused production URL is never written.
     """
-    if settings.is_production:
-        return value
-    if settings.production_stack is None:
+    if production_stack is None:
         # Pulumi fails the whole run on a StackReference to a stack that does not exist yet, so
         # until production is deployed the check is off by configuration, and says so.
-        pulumi.log.warn(
-            f"{full_key('productionStack')} is empty: the check that ciDbUrl is not the production database is off"
-        )
+        pulumi.log.warn(f"{PRODUCTION_STACK_KEY} is empty: the check that {key} is not the production database is off")
         return value
-    production_stack = settings.production_stack
-    own = fingerprint(settings.ci_db_url.value, settings.db_fingerprint_key.value)
     reference = pulumi.StackReference("production-stack", stack_name=production_stack)
 
     def check(args: list[object]) -> str:
@@ -48,11 +43,11 @@ def guarded_ci_db_url(settings: Settings, value: pulumi.Output[str]) -> pulumi.O
         if production is None:
             pulumi.log.warn(
                 f"{production_stack} exports no {FINGERPRINT_OUTPUT} (not deployed yet?); "
-                "the check that ciDbUrl is not the production database was skipped"
+                f"the check that {key} is not the production database was skipped"
             )
-        elif hmac.compare_digest(str(production), own):
+        elif hmac.compare_digest(str(production), own_fingerprint):
             raise ProductionDatabaseReusedError(
-                f"{full_key('ciDbUrl')} points at the production database of {production_stack} "
+                f"{key} points at the production database of {production_stack} "
                 "(same host, port and database name); give this stack a database of its own"
             )
         return str(url)

@@ -20,7 +20,7 @@ from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
 from tenantguard_db.models import Base
 from tenantguard_db.urls import sqlalchemy_url
-from tests.conftest import ROOT, alembic_cli
+from tests.alembic_cli import ROOT, alembic_cli
 
 ALEMBIC = [sys.executable, "-m", "alembic"]
 REVISIONS = ["0001", "0002", "0003"]

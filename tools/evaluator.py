@@ -1,6 +1,7 @@
 """Runs the real program for one stack under Pulumi's mock runtime: no CLI, no credentials, no network.
 
-The offline plan, the tests and the benchmarks all evaluate stacks through `evaluate`.
+The offline plan, the tests and the benchmarks all evaluate stacks through `evaluate` (or any other
+program through `run_program`), and read what was registered back through `Evaluation`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import json
 import logging
 import runpy
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,26 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT, full_key
-from infra.types import GET_TEAM, RANDOM_PASSWORD, STACK_REFERENCE
+from infra.type_tokens import GET_TEAM, RANDOM_PASSWORD, STACK_REFERENCE
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
+
+
+def resource_type(urn: str) -> str:
+    """The type token of the resource a URN names (the last type of its parent chain)."""
+    return urn.split("::")[2].rsplit("$", maxsplit=1)[-1]
+
+
+def resource_name(urn: str) -> str:
+    """The logical name of the resource a URN names."""
+    return urn.rsplit("::", 1)[1]
 
 
 def team_id(slug: str) -> int:
@@ -74,17 +86,39 @@ class Options:
     delete_before_replace: bool
     aliases: tuple[dict[str, Any], ...]
     """Each alias as a dict: {"urn": ...} or {"spec": {"name": ..., "type": ..., "parentUrn": ...}}."""
+    provider: str
+    """The provider reference (`urn::id`), or "" for the default provider."""
+    custom: bool
+    """A custom resource (a provider's, a provider itself) rather than a component."""
+
+
+@dataclass(frozen=True)
+class Invoke:
+    """A provider function the program called (a data source such as getTeam)."""
+
+    token: str
+    args: dict[str, Any]
+    provider: str
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Pulumi's mock monitor, also keeping each registration's options (protect, dependsOn, ...)."""
+    """Pulumi's mock monitor, also keeping each registration's options (protect, dependsOn, ...) and invokes."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.options: dict[str, Options] = {}
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.invokes: list[Invoke] = []
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        args = json_format.MessageToDict(request.args)
+        self.invokes.append(Invoke(token=request.tok, args=args, provider=request.provider))
+        return super().Invoke(request)  # type: ignore[no-untyped-call] # untyped in the SDK
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call] # untyped in the SDK
+        # The state the mocks return adds computed outputs (a password's result); keep the inputs apart.
+        self.inputs[response.urn] = rpc.deserialize_properties(request.object)
         self.options[response.urn] = Options(
             parent=request.parent,
             protect=bool(request.protect),
@@ -93,7 +127,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             # Engines with alias specs get Alias messages; older ones get the URNs the SDK computed.
             aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases)
             + tuple({"urn": urn} for urn in request.aliasURNs),
+            provider=request.provider,
+            custom=bool(request.custom),
         )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        # Reads (a StackReference) are custom resources with no options worth keeping.
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call] # untyped in the SDK
+        self.inputs[response.urn] = rpc.deserialize_properties(request.properties)
         return response
 
 
@@ -106,12 +148,25 @@ class Evaluation:
     """Registered resources by URN; state holds the inputs, secrets still wrapped."""
     options: dict[str, Options]
     """Resource options by URN."""
+    inputs: dict[str, dict[str, Any]]
+    """The inputs each resource was registered with, by URN, secrets still wrapped."""
     outputs: dict[str, Any]
     """Stack outputs, resolved; secret outputs stay wrapped in Output."""
     logs: list[str] = field(default_factory=list)
+    invokes: list[Invoke] = field(default_factory=list)
+    """Provider functions called, in order."""
 
     def of_type(self, type_token: str) -> list[pulumi_mocks.MockMonitor.ResourceRegistration]:
-        return [r for urn, r in self.resources.items() if urn.split("::")[2].split("$")[-1] == type_token]
+        """The registrations of one resource type, in the order they were registered."""
+        return [r for urn, r in self.resources.items() if resource_type(urn) == type_token]
+
+    def named(self, type_token: str) -> dict[str, dict[str, Any]]:
+        """The state of each resource of one type, by logical name."""
+        return {resource_name(urn): r.state for urn, r in self.resources.items() if resource_type(urn) == type_token}
+
+    def urns(self, type_token: str) -> list[str]:
+        """The URNs of one resource type, in the order they were registered."""
+        return [urn for urn in self.resources if resource_type(urn) == type_token]
 
 
 class ProgramFailedError(Exception):
@@ -167,14 +222,42 @@ def evaluate(
     program: Path = MAIN,
     log_level: int = logging.INFO,
 ) -> Evaluation:
-    """Run __main__.py (or another program) for `stack` with the given config under mocks; collect what it declared.
+    """Run __main__.py (or another program file) for `stack` with the given config under mocks.
 
     `log_level=logging.DEBUG` also collects the SDK's debug messages (the leak tests read them all).
 
     Raises ProgramFailedError when the program fails (its cause is a pulumi.RunError for bad config).
     """
+
+    def run_file() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    return run_program(run_file, stack, values, secret_keys, stack_outputs=stack_outputs or {}, log_level=log_level)
+
+
+def run_program(
+    program: Callable[[], None],
+    stack: str,
+    values: Mapping[str, str] | None = None,
+    secret_keys: Collection[str] = (),
+    *,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    log_level: int = logging.INFO,
+    monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor] = RecordingMonitor,
+) -> Evaluation:
+    """Run any Pulumi program (a callable that declares resources) for `stack` under the same mocks.
+
+    `monitor` builds the mock monitor (a RecordingMonitor subclass, to answer the SDK differently).
+    """
     run = functools.partial(
-        _evaluate, stack, values, secret_keys, stack_outputs=stack_outputs or {}, program=program, log_level=log_level
+        _evaluate,
+        program,
+        stack,
+        values or {},
+        secret_keys,
+        stack_outputs=stack_outputs or {},
+        log_level=log_level,
+        monitor=monitor,
     )
     # Pulumi's runtime allocates a few dozen futures per resource, in reference cycles: the cyclic
     # GC then re-walks an ever larger heap, and a 3,000-resource stack took 7 s instead of 2.6 s
@@ -190,13 +273,14 @@ def evaluate(
 
 
 def _evaluate(
+    program: Callable[[], None],
     stack: str,
     values: Mapping[str, str],
     secret_keys: Collection[str],
     *,
     stack_outputs: Mapping[str, Mapping[str, Any]],
-    program: Path,
     log_level: int,
+    monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor],
 ) -> Evaluation:
     logs: list[str] = []
     logger = logging.getLogger(f"tenantguard.offline.{stack}")
@@ -204,9 +288,11 @@ def _evaluate(
     logger.handlers = [_Collect(logs)]
     logger.setLevel(log_level)
 
-    monitor = RecordingMonitor(OfflineMocks(stack_outputs))
+    recorder = monitor(OfflineMocks(stack_outputs))
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        recorder.mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=recorder
+    )
     pulumi.runtime.set_all_config(
         {full_key(key): value for key, value in values.items()},
         [full_key(key) for key in secret_keys],
@@ -216,18 +302,21 @@ def _evaluate(
     pulumi_settings.SETTINGS.rpc_manager.clear()
     pulumi_settings.SETTINGS.outputs.clear()
 
-    def run_program() -> None:
-        runpy.run_path(str(program), run_name="__main__")
-
     try:
-        _sync_await(run_pulumi_func(run_program))
+        _sync_await(run_pulumi_func(program))
     except Exception as error:
-        raise ProgramFailedError(error, monitor.get_registered_resources(), logs) from error
+        raise ProgramFailedError(error, recorder.get_registered_resources(), logs) from error
     root = pulumi_settings.get_root_resource()
     exported: dict[str, Any] = getattr(root, "outputs", {})
     outputs = {name: _resolve(value) for name, value in exported.items()}
     return Evaluation(
-        stack=stack, resources=monitor.get_registered_resources(), options=monitor.options, outputs=outputs, logs=logs
+        stack=stack,
+        resources=recorder.get_registered_resources(),
+        options=recorder.options,
+        inputs=recorder.inputs,
+        outputs=outputs,
+        logs=logs,
+        invokes=recorder.invokes,
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import offline, plan
+from tools import evaluator, plan
 
 
 def test_plan_prints_the_scoping_matrix_and_protection(capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,7 +39,7 @@ def test_plan_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_plan_lists_every_error_of_an_invalid_stack(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = offline.stack_file("production", stack_dir)
+    path = evaluator.stack_file("production", stack_dir)
     document = yaml.safe_load(path.read_text())
     document["config"]["tenantguard-infra:reviewerTeams"] = []
     document["config"]["tenantguard-infra:deploymentBranches"] = ["*"]
@@ -52,7 +52,7 @@ def test_plan_lists_every_error_of_an_invalid_stack(stack_dir: Path, capsys: pyt
 
 
 def test_plan_shows_extra_secret_names_from_the_stack_file(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = offline.stack_file("preview", stack_dir)
+    path = evaluator.stack_file("preview", stack_dir)
     document = yaml.safe_load(path.read_text())
     document["config"]["tenantguard-infra:extraSecrets"] = {"OPENAI_API_KEY": {"secure": "v1:AAAAencrypted"}}
     path.write_text(yaml.safe_dump(document))

@@ -11,7 +11,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from tenantguard_db import migrate
-from tests.conftest import alembic_cli
+from tests.alembic_cli import alembic_cli
 
 SQUAWK = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
 # No rule is excluded. Only Alembic's own alembic_version table (VARCHAR(32), trips

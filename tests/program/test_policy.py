@@ -5,43 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
-from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy
 
-from infra import offline
 from policy.rules import POLICIES
+from tests.program.policy_harness import evaluation_violations, violations
+from tools import evaluator
 
 POLICY_NAMES = [policy.name for policy in POLICIES]
-
-
-def plain(value: Any) -> Any:
-    """Inputs as the policy SDK hands them to a validator: secrets unwrapped."""
-    if is_rpc_secret(value):
-        return plain(unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
-
-
-def violations(resource_type: str, props: dict[str, Any], name: str = "r") -> dict[str, list[str]]:
-    """Run every policy's validate with a collecting reporter."""
-    found: dict[str, list[str]] = {}
-    for policy in POLICIES:
-        assert isinstance(policy, ResourceValidationPolicy)
-        messages: list[str] = []
-        urn = f"urn:pulumi:s::p::{resource_type}::{name}"
-        options = PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [], None)
-        args = ResourceValidationArgs(resource_type, props, urn, name, options, None)
-
-        def report(message: str, _urn: str | None = None, sink: list[str] = messages) -> None:
-            sink.append(message)
-
-        policy.validate(args, report)
-        if messages:
-            found[policy.name] = messages
-    return found
 
 
 def test_the_pack_has_the_four_mandatory_policies() -> None:
@@ -53,11 +22,9 @@ def test_the_pack_has_the_four_mandatory_policies() -> None:
     ]
 
 
-def test_every_resource_of_every_stack_passes(evaluated: dict[str, offline.Evaluation]) -> None:
+def test_every_resource_of_every_stack_passes(evaluated: dict[str, evaluator.Evaluation]) -> None:
     for evaluation in evaluated.values():
-        for urn, registration in evaluation.resources.items():
-            resource_type = urn.split("::")[2].split("$")[-1]
-            assert violations(resource_type, plain(registration.state)) == {}, urn
+        assert evaluation_violations(evaluation) == {}
 
 
 PRODUCTION_ENV = {

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
 import pulumi
-from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.resource import inherited_child_alias
-from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra import offline, types
+from infra import type_tokens as types
 from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from tools import evaluator
 
 ARGS = DeploymentEnvironmentArgs(
     repository="tenantguard",
@@ -26,7 +24,7 @@ ARGS = DeploymentEnvironmentArgs(
 )
 
 
-class UrnAliasMonitor(offline.RecordingMonitor):
+class UrnAliasMonitor(evaluator.RecordingMonitor):
     """A monitor without alias specs: the SDK then sends every alias as the full URN it preserves."""
 
     def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
@@ -35,20 +33,14 @@ class UrnAliasMonitor(offline.RecordingMonitor):
         return resource_pb2.DeploymentInfo(supportedFeatures=features)
 
 
-def registrations(name: str, opts: pulumi.ResourceOptions | None = None) -> dict[str, offline.Options]:
+def registrations(name: str, opts: pulumi.ResourceOptions | None = None) -> dict[str, evaluator.Options]:
     """Options of what DeploymentEnvironment(name) registers, by URN (the stack itself left out)."""
 
     def program() -> None:
         DeploymentEnvironment(name, ARGS, opts)
 
-    def run() -> dict[str, offline.Options]:
-        monitor = UrnAliasMonitor(offline.OfflineMocks({}))
-        pulumi_settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(monitor.mocks, project="tenantguard-infra", stack="production", monitor=monitor)
-        _sync_await(run_pulumi_func(program))
-        return {urn: options for urn, options in monitor.options.items() if "pulumi:pulumi:Stack::" not in urn}
-
-    return contextvars.copy_context().run(run)
+    evaluation = evaluator.run_program(program, "production", monitor=UrnAliasMonitor)
+    return {urn: options for urn, options in evaluation.options.items() if "pulumi:pulumi:Stack::" not in urn}
 
 
 def root_urn(urn: str) -> str:

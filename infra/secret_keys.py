@@ -1,0 +1,152 @@
+"""The secret config keys: what kind of value each holds, how it is validated, what an example looks like.
+
+Adding a secret is one row here (plus its route in infra/routes.py and its declaration in Pulumi.yaml,
+which a test compares with this table). The docs' `pulumi config set --secret` lines, the offline
+plan's placeholders and the tests' fakes are all derived from these rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from infra.routes import EXTRA_SECRETS_KEY
+from infra.tiers import TierProfile
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+REDIS_SCHEMES = ("redis", "rediss")
+STRICT_SSLMODES = ("require", "verify-ca", "verify-full")
+MIN_FINGERPRINT_KEY_LENGTH = 16
+
+Validator = Callable[[str, str, TierProfile], list[str]]
+"""(qualified config key, value, tier profile) -> problems; a problem never quotes the value."""
+
+
+@dataclass(frozen=True)
+class SecretKind:
+    """A kind of secret value: how it is checked and how a valid one is built around a secret part."""
+
+    name: str
+    validate: Validator
+    sample: Callable[[str, str, str, TierProfile], str]
+    """(secret part, user, domain, profile) -> a value of this kind that the profile accepts."""
+    example: Callable[[str, str, TierProfile], str]
+    """(user, domain, profile) -> the shell argument shown in the docs' `pulumi config set` lines."""
+
+
+def _url_parts(name: str, url: str, schemes: tuple[str, ...]) -> tuple[Any, list[str]]:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urlsplit only checks the port when it is read
+    except ValueError:
+        return None, [f"{name} is not a valid URL; expected {schemes[0]}://user:password@host:port/..."]
+    if parts.scheme not in schemes:
+        shown = parts.scheme if re.fullmatch(r"[a-z][a-z0-9+.-]{0,20}", parts.scheme) else "?"
+        return None, [f"{name} has scheme {shown!r}; accepted: {', '.join(s + '://' for s in schemes)}"]
+    if not parts.hostname:
+        return None, [f"{name} has no host; expected {schemes[0]}://user:password@host:port/..."]
+    return parts, []
+
+
+def _check_postgres_url(name: str, url: str, profile: TierProfile) -> list[str]:
+    parts, problems = _url_parts(name, url, POSTGRES_SCHEMES)
+    if parts is None:
+        return problems
+    if not parts.path.strip("/"):
+        problems.append(f"{name} has no database name; expected postgresql://user:password@host:port/DATABASE")
+    if profile.tls_required:
+        sslmode = parse_qs(parts.query).get("sslmode", [""])[-1]
+        if sslmode not in STRICT_SSLMODES:
+            problems.append(f"{name} must set sslmode to one of {', '.join(STRICT_SSLMODES)} in {profile.tier}")
+    return problems
+
+
+def _check_redis_url(name: str, url: str, profile: TierProfile) -> list[str]:
+    parts, problems = _url_parts(name, url, REDIS_SCHEMES)
+    if parts is not None and profile.tls_required and parts.scheme != "rediss":
+        problems.append(f"{name} must use rediss:// (TLS) in {profile.tier}")
+    return problems
+
+
+def _check_token(name: str, token: str, profile: TierProfile) -> list[str]:
+    if any(character.isspace() for character in token):
+        return [f"{name} contains whitespace; paste the token alone"]
+    return []
+
+
+def _check_key(name: str, key: str, profile: TierProfile) -> list[str]:
+    if len(key) < MIN_FINGERPRINT_KEY_LENGTH:
+        return [f"{name} must be at least {MIN_FINGERPRINT_KEY_LENGTH} characters (e.g. `openssl rand -hex 32`)"]
+    return []
+
+
+def _postgres_url(secret: str, user: str, domain: str, profile: TierProfile) -> str:
+    tls = "?sslmode=require" if profile.tls_required else ""
+    return f"postgresql://{user}:{secret}@db.{domain}:5432/tenantguard{tls}"
+
+
+def _redis_url(secret: str, user: str, domain: str, profile: TierProfile) -> str:
+    scheme = "rediss" if profile.tls_required else "redis"
+    return f"{scheme}://{user}:{secret}@redis.{domain}:6379/0"
+
+
+POSTGRES_URL = SecretKind(
+    "postgresql:// URL",
+    _check_postgres_url,
+    _postgres_url,
+    lambda user, domain, profile: f"'{_postgres_url('...', user, domain, profile)}'",
+)
+REDIS_URL = SecretKind(
+    "redis:// URL",
+    _check_redis_url,
+    _redis_url,
+    lambda user, domain, profile: f"'{_redis_url('...', user, domain, profile)}'",
+)
+TOKEN = SecretKind("token", _check_token, lambda secret, *_: secret, lambda *_: "'...'")
+KEY = SecretKind("random key", _check_key, lambda secret, *_: secret, lambda *_: '"$(openssl rand -hex 32)"')
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """One secret config key of Pulumi.yaml."""
+
+    key: str
+    kind: SecretKind
+    user: str = ""
+    """The user name in example URLs."""
+    shared: bool = False
+    """Every stack of the project holds the same value."""
+    production_guard: bool = False
+    """The production-database guard checks this value before it is routed anywhere."""
+
+    def example(self, domain: str, profile: TierProfile) -> str:
+        return self.kind.example(self.user, domain, profile)
+
+    def sample(self, secret: str, domain: str, profile: TierProfile) -> str:
+        return self.kind.sample(secret, self.user, domain, profile)
+
+
+SECRET_KEYS: tuple[SecretKey, ...] = (
+    SecretKey("ciDbUrl", POSTGRES_URL, user="ci", production_guard=True),
+    SecretKey("databaseUrl", POSTGRES_URL, user="app"),
+    SecretKey("redisUrl", REDIS_URL, user="default"),
+    SecretKey("vercelToken", TOKEN),
+    SecretKey("dbFingerprintKey", KEY, shared=True),
+)
+"""Every secret config key but the extraSecrets map, in the order the docs list them."""
+
+EXTRA_SECRETS_EXAMPLE = "OPENAI_API_KEY"
+"""The extra secret name the docs show: `--path 'extraSecrets.OPENAI_API_KEY'`."""
+
+BY_KEY = {secret_key.key: secret_key for secret_key in SECRET_KEYS}
+
+
+def set_secret_command(key: str, value: str = "<value>", stack: str | None = None) -> str:
+    """The command that stores one secret config key (or `extraSecrets.NAME`) encrypted."""
+    where = f" --stack {stack}" if stack else ""
+    if key.startswith(f"{EXTRA_SECRETS_KEY}."):
+        return f"pulumi config set --secret{where} --path '{key}' {value}"
+    return f"pulumi config set --secret{where} {key} {value}"

@@ -1,0 +1,105 @@
+"""What each tier of stack is held to: one frozen profile per tier, read by config validation and the stack.
+
+"How does production differ from staging?" is answered by reading PROFILES, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Tier = Literal["preview", "staging", "production"]
+TIERS: tuple[Tier, ...] = ("preview", "staging", "production")
+
+
+@dataclass(frozen=True)
+class TierProfile:
+    """The rules one tier's stacks follow; a stack's config may tighten them, never relax them."""
+
+    tier: Tier
+    protect: bool
+    """Pulumi `protect` on the environments, branch rules, secrets and Vercel variables."""
+    admins_bypass: bool
+    """Whether repository admins may skip the environment's reviewers and branch rules."""
+    reviewers_required: bool
+    """At least one reviewer team must approve each deployment."""
+    prevent_self_review: bool
+    """Self-review is always prevented; when False, `preventSelfReview` decides."""
+    branches_required: bool
+    """`deploymentBranches` must name the branches that may deploy."""
+    exact_branches_only: bool
+    """Branch patterns must be exact names: no wildcard at all."""
+    environment_name: str | None
+    """The GitHub environment's fixed name (the policy pack and workflows know it), or None for the stack's."""
+    tls_required: bool
+    """Database URLs need sslmode=require or stricter, Redis URLs rediss://."""
+    vercel_targets: tuple[str, ...]
+    """Vercel targets the stack's variables land in."""
+    vercel_branch_scope: Literal["required", "refused"]
+    """Whether a Vercel git branch (or custom environment) must narrow the targets, or may not be given."""
+    production_guard: bool
+    """CI_DB_URL is compared with the production stack's database fingerprint, and refused on a match."""
+    exports_fingerprint: bool
+    """The stack exports its database fingerprint for the other stacks to compare against."""
+
+
+PROFILES: dict[Tier, TierProfile] = {
+    profile.tier: profile
+    for profile in (
+        # Pull request previews: any branch deploys, no approval; values land in Vercel's preview target.
+        TierProfile(
+            tier="preview",
+            protect=False,
+            admins_bypass=True,
+            reviewers_required=False,
+            prevent_self_review=False,
+            branches_required=False,
+            exact_branches_only=False,
+            environment_name=None,
+            tls_required=False,
+            vercel_targets=("preview",),
+            vercel_branch_scope="refused",
+            production_guard=True,
+            exports_fingerprint=False,
+        ),
+        # Staging: named branches deploy; values reach only the staging branch's preview deployments
+        # (or a Vercel custom environment), never every preview.
+        TierProfile(
+            tier="staging",
+            protect=False,
+            admins_bypass=True,
+            reviewers_required=False,
+            prevent_self_review=False,
+            branches_required=True,
+            exact_branches_only=False,
+            environment_name=None,
+            tls_required=False,
+            vercel_targets=("preview",),
+            vercel_branch_scope="required",
+            production_guard=True,
+            exports_fingerprint=False,
+        ),
+        # Production: exact branches, team approval that nobody skips (admins included) or gives
+        # themselves, TLS everywhere, protected resources, Vercel's production target only.
+        TierProfile(
+            tier="production",
+            protect=True,
+            admins_bypass=False,
+            reviewers_required=True,
+            prevent_self_review=True,
+            branches_required=True,
+            exact_branches_only=True,
+            environment_name="production",
+            tls_required=True,
+            vercel_targets=("production",),
+            vercel_branch_scope="refused",
+            production_guard=False,
+            exports_fingerprint=True,
+        ),
+    )
+}
+
+
+def profile_for(tier: str) -> TierProfile | None:
+    """The profile of a tier named in config, or None when no tier has that name."""
+    return next((profile for profile in PROFILES.values() if profile.tier == tier), None)

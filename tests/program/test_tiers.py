@@ -1,0 +1,77 @@
+"""The tier profiles: one per tier, production never relaxed, and the least each allows passes the policy pack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import type_tokens as types
+from infra.tiers import PROFILES, TIERS, TierProfile
+from tests.program.policy_harness import evaluation_violations
+from tools import evaluator
+from tools.fakes import fake_secrets
+
+
+def least_config(profile: TierProfile) -> dict[str, str]:
+    """The loosest configuration a tier accepts: only what its profile requires."""
+    values = {
+        "tier": profile.tier,
+        "githubOwner": "tenantguard",
+        "repositories": json.dumps(["app"]),
+        "vercelProjectId": "prj_least",
+        "preventSelfReview": "false" if not profile.prevent_self_review else "true",
+    }
+    if profile.reviewers_required:
+        values["reviewerTeams"] = json.dumps(["ops"])
+    if profile.branches_required:
+        values["deploymentBranches"] = json.dumps(["main"])
+    if profile.environment_name:
+        values["environmentName"] = profile.environment_name
+    if profile.vercel_branch_scope == "required":
+        values["vercelGitBranch"] = "least"
+    return values
+
+
+def test_every_tier_has_a_profile_and_only_production_targets_production() -> None:
+    assert set(PROFILES) == set(TIERS)
+    for tier, profile in PROFILES.items():
+        assert profile.tier == tier
+        assert ("production" in profile.vercel_targets) is (tier == "production")
+
+
+def test_production_relaxes_nothing() -> None:
+    production = PROFILES["production"]
+    assert production.protect
+    assert not production.admins_bypass
+    assert production.reviewers_required
+    assert production.prevent_self_review
+    assert production.exact_branches_only
+    assert production.tls_required
+    assert production.environment_name == "production"
+    assert production.vercel_targets == ("production",)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_least_each_profile_allows_passes_the_policy_pack(tier: str) -> None:
+    profile = PROFILES[tier]  # type: ignore[index]
+    secrets = fake_secrets(f"least-{tier}", profile.tier)
+    evaluation = evaluator.evaluate(f"least-{tier}", {**least_config(profile), **secrets}, set(secrets))
+    assert evaluation.of_type(types.ENVIRONMENT)
+    assert evaluation_violations(evaluation) == {}
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_program_applies_its_profile(tier: str) -> None:
+    profile = PROFILES[tier]  # type: ignore[index]
+    secrets = fake_secrets(f"least-{tier}", profile.tier)
+    evaluation = evaluator.evaluate(f"least-{tier}", {**least_config(profile), **secrets}, set(secrets))
+    (environment,) = evaluation.named(types.ENVIRONMENT).values()
+    assert environment["canAdminsBypass"] is profile.admins_bypass
+    assert environment["preventSelfReview"] is profile.prevent_self_review
+    protected_types = (types.ENVIRONMENT, types.BRANCH_POLICY, types.ENVIRONMENT_SECRET, types.VERCEL_VARIABLE)
+    urns = [urn for token in protected_types for urn in evaluation.urns(token)]
+    assert len(urns) > 3
+    assert all(evaluation.options[urn].protect is profile.protect for urn in urns)
+    for variable in evaluation.named(types.VERCEL_VARIABLE).values():
+        assert tuple(variable["targets"]) == profile.vercel_targets
