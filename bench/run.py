@@ -151,10 +151,10 @@ def migrations(rounds: int) -> list[str]:
 
 
 def plan_and_tests(rounds: int, skip_tests: bool) -> list[str]:
-    plan = [PYTHON, "-m", "infra.plan"]
+    plan = [PYTHON, "-m", "tools.plan"]
     samples = [timed(lambda: run(plan, cwd=ROOT)) for _ in range(rounds)]
     rows: list[list[object]] = [
-        ["python -m infra.plan (all stacks, whole process)", f"{statistics.median(samples):.3f}"]
+        ["python -m tools.plan (all stacks, whole process)", f"{statistics.median(samples):.3f}"]
     ]
     lines: list[str] = []
     if not skip_tests:
@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--skip-tests", action="store_true", help="do not time ./scripts/check")
     args = parser.parse_args()
     sections = {
-        "Program evaluation under mocks: real program vs baseline (bench/baseline_program.py)": program_vs_baseline(
+        "Program evaluation under mocks: real program vs its replayed resources (bench/replay.py)": program_vs_baseline(
             args.rounds
         ),
         "Scale: preview stack, 2 repositories, N extra secrets": scale(args.rounds),
