@@ -118,7 +118,7 @@ def test_each_rule_reports_its_violation(policy: str, resource_type: str, props:
 @pytest.mark.parametrize(
     ("resource_type", "props"),
     [
-        ("github:index/actionsSecret:ActionsSecret", {"secretName": "SENTRY_DSN", "value": "v"}),
+        ("github:index/actionsSecret:ActionsSecret", {"secretName": "UNRELATED_SETTING", "value": "v"}),
         (
             "github:index/repositoryEnvironment:RepositoryEnvironment",
             {**PRODUCTION_ENV, "environment": "preview", "reviewers": []},
