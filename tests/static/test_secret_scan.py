@@ -1,0 +1,61 @@
+"""The secret scan: each audit rule explains its kind of finding, and a real-looking secret still fails."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scripts import secret_scan
+
+# Values are built at run time so this file itself holds no finding.
+TOKEN = "".join(["Xk82jdkQ93", "vLp0Zr7Tq4", "Wm5Hs1Ny6B"])
+
+
+def scanned(tmp_path: Path, name: str, text: str) -> list[secret_scan.Finding]:
+    """The findings the rules leave unexplained in one tracked file of a fresh repository."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / name).write_text(text)
+    subprocess.run(["git", "-C", str(tmp_path), "add", name], check=True)
+    findings = secret_scan.scan(tmp_path)
+    assert findings, "detect-secrets flagged nothing, so this case tests no rule"
+    return secret_scan.unexplained(findings)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Pulumi.staging-eu.yaml", "config:\n  tenantguard-infra:vercelProjectId: prj_7QvZk2mN4pXr8sT1uW3yA5bC\n"),
+        ("README.md", 'export CI_DB_URL="postgresql://user:pass@localhost:5432/tenantguard_ci"\n'),
+        ("message.py", 'raise ValueError(f"expected {scheme}://user:password@host:port/0")\n'),
+        ("tokens.py", 'ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"\n'),
+        ("names.py", 'SECRET_KEY_NAME = "SESSION_SECRET_KEY"\n'),
+    ],
+    ids=["vercel-identifier", "example-url", "example-url-in-a-message", "type-token", "a-name"],
+)
+def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) -> None:
+    assert scanned(tmp_path, name, text) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Pulumi.staging-eu.yaml", f"config:\n  tenantguard-infra:note: {TOKEN}\n"),
+        ("README.md", f'export CI_DB_URL="postgresql://user:{TOKEN}@localhost:5432/tenantguard_ci"\n'),
+        ("settings.py", f'API_SECRET = "{TOKEN}"\n'),
+    ],
+    ids=["high-entropy-value", "real-password-in-a-url", "real-secret-in-a-constant"],
+)
+def test_a_secret_no_rule_explains_fails(tmp_path: Path, name: str, text: str) -> None:
+    left = scanned(tmp_path, name, text)
+    assert [finding.path for finding in left] == [name]
+
+
+def test_the_repository_passes_and_the_failure_does_not_print_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert secret_scan.main([]) == 0
+    scanned(tmp_path, "settings.py", f'API_SECRET = "{TOKEN}"\n')
+    assert secret_scan.main(["--dir", str(tmp_path)]) == 1
+    assert TOKEN not in capsys.readouterr().err
