@@ -14,24 +14,40 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from infra.routes import EXTRA_SECRETS_KEY, ROUTES, Route, routes_for, secret_name_problem, table_problems
+from infra.routes import (
+    EXTRA_SECRETS_KEY,
+    ROUTES,
+    SECRET_NAME_RULE,
+    Route,
+    routes_for,
+    secret_name_problem,
+    table_problems,
+)
 from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
-from infra.tiers import PROFILES, TIERS, Tier, TierProfile
+from infra.tiers import PROFILES, TIERS, Tier, TierProfile, profile_for
 
 PROJECT = "tenantguard-infra"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
-MAX_REVIEWERS = 6
-MAX_WAIT_TIMER_MINUTES = 43_200
+# Limits the providers document; a value past one is refused here, before any resource exists.
+MAX_REVIEWERS = 6  # GitHub: "You can list up to six users or teams as reviewers" (docs: deployment environments)
+MAX_WAIT_TIMER_MINUTES = 43_200  # GitHub: wait timer "between 0 and 43,200 minutes (30 days)"
+MAX_ENVIRONMENT_SECRETS = 100  # GitHub: "Environments can have a maximum of 100 secrets" (docs: secrets limits)
+MAX_SECRET_BYTES = 48 * 1024  # GitHub: "Secrets are limited to 48 KB in size" (docs: secrets limits)
 
-_GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
-_TEAM_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_BRANCH = re.compile(r"^[^\s~^:?\\\[]+$")
-_VERCEL_PROJECT = re.compile(r"^prj_[A-Za-z0-9]+$")
-_VERCEL_TEAM = re.compile(r"^team_[A-Za-z0-9]+$")
-_VERCEL_CUSTOM_ENV = re.compile(r"^env_[A-Za-z0-9]+$")
+# Every pattern is matched whole (re.fullmatch): a trailing newline is not a valid name.
+_GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+_TEAM_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+_BRANCH = re.compile(r"[^\s~^:?\\\[\x00-\x1f\x7f]{1,255}")
+_BARE_WILDCARD = re.compile(r"[*?/]+")
+_VERCEL_PROJECT = re.compile(r"prj_[A-Za-z0-9]{1,64}")
+_VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}")
+_VERCEL_CUSTOM_ENV = re.compile(r"env_[A-Za-z0-9]{1,64}")
+# Pulumi stack references: `stack`, `org/stack` or `org/project/stack` (DIY backends: `organization/<project>/<stack>`).
+_STACK_REFERENCE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/){0,2}[A-Za-z0-9_.-]{1,100}")
+_INTEGER = re.compile(r"-?[0-9]{1,9}")
 
 
 class ConfigError(ValueError):
@@ -125,19 +141,17 @@ def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) ->
             return None
         return raw
     if declared == "integer":
-        if isinstance(raw, bool):
-            problems.append(f"{name} must be a whole number, not true/false")
-            return None
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if not isinstance(raw, str) or not _INTEGER.fullmatch(raw):
             problems.append(f"{name} must be a whole number")
             return None
+        return int(raw)
     if declared == "boolean":
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.lower() in ("true", "false"):
-            return raw.lower() == "true"
+        if isinstance(raw, str) and raw in ("true", "false"):
+            return raw == "true"
         problems.append(f"{name} must be true or false")
         return None
     value = raw
@@ -161,7 +175,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     """Validate a stack's config (keys without the project prefix) and build its Settings.
 
     `secret` names the keys whose values are stored encrypted. Raises ConfigError listing every
-    problem; no message contains a secret value.
+    problem; no message contains a value that is stored as a secret (nor, for simplicity, any value).
     """
     declared = declared_config()
     problems = list(table_problems(frozenset(declared)))
@@ -172,6 +186,14 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
 
     typed: dict[str, Any] = {}
     for key, spec in declared.items():
+        if key in values and key in secret and not spec.get("secret") and key != EXTRA_SECRETS_KEY:
+            # Used as declared, the value would land in plaintext resource inputs and URNs.
+            problems.append(
+                f"{full_key(key)} is stored as a secret but is not one, so it would be unwrapped into plaintext "
+                f"resource names and inputs; store it in plaintext: `pulumi config rm {key}` then "
+                f"`pulumi config set {key} <value>`"
+            )
+            continue
         if key in values:
             typed[key] = _coerce(key, spec, values[key], problems)
         elif "default" in spec:
@@ -187,19 +209,20 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
         # Later rules assume the keys exist with their declared types.
         raise ConfigError(stack, problems)
 
-    tier = typed["tier"]
-    if tier not in TIERS:
+    profile = profile_for(typed["tier"])
+    if profile is None:
         raise ConfigError(stack, [f"{full_key('tier')} must be one of {', '.join(TIERS)}"])
-    profile = PROFILES[tier]
     _check_github(stack, typed, profile, problems)
     _check_vercel(typed, profile, problems)
+    _check_production_stack(typed["productionStack"], profile, problems)
     secrets = {secret_key.key: Secret(typed[secret_key.key]) for secret_key in SECRET_KEYS}
     _check_secrets(secrets, profile, problems)
     extras = _check_extra_secrets(typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret, problems)
+    routed = {route.name: secrets[route.source] for route in ROUTES if route.source in secrets}
+    _check_github_limits(routed, extras, problems)
     if problems:
         raise ConfigError(stack, problems)
 
-    routed = {route.name: secrets[route.source] for route in ROUTES if route.source in secrets}
     return Settings(
         stack=stack,
         profile=profile,
@@ -222,53 +245,59 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     )
 
 
-def _check_pattern(
-    key: str, values: Collection[str], pattern: re.Pattern[str], accepted: str, problems: list[str]
+def _check_names(
+    key: str,
+    values: Collection[str],
+    pattern: re.Pattern[str],
+    accepted: str,
+    problems: list[str],
+    *,
+    listed: bool = True,
 ) -> None:
-    for value in values:
-        if not pattern.match(value):
-            problems.append(f"{full_key(key)}: {value!r} is not accepted; expected {accepted}")
+    """Each value matches `pattern` whole, none twice (GitHub compares names case-insensitively).
+
+    A message names the key and the item's position, never the value: it may be something that
+    belongs elsewhere, pasted here by mistake.
+    """
+    seen: set[str] = set()
+    for position, value in enumerate(values, start=1):
+        where = f"{full_key(key)} (item {position} of {len(values)})" if listed else full_key(key)
+        if not pattern.fullmatch(value):
+            problems.append(f"{where} is not accepted; expected {accepted}")
+        elif value.casefold() in seen:
+            problems.append(f"{where} repeats an earlier item (compared case-insensitively); list each once")
+        seen.add(value.casefold())
 
 
 def _check_github(stack: str, typed: Mapping[str, Any], profile: TierProfile, problems: list[str]) -> None:
     tier = profile.tier
-    _check_pattern(
-        "githubOwner", [typed["githubOwner"]], _GITHUB_LOGIN, "a GitHub organization or user login", problems
+    _check_names(
+        "githubOwner",
+        [typed["githubOwner"]],
+        _GITHUB_LOGIN,
+        "a GitHub organization or user login",
+        problems,
+        listed=False,
     )
     repositories = typed["repositories"]
     if not repositories:
         problems.append(f"{full_key('repositories')} must list at least one repository")
-    if len(set(repositories)) != len(repositories):
-        problems.append(f"{full_key('repositories')} lists a repository twice")
-    _check_pattern(
+    _check_names(
         "repositories", repositories, _REPOSITORY, "repository names (letters, digits, '.', '_', '-')", problems
     )
-    if typed["environmentName"]:
-        _check_pattern(
-            "environmentName", [typed["environmentName"]], _ENVIRONMENT, "letters, digits, '.', '_', '-'", problems
-        )
-    fixed = profile.environment_name
-    if fixed is not None and (typed["environmentName"] or stack) != fixed:
-        # The policy pack and the workflows know this tier's environment by this name.
-        problems.append(f"{full_key('environmentName')} must be {fixed!r} in {tier} (set it explicitly)")
+    if any(repository in (".", "..") for repository in repositories):
+        problems.append(f"{full_key('repositories')} lists '.' or '..', which GitHub does not accept as a repository")
+    _check_environment_name(typed["environmentName"] or stack, bool(typed["environmentName"]), profile, problems)
 
     teams = typed["reviewerTeams"]
-    _check_pattern("reviewerTeams", teams, _TEAM_SLUG, "team slugs (lowercase letters, digits, '-', '_')", problems)
+    _check_names("reviewerTeams", teams, _TEAM_SLUG, "team slugs (lowercase letters, digits, '-', '_')", problems)
     if len(teams) > MAX_REVIEWERS:
         problems.append(f"{full_key('reviewerTeams')} lists {len(teams)} teams; GitHub accepts at most {MAX_REVIEWERS}")
     if profile.reviewers_required and not teams:
         problems.append(
             f"{full_key('reviewerTeams')} must name at least one team in {tier} (deployments need approval)"
         )
-
-    branches = typed["deploymentBranches"]
-    _check_pattern("deploymentBranches", branches, _BRANCH, "git branch names or fnmatch patterns", problems)
-    if profile.branches_required and not branches:
-        problems.append(f"{full_key('deploymentBranches')} must name the branches that may deploy to {tier}")
-    if profile.exact_branches_only and any("*" in branch for branch in branches):
-        problems.append(
-            f"{full_key('deploymentBranches')} must name exact branches in {tier} (e.g. main), no wildcards"
-        )
+    _check_branches(typed["deploymentBranches"], profile, problems)
 
     wait = typed["waitTimerMinutes"]
     if not 0 <= wait <= MAX_WAIT_TIMER_MINUTES:
@@ -277,20 +306,62 @@ def _check_github(stack: str, typed: Mapping[str, Any], profile: TierProfile, pr
         problems.append(f"{full_key('preventSelfReview')} must be true in {tier}")
 
 
+def _check_environment_name(environment: str, configured: bool, profile: TierProfile, problems: list[str]) -> None:
+    tier = profile.tier
+    if configured:
+        _check_names(
+            "environmentName", [environment], _ENVIRONMENT, "letters, digits, '.', '_', '-'", problems, listed=False
+        )
+    fixed = profile.environment_name
+    if fixed is not None and environment != fixed:
+        # The policy pack and the workflows know this tier's environment by this name.
+        problems.append(f"{full_key('environmentName')} must be {fixed!r} in {tier} (set it explicitly)")
+    for other in PROFILES.values():
+        # GitHub environment names ignore case: `Production` is the production environment.
+        if other is not profile and other.environment_name and environment.casefold() == other.environment_name:
+            problems.append(
+                f"{full_key('environmentName')} (or the stack name it defaults to) names the "
+                f"{other.tier} environment, in any casing; a {tier} stack needs an environment of its own"
+            )
+
+
+def _check_branches(branches: tuple[str, ...], profile: TierProfile, problems: list[str]) -> None:
+    tier = profile.tier
+    _check_names("deploymentBranches", branches, _BRANCH, "git branch names or fnmatch patterns", problems)
+    if profile.branches_required and not branches:
+        problems.append(f"{full_key('deploymentBranches')} must name the branches that may deploy to {tier}")
+    if profile.exact_branches_only and any("*" in branch for branch in branches):
+        problems.append(
+            f"{full_key('deploymentBranches')} must name exact branches in {tier} (e.g. main), no wildcards"
+        )
+    elif not profile.any_branch_allowed and any(_BARE_WILDCARD.fullmatch(branch) for branch in branches):
+        problems.append(
+            f"{full_key('deploymentBranches')} holds a bare wildcard, which hands {tier}'s secrets to every "
+            f"branch; name branches or patterns with a fixed part (e.g. release/*)"
+        )
+
+
 def _check_vercel(typed: Mapping[str, Any], profile: TierProfile, problems: list[str]) -> None:
     tier = profile.tier
-    _check_pattern(
-        "vercelProjectId", [typed["vercelProjectId"]], _VERCEL_PROJECT, "a Vercel project id (prj_...)", problems
+    _check_names(
+        "vercelProjectId",
+        [typed["vercelProjectId"]],
+        _VERCEL_PROJECT,
+        "a Vercel project id (prj_...)",
+        problems,
+        listed=False,
     )
     if typed["vercelTeamId"]:
-        _check_pattern("vercelTeamId", [typed["vercelTeamId"]], _VERCEL_TEAM, "a Vercel team id (team_...)", problems)
+        _check_names(
+            "vercelTeamId", [typed["vercelTeamId"]], _VERCEL_TEAM, "a Vercel team id (team_...)", problems, listed=False
+        )
     custom = typed["vercelCustomEnvironmentIds"]
-    _check_pattern(
+    _check_names(
         "vercelCustomEnvironmentIds", custom, _VERCEL_CUSTOM_ENV, "Vercel custom environment ids (env_...)", problems
     )
     git_branch = typed["vercelGitBranch"]
     if git_branch:
-        _check_pattern("vercelGitBranch", [git_branch], _BRANCH, "a git branch name", problems)
+        _check_names("vercelGitBranch", [git_branch], _BRANCH, "a git branch name", problems, listed=False)
     if profile.vercel_branch_scope == "required" and not (git_branch or custom):
         problems.append(
             f"{full_key('vercelGitBranch')} (or vercelCustomEnvironmentIds) is required in {tier}, "
@@ -306,12 +377,45 @@ def _check_vercel(typed: Mapping[str, Any], profile: TierProfile, problems: list
                 )
 
 
+def _check_production_stack(reference: str, profile: TierProfile, problems: list[str]) -> None:
+    if not reference:
+        return
+    if not profile.production_guard:
+        problems.append(
+            f"{full_key('productionStack')} is only read by tiers with the production-database guard "
+            f"({', '.join(p.tier for p in PROFILES.values() if p.production_guard)}); remove it from {profile.tier}"
+        )
+    elif not _STACK_REFERENCE.fullmatch(reference):
+        problems.append(
+            f"{full_key('productionStack')} is not a stack name; expected organization/<project>/<stack> "
+            "(a DIY backend), <org>/<project>/<stack> (Pulumi Cloud) or <stack>"
+        )
+
+
 def _check_secrets(secrets: Mapping[str, Secret], profile: TierProfile, problems: list[str]) -> None:
     for key, secret in secrets.items():
         if not secret.value.strip():
             problems.append(f"{full_key(key)} is empty: {_set_secret_command(key)}")
             continue
+        if secret.value != secret.value.strip():
+            problems.append(f"{full_key(key)} starts or ends with whitespace; set the value alone")
+            continue
         problems.extend(BY_KEY[key].kind.validate(full_key(key), secret.value, profile))
+
+
+def _check_github_limits(routed: Mapping[str, Secret], extras: Mapping[str, Secret], problems: list[str]) -> None:
+    """What GitHub (the stricter of the two providers) would refuse only after other secrets were written."""
+    delivered = [route.name for route in ROUTES if route.github] + list(extras)
+    if len(delivered) > MAX_ENVIRONMENT_SECRETS:
+        problems.append(
+            f"{full_key(EXTRA_SECRETS_KEY)} brings the environment to {len(delivered)} secrets; "
+            f"GitHub allows at most {MAX_ENVIRONMENT_SECRETS} per environment"
+        )
+    sources = {route.name: full_key(route.source) for route in ROUTES}
+    for name, secret in {**routed, **extras}.items():
+        if len(secret.value.encode()) > MAX_SECRET_BYTES:
+            where = sources.get(name, f"{full_key(EXTRA_SECRETS_KEY)} ({name})")
+            problems.append(f"{where} is over {MAX_SECRET_BYTES // 1024} KB, GitHub's limit for one secret")
 
 
 def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: list[str]) -> dict[str, Secret]:
@@ -323,10 +427,12 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
         )
     managed = {route.name.upper() for route in ROUTES}
     seen: set[str] = set()
-    for secret_name, value in extras.items():
-        if (problem := secret_name_problem(secret_name)) is not None:
-            problems.append(f"{name}: {problem}")
-        elif secret_name.upper() in managed:
+    for position, (secret_name, value) in enumerate(extras.items(), start=1):
+        if secret_name_problem(secret_name) is not None:
+            # The name is not shown: a value pasted as a name would be printed.
+            problems.append(f"{name}: name {position} of {len(extras)} is not a valid secret name ({SECRET_NAME_RULE})")
+            continue
+        if secret_name.upper() in managed:
             problems.append(f"{name}: {secret_name!r} is managed by this program already; choose another name")
         elif secret_name.upper() in seen:
             problems.append(
@@ -334,6 +440,8 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
             )
         if not value.strip():
             problems.append(f"{name}: {secret_name!r} is empty")
+        elif value != value.strip():
+            problems.append(f"{name}: {secret_name!r} starts or ends with whitespace; set the value alone")
         seen.add(secret_name.upper())
     return {secret_name: Secret(value) for secret_name, value in extras.items()}
 

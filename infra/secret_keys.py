@@ -7,16 +7,14 @@ plan's placeholders and the tests' fakes are all derived from these rows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from infra.routes import EXTRA_SECRETS_KEY
 from infra.tiers import TierProfile
+from tenantguard_db.urls import UnsafeUrlError, parse_postgres_url
 
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 REDIS_SCHEMES = ("redis", "rediss")
 STRICT_SSLMODES = ("require", "verify-ca", "verify-full")
 MIN_FINGERPRINT_KEY_LENGTH = 16
@@ -37,47 +35,49 @@ class SecretKind:
     """(user, domain, profile) -> the shell argument shown in the docs' `pulumi config set` lines."""
 
 
-def _url_parts(name: str, url: str, schemes: tuple[str, ...]) -> tuple[Any, list[str]]:
+def _check_postgres_url(name: str, url: str, profile: TierProfile) -> list[str]:
     try:
-        parts = urlsplit(url)
+        parsed = parse_postgres_url(url)
+    except UnsafeUrlError as refused:
+        return [f"{name} {refused}"]
+    if profile.tls_required and parsed.sslmode not in STRICT_SSLMODES:
+        return [f"{name} must set sslmode to one of {', '.join(STRICT_SSLMODES)} in {profile.tier}"]
+    return []
+
+
+def _check_redis_url(name: str, url: str, profile: TierProfile) -> list[str]:  # noqa: PLR0911 - one early return per refusal reads best
+    """redis-py reads these URLs with urllib (redis.connection.parse_url): one parse, so no disagreement."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return [f"{name} contains whitespace or a control character; paste the URL alone"]
+    scheme = next((s for s in REDIS_SCHEMES if url.startswith(f"{s}://")), None)
+    if scheme is None:
+        return [f"{name} does not start with redis:// or rediss:// (in lower case)"]
+    parts = urlsplit(url)
+    try:
         parts.port  # noqa: B018 - urlsplit only checks the port when it is read
     except ValueError:
-        return None, [f"{name} is not a valid URL; expected {schemes[0]}://user:password@host:port/..."]
-    if parts.scheme not in schemes:
-        shown = parts.scheme if re.fullmatch(r"[a-z][a-z0-9+.-]{0,20}", parts.scheme) else "?"
-        return None, [f"{name} has scheme {shown!r}; accepted: {', '.join(s + '://' for s in schemes)}"]
+        return [f"{name} has a port that is not a number, or an unencoded / # ? in the password; percent-encode them"]
     if not parts.hostname:
-        return None, [f"{name} has no host; expected {schemes[0]}://user:password@host:port/..."]
-    return parts, []
-
-
-def _check_postgres_url(name: str, url: str, profile: TierProfile) -> list[str]:
-    parts, problems = _url_parts(name, url, POSTGRES_SCHEMES)
-    if parts is None:
-        return problems
-    if not parts.path.strip("/"):
-        problems.append(f"{name} has no database name; expected postgresql://user:password@host:port/DATABASE")
-    if profile.tls_required:
-        sslmode = parse_qs(parts.query).get("sslmode", [""])[-1]
-        if sslmode not in STRICT_SSLMODES:
-            problems.append(f"{name} must set sslmode to one of {', '.join(STRICT_SSLMODES)} in {profile.tier}")
-    return problems
-
-
-def _check_redis_url(name: str, url: str, profile: TierProfile) -> list[str]:
-    parts, problems = _url_parts(name, url, REDIS_SCHEMES)
-    if parts is not None and profile.tls_required and parts.scheme != "rediss":
-        problems.append(f"{name} must use rediss:// (TLS) in {profile.tier}")
-    return problems
+        return [f"{name} has no host; expected {scheme}://user:password@host:port/0"]
+    names = [key for key, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    if "password" in names:
+        return [f"{name} carries a password in the query string; put it in the user-info part, percent-encoded"]
+    if len(names) != len(set(names)):
+        return [f"{name} sets a query parameter twice; set each once"]
+    if profile.tls_required and scheme != "rediss":
+        return [f"{name} must use rediss:// (TLS) in {profile.tier}"]
+    return []
 
 
 def _check_token(name: str, token: str, profile: TierProfile) -> list[str]:
-    if any(character.isspace() for character in token):
-        return [f"{name} contains whitespace; paste the token alone"]
+    if any(character.isspace() or not character.isprintable() for character in token):
+        return [f"{name} contains whitespace or a control character; paste the token alone"]
     return []
 
 
 def _check_key(name: str, key: str, profile: TierProfile) -> list[str]:
+    if any(character.isspace() or not character.isprintable() for character in key):
+        return [f"{name} contains whitespace or a control character; paste the key alone"]
     if len(key) < MIN_FINGERPRINT_KEY_LENGTH:
         return [f"{name} must be at least {MIN_FINGERPRINT_KEY_LENGTH} characters (e.g. `openssl rand -hex 32`)"]
     return []

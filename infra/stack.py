@@ -28,6 +28,7 @@ def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, 
     """
     guard = settings.profile.production_guard
     own = production_guard.fingerprint(settings.ci_db_url.value, settings.db_fingerprint_key.value)
+    own_key_check = production_guard.key_check(settings.db_fingerprint_key.value)
     generated_values = generated.by_source()
     values: dict[str, pulumi.Output[str]] = {}
     for route in settings.routes:
@@ -36,7 +37,9 @@ def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, 
             continue
         value = pulumi.Output.secret(settings.secret_values[route.name].value)
         if guard and route.source in GUARDED_SOURCES:
-            value = production_guard.checked(full_key(route.source), value, own, settings.production_stack)
+            value = production_guard.checked(
+                full_key(route.source), value, own, own_key_check, settings.production_stack
+            )
         values[route.name] = value
     return values
 
@@ -110,7 +113,7 @@ def build(settings: Settings) -> dict[str, object]:
         "migrationsEnabled": settings.run_migrations,
     }
     if profile.exports_fingerprint:
-        outputs[production_guard.FINGERPRINT_OUTPUT] = production_guard.fingerprint(
-            settings.ci_db_url.value, settings.db_fingerprint_key.value
-        )
+        key = settings.db_fingerprint_key.value
+        outputs[production_guard.FINGERPRINT_OUTPUT] = production_guard.fingerprint(settings.ci_db_url.value, key)
+        outputs[production_guard.KEY_CHECK_OUTPUT] = production_guard.key_check(key)
     return outputs

@@ -29,6 +29,8 @@ class TierProfile:
     """`deploymentBranches` must name the branches that may deploy."""
     exact_branches_only: bool
     """Branch patterns must be exact names: no wildcard at all."""
+    any_branch_allowed: bool
+    """A bare wildcard (`*`, `**`) may open the environment to every branch."""
     environment_name: str | None
     """The GitHub environment's fixed name (the policy pack and workflows know it), or None for the stack's."""
     tls_required: bool
@@ -55,6 +57,7 @@ PROFILES: dict[Tier, TierProfile] = {
             prevent_self_review=False,
             branches_required=False,
             exact_branches_only=False,
+            any_branch_allowed=True,
             environment_name=None,
             tls_required=False,
             vercel_targets=("preview",),
@@ -72,6 +75,7 @@ PROFILES: dict[Tier, TierProfile] = {
             prevent_self_review=False,
             branches_required=True,
             exact_branches_only=False,
+            any_branch_allowed=False,
             environment_name=None,
             tls_required=False,
             vercel_targets=("preview",),
@@ -89,6 +93,7 @@ PROFILES: dict[Tier, TierProfile] = {
             prevent_self_review=True,
             branches_required=True,
             exact_branches_only=True,
+            any_branch_allowed=False,
             environment_name="production",
             tls_required=True,
             vercel_targets=("production",),

@@ -1,15 +1,49 @@
-"""Database URL helpers: which environment variable holds the URL, and how to show one without its password."""
+"""Database URLs: which variable holds one, whether libpq reads it as written, and how to show it safely.
+
+A URL is parsed twice, by libpq's own rules (psycopg's conninfo functions, which call
+PQconninfoParse) and by urllib. Where the two disagree (an unencoded `@`, `/`, `#` or `?` in the
+password, a password or host in the query string, several hosts) the URL is refused: the driver
+would connect somewhere the displayed URL and the production-database guard do not see, and could
+print a fragment of the password as a host name. A URL is only ever shown rebuilt from its parsed
+parts (scheme, user, host, port, database, sslmode), never as the given string with a part masked.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 URL_VARIABLES = ("CI_DB_URL", "DATABASE_URL")
 MASK = "***"
-
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+DEFAULT_PORT = "5432"
+UNSHOWABLE = "postgresql://(a URL that cannot be shown: it does not parse)"
+PERCENT_ENCODING = "percent-encode @ / # ? : in the user name and password (as %40 %2F %23 %3F %3A)"
+QUERY_PARAMETERS = frozenset(
+    {
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "sslcrl",
+        "sslnegotiation",
+        "connect_timeout",
+        "application_name",
+        "options",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+        "gssencmode",
+        "channel_binding",
+    }
+)
+"""Query parameters a URL may carry; none of them changes which database, or with which password, libpq connects."""
+_SHOWN_PARAMETER = re.compile(r"[a-z_]{1,40}")
 # Matches the userinfo password in anything URL-shaped, so text that merely contains a URL
 # (a driver's error message, a traceback) can be masked too.
 _USERINFO_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@\s]*)@")
@@ -25,54 +59,179 @@ class MissingDatabaseUrlError(RuntimeError):
         )
 
 
+class UnsafeUrlError(ValueError):
+    """A database URL that is refused; the message names what is wrong and never quotes the URL."""
+
+
+@dataclass(frozen=True)
+class PostgresUrl:
+    """What libpq will use from a postgresql:// URL that it and urllib read alike."""
+
+    scheme: str
+    user: str | None
+    password: str | None
+    host: str
+    port: str | None
+    dbname: str
+    sslmode: str | None
+
+    def display(self) -> str:
+        """The URL rebuilt from its parts, the password as ***: safe for logs, outputs and messages."""
+        return self._rebuild(MASK if self.password is not None else None, self.dbname)
+
+    def identity(self) -> str:
+        """The database libpq connects to: host (case and trailing dot normalised), port, database name."""
+        return f"{self.host.casefold().rstrip('.')}:{self.port or DEFAULT_PORT}/{self.dbname}"
+
+    def with_database(self, dbname: str) -> str:
+        """This URL with another database, rebuilt from its parts (password in clear: pass it on, never show it)."""
+        password = quote(self.password, safe="") if self.password is not None else None
+        return self._rebuild(password, dbname)
+
+    def _rebuild(self, password: str | None, dbname: str) -> str:
+        userinfo = ""
+        if self.user is not None or password is not None:
+            userinfo = quote(self.user or "", safe="") + (f":{password}" if password is not None else "") + "@"
+        host = f"[{self.host}]" if ":" in self.host else quote(self.host, safe=".-_")
+        port = f":{self.port}" if self.port else ""
+        query = f"?sslmode={quote(self.sslmode, safe='')}" if self.sslmode else ""
+        return f"{self.scheme}://{userinfo}{host}{port}/{quote(dbname, safe='')}{query}"
+
+
+def _split_host(netloc: str) -> str:
+    """The host part of a URL's netloc as urllib divides it, percent-decoded, brackets removed."""
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        return unquote(hostport[1:].partition("]")[0])
+    return unquote(hostport.partition(":")[0])
+
+
+def _parameter(name: str) -> str:
+    """A query parameter as a message may name it (a name that could be pasted secret text is not shown)."""
+    return f"the query parameter {name!r}" if _SHOWN_PARAMETER.fullmatch(name) else "a query parameter"
+
+
+def parse_postgres_url(url: str) -> PostgresUrl:
+    """Parse by libpq's rules and refuse any spelling urllib reads differently; never quotes the URL."""
+    from psycopg import conninfo  # noqa: PLC0415 - libpq loads only when a URL is parsed
+
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise UnsafeUrlError("contains whitespace or a control character; paste the URL alone")
+    scheme = next((prefix[:-3] for prefix in POSTGRES_PREFIXES if url.startswith(prefix)), None)
+    if scheme is None:
+        raise UnsafeUrlError("does not start with postgresql:// (or postgres://, in lower case)")
+    split = urlsplit(url)
+    _check_query(split.query)
+    try:
+        split_port = split.port
+        if split_port == 0:
+            raise ValueError("port 0")
+    except ValueError:
+        raise UnsafeUrlError(
+            f"has a port that is not a number from 1 to 65535, or an unencoded character in the password; "
+            f"{PERCENT_ENCODING}"
+        ) from None
+    try:
+        libpq = {key: str(value) for key, value in conninfo.conninfo_to_dict(url).items() if value is not None}
+    except Exception:
+        # psycopg's message quotes the whole string: it is never shown.
+        raise UnsafeUrlError(f"is not a URL libpq can parse; {PERCENT_ENCODING}") from None
+
+    host = libpq.get("host", "")
+    if "," in host or "," in libpq.get("port", ""):
+        raise UnsafeUrlError("names several hosts; give exactly one host")
+    if host.startswith(("/", "@")):
+        raise UnsafeUrlError("names a Unix-socket path; give a TCP host name, which the CI runners can reach")
+    if not host:
+        raise UnsafeUrlError("has no host; expected postgresql://user:password@host:port/database")
+    read_alike = (
+        unquote(split.username) if split.username is not None else None,
+        unquote(split.password) if split.password is not None else None,
+        _split_host(split.netloc).casefold(),
+        str(split_port) if split_port is not None else None,
+        unquote(split.path.removeprefix("/")) or None,
+    ) == (libpq.get("user"), libpq.get("password"), host.casefold(), libpq.get("port"), libpq.get("dbname"))
+    if not read_alike:
+        raise UnsafeUrlError(f"is read differently by libpq and by URL parsers; {PERCENT_ENCODING}")
+    dbname = libpq.get("dbname", "")
+    if not dbname:
+        raise UnsafeUrlError("has no database name; expected postgresql://user:password@host:port/DATABASE")
+    return PostgresUrl(
+        scheme=scheme,
+        user=libpq.get("user"),
+        password=libpq.get("password"),
+        host=host,
+        port=libpq.get("port"),
+        dbname=dbname,
+        sslmode=libpq.get("sslmode"),
+    )
+
+
+def _check_query(query: str) -> None:
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+    for name in sorted(set(names)):
+        if names.count(name) > 1:
+            raise UnsafeUrlError(f"sets {_parameter(name)} {names.count(name)} times; set it once")
+    if "password" in names:
+        raise UnsafeUrlError("carries a password in the query string; put it in the user-info part, percent-encoded")
+    for name in names:
+        if name not in QUERY_PARAMETERS:
+            raise UnsafeUrlError(
+                f"sets {_parameter(name)}, which is not accepted (host, port, database and user belong in the "
+                f"URL itself; an unencoded ? in the password starts a query string: percent-encode it as %3F); "
+                f"accepted: {', '.join(sorted(QUERY_PARAMETERS))}"
+            )
+
+
 def url_from_environment(environ: Mapping[str, str] | None = None) -> str:
     """The database URL from CI_DB_URL, falling back to DATABASE_URL."""
+    return url_and_variable_from_environment(environ)[0]
+
+
+def url_and_variable_from_environment(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The database URL and the name of the variable it came from (CI_DB_URL, else DATABASE_URL)."""
     environ = os.environ if environ is None else environ
     for name in URL_VARIABLES:
         value = environ.get(name, "").strip()
         if value:
-            return value
+            return value, name
     raise MissingDatabaseUrlError()
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***; anything unparseable is masked as a whole."""
+    """The URL as it may be shown: rebuilt from its parsed parts, password as ***; nothing of an unsafe one."""
     try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{parts.username or ''}:{MASK}@{host}"
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    except ValueError:
-        return MASK
+        return parse_postgres_url(url).display()
+    except UnsafeUrlError:
+        return UNSHOWABLE
 
 
 def mask_text(text: str, *secrets: str) -> str:
-    """Text with URL passwords and the given secret strings replaced by ***."""
+    """Text with URL passwords and the given secret strings (and their percent-encodings) replaced by ***."""
     masked = _USERINFO_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     for secret in secrets:
-        if secret:
-            masked = masked.replace(secret, MASK)
+        for spelling in {secret, quote(secret, safe=""), quote(secret)}:
+            if spelling:
+                masked = masked.replace(spelling, MASK)
     return masked
 
 
 def mask_error(error: BaseException, url: str) -> str:
     """An error's text with URL passwords masked, and `url`'s own password wherever it stands alone."""
+    password = ""
     try:
-        password = urlsplit(url).password or ""
-    except ValueError:
-        password = ""
+        password = parse_postgres_url(url).password or ""
+    except UnsafeUrlError:
+        try:
+            password = unquote(urlsplit(url).password or "")
+        except ValueError:
+            password = ""
     return mask_text(str(error), password)
 
 
 def sqlalchemy_url(url: str) -> str:
     """A plain postgres URL pinned to the psycopg 3 driver this repository installs."""
-    for prefix in ("postgresql://", "postgres://"):
+    for prefix in POSTGRES_PREFIXES:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url

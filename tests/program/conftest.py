@@ -40,11 +40,15 @@ def evaluated(production_reference: dict[str, dict[str, Any]]) -> dict[str, eval
 
 @pytest.fixture
 def run_stack(production_reference: dict[str, dict[str, Any]]) -> Callable[..., evaluator.Evaluation]:
-    """Evaluate one stack with config overrides (None removes a key); `plaintext=(keys)` stores keys unencrypted."""
+    """Evaluate one stack with config overrides (None removes a key).
+
+    `plaintext=(keys)` stores secret keys unencrypted, `encrypted=(keys)` stores other keys encrypted.
+    """
 
     def run(stack: str, overrides: Mapping[str, str | None] | None = None, **kwargs: Any) -> evaluator.Evaluation:
         values, secret = stack_values(stack, overrides)
         secret -= set(kwargs.pop("plaintext", ()))
+        secret |= set(kwargs.pop("encrypted", ()))
         kwargs.setdefault("stack_outputs", production_reference)
         kwargs.setdefault("log_level", logging.DEBUG)
         return evaluator.evaluate(stack, values, secret, **kwargs)

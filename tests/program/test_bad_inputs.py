@@ -21,6 +21,9 @@ class Bad:
     key: str
     says: str
     plaintext: tuple[str, ...] = field(default=())
+    """Keys stored unencrypted although they are secrets."""
+    encrypted: tuple[str, ...] = field(default=())
+    """Keys stored encrypted although they are not secrets."""
 
 
 def extras(mapping: dict[str, str]) -> str:
@@ -28,6 +31,9 @@ def extras(mapping: dict[str, str]) -> str:
 
 
 PROD_DB = f"postgresql://ci:{P('ciDbUrl', 'production')}@db.production.internal:5432/tenantguard"
+CI = P("ciDbUrl", "preview")
+"""The preview stack's CI database password: whatever is refused below, it must not be quoted."""
+STAGING_CI = P("ciDbUrl", "staging")
 CASES = [
     # A required key is missing.
     Bad("missing-tier", "preview", {"tier": None}, "tier", "is required"),
@@ -45,7 +51,7 @@ CASES = [
         "preview",
         {"ciDbUrl": f"mysql://ci:{P('ciDbUrl', 'preview')}@db/tg"},
         "ciDbUrl",
-        "accepted: postgresql://",
+        "does not start with postgresql://",
     ),
     Bad("url-without-host", "preview", {"ciDbUrl": "postgresql:///tenantguard"}, "ciDbUrl", "has no host"),
     Bad(
@@ -60,15 +66,21 @@ CASES = [
         "preview",
         {"ciDbUrl": f"postgresql://ci:{P('ciDbUrl', 'preview')}@db:port/tg"},
         "ciDbUrl",
-        "not a valid URL",
+        "has a port that is not a number",
     ),
-    Bad("not-a-url", "preview", {"databaseUrl": P("databaseUrl", "preview")}, "databaseUrl", "accepted: postgresql://"),
+    Bad(
+        "not-a-url",
+        "preview",
+        {"databaseUrl": P("databaseUrl", "preview")},
+        "databaseUrl",
+        "does not start with postgresql://",
+    ),
     Bad(
         "redis-over-http",
         "staging",
         {"redisUrl": f"http://default:{P('redisUrl', 'staging')}@redis:6379"},
         "redisUrl",
-        "accepted: redis://, rediss://",
+        "does not start with redis:// or rediss://",
     ),
     # Non-TLS endpoints in production.
     Bad("production-db-without-sslmode", "production", {"ciDbUrl": PROD_DB}, "ciDbUrl", "sslmode"),
@@ -204,13 +216,148 @@ CASES = [
     Bad("boolean-not-a-boolean", "preview", {"runMigrations": "maybe"}, "runMigrations", "true or false"),
     Bad("list-not-a-list", "preview", {"repositories": "tenantguard"}, "repositories", "list of strings"),
     Bad("map-not-a-map", "preview", {"extraSecrets": '["OPENAI_API_KEY"]'}, "extraSecrets", "map of names"),
+    # URLs that libpq and URL parsers read differently, or that hide where the driver connects.
+    Bad("password-in-query", "preview", {"ciDbUrl": f"postgresql://ci@db/tg?password={CI}"}, "ciDbUrl", "query string"),
+    Bad("raw-at-in-password", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@x@db/tg"}, "ciDbUrl", "read differently"),
+    Bad("raw-slash-in-password", "preview", {"ciDbUrl": f"postgresql://ci:{CI}/x@db/tg"}, "ciDbUrl", "percent-encode"),
+    Bad("raw-hash-in-password", "preview", {"ciDbUrl": f"postgresql://ci:{CI}#x@db/tg"}, "ciDbUrl", "percent-encode"),
+    Bad("raw-question-in-password", "staging", {"ciDbUrl": f"postgresql://ci:{STAGING_CI}?x@db/tg"}, "ciDbUrl", "%3F"),
+    Bad("several-hosts", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db1,db2/tg"}, "ciDbUrl", "several hosts"),
+    Bad("host-in-query", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db/tg?host=prod"}, "ciDbUrl", "'host'"),
+    Bad("dbname-in-query", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db/tg?dbname=x"}, "ciDbUrl", "'dbname'"),
+    Bad("unix-socket", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@%2Frun%2Fpg/tg"}, "ciDbUrl", "Unix-socket"),
+    Bad(
+        "duplicated-sslmode",
+        "production",
+        {"ciDbUrl": PROD_DB + "?sslmode=require&sslmode=disable"},
+        "ciDbUrl",
+        "'sslmode' 2 times",
+    ),
+    Bad("upper-case-scheme", "preview", {"ciDbUrl": f"POSTGRESQL://ci:{CI}@db/tg"}, "ciDbUrl", "in lower case"),
+    Bad("scheme-is-a-password", "preview", {"ciDbUrl": f"{CI}://ci@db/tg"}, "ciDbUrl", "does not start with"),
+    Bad("leading-space", "preview", {"ciDbUrl": f" postgresql://ci:{CI}@db/tg"}, "ciDbUrl", "whitespace"),
+    Bad("trailing-newline-url", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db/tg\n"}, "ciDbUrl", "whitespace"),
+    Bad(
+        "redis-password-in-query",
+        "preview",
+        {"redisUrl": f"redis://redis:6379/0?password={P('redisUrl', 'preview')}"},
+        "redisUrl",
+        "query string",
+    ),
+    Bad(
+        "token-with-newline",
+        "preview",
+        {"vercelToken": f"{P('vercelToken', 'preview')}\n"},
+        "vercelToken",
+        "whitespace",
+    ),
+    # A secret stored under the wrong key is never echoed.
+    Bad("secret-as-vercel-project", "preview", {"vercelProjectId": CI}, "vercelProjectId", "not accepted"),
+    Bad("secret-as-owner", "preview", {"githubOwner": f"{CI}!"}, "githubOwner", "not accepted"),
+    Bad("secret-as-environment", "preview", {"environmentName": f"{CI} x"}, "environmentName", "not accepted"),
+    Bad(
+        "secret-as-branch",
+        "staging",
+        {"deploymentBranches": json.dumps([f"{STAGING_CI} x"])},
+        "deploymentBranches",
+        "item 1",
+    ),
+    Bad(
+        "secret-as-extra-name",
+        "preview",
+        {"extraSecrets": extras({f"sk-{CI}": "value"})},
+        "extraSecrets",
+        "not a valid secret name",
+    ),
+    Bad(
+        "non-secret-stored-as-secret",
+        "preview",
+        {},
+        "vercelProjectId",
+        "stored as a secret",
+        encrypted=("vercelProjectId",),
+    ),
+    Bad(
+        "repositories-stored-as-secret",
+        "staging",
+        {},
+        "repositories",
+        "store it in plaintext",
+        encrypted=("repositories",),
+    ),
+    # GitHub environment names ignore case: no look-alike of production outside production.
+    Bad("preview-named-Production", "preview", {"environmentName": "Production"}, "environmentName", "in any casing"),
+    Bad("staging-named-PRODUCTION", "staging", {"environmentName": "PRODUCTION"}, "environmentName", "in any casing"),
+    # A bare wildcard outside the preview tier.
+    Bad("staging-any-branch", "staging", {"deploymentBranches": '["*"]'}, "deploymentBranches", "bare wildcard"),
+    Bad("staging-any-path", "staging", {"deploymentBranches": '["**"]'}, "deploymentBranches", "bare wildcard"),
+    Bad(
+        "production-pattern",
+        "production",
+        {"deploymentBranches": '["release/*"]'},
+        "deploymentBranches",
+        "no wildcards",
+    ),
+    # Values that used to pass and fail later, after resources were registered.
+    Bad("owner-with-newline", "preview", {"githubOwner": "tenantguard\n"}, "githubOwner", "not accepted"),
+    Bad("dot-dot-repository", "preview", {"repositories": '[".."]'}, "repositories", "'.' or '..'"),
+    Bad(
+        "repositories-differing-in-case",
+        "preview",
+        {"repositories": '["tenantguard", "TenantGuard"]'},
+        "repositories",
+        "repeats an earlier item",
+    ),
+    Bad(
+        "teams-repeated",
+        "production",
+        {"reviewerTeams": '["security", "security"]'},
+        "reviewerTeams",
+        "repeats an earlier item",
+    ),
+    Bad(
+        "branches-repeated",
+        "staging",
+        {"deploymentBranches": '["staging", "Staging"]'},
+        "deploymentBranches",
+        "repeats an earlier item",
+    ),
+    Bad("wait-timer-with-newline", "production", {"waitTimerMinutes": "5\n"}, "waitTimerMinutes", "whole number"),
+    Bad(
+        "secret-over-48-kb",
+        "preview",
+        {"extraSecrets": extras({"LONG_KEY": "k" * (48 * 1024 + 1)})},
+        "extraSecrets",
+        "over 48 KB",
+    ),
+    Bad(
+        "more-than-100-secrets",
+        "preview",
+        {"extraSecrets": extras({f"KEY_{n:03d}": "value" for n in range(98)})},
+        "extraSecrets",
+        "at most 100",
+    ),
+    Bad(
+        "production-stack-not-a-name",
+        "staging",
+        {"productionStack": "prod stack!"},
+        "productionStack",
+        "not a stack name",
+    ),
+    Bad(
+        "production-stack-in-production",
+        "production",
+        {"productionStack": "organization/tenantguard-infra/production"},
+        "productionStack",
+        "only read by tiers",
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., evaluator.Evaluation], case: Bad) -> None:
     with pytest.raises(evaluator.ProgramFailedError) as failure:
-        run_stack(case.stack, case.overrides, plaintext=case.plaintext)
+        run_stack(case.stack, case.overrides, plaintext=case.plaintext, encrypted=case.encrypted)
     message = str(failure.value)
     assert f"tenantguard-infra:{case.key}" in message
     assert case.says in message

@@ -80,3 +80,11 @@ def test_the_offline_plan_prints_no_secret(
     for stack in STACKS:
         assert_no_secret(stack, [out])
     assert "v1:AAAAcipher" not in out
+
+
+def test_the_displayed_database_url_keeps_only_allowed_parts(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    # Text in a query parameter libpq accepts (application_name, options) is not shown either.
+    url = fake_secrets("staging")["ciDbUrl"] + f"?application_name={fake_secrets('staging')['vercelToken']}"
+    evaluation = run_stack("staging", {"ciDbUrl": url})
+    assert evaluation.outputs["ciDbUrlMasked"] == "postgresql://ci:***@db.staging.internal:5432/tenantguard"
+    assert_no_secret("staging", plain_strings(evaluation.outputs))

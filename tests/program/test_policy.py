@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import pulumi_github
 import pytest
 
-from policy.rules import POLICIES
-from tests.program.policy_harness import evaluation_violations, violations
+from policy.rules import GITHUB_NAME_FIELDS, POLICIES, VERCEL_NAME_FIELDS
+from tests.program.policy_harness import evaluation_violations, stack_violations, violations
 from tools import evaluator
+
+SITE_PACKAGES = Path(pulumi_github.__file__).resolve().parent.parent
 
 POLICY_NAMES = [policy.name for policy in POLICIES]
 
 
-def test_the_pack_has_the_four_mandatory_policies() -> None:
+def test_the_pack_has_the_five_mandatory_policies() -> None:
     assert POLICY_NAMES == [
         "managed-secrets-only-as-environment-secrets",
+        "delivered-secrets-only-in-their-place",
         "secret-values-are-secret",
         "production-environment-protected",
         "vercel-production-targets-exclusive",
@@ -128,3 +134,100 @@ def test_each_rule_reports_its_violation(policy: str, resource_type: str, props:
 )
 def test_unrelated_resources_pass(resource_type: str, props: dict[str, Any]) -> None:
     assert violations(resource_type, props) == {}
+
+
+def wrong_place(resource_type: str, name: str) -> dict[str, Any]:
+    """A resource of `resource_type` giving `name` a value (or a grant) somewhere it does not belong."""
+    if resource_type in GITHUB_NAME_FIELDS:
+        return {GITHUB_NAME_FIELDS[resource_type]: name, "value": "v", "repository": "tenantguard"}
+    field, listed = VERCEL_NAME_FIELDS[resource_type]
+    entry = {field: name, "value": "v", "sensitive": True, "targets": ["preview"]}
+    return {listed: [entry]} if listed else entry
+
+
+WRONG_PLACES = sorted([*GITHUB_NAME_FIELDS, *VERCEL_NAME_FIELDS])
+
+
+@pytest.mark.parametrize("resource_type", WRONG_PLACES)
+def test_a_managed_name_in_any_other_place_is_refused(resource_type: str) -> None:
+    found = violations(resource_type, wrong_place(resource_type, "ci_db_url"))
+    assert list(found) == ["managed-secrets-only-as-environment-secrets"]
+
+
+@pytest.mark.parametrize("resource_type", WRONG_PLACES)
+def test_an_unrelated_name_in_those_places_passes(resource_type: str) -> None:
+    assert violations(resource_type, wrong_place(resource_type, "UNRELATED_SETTING")) == {}
+
+
+def test_every_github_resource_that_names_a_secret_or_variable_is_covered() -> None:
+    """Read from the installed SDK: a new secret-bearing resource type must be added to the pack."""
+    covered = set(GITHUB_NAME_FIELDS) | {"github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"}
+    found = set()
+    for module in (SITE_PACKAGES / "pulumi_github").glob("*.py"):
+        text = module.read_text()
+        if '__props__.__dict__["secret_name"]' in text or '__props__.__dict__["variable_name"]' in text:
+            found.update(re.findall(r"super\(\w+, __self__\).__init__\(\s*'([^']+)'", text))
+    assert found
+    assert found <= covered, sorted(found - covered)
+
+
+STACK: list[tuple[str, dict[str, Any]]] = [
+    (
+        "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+        {"secretName": "OPENAI_API_KEY", "value": "v", "environment": "preview"},
+    ),
+    (
+        "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
+        {"key": "ANTHROPIC_API_KEY", "value": "v", "sensitive": True, "targets": ["preview"]},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "name"),
+    [
+        ("github:index/actionsSecret:ActionsSecret", "OPENAI_API_KEY"),
+        ("github:index/actionsOrganizationVariable:ActionsOrganizationVariable", "openai_api_key"),
+        ("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable", "OPENAI_API_KEY"),
+        ("vercel:index/sharedEnvironmentVariable:SharedEnvironmentVariable", "ANTHROPIC_API_KEY"),
+    ],
+)
+def test_an_extra_secret_the_stack_delivers_has_no_other_copy(resource_type: str, name: str) -> None:
+    found = stack_violations([*STACK, (resource_type, wrong_place(resource_type, name))])
+    assert list(found) == ["r2"]
+    assert list(found["r2"]) == ["delivered-secrets-only-in-their-place"]
+
+
+def test_names_the_stack_does_not_deliver_may_live_elsewhere() -> None:
+    resource_type = "github:index/actionsSecret:ActionsSecret"
+    assert stack_violations([*STACK, (resource_type, wrong_place(resource_type, "SENTRY_AUTH_TOKEN"))]) == {}
+
+
+BRANCH_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+
+
+@pytest.mark.parametrize(
+    ("props", "says"),
+    [
+        ({"environment": "production", "branchPattern": "*"}, "no wildcards"),
+        ({"environment": "Production", "branchPattern": "release/*"}, "no wildcards"),
+        ({"environment": "production", "tagPattern": "v*"}, "never from tags"),
+    ],
+)
+def test_production_branch_rules_are_exact_names(props: dict[str, Any], says: str) -> None:
+    found = violations(BRANCH_POLICY, {"repository": "tenantguard", **props})
+    assert list(found) == ["production-environment-protected"]
+    assert says in found["production-environment-protected"][0]
+
+
+def test_exact_production_branches_and_staging_patterns_pass() -> None:
+    assert violations(BRANCH_POLICY, {"environment": "production", "branchPattern": "main"}) == {}
+    assert violations(BRANCH_POLICY, {"environment": "staging", "branchPattern": "release/*"}) == {}
+
+
+def test_production_is_recognised_in_any_casing() -> None:
+    found = violations(
+        "github:index/repositoryEnvironment:RepositoryEnvironment",
+        {**PRODUCTION_ENV, "environment": "PRODUCTION", "reviewers": []},
+    )
+    assert list(found) == ["production-environment-protected"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.production_guard import FINGERPRINT_OUTPUT, fingerprint
+from infra.production_guard import FINGERPRINT_OUTPUT, KEY_CHECK_OUTPUT, fingerprint, key_check
 from tests.helpers import assert_no_secret
 from tools import evaluator
 from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part
@@ -58,3 +58,53 @@ def test_no_production_stack_configured_warns_that_the_check_is_off(
     evaluation = run_stack("preview", {"productionStack": None})
     assert any("tenantguard-infra:productionStack is empty" in line for line in evaluation.logs)
     assert not evaluation.of_type("pulumi:pulumi:StackReference")
+
+
+# The same production database, spelled as libpq reads it in other ways.
+EQUIVALENT_SPELLINGS = {
+    "upper-case host": lambda url: url.replace("db.production.internal", "DB.Production.Internal"),
+    "trailing dot on the host": lambda url: url.replace("db.production.internal", "db.production.internal."),
+    "default port left out": lambda url: url.replace(":5432/", "/"),
+    "percent-encoded database name": lambda url: url.replace("/tenantguard", "/tenant%67uard"),
+    "postgres:// scheme": lambda url: url.replace("postgresql://", "postgres://"),
+    "other user and options": lambda url: url.replace("ci:", "someone:") + "&application_name=x",
+}
+
+
+@pytest.mark.parametrize("spelling", EQUIVALENT_SPELLINGS)
+def test_a_driver_equivalent_spelling_of_production_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation], spelling: str
+) -> None:
+    reused = EQUIVALENT_SPELLINGS[spelling](PRODUCTION_URL).replace(
+        secret_part("ciDbUrl", "production"), secret_part("ciDbUrl", "staging")
+    )
+    assert reused != PRODUCTION_URL
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"ciDbUrl": reused})
+    assert "points at the production database" in str(failure.value)
+    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn]
+
+
+def test_a_different_fingerprint_key_fails_instead_of_passing_everything(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("preview", {"dbFingerprintKey": "another-key-0123456789abcdef"})
+    message = str(failure.value)
+    assert "tenantguard-infra:dbFingerprintKey differs from the one" in message
+    assert "another-key" not in message
+    assert_no_secret("preview", [message])
+    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
+
+
+def test_production_exports_a_key_check_that_is_not_the_key(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    outputs = evaluated["production"].outputs
+    assert outputs[KEY_CHECK_OUTPUT] == key_check(FINGERPRINT_KEY)
+    assert FINGERPRINT_KEY not in str(outputs)
+
+
+def test_a_production_stack_without_a_key_check_warns(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    older = {PRODUCTION_STACK_NAME: {FINGERPRINT_OUTPUT: fingerprint(PRODUCTION_URL, FINGERPRINT_KEY)}}
+    evaluation = run_stack("staging", stack_outputs=older)
+    assert any(f"exports no {KEY_CHECK_OUTPUT}" in line for line in evaluation.logs)
+    assert evaluation.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
