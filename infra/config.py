@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import re
@@ -48,6 +49,9 @@ _VERCEL_CUSTOM_ENV = re.compile(r"env_[A-Za-z0-9]{1,64}")
 # Pulumi stack references: `stack`, `org/stack` or `org/project/stack` (DIY backends: `organization/<project>/<stack>`).
 _STACK_REFERENCE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/){0,2}[A-Za-z0-9_.-]{1,100}")
 _INTEGER = re.compile(r"-?[0-9]{1,9}")
+_ROTATION = re.compile(r"[1-9][0-9]{0,5}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_OVERLAP_DAYS = 90
 
 
 class ConfigError(ValueError):
@@ -73,6 +77,35 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class SessionKeyRotation:
+    """Which session key is current, and whether the previous one is still delivered beside it."""
+
+    rotation: int
+    rotated_on: datetime.date | None
+    overlap_days: int
+    today: datetime.date
+
+    @property
+    def previous_until(self) -> datetime.date | None:
+        if self.rotation < 2 or self.rotated_on is None:
+            return None
+        return self.rotated_on + datetime.timedelta(days=self.overlap_days)
+
+    @property
+    def previous_delivered(self) -> bool:
+        until = self.previous_until
+        return until is not None and self.today <= until
+
+    def describe(self) -> str:
+        until = self.previous_until
+        if until is None:
+            return f"rotation {self.rotation}; no previous key"
+        if self.previous_delivered:
+            return f"rotation {self.rotation}; previous key delivered until {until.isoformat()}"
+        return f"rotation {self.rotation}; previous key retired on {until.isoformat()}"
+
+
+@dataclass(frozen=True)
 class Settings:
     """One stack's validated configuration."""
 
@@ -90,7 +123,7 @@ class Settings:
     vercel_team_id: str | None
     vercel_git_branch: str | None
     vercel_custom_environment_ids: tuple[str, ...]
-    session_key_rotation: str
+    session_key: SessionKeyRotation
     run_migrations: bool
     production_stack: str | None
     secret_values: Mapping[str, Secret]
@@ -171,7 +204,9 @@ def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) ->
     return value
 
 
-def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Settings:
+def parse(
+    stack: str, values: Mapping[str, Any], secret: Collection[str], today: datetime.date | None = None
+) -> Settings:
     """Validate a stack's config (keys without the project prefix) and build its Settings.
 
     `secret` names the keys whose values are stored encrypted. Raises ConfigError listing every
@@ -215,6 +250,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     _check_github(stack, typed, profile, problems)
     _check_vercel(typed, profile, problems)
     _check_production_stack(typed["productionStack"], profile, problems)
+    _check_session_key(typed, today or datetime.date.today(), problems)
     secrets = {secret_key.key: Secret(typed[secret_key.key]) for secret_key in SECRET_KEYS}
     _check_secrets(secrets, profile, problems)
     extras = _check_extra_secrets(typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret, problems)
@@ -237,7 +273,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
         vercel_team_id=typed["vercelTeamId"] or None,
         vercel_git_branch=typed["vercelGitBranch"] or None,
         vercel_custom_environment_ids=typed["vercelCustomEnvironmentIds"],
-        session_key_rotation=typed["sessionKeyRotation"],
+        session_key=_session_key(typed, today or datetime.date.today()),
         run_migrations=typed["runMigrations"],
         production_stack=typed["productionStack"] or None,
         secret_values={**routed, **extras},
@@ -390,6 +426,41 @@ def _check_production_stack(reference: str, profile: TierProfile, problems: list
             f"{full_key('productionStack')} is not a stack name; expected organization/<project>/<stack> "
             "(a DIY backend), <org>/<project>/<stack> (Pulumi Cloud) or <stack>"
         )
+
+
+def _check_session_key(typed: Mapping[str, Any], today: datetime.date, problems: list[str]) -> None:
+    if not _ROTATION.fullmatch(typed["sessionKeyRotation"]):
+        problems.append(
+            f"{full_key('sessionKeyRotation')} must be a whole number from 1 up (raise it by one to rotate)"
+        )
+        return
+    rotated_on = typed["sessionKeyRotatedOn"]
+    if rotated_on:
+        try:
+            date = datetime.date.fromisoformat(rotated_on) if _DATE.fullmatch(rotated_on) else None
+        except ValueError:
+            date = None
+        if date is None:
+            problems.append(f"{full_key('sessionKeyRotatedOn')} must be a date written YYYY-MM-DD")
+        elif date > today:
+            problems.append(f"{full_key('sessionKeyRotatedOn')} is in the future; set the day of the rotation")
+    elif int(typed["sessionKeyRotation"]) > 1:
+        problems.append(
+            f"{full_key('sessionKeyRotatedOn')} is required once sessionKeyRotation is above 1: set it to the day "
+            "you raised it (YYYY-MM-DD), so the previous key is delivered for sessionKeyOverlapDays"
+        )
+    if not 0 <= typed["sessionKeyOverlapDays"] <= MAX_OVERLAP_DAYS:
+        problems.append(f"{full_key('sessionKeyOverlapDays')} must be between 0 and {MAX_OVERLAP_DAYS}")
+
+
+def _session_key(typed: Mapping[str, Any], today: datetime.date) -> SessionKeyRotation:
+    rotated_on = typed["sessionKeyRotatedOn"]
+    return SessionKeyRotation(
+        rotation=int(typed["sessionKeyRotation"]),
+        rotated_on=datetime.date.fromisoformat(rotated_on) if rotated_on else None,
+        overlap_days=typed["sessionKeyOverlapDays"],
+        today=today,
+    )
 
 
 def _check_secrets(secrets: Mapping[str, Secret], profile: TierProfile, problems: list[str]) -> None:

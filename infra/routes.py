@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-GENERATED_SOURCES = ("sessionKey",)
-"""Secrets the program generates itself with pulumi-random (see infra/generated.py)."""
+GENERATED_SOURCES = ("sessionKey", "previousSessionKey")
+"""Secrets the program generates itself with pulumi-random (see infra/generated.py); a generated
+secret is delivered only while its generator produces it (the previous session key, after a rotation)."""
 
 EXTRA_SECRETS_KEY = "extraSecrets"
 """Config key of the map of extra secrets (LLM provider keys), each routed like EXTRA_ROUTE."""
@@ -38,6 +39,7 @@ ROUTES: tuple[Route, ...] = (
     Route("REDIS_URL", "redisUrl", True, True, "Redis for the app and its CI jobs"),
     Route("DATABASE_URL", "databaseUrl", False, True, "database the app uses at runtime"),
     Route("SESSION_SECRET_KEY", "sessionKey", False, True, "signs the app's session cookies; generated"),
+    Route("SESSION_SECRET_KEY_PREVIOUS", "previousSessionKey", False, True, "the key before the last rotation"),
 )
 """The managed secrets. Extra secrets (LLM provider keys) follow EXTRA_ROUTE."""
 

@@ -33,7 +33,8 @@ def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, 
     values: dict[str, pulumi.Output[str]] = {}
     for route in settings.routes:
         if route.generated:
-            values[route.name] = generated_values[route.source]
+            if route.source in generated_values:
+                values[route.name] = generated_values[route.source]
             continue
         value = pulumi.Output.secret(settings.secret_values[route.name].value)
         if guard and route.source in GUARDED_SOURCES:
@@ -54,10 +55,17 @@ def build(settings: Settings) -> dict[str, object]:
         for slug in settings.reviewer_teams
     ]
 
-    generated = GeneratedSecrets("generated", GeneratedSecretsArgs(rotation=settings.session_key_rotation))
+    rotation = settings.session_key
+    generated = GeneratedSecrets(
+        "generated", GeneratedSecretsArgs(rotation=rotation.rotation, deliver_previous=rotation.previous_delivered)
+    )
     values = secret_values(settings, generated)
-    github_values = {route.name: values[route.name] for route in settings.routes if route.github}
-    vercel_values = {route.name: values[route.name] for route in settings.routes if route.vercel}
+    github_values = {
+        route.name: values[route.name] for route in settings.routes if route.github and route.name in values
+    }
+    vercel_values = {
+        route.name: values[route.name] for route in settings.routes if route.vercel and route.name in values
+    }
 
     provisioned: list[pulumi.Resource] = []
     secrets_by_repository: dict[str, list[str]] = {}
@@ -111,6 +119,7 @@ def build(settings: Settings) -> dict[str, object]:
         "ciDbUrlMasked": mask_url(settings.ci_db_url.value),
         "migrationRevision": revision,
         "migrationsEnabled": settings.run_migrations,
+        "sessionKeyRotation": rotation.describe(),
     }
     if profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value

@@ -344,6 +344,23 @@ CASES = [
         "productionStack",
         "not a stack name",
     ),
+    Bad("rotation-not-a-counter", "preview", {"sessionKeyRotation": "two"}, "sessionKeyRotation", "whole number"),
+    Bad("rotation-without-a-date", "preview", {"sessionKeyRotation": "2"}, "sessionKeyRotatedOn", "is required"),
+    Bad(
+        "rotation-date-malformed",
+        "preview",
+        {"sessionKeyRotation": "2", "sessionKeyRotatedOn": "25/11/2026"},
+        "sessionKeyRotatedOn",
+        "YYYY-MM-DD",
+    ),
+    Bad(
+        "rotation-date-in-the-future",
+        "preview",
+        {"sessionKeyRotation": "2", "sessionKeyRotatedOn": "2999-01-01"},
+        "sessionKeyRotatedOn",
+        "in the future",
+    ),
+    Bad("overlap-too-long", "preview", {"sessionKeyOverlapDays": "365"}, "sessionKeyOverlapDays", "between 0 and 90"),
     Bad(
         "production-stack-in-production",
         "production",

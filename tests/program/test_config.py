@@ -56,7 +56,8 @@ def test_defaults_come_from_pulumi_yaml() -> None:
     values, secret = stack_values("preview")
     settings = config.parse("preview", values, secret)
     declared = config.declared_config()
-    assert settings.session_key_rotation == declared["sessionKeyRotation"]["default"]
+    assert str(settings.session_key.rotation) == declared["sessionKeyRotation"]["default"]
+    assert settings.session_key.overlap_days == declared["sessionKeyOverlapDays"]["default"]
     assert settings.run_migrations is declared["runMigrations"]["default"]
     assert settings.environment_name == "preview"
     assert settings.vercel_git_branch is None
