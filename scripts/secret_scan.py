@@ -12,6 +12,7 @@ its file and line. SECRET-SCAN.md explains each rule.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import re
 import subprocess
@@ -31,6 +32,7 @@ _NOT_SECRET_LITERAL = re.compile(
     r"[A-Za-z_][A-Za-z0-9_]*"  # a name: a config key, a secret's name, a field
     r"|[a-z0-9-]+:index/\w+:\w+"  # a Pulumi type token
     r"|__\w+__"  # a marker
+    r"|[\w.-]+\.(py|md|ya?ml|toml|ini|json|txt)"  # a file name
     r"|[a-z]+(-[a-z]+)*"  # a hyphenated word
     r"|.*\s.*"  # prose: a message or a rule text
     r"|.{0,2}"  # a one- or two-character stand-in
@@ -43,6 +45,8 @@ class Rule:
     kinds: frozenset[str]
     explains: Callable[[str], bool]
     """Whether the flagged line is one this rule knows is not a secret."""
+    paths: str = "*"
+    """The files the rule applies to (fnmatch, `*` crossing directories)."""
 
 
 def _example_url(line: str) -> bool:
@@ -63,6 +67,14 @@ RULES = (
     ),
     Rule("example-url", frozenset({"Basic Auth Credentials"}), _example_url),
     Rule("named-constant", frozenset({"Secret Keyword"}), _named_constant),
+    Rule(
+        "fabricated-in-tests",
+        frozenset(
+            {"Secret Keyword", "Basic Auth Credentials", "Base64 High Entropy String", "Hex High Entropy String"}
+        ),
+        lambda line: "fake" in line.casefold(),
+        paths="tests/*",
+    ),
 )
 
 
@@ -93,7 +105,14 @@ def scan(directory: Path) -> list[Finding]:
 
 
 def unexplained(findings: Sequence[Finding]) -> list[Finding]:
-    return [f for f in findings if not any(f.kind in rule.kinds and rule.explains(f.line) for rule in RULES)]
+    return [
+        finding
+        for finding in findings
+        if not any(
+            finding.kind in rule.kinds and fnmatch.fnmatch(finding.path, rule.paths) and rule.explains(finding.line)
+            for rule in RULES
+        )
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

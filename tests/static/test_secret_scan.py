@@ -10,12 +10,13 @@ import pytest
 from scripts import secret_scan
 
 # Values are built at run time so this file itself holds no finding.
-TOKEN = "".join(["Xk82jdkQ93", "vLp0Zr7Tq4", "Wm5Hs1Ny6B"])
+FAKE_TOKEN = "".join(["Xk82jdkQ93", "vLp0Zr7Tq4", "Wm5Hs1Ny6B"])
 
 
 def scanned(tmp_path: Path, name: str, text: str) -> list[secret_scan.Finding]:
     """The findings the rules leave unexplained in one tracked file of a fresh repository."""
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text(text)
     subprocess.run(["git", "-C", str(tmp_path), "add", name], check=True)
     findings = secret_scan.scan(tmp_path)
@@ -31,8 +32,9 @@ def scanned(tmp_path: Path, name: str, text: str) -> list[secret_scan.Finding]:
         ("message.py", 'raise ValueError(f"expected {scheme}://user:password@host:port/0")\n'),
         ("tokens.py", 'ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"\n'),
         ("names.py", 'SECRET_KEY_NAME = "SESSION_SECRET_KEY"\n'),
+        ("tests/test_x.py", f'FAKE_PASSWORD = "{FAKE_TOKEN}"\n'),
     ],
-    ids=["vercel-identifier", "example-url", "example-url-in-a-message", "type-token", "a-name"],
+    ids=["vercel-identifier", "example-url", "example-url-in-a-message", "type-token", "a-name", "fake-in-a-test"],
 )
 def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) -> None:
     assert scanned(tmp_path, name, text) == []
@@ -41,11 +43,19 @@ def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) 
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        ("Pulumi.staging-eu.yaml", f"config:\n  tenantguard-infra:note: {TOKEN}\n"),
-        ("README.md", f'export CI_DB_URL="postgresql://user:{TOKEN}@localhost:5432/tenantguard_ci"\n'),
-        ("settings.py", f'API_SECRET = "{TOKEN}"\n'),
+        ("Pulumi.staging-eu.yaml", f"config:\n  tenantguard-infra:note: {FAKE_TOKEN}\n"),
+        ("README.md", f'export CI_DB_URL="postgresql://user:{FAKE_TOKEN}@localhost:5432/tenantguard_ci"\n'),
+        ("settings.py", f'API_SECRET = "{FAKE_TOKEN}"\n'),
+        ("tests/test_x.py", f'API_SECRET = "{FAKE_TOKEN[::-1]}"\n'),
+        ("settings_fake.py", f'FAKE_SECRET = "{FAKE_TOKEN}"\n'),
     ],
-    ids=["high-entropy-value", "real-password-in-a-url", "real-secret-in-a-constant"],
+    ids=[
+        "high-entropy-value",
+        "real-password-in-a-url",
+        "real-secret-in-a-constant",
+        "unmarked-value-in-a-test",
+        "fake-outside-tests",
+    ],
 )
 def test_a_secret_no_rule_explains_fails(tmp_path: Path, name: str, text: str) -> None:
     left = scanned(tmp_path, name, text)
@@ -56,6 +66,6 @@ def test_the_repository_passes_and_the_failure_does_not_print_the_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert secret_scan.main([]) == 0
-    scanned(tmp_path, "settings.py", f'API_SECRET = "{TOKEN}"\n')
+    scanned(tmp_path, "settings.py", f'API_SECRET = "{FAKE_TOKEN}"\n')
     assert secret_scan.main(["--dir", str(tmp_path)]) == 1
-    assert TOKEN not in capsys.readouterr().err
+    assert FAKE_TOKEN not in capsys.readouterr().err

@@ -6,19 +6,19 @@ import pytest
 
 from tenantguard_db.urls import UNSHOWABLE, UnsafeUrlError, mask_error, mask_url, parse_postgres_url
 
-PASSWORD = "Pw-Zq81-secret"
+FAKE_PASSWORD = "FakePw-Zq81-secret"
 
 
 def test_display_is_rebuilt_from_the_allowed_parts_only() -> None:
     url = (
-        f"postgresql://ci:{PASSWORD}@db.example.internal:6432/tenantguard"
+        f"postgresql://ci:{FAKE_PASSWORD}@db.example.internal:6432/tenantguard"
         "?sslmode=verify-full&application_name=ci&options=-c%20search_path%3Dx&sslrootcert=/etc/ca.pem"
     )
     assert mask_url(url) == "postgresql://ci:***@db.example.internal:6432/tenantguard?sslmode=verify-full"
 
 
 def test_display_percent_encodes_what_it_shows() -> None:
-    url = f"postgresql://c%40i:{PASSWORD}@[::1]:5432/tenant%2Fguard"
+    url = f"postgresql://c%40i:{FAKE_PASSWORD}@[::1]:5432/tenant%2Fguard"
     assert mask_url(url) == "postgresql://c%40i:***@[::1]:5432/tenant%2Fguard"
 
 
@@ -29,27 +29,27 @@ def test_display_without_a_password_has_no_mask() -> None:
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        (f"postgresql://ci@db/tg?password={PASSWORD}", "query string"),
-        (f"postgresql://ci:{PASSWORD}@x@db/tg", "read differently"),
-        (f"postgresql://ci:{PASSWORD}/x@db/tg", "percent-encode"),
-        (f"postgresql://ci:{PASSWORD}@db1,db2/tg", "several hosts"),
-        (f"postgresql://ci:{PASSWORD}@db/tg?host=elsewhere", "'host'"),
-        (f"postgresql://ci:{PASSWORD}@db/tg?hostaddr=10.0.0.1", "'hostaddr'"),
-        (f"postgresql://ci:{PASSWORD}@db/tg?service=prod", "'service'"),
-        (f"postgresql://ci:{PASSWORD}@%2Frun/tg", "Unix-socket"),
-        (f"postgresql://ci:{PASSWORD}@db/tg?sslmode=require&sslmode=disable", "2 times"),
-        (f"Postgresql://ci:{PASSWORD}@db/tg", "lower case"),
-        (f"postgresql://ci:{PASSWORD}@db/tg\n", "whitespace"),
-        (f"postgresql://ci:{PASSWORD}@db:0/tg", "port"),
-        (f"postgresql://ci:{PASSWORD}@db/", "no database name"),
-        (f"postgresql://ci:{PASSWORD}@db/tg?{PASSWORD}=1", "a query parameter"),
+        (f"postgresql://ci@db/tg?password={FAKE_PASSWORD}", "query string"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@x@db/tg", "read differently"),
+        (f"postgresql://ci:{FAKE_PASSWORD}/x@db/tg", "percent-encode"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db1,db2/tg", "several hosts"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/tg?host=elsewhere", "'host'"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/tg?hostaddr=10.0.0.1", "'hostaddr'"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/tg?service=prod", "'service'"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@%2Frun/tg", "Unix-socket"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/tg?sslmode=require&sslmode=disable", "2 times"),
+        (f"Postgresql://ci:{FAKE_PASSWORD}@db/tg", "lower case"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/tg\n", "whitespace"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db:0/tg", "port"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/", "no database name"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/tg?{FAKE_PASSWORD}=1", "a query parameter"),
     ],
 )
 def test_a_url_the_driver_reads_differently_is_refused_without_quoting_it(url: str, says: str) -> None:
     with pytest.raises(UnsafeUrlError) as refused:
         parse_postgres_url(url)
     assert says in str(refused.value)
-    assert "Pw-Zq81" not in str(refused.value)
+    assert "FakePw-Zq81" not in str(refused.value)
     assert mask_url(url) == UNSHOWABLE
 
 
@@ -63,11 +63,11 @@ def test_identity_is_what_libpq_connects_to() -> None:
 
 
 def test_another_database_on_the_same_server_keeps_everything_else() -> None:
-    parsed = parse_postgres_url(f"postgresql://ci:{PASSWORD}%40x@db:5433/tg?sslmode=require")
+    parsed = parse_postgres_url(f"postgresql://ci:{FAKE_PASSWORD}%40x@db:5433/tg?sslmode=require")
     other = parse_postgres_url(parsed.with_database("tg_pr_7"))
     assert (other.user, other.password, other.host, other.port, other.dbname, other.sslmode) == (
         "ci",
-        f"{PASSWORD}@x",
+        f"{FAKE_PASSWORD}@x",
         "db",
         "5433",
         "tg_pr_7",
@@ -76,6 +76,8 @@ def test_another_database_on_the_same_server_keeps_everything_else() -> None:
 
 
 def test_a_driver_error_is_masked_in_every_spelling_of_the_password() -> None:
-    url = f"postgresql://ci:{PASSWORD}%40x@db/tg"
-    error = RuntimeError(f"failed for {PASSWORD}@x and {PASSWORD}%40x at postgresql://ci:{PASSWORD}%40x@db/tg")
-    assert "Pw-Zq81" not in mask_error(error, url)
+    url = f"postgresql://ci:{FAKE_PASSWORD}%40x@db/tg"
+    error = RuntimeError(
+        f"failed for {FAKE_PASSWORD}@x and {FAKE_PASSWORD}%40x at postgresql://ci:{FAKE_PASSWORD}%40x@db/tg"
+    )
+    assert "FakePw-Zq81" not in mask_error(error, url)
