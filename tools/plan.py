@@ -1,36 +1,48 @@
-"""Offline plan of every stack: where each secret lands, each environment's protection, the migration target.
+"""Offline plan of every stack: where each secret lands, each environment's protection, what is set.
 
-    python -m tools.plan [--json] [--stack NAME ...] [--dir DIR]
+    python -m tools.plan [--json | --markdown | --matrix] [--stack NAME ...] [--base GIT_REF] [--dir DIR]
+                         [--require-secrets]
 
 Runs each stack's real program under Pulumi's mock runtime (no CLI, credentials or network) with
-placeholder secrets, so it checks the non-secret config and the routing; it never prints a value.
-Exits 1, listing every problem, when a stack's configuration is invalid.
+placeholder secrets, so it checks the non-secret config, the routing and the mistakes that span
+stacks (two stacks owning one GitHub environment or writing one Vercel key to overlapping targets).
+It never prints a value. Exits 1 when a stack file is broken or invalid, when stacks collide, or
+(with --require-secrets) when a stack's encrypted config lacks a secret; every problem is listed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import tempfile
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.config import full_key, secret_keys
+import yaml
+
+from infra.config import PROJECT, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY, ROUTES
+from infra.secret_keys import set_secret_command
+from infra.tiers import TIERS, profile_for
 from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
 from tools import evaluator
 from tools.fakes import placeholder_secrets
 
+WIDTH = 100
+"""Text output fits a terminal this wide."""
+ONLINE_ONLY = (
+    "Checked only by `pulumi preview`/`up` (they need GitHub): secrets outside the managed places "
+    "(repository, organization or stray environment secrets); the live state of every resource."
+)
 
-def extra_secret_names(values: Mapping[str, str]) -> list[str]:
-    """The extra secret names a stack file lists (`--path extraSecrets.NAME`); values never come from it."""
-    try:
-        extras = json.loads(values.get(EXTRA_SECRETS_KEY, "{}") or "{}")
-    except json.JSONDecodeError:
-        return []
-    return list(extras) if isinstance(extras, dict) else []
+
+class StackFileError(ValueError):
+    """A stack file that cannot be read; the message names the file and, for YAML, the line."""
 
 
 @dataclass
@@ -39,6 +51,7 @@ class StackPlan:
     errors: list[str] = field(default_factory=list)
     tier: str = ""
     environment: str = ""
+    owner: str = ""
     repositories: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
     branches: list[str] = field(default_factory=list)
@@ -49,7 +62,19 @@ class StackPlan:
     github_secrets: list[str] = field(default_factory=list)
     vercel: dict[str, str] = field(default_factory=dict)
     """Vercel key -> where it lands, e.g. `preview@staging`."""
+    vercel_project: str = ""
+    """`team/project` the variables belong to."""
+    vercel_places: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Vercel key -> the (target or custom environment, git branch) pairs it is written to."""
     migration: str = ""
+    guard: str = ""
+    session_key: str = ""
+    secrets_set: list[str] = field(default_factory=list)
+    """Secret config keys the stack file holds encrypted (`secure:`)."""
+    secrets_missing: list[str] = field(default_factory=list)
+    """Secret config keys the stack file lacks: a real run fails until they are set."""
+    extra_secrets: list[str] = field(default_factory=list)
+    reference: str = ""
     outputs: dict[str, Any] = field(default_factory=dict, repr=False)
     """The stack's outputs, for the stacks that reference it."""
 
@@ -58,28 +83,90 @@ class StackPlan:
         return not self.errors
 
 
-def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Any]) -> StackPlan:
-    """Plan one stack; `production_outputs` answer its StackReference to `productionStack`, if it has one."""
-    plan = StackPlan(stack)
+def read_stack_file(stack: str, directory: Path) -> dict[str, Any]:
+    """The project's config block of a stack file, as written (secure values still wrapped)."""
+    path = evaluator.stack_file(stack, directory)
     try:
-        values = evaluator.stack_config(stack, directory)
-    except FileNotFoundError as missing:
-        plan.errors.append(str(missing))
-        return plan
-    declared_secret = set(secret_keys())
-    for key in sorted(declared_secret & set(values)):
-        if not _encrypted(values[key]):
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        known = ", ".join(evaluator.known_stacks(directory))
+        raise StackFileError(f"no stack file {path.name} in {directory}; known stacks: {known}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path.name}, line {mark.line + 1}" if mark is not None else path.name
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise StackFileError(f"{where}: {problem}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
+        raise StackFileError(f"{path.name}: expected a mapping with a `config:` mapping")
+    prefix = f"{PROJECT}:"
+    return {
+        key[len(prefix) :]: value for key, value in (document.get("config") or {}).items() if key.startswith(prefix)
+    }
+
+
+def _plaintext_leaves(value: Any, path: str) -> Iterator[str]:
+    """Config paths below `path` that hold a value not wrapped as `secure:`."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return
+        for key, item in value.items():
+            yield from _plaintext_leaves(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _plaintext_leaves(item, f"{path}[{index}]")
+    elif value is not None:
+        yield path
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> None:
+    """Which secret keys the file holds encrypted or lacks; an error for any plaintext at any depth."""
+    for key in secret_keys():
+        if key not in config:
+            plan.secrets_missing.append(key)
+        elif _is_secure(config[key]):
+            plan.secrets_set.append(key)
+        else:
             plan.errors.append(
                 f"{full_key(key)} is in Pulumi.{stack}.yaml as plaintext; remove it and "
-                f"`pulumi config set --secret {key}` (and rotate it: it was committed)"
+                f"`{set_secret_command(key)}` (and rotate it: it was committed)"
             )
+    extras = config.get(EXTRA_SECRETS_KEY, {})
+    if extras and not isinstance(extras, dict):
+        plan.errors.append(f"{full_key(EXTRA_SECRETS_KEY)} in Pulumi.{stack}.yaml must be a map of names")
+        return
+    plan.extra_secrets = sorted(extras or {})
+    for path in _plaintext_leaves(extras or {}, EXTRA_SECRETS_KEY):
+        plan.errors.append(
+            f"{full_key(path)} is in Pulumi.{stack}.yaml as plaintext; remove it and "
+            f"`{set_secret_command(path)}` (and rotate it: it was committed)"
+        )
+
+
+def _as_program_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config as Pulumi hands it to the program: strings, structured values as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str, Any]]) -> StackPlan:
+    """Plan one stack; `references` answer its StackReference (by stack reference name)."""
+    plan = StackPlan(stack)
+    try:
+        config = read_stack_file(stack, directory)
+    except StackFileError as broken:
+        plan.errors.append(str(broken))
+        return plan
+    secret_status(stack, config, plan)
     if plan.errors:
         return plan
-    placeholders = placeholder_secrets(stack, extra_secret_names(values))
-    values = {key: value for key, value in values.items() if key not in declared_secret}
+    declared_secret = set(secret_keys())
+    placeholders = placeholder_secrets(stack, plan.extra_secrets)
+    values = {key: value for key, value in _as_program_config(config).items() if key not in declared_secret}
     values.update(placeholders)
-    reference = values.get("productionStack", "")
-    references = {reference: production_outputs} if reference else {}
+    plan.reference = values.get("productionStack", "")
     try:
         evaluation = evaluator.evaluate(stack, values, set(placeholders), stack_outputs=references)
     except evaluator.ProgramFailedError as failure:
@@ -91,48 +178,96 @@ def plan_stack(stack: str, directory: Path, production_outputs: Mapping[str, Any
     return plan
 
 
-def _encrypted(raw: str) -> bool:
-    """Whether a stack-file value is Pulumi's `{secure: ...}` ciphertext (as stack_config renders it)."""
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(value, dict) and set(value) == {"secure"}
-
-
 def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[str, str]) -> None:
-    environments = [(urn, r.state) for urn, r in evaluation.resources.items() if f"{ENVIRONMENT}::" in urn]
+    environments = [evaluation.inputs[urn] for urn in evaluation.urns(ENVIRONMENT)]
     plan.tier = values.get("tier", "")
     plan.environment = str(evaluation.outputs["environmentName"])
-    plan.repositories = sorted(state["repository"] for _, state in environments)
+    plan.owner = values.get("githubOwner", "")
+    plan.repositories = sorted(state["repository"] for state in environments)
     plan.reviewers = list(json.loads(values.get("reviewerTeams", "[]")))
     plan.branches = sorted({r.state["branchPattern"] for r in evaluation.of_type(BRANCH_POLICY)}) or ["(any branch)"]
-    first = environments[0][1]
+    first = environments[0]
     plan.wait_timer_minutes = int(first.get("waitTimer") or 0)
     plan.prevent_self_review = bool(first.get("preventSelfReview"))
     plan.admins_bypass = first.get("canAdminsBypass") is not False
-    plan.protected = all(evaluation.options[urn].protect for urn, _ in environments)
+    plan.protected = all(evaluation.options[urn].protect for urn in evaluation.urns(ENVIRONMENT))
     plan.github_secrets = sorted({r.state["secretName"] for r in evaluation.of_type(ENVIRONMENT_SECRET)})
     for variable in evaluation.of_type(VERCEL_VARIABLE):
         state = variable.state
-        where = ",".join(state.get("targets") or state.get("customEnvironmentIds") or [])
-        if state.get("gitBranch"):
-            where += f"@{state['gitBranch']}"
-        plan.vercel[state["key"]] = where
+        places = list(state.get("targets") or []) or [f"env:{e}" for e in state.get("customEnvironmentIds") or []]
+        branch = state.get("gitBranch") or ""
+        plan.vercel[state["key"]] = ",".join(places) + (f"@{branch}" if branch else "")
+        plan.vercel_places[state["key"]] = [(place, branch) for place in places]
+        plan.vercel_project = f"{state.get('teamId') or '(personal)'}/{state['projectId']}"
     enabled = evaluation.outputs.get("migrationsEnabled")
     plan.migration = f"{evaluation.outputs['migrationRevision']}" + ("" if enabled else " (disabled)")
+    profile = profile_for(plan.tier)
+    if profile is not None and profile.production_guard:
+        plan.guard = f"on: CI_DB_URL compared with {plan.reference}"
+    elif profile is not None and profile.exports_fingerprint:
+        plan.guard = "exports the production fingerprint the other stacks compare with"
+    plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", ""))
 
 
-def plan_all(stacks: Sequence[str], directory: Path) -> list[StackPlan]:
-    """Plan the stacks; the production stack first, since the others read its outputs."""
-    ordered = sorted(stacks, key=lambda stack: stack != "production")
-    production_outputs: Mapping[str, Any] = {}
+def _reference_target(reference: str, stacks: Sequence[str]) -> str | None:
+    """The stack a `productionStack` reference names, when it is one of this project's stack files."""
+    parts = reference.split("/")
+    if len(parts) == 3 and parts[1] != PROJECT:
+        return None
+    return parts[-1] if parts[-1] in stacks else None
+
+
+def plan_all(stacks: Sequence[str], directory: Path, known: Sequence[str] | None = None) -> list[StackPlan]:
+    """Plan `stacks`; a stack another one references is evaluated first (planned even if not asked for)."""
+    known = list(known if known is not None else evaluator.known_stacks(directory))
     plans: dict[str, StackPlan] = {}
-    for stack in ordered:
-        plans[stack] = plan_stack(stack, directory, production_outputs)
-        if stack == "production":
-            production_outputs = plans[stack].outputs
-    return [plans[stack] for stack in stacks]
+    outputs: dict[str, Mapping[str, Any]] = {}
+
+    def run(stack: str, seen: tuple[str, ...] = ()) -> StackPlan:
+        if stack in plans:
+            return plans[stack]
+        references: dict[str, Mapping[str, Any]] = {}
+        try:
+            reference = str(read_stack_file(stack, directory).get("productionStack") or "")
+        except StackFileError:
+            reference = ""
+        target = _reference_target(reference, known)
+        if target is not None and target not in seen and target != stack:
+            references[reference] = run(target, (*seen, stack)).outputs
+        plans[stack] = plan_stack(stack, directory, references)
+        outputs[stack] = plans[stack].outputs
+        return plans[stack]
+
+    return [run(stack) for stack in stacks]
+
+
+def collisions(plans: Sequence[StackPlan]) -> list[str]:
+    """Mistakes no single stack shows: one GitHub environment or one Vercel variable owned by two stacks."""
+    problems: list[str] = []
+    valid = [plan for plan in plans if plan.ok]
+    for index, first in enumerate(valid):
+        for second in valid[index + 1 :]:
+            # GitHub compares owner, repository and environment names case-insensitively.
+            shared = {r.casefold() for r in first.repositories} & {r.casefold() for r in second.repositories}
+            same_owner = first.owner.casefold() == second.owner.casefold()
+            if same_owner and shared and first.environment.casefold() == second.environment.casefold():
+                problems.append(
+                    f"stacks {first.stack} and {second.stack} both own GitHub environment "
+                    f"{first.environment!r} in {first.owner}/{', '.join(sorted(shared))}: one would overwrite "
+                    "the other's secrets and protection; give each stack its own environmentName"
+                )
+            if first.vercel_project != second.vercel_project:
+                continue
+            for key in sorted(set(first.vercel_places) & set(second.vercel_places)):
+                overlap = sorted(set(first.vercel_places[key]) & set(second.vercel_places[key]))
+                if overlap:
+                    where = ", ".join(f"{place}@{branch}" if branch else place for place, branch in overlap)
+                    problems.append(
+                        f"stacks {first.stack} and {second.stack} both write Vercel variable {key} of "
+                        f"project {first.vercel_project} to {where}: deployments would read whichever was "
+                        "written last; give one a vercelGitBranch or custom environment of its own"
+                    )
+    return problems
 
 
 def matrix(plans: Sequence[StackPlan]) -> dict[str, dict[str, str]]:
@@ -153,9 +288,60 @@ def matrix(plans: Sequence[StackPlan]) -> dict[str, dict[str, str]]:
     return rows
 
 
-def as_json(plans: Sequence[StackPlan]) -> dict[str, Any]:
-    return {
+def matrix_changes(base: Mapping[str, Mapping[str, str]], head: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """What a change does to where secrets land: one line per cell added, removed or moved."""
+    changes = []
+    for name in [*head, *(name for name in base if name not in head)]:
+        stacks = [*head.get(name, {}), *(s for s in base.get(name, {}) if s not in head.get(name, {}))]
+        for stack in stacks:
+            before, after = base.get(name, {}).get(stack, "-"), head.get(name, {}).get(stack, "-")
+            if before == after:
+                continue
+            if before == "-":
+                changes.append(f"+ {name} in {stack}: {after}")
+            elif after == "-":
+                changes.append(f"- {name} in {stack}: was {before}")
+            else:
+                changes.append(f"~ {name} in {stack}: {before} -> {after}")
+    return changes
+
+
+def base_matrix(ref: str, directory: Path) -> dict[str, dict[str, str]]:
+    """The matrix at another commit: that commit's own program and stack files, planned by its own code."""
+    with tempfile.TemporaryDirectory(prefix="tenantguard-base-") as checkout:
+        subprocess.run(  # noqa: S603 - git with a ref the operator gave
+            ["git", "-C", str(directory), "worktree", "add", "--quiet", "--detach", checkout, ref],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+        try:
+            result = subprocess.run(  # noqa: S603 - this repository's own plan at the base commit
+                [sys.executable, "-m", "tools.plan", "--json", "--dir", checkout],
+                cwd=checkout,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            subprocess.run(  # noqa: S603
+                ["git", "-C", str(directory), "worktree", "remove", "--force", checkout],  # noqa: S607
+                check=False,
+                capture_output=True,
+            )
+    try:
+        document = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise StackFileError(f"the plan at {ref} did not run: {result.stderr.strip()[-300:]}") from None
+    return dict(document["matrix"])
+
+
+def as_json(
+    plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequence[str] | None = None
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "matrix": matrix(plans),
+        "collisions": list(problems),
+        "onlineOnly": ONLINE_ONLY,
         "stacks": {
             plan.stack: {
                 "ok": plan.ok,
@@ -171,58 +357,158 @@ def as_json(plans: Sequence[StackPlan]) -> dict[str, Any]:
                     "adminsBypass": plan.admins_bypass,
                     "protected": plan.protected,
                 },
+                "secrets": {"set": plan.secrets_set, "missing": plan.secrets_missing, "extra": plan.extra_secrets},
+                "productionDatabaseGuard": plan.guard,
+                "sessionKey": plan.session_key,
                 "migrationRevision": plan.migration,
             }
             for plan in plans
         },
     }
+    if changes is not None:
+        document["changes"] = list(changes)
+    return document
 
 
-def as_text(plans: Sequence[StackPlan]) -> str:
-    rows = matrix(plans)
-    headers = ["secret", *[plan.stack for plan in plans]]
-    table = [headers, *[[name, *cells.values()] for name, cells in rows.items()]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
-    lines = ["Where each secret lands (gh: GitHub environment secret, vercel: targets[@git branch])", ""]
-    for index, row in enumerate(table):
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
-    lines += ["", "Environments"]
+    return lines
+
+
+def _column_groups(plans: Sequence[StackPlan], rows: Mapping[str, Mapping[str, str]]) -> list[list[StackPlan]]:
+    """Stacks split into groups whose table fits WIDTH columns."""
+    first = max([len("secret"), *(len(name) for name in rows)])
+    groups: list[list[StackPlan]] = [[]]
+    used = first
+    for plan in plans:
+        width = 2 + max([len(plan.stack), *(len(cells[plan.stack]) for cells in rows.values())])
+        if groups[-1] and used + width > WIDTH:
+            groups.append([])
+            used = first
+        groups[-1].append(plan)
+        used += width
+    return groups
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False)
+
+
+def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequence[str] | None = None) -> str:
+    rows = matrix(plans)
+    lines = ["Where each secret lands (gh: GitHub environment secret, vercel: targets[@git branch])"]
+    for group in _column_groups(plans, rows):
+        table = [["secret", *[plan.stack for plan in group]]]
+        table += [[name, *(cells[plan.stack] for plan in group)] for name, cells in rows.items()]
+        lines += ["", *_table(table)]
+    if changes is not None:
+        lines += ["", "Changes to the matrix against the base", *(f"  {change}" for change in changes or ["(none)"])]
+    if problems:
+        lines += ["", "Stacks that collide"]
+        for problem in problems:
+            lines += _wrap(f"- {problem}", "  ")
+    lines += ["", "Stacks"]
     for plan in plans:
         if not plan.ok:
             lines.append(f"  {plan.stack}: INVALID")
-            lines += [f"    - {error}" for error in plan.errors]
+            for error in plan.errors:
+                lines += _wrap(f"- {error}", "    ")
             continue
         lines.append(
-            f"  {plan.stack} ({plan.tier}): environment {plan.environment!r} in {', '.join(plan.repositories)}; "
+            f"  {plan.stack} ({plan.tier}): environment {plan.environment!r} in {', '.join(plan.repositories)}"
+        )
+        details = [
             f"reviewers: {', '.join(plan.reviewers) or 'none'}; branches: {', '.join(plan.branches)}; "
             f"wait timer: {plan.wait_timer_minutes} min; "
             f"self-review {'blocked' if plan.prevent_self_review else 'allowed'}; "
             f"admin bypass {'allowed' if plan.admins_bypass else 'blocked'}; "
-            f"{'protected' if plan.protected else 'unprotected'}; migration target: {plan.migration}"
-        )
+            f"{'protected' if plan.protected else 'unprotected'}",
+            f"migration target: {plan.migration}; production-database guard: {plan.guard or 'off'}",
+            f"session key: {plan.session_key}",
+            f"secrets set: {', '.join(plan.secrets_set) or 'none'}; "
+            f"missing: {', '.join(plan.secrets_missing) or 'none'}",
+        ]
+        for detail in details:
+            lines += _wrap(detail, "    ")
+    lines += ["", *_wrap(ONLINE_ONLY, "")]
     return "\n".join(lines)
 
 
-def _tier_order(stack: str) -> tuple[int, str]:
-    """preview, staging, production first, in the order changes travel; other stacks after, by name."""
-    order = ["preview", "staging", "production"]
-    return (order.index(stack) if stack in order else len(order), stack)
+def missing_secret_commands(plans: Sequence[StackPlan]) -> list[str]:
+    return [set_secret_command(key, "<value>", stack=plan.stack) for plan in plans for key in plan.secrets_missing]
+
+
+def matrix_for_workflows(plans: Sequence[StackPlan]) -> dict[str, list[str]]:
+    """Stack names for the workflows' matrices: all, then the tiers deployed before and after production."""
+    production = [
+        p.stack for p in plans if (profile := profile_for(p.tier)) is not None and profile.exports_fingerprint
+    ]
+    return {
+        "all": [plan.stack for plan in plans],
+        "early": [plan.stack for plan in plans if plan.stack not in production],
+        "late": production,
+    }
+
+
+def tier_order(stacks: Sequence[str], directory: Path) -> list[str]:
+    """Stacks in the order changes travel (preview, staging, production tiers), by name within a tier."""
+
+    def key(stack: str) -> tuple[int, str]:
+        try:
+            tier = str(read_stack_file(stack, directory).get("tier", ""))
+        except StackFileError:
+            tier = ""
+        return (TIERS.index(tier) if tier in TIERS else len(TIERS), stack)
+
+    return sorted(stacks, key=key)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON for machines")
+    output.add_argument("--markdown", action="store_true", help="print Markdown for a PR comment or job summary")
+    output.add_argument("--matrix", action="store_true", help="print the stack lists the workflows' matrices use")
     parser.add_argument("--stack", action="append", help="plan only this stack (repeatable); default: every stack file")
+    parser.add_argument("--base", metavar="GIT_REF", help="also show what changed against this commit")
     parser.add_argument(
-        "--dir", type=Path, default=evaluator.ROOT, help="directory holding the Pulumi.<stack>.yaml files"
+        "--require-secrets", action="store_true", help="exit 1 when a stack file lacks an encrypted secret"
     )
+    parser.add_argument("--dir", type=Path, default=evaluator.ROOT, help="directory holding the stack files")
     args = parser.parse_args(argv)
-    stacks = args.stack or sorted(evaluator.known_stacks(args.dir), key=_tier_order)
-    plans = plan_all(stacks, args.dir)
-    print(json.dumps(as_json(plans), indent=2) if args.json else as_text(plans))
-    return 0 if all(plan.ok for plan in plans) else 1
+    known = evaluator.known_stacks(args.dir)
+    stacks = tier_order(args.stack or known, args.dir)
+    plans = plan_all(stacks, args.dir, known)
+    problems = collisions(plan_all(tier_order(known, args.dir), args.dir, known)) if args.stack else collisions(plans)
+    changes = base = None
+    if args.base:
+        try:
+            base = base_matrix(args.base, args.dir)
+            changes = matrix_changes(base, matrix(plans))
+        except (StackFileError, subprocess.CalledProcessError) as error:
+            problems = [*problems, f"cannot compare with {args.base}: {error}"]
+    if args.matrix:
+        print(json.dumps(matrix_for_workflows(plans)))
+    elif args.json:
+        print(json.dumps(as_json(plans, problems, changes), indent=2))
+    elif args.markdown:
+        from tools.plan_markdown import as_markdown  # noqa: PLC0415 - only the PR comment needs it
+
+        print(as_markdown(plans, problems, matrix(plans), base))
+    else:
+        print(as_text(plans, problems, changes))
+    failed = not all(plan.ok for plan in plans) or bool(problems)
+    if args.require_secrets and (commands := missing_secret_commands(plans)):
+        print("Encrypted config missing; set it with (then commit the stack files):", file=sys.stderr)
+        for command in commands:
+            print(f"  {command}", file=sys.stderr)
+        failed = True
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

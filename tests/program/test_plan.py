@@ -1,9 +1,12 @@
-"""The offline plan of every stack: matrix, protection, errors."""
+"""The offline plan: matrix, protection, secrets set and missing, broken files, stacks that collide, changes."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,19 +14,52 @@ import yaml
 from tools import evaluator, plan
 
 
+def edit(stack_dir: Path, stack: str, **config: Any) -> None:
+    """Set (or, with None, remove) project config keys in a stack file."""
+    path = evaluator.stack_file(stack, stack_dir)
+    document = yaml.safe_load(path.read_text())
+    for key, value in config.items():
+        if value is None:
+            document["config"].pop(f"tenantguard-infra:{key}", None)
+        else:
+            document["config"][f"tenantguard-infra:{key}"] = value
+    path.write_text(yaml.safe_dump(document))
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    status = plan.main(list(args))
+    return status, capsys.readouterr().out
+
+
 def test_plan_prints_the_scoping_matrix_and_protection(capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan.main([]) == 0
-    text = capsys.readouterr().out
-    row = next(line for line in text.splitlines() if line.startswith("CI_DB_URL"))
-    assert row.split() == ["CI_DB_URL", "gh:preview", "gh:staging", "gh:production"]
+    status, text = run(capsys)
+    assert status == 0
+    rows = [line.split() for line in text.splitlines() if line.startswith("CI_DB_URL")]
+    assert [cell for row in rows for cell in row if cell != "CI_DB_URL"] == [
+        "gh:preview",
+        "gh:staging",
+        "gh:production",
+    ]
     assert "gh:staging + vercel:preview@staging" in text
-    assert "reviewers: platform-ops, security; branches: main; wait timer: 5 min;" in text
-    assert "self-review blocked; admin bypass blocked; protected; migration target: 0003" in text
+    flowing = " ".join(text.split())  # the stack details wrap at 100 columns
+    assert "reviewers: platform-ops, security; branches: main; wait timer: 5 min;" in flowing
+    assert "self-review blocked; admin bypass blocked; protected" in flowing
+    assert "migration target: 0003" in flowing
+
+
+def test_plan_text_fits_a_100_column_terminal(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for copy in ("staging-eu", "staging-us"):
+        shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file(copy, stack_dir))
+        edit(stack_dir, copy, environmentName=copy, deploymentBranches=[copy], vercelGitBranch=copy)
+    _, text = run(capsys, "--dir", str(stack_dir))
+    assert "staging-us" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
 
 
 def test_plan_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan.main(["--json"]) == 0
-    document = json.loads(capsys.readouterr().out)
+    status, out = run(capsys, "--json")
+    assert status == 0
+    document = json.loads(out)
     assert document["matrix"]["DATABASE_URL"] == {
         "preview": "vercel:preview",
         "staging": "vercel:preview@staging",
@@ -36,26 +72,167 @@ def test_plan_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
     assert production["protection"]["adminsBypass"] is False
     assert document["stacks"]["preview"]["protection"]["adminsBypass"] is True
     assert production["migrationRevision"] == "0003"
+    assert document["stacks"]["staging"]["productionDatabaseGuard"].startswith("on: CI_DB_URL compared with")
+    assert document["stacks"]["staging"]["sessionKey"] == "rotation 1; no previous key"
+    assert "only by `pulumi preview`" in document["onlineOnly"]
 
 
 def test_plan_lists_every_error_of_an_invalid_stack(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = evaluator.stack_file("production", stack_dir)
-    document = yaml.safe_load(path.read_text())
-    document["config"]["tenantguard-infra:reviewerTeams"] = []
-    document["config"]["tenantguard-infra:deploymentBranches"] = ["*"]
-    path.write_text(yaml.safe_dump(document))
-    assert plan.main(["--dir", str(stack_dir)]) == 1
-    text = capsys.readouterr().out
+    edit(stack_dir, "production", reviewerTeams=[], deploymentBranches=["*"])
+    status, text = run(capsys, "--dir", str(stack_dir))
+    assert status == 1
     assert "production: INVALID" in text
     assert "tenantguard-infra:reviewerTeams must name at least one team" in text
     assert "tenantguard-infra:deploymentBranches must name exact branches" in text
 
 
 def test_plan_shows_extra_secret_names_from_the_stack_file(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = evaluator.stack_file("preview", stack_dir)
-    document = yaml.safe_load(path.read_text())
-    document["config"]["tenantguard-infra:extraSecrets"] = {"OPENAI_API_KEY": {"secure": "v1:AAAAencrypted"}}
-    path.write_text(yaml.safe_dump(document))
-    assert plan.main(["--dir", str(stack_dir), "--json"]) == 0
-    matrix = json.loads(capsys.readouterr().out)["matrix"]
-    assert matrix["OPENAI_API_KEY"] == {"preview": "gh:preview + vercel:preview", "staging": "-", "production": "-"}
+    edit(stack_dir, "preview", extraSecrets={"OPENAI_API_KEY": {"secure": "v1:AAAAencrypted"}})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 0
+    document = json.loads(out)
+    assert document["matrix"]["OPENAI_API_KEY"] == {
+        "preview": "gh:preview + vercel:preview",
+        "staging": "-",
+        "production": "-",
+    }
+    assert document["stacks"]["preview"]["secrets"]["extra"] == ["OPENAI_API_KEY"]
+
+
+def test_plan_reports_which_secrets_are_set_and_which_are_missing(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "staging", ciDbUrl={"secure": "v1:AAAAci"}, vercelToken={"secure": "v1:AAAAtok"})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
+    assert status == 0
+    secrets = json.loads(out)["stacks"]["staging"]["secrets"]
+    assert secrets["set"] == ["ciDbUrl", "vercelToken"]
+    assert secrets["missing"] == ["databaseUrl", "redisUrl", "dbFingerprintKey"]
+    assert "v1:AAAA" not in out
+
+
+def test_require_secrets_fails_with_the_commands_still_to_run(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "staging", ciDbUrl={"secure": "v1:AAAAci"})
+    assert plan.main(["--dir", str(stack_dir), "--stack", "staging", "--require-secrets"]) == 1
+    err = capsys.readouterr().err
+    assert "pulumi config set --secret --stack staging databaseUrl <value>" in err
+    assert "ciDbUrl" not in err
+
+
+def test_a_stack_file_with_encryption_settings_is_read(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = evaluator.stack_file("staging", stack_dir)
+    path.write_text("encryptionsalt: v1:c2FsdA==:v1:AAAA:BBBB\n" + path.read_text())
+    other = evaluator.stack_file("preview", stack_dir)
+    other.write_text(
+        "secretsprovider: awskms://alias/tg-preview?region=eu-west-1\nencryptedkey: AQICAH\n" + other.read_text()
+    )
+    status, _ = run(capsys, "--dir", str(stack_dir))
+    assert status == 0
+
+
+def test_plaintext_anywhere_in_extra_secrets_is_refused(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(stack_dir, "preview", extraSecrets={"OPENAI_API_KEY": "sk-fake-plain-Zq81", "NESTED": {"deep": "x"}})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    errors = json.loads(out)["stacks"]["preview"]["errors"]
+    assert any("extraSecrets.OPENAI_API_KEY is in Pulumi.preview.yaml as plaintext" in e for e in errors)
+    assert any("extraSecrets.NESTED.deep is in Pulumi.preview.yaml as plaintext" in e for e in errors)
+    assert "sk-fake-plain-Zq81" not in out
+
+
+def test_a_broken_stack_file_is_named_with_its_line_and_the_others_are_still_planned(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = evaluator.stack_file("staging", stack_dir)
+    path.write_text(path.read_text() + "  tenantguard-infra:oops: [unclosed\n")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    document = json.loads(out)
+    (error,) = document["stacks"]["staging"]["errors"]
+    assert error.startswith("Pulumi.staging.yaml, line ")
+    assert document["stacks"]["production"]["ok"] is True
+    assert document["stacks"]["preview"]["ok"] is True
+
+
+def test_two_stacks_owning_one_environment_collide(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file("staging-eu", stack_dir))
+    edit(stack_dir, "staging-eu", environmentName="STAGING", vercelGitBranch="staging-eu")
+    status, text = run(capsys, "--dir", str(stack_dir))
+    assert status == 1
+    assert "stacks staging and staging-eu both own GitHub environment 'staging'" in text
+
+
+def test_two_stacks_writing_one_vercel_variable_collide(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file("staging-eu", stack_dir))
+    edit(stack_dir, "staging-eu", environmentName="staging-eu")  # same vercelGitBranch: staging
+    status, text = run(capsys, "--dir", str(stack_dir))
+    assert status == 1
+    assert "stacks staging and staging-eu both write Vercel variable REDIS_URL" in text
+    assert "preview@staging" in text
+
+
+def test_a_preview_and_a_branch_scoped_stack_do_not_collide(capsys: pytest.CaptureFixture[str]) -> None:
+    # preview writes `preview` for every branch, staging `preview` for its branch only: Vercel keeps both.
+    status, out = run(capsys, "--json")
+    assert status == 0
+    assert json.loads(out)["collisions"] == []
+
+
+def test_one_stack_is_planned_with_the_stack_it_references(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = run(capsys, "--json", "--stack", "staging")
+    assert status == 0
+    document = json.loads(out)
+    assert list(document["stacks"]) == ["staging"]
+    assert list(document["matrix"]["CI_DB_URL"]) == ["staging"]
+
+
+def test_the_workflow_matrix_follows_the_tiers(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file("a-copy", stack_dir))
+    edit(stack_dir, "a-copy", environmentName="a-copy", deploymentBranches=["a-copy"], vercelGitBranch="a-copy")
+    status, out = run(capsys, "--dir", str(stack_dir), "--matrix")
+    assert status == 0
+    assert json.loads(out) == {
+        "all": ["preview", "a-copy", "staging", "production"],
+        "early": ["preview", "a-copy", "staging"],
+        "late": ["production"],
+    }
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """A git repository holding a copy of this one's program and stack files, one commit deep."""
+    root = evaluator.ROOT
+    copy = tmp_path / "repo"
+    for name in ("infra", "tools", "tenantguard_db", "alembic"):
+        shutil.copytree(root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("__main__.py", "Pulumi.yaml", "alembic.ini", *(p.name for p in root.glob("Pulumi.*.yaml"))):
+        shutil.copy(root / name, copy / name)
+    git = ["git", "-C", str(copy)]
+    subprocess.run(["git", "init", "-q", str(copy)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    commit = [*git, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "base"]
+    subprocess.run(commit, check=True)
+    return copy
+
+
+def test_base_shows_what_a_change_does_to_the_matrix(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(repository, "preview", extraSecrets={"OPENAI_API_KEY": {"secure": "v1:AAAA"}})
+    edit(repository, "staging", vercelGitBranch="release")
+    status, text = run(capsys, "--dir", str(repository), "--base", "HEAD")
+    assert status == 0
+    assert "+ OPENAI_API_KEY in preview: gh:preview + vercel:preview" in text
+    assert "~ DATABASE_URL in staging: vercel:preview@staging -> vercel:preview@release" in text
+
+
+def test_markdown_has_the_matrix_a_mermaid_picture_and_the_changes(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(repository, "preview", extraSecrets={"OPENAI_API_KEY": {"secure": "v1:AAAA"}})
+    status, text = run(capsys, "--dir", str(repository), "--base", "HEAD", "--markdown")
+    assert status == 0
+    assert "| `CI_DB_URL` | `gh:preview` | `gh:staging` | `gh:production` |" in text
+    assert "```mermaid" in text
+    assert "s_OPENAI_API_KEY ==>|added| p_preview__gh_preview" in text
+    assert "- `+ OPENAI_API_KEY in preview: gh:preview + vercel:preview`" in text
