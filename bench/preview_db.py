@@ -16,6 +16,7 @@ import argparse
 import datetime
 import os
 import platform
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -94,7 +95,7 @@ def timed(action: Callable[[], object]) -> float:
 
 def measure(rounds: int) -> list[str]:
     with LocalPostgres() as server, tempfile.TemporaryDirectory(prefix="tenantguard-bench-pr-") as work:
-        password = "bench-" + os.urandom(8).hex()
+        password = secrets.token_urlsafe(12)
         admin = psycopg.connect(server.url("postgres"), autocommit=True)
         admin.execute(
             sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} CREATEDB").format(sql.Identifier(ROLE), sql.Literal(password))

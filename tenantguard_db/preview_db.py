@@ -124,7 +124,7 @@ class Server:
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("postgresql", "postgres"):
-            raise UsageError("CI_DB_URL must be a postgresql:// URL, e.g. postgresql://user:pass@host:5432/tenantguard")
+            raise UsageError("CI_DB_URL must be a postgresql:// URL, e.g. postgresql://ci@db.internal:5432/tenantguard")
         try:
             info = conninfo_to_dict(url)
         except psycopg.Error as error:
@@ -133,7 +133,7 @@ class Server:
         if not base:
             raise UsageError(
                 "CI_DB_URL names no database; pull-request databases are named after it "
-                "(<database>_pr_<number>): add it, e.g. postgresql://user:pass@host:5432/tenantguard"
+                "(<database>_pr_<number>): add it, e.g. postgresql://ci@db.internal:5432/tenantguard"
             )
         base = str(base)
         if not _BASE_NAME.fullmatch(base):

@@ -717,3 +717,10 @@ def test_no_output_shows_the_password(preview: Preview, tmp_path: Path, monkeypa
         assert PASSWORD not in text
         assert quote(PASSWORD, safe="") not in text
         assert wrong not in text
+
+
+def test_the_work_order_holds_the_section_and_sql_the_messages_point_to() -> None:
+    work_order = (ROOT / "workorders" / "WO-ci-secrets.md").read_text()
+    assert "\n## Preview databases per pull request\n" in work_order
+    assert preview_db.WORK_ORDER == 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
+    assert "ALTER ROLE ci CREATEDB;" in work_order
