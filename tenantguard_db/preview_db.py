@@ -334,6 +334,11 @@ class Revisions:
             heads = script.get_heads()
         except CommandError as error:
             raise UsageError(f"--config {ini}: {error}") from None
+        except Exception as error:
+            # A revision file that does not even import is the pull request's own failure.
+            raise RevisionsFailedError(
+                f"the revision files of {ini} cannot be loaded: {type(error).__name__}: {error}"
+            ) from None
         if len(heads) != 1:
             raise UsageError(
                 f"{script.dir}/versions has {len(heads)} heads ({', '.join(sorted(heads)) or 'none'}); "
@@ -442,8 +447,8 @@ class Outputs:
 
     @classmethod
     def from_args(cls, url_file: Path | None, github: bool) -> Outputs:
-        if url_file is not None and not url_file.parent.is_dir():
-            raise UsageError(f"--url-to-file {url_file}: its directory does not exist")
+        if url_file is not None and (url_file.is_symlink() or not url_file.parent.is_dir()):
+            raise UsageError(f"--url-to-file {url_file}: give a path in an existing directory, not a symlink")
         github_output = None
         if github:
             value = os.environ.get("GITHUB_OUTPUT", "")
@@ -467,14 +472,21 @@ class Outputs:
                 print(f"::add-mask::{escaped}", file=sys.stderr, flush=True)
 
     def write(self, name: str, url: str) -> None:
-        if self.url_file is not None:
-            descriptor = os.open(self.url_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            os.fchmod(descriptor, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(url)
-        if self.github_output is not None:
-            with self.github_output.open("a") as handle:
-                handle.write(f"database={name}\nurl={url}\n")
+        if "\n" in url or "\r" in url:
+            # One line per output in $GITHUB_OUTPUT; a line break would let the value forge another.
+            raise PreviewDbError(f"the URL of {name} contains a line break; check CI_DB_URL")
+        try:
+            if self.url_file is not None:
+                flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+                descriptor = os.open(self.url_file, flags, 0o600)
+                os.fchmod(descriptor, 0o600)
+                with os.fdopen(descriptor, "w") as handle:
+                    handle.write(url)
+            if self.github_output is not None:
+                with self.github_output.open("a") as handle:
+                    handle.write(f"database={name}\nurl={url}\n")
+        except OSError as error:
+            raise PreviewDbError(f"{name} is ready, but its URL could not be written: {error}") from None
 
 
 def create(server: Server, number: int, revisions: Revisions, outputs: Outputs) -> str:
@@ -807,9 +819,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except PreviewDbError as error:
         note(str(error))
         return error.exit_code
-    except psycopg.Error as error:
+    except Exception as error:
+        # Last resort, so no traceback can carry the URL: the error's text, masked.
         url = os.environ.get("CI_DB_URL") or os.environ.get("DATABASE_URL") or ""
-        note(explain(error, url, f"{args.command} failed"))
+        note(explain(error, url, f"{args.command} failed ({type(error).__name__})"))
         return EXIT_FAILED
     return EXIT_OK
 

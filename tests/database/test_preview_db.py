@@ -393,6 +393,19 @@ def test_a_pr_whose_revision_fails_stays_at_its_last_good_revision_and_nothing_e
     assert preview.revision(f"{preview.base}_pr_1") == "a005"
 
 
+def test_a_revision_file_that_does_not_load_fails_as_the_prs_own_and_leaves_its_database(
+    preview: Preview, tmp_path: Path
+) -> None:
+    pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
+    assert preview.run("create", "--pr", "1", "--config", str(pr)).code == 0
+    (pr.parent / "alembic" / "versions" / "a005_a.py").write_text("revision = 'a005'\ndown_revision = 'a004'\n)(\n")
+    result = preview.run("create", "--pr", "1", "--config", str(pr))
+    assert result.code == preview_db.EXIT_REVISIONS_FAILED
+    assert "cannot be loaded: SyntaxError" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert preview.revision(f"{preview.base}_pr_1") == "a004"
+
+
 def test_concurrent_creates_for_one_pr_make_one_database(preview: Preview, tmp_path: Path) -> None:
     preview.template()
     pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
@@ -665,6 +678,17 @@ def test_the_url_file_is_private_and_opens_the_new_database(preview: Preview, tm
     with psycopg.connect(target.read_text()) as connection:
         assert connection.execute("SELECT current_database()").fetchone() == (f"{preview.base}_pr_4",)
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_the_url_file_is_never_written_through_a_symlink(preview: Preview, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("untouched")
+    (tmp_path / "pr-db-url").symlink_to(elsewhere)
+    result = preview.run("create", "--pr", "4", "--url-to-file", str(tmp_path / "pr-db-url"))
+    assert result.code == preview_db.EXIT_USAGE
+    assert "not a symlink" in result.stderr
+    assert elsewhere.read_text() == "untouched"
+    assert preview.databases() == {preview.base}
 
 
 def test_github_output_masks_the_url_and_password_before_writing_them(
