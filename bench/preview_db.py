@@ -120,7 +120,13 @@ def measure(rounds: int) -> list[str]:
         environment = {**os.environ, "PYTHONPATH": str(ROOT)}
         template = [sys.executable, "-m", "tenantguard_db.preview_db", "template", "--config"]
         for base, main in (("b3_tmpl", main_3), ("b53_tmpl", main_53)):
-            subprocess.run([*template, str(main)], cwd=ROOT, env={**environment, "CI_DB_URL": url(base)}, check=True)
+            subprocess.run(
+                [*template, str(main)],
+                cwd=ROOT,
+                env={**environment, "CI_DB_URL": url(base)},
+                check=True,
+                capture_output=True,
+            )
         run_create(url("b53_tmpl"), pr_53, 999_999)  # the existing database the last scenario migrates again
 
         samples: dict[str, list[float]] = {scenario.title: [] for scenario in scenarios}
