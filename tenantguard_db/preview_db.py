@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import psycopg
 from alembic.config import Config
@@ -33,7 +33,14 @@ from psycopg.conninfo import conninfo_to_dict
 
 from alembic import command
 from tenantguard_db import migrate
-from tenantguard_db.urls import MissingDatabaseUrlError, mask_error, mask_url, url_from_environment
+from tenantguard_db.urls import (
+    MissingDatabaseUrlError,
+    UnsafeUrlError,
+    mask_error,
+    mask_url,
+    parse_postgres_url,
+    url_from_environment,
+)
 
 WORK_ORDER = 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
 MARKER = "tenantguard_preview"
@@ -120,21 +127,10 @@ class Server:
     @classmethod
     def from_url(cls, url: str) -> Server:
         try:
-            parts = urlsplit(url)
-        except ValueError:
-            parts = None
-        if parts is None or parts.scheme not in ("postgresql", "postgres"):
-            raise UsageError("CI_DB_URL must be a postgresql:// URL, e.g. postgresql://ci@db.internal:5432/tenantguard")
-        try:
-            info = conninfo_to_dict(url)
-        except psycopg.Error as error:
-            raise UsageError(f"CI_DB_URL cannot be parsed: {mask_error(error, url)}") from None
-        base = info.get("dbname")
-        if not base:
-            raise UsageError(
-                "CI_DB_URL names no database; pull-request databases are named after it "
-                "(<database>_pr_<number>): add it, e.g. postgresql://ci@db.internal:5432/tenantguard"
-            )
+            # libpq's reading of the URL, refused where URL parsers would read it otherwise.
+            base = parse_postgres_url(url).dbname
+        except UnsafeUrlError as refused:
+            raise UsageError(f"CI_DB_URL {refused}") from None
         base = str(base)
         if not _BASE_NAME.fullmatch(base):
             raise UsageError(
@@ -168,21 +164,7 @@ class Server:
 
     def url_for(self, database: str) -> str:
         """The base URL with only its database replaced, built from the parsed parts."""
-        parts = urlsplit(self.url)
-        # libpq lets ?dbname= override the path (FACTS.md): replace it there too, keeping every
-        # other query parameter byte for byte.
-        query = "&".join(
-            f"{piece.split('=', 1)[0]}={quote(database, safe='')}"
-            if unquote(piece.split("=", 1)[0]) == "dbname"
-            else piece
-            for piece in parts.query.split("&")
-            if piece
-        )
-        url = urlunsplit((parts.scheme, parts.netloc, "/" + quote(database, safe=""), query, parts.fragment))
-        expected = {**conninfo_to_dict(self.url), "dbname": database}
-        if conninfo_to_dict(url) != expected:
-            raise PreviewDbError(f"could not build the URL of {database} from {mask_url(self.url)}")
-        return url
+        return parse_postgres_url(self.url).with_database(database)
 
     def password(self) -> str:
         return str(conninfo_to_dict(self.url).get("password") or "")

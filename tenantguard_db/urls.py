@@ -74,6 +74,8 @@ class PostgresUrl:
     port: str | None
     dbname: str
     sslmode: str | None
+    parameters: tuple[tuple[str, str], ...] = ()
+    """The query parameters as given (all in QUERY_PARAMETERS): kept when the URL is passed on, not shown."""
 
     def display(self) -> str:
         """The URL rebuilt from its parts, the password as ***: safe for logs, outputs and messages."""
@@ -86,16 +88,17 @@ class PostgresUrl:
     def with_database(self, dbname: str) -> str:
         """This URL with another database, rebuilt from its parts (password in clear: pass it on, never show it)."""
         password = quote(self.password, safe="") if self.password is not None else None
-        return self._rebuild(password, dbname)
+        return self._rebuild(password, dbname, self.parameters)
 
-    def _rebuild(self, password: str | None, dbname: str) -> str:
+    def _rebuild(self, password: str | None, dbname: str, parameters: tuple[tuple[str, str], ...] = ()) -> str:
         userinfo = ""
         if self.user is not None or password is not None:
             userinfo = quote(self.user or "", safe="") + (f":{password}" if password is not None else "") + "@"
         host = f"[{self.host}]" if ":" in self.host else quote(self.host, safe=".-_")
         port = f":{self.port}" if self.port else ""
-        query = f"?sslmode={quote(self.sslmode, safe='')}" if self.sslmode else ""
-        return f"{self.scheme}://{userinfo}{host}{port}/{quote(dbname, safe='')}{query}"
+        shown = parameters or ((("sslmode", self.sslmode),) if self.sslmode else ())
+        query = "&".join(f"{name}={quote(value, safe='')}" for name, value in shown)
+        return f"{self.scheme}://{userinfo}{host}{port}/{quote(dbname, safe='')}" + (f"?{query}" if query else "")
 
 
 def _split_host(netloc: str) -> str:
@@ -122,6 +125,8 @@ def parse_postgres_url(url: str) -> PostgresUrl:
         raise UnsafeUrlError("does not start with postgresql:// (or postgres://, in lower case)")
     split = urlsplit(url)
     _check_query(split.query)
+    if "," in split.netloc.rpartition("@")[2]:
+        raise UnsafeUrlError("names several hosts; give exactly one host")
     try:
         split_port = split.port
         if split_port == 0:
@@ -164,6 +169,7 @@ def parse_postgres_url(url: str) -> PostgresUrl:
         port=libpq.get("port"),
         dbname=dbname,
         sslmode=libpq.get("sslmode"),
+        parameters=tuple(parse_qsl(split.query, keep_blank_values=True)),
     )
 
 
