@@ -415,6 +415,13 @@ def _check_vercel(typed: Mapping[str, Any], profile: TierProfile, problems: list
 
 def _check_production_stack(reference: str, profile: TierProfile, problems: list[str]) -> None:
     if not reference:
+        if profile.production_guard:
+            # Never silently off: the first deploy brings production up first (README).
+            problems.append(
+                f"{full_key('productionStack')} is required in {profile.tier}: name the production stack "
+                "(e.g. organization/tenantguard-infra/production) so CI_DB_URL is checked against its database; "
+                "deploy production first"
+            )
         return
     if not profile.production_guard:
         problems.append(

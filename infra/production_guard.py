@@ -37,32 +37,36 @@ class ProductionDatabaseReusedError(ValueError):
     """A non-production stack's CI_DB_URL names the production database."""
 
 
+class ProductionNotDeployedError(ValueError):
+    """The production stack exists but exports no fingerprint to compare with."""
+
+
 class FingerprintKeyMismatchError(ValueError):
     """A non-production stack's fingerprint key is not production's, so the guard could never match."""
 
 
 def checked(
-    key: str, value: pulumi.Output[str], own_fingerprint: str, own_key_check: str, production_stack: str | None
+    key: str, value: pulumi.Output[str], own_fingerprint: str, own_key_check: str, production_stack: str
 ) -> pulumi.Output[str]:
     """`value` (of config `key`) unchanged, but failing the deployment if its fingerprint is production's.
 
     Everything that uses the value waits on this check, so a reused production URL is never written.
     """
-    if production_stack is None:
-        # Pulumi fails the whole run on a StackReference to a stack that does not exist yet, so
-        # until production is deployed the check is off by configuration, and says so.
-        pulumi.log.warn(f"{PRODUCTION_STACK_KEY} is empty: the check that {key} is not the production database is off")
-        return value
+    # A StackReference to a stack that does not exist fails the whole run ("unknown stack", pulumi/pulumi
+    # pkg/backend/backend.go GetStackOutputs), preview included: production is deployed first.
     reference = pulumi.StackReference("production-stack", stack_name=production_stack)
 
     def check(args: list[object]) -> str:
         production, production_key_check, url = args
         if production is None:
-            pulumi.log.warn(
-                f"{production_stack} exports no {FINGERPRINT_OUTPUT} (not deployed yet?); "
-                f"the check that {key} is not the production database was skipped"
+            # The stack exists but was never deployed (or by a version without the guard): nothing
+            # to compare with, so nothing that uses the value may be written.
+            raise ProductionNotDeployedError(
+                f"{production_stack} exports no {FINGERPRINT_OUTPUT}: it has not been deployed yet, so the check "
+                f"that {key} is not the production database cannot run; deploy it first "
+                f"(`pulumi up --stack {production_stack.rsplit('/', 1)[-1]}`), then this stack"
             )
-        elif production_key_check is not None and not hmac.compare_digest(str(production_key_check), own_key_check):
+        if production_key_check is not None and not hmac.compare_digest(str(production_key_check), own_key_check):
             raise FingerprintKeyMismatchError(
                 f"{FINGERPRINT_KEY_KEY} differs from the one {production_stack} uses, so the check that {key} is "
                 "not the production database cannot work; set the same value on every stack"
@@ -72,7 +76,7 @@ def checked(
                 f"{key} points at the production database of {production_stack} "
                 "(same host, port and database name); give this stack a database of its own"
             )
-        if production is not None and production_key_check is None:
+        if production_key_check is None:
             pulumi.log.warn(
                 f"{production_stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version?); "
                 f"whether {FINGERPRINT_KEY_KEY} matches could not be checked; run `pulumi up` on production"

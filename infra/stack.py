@@ -37,7 +37,7 @@ def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, 
                 values[route.name] = generated_values[route.source]
             continue
         value = pulumi.Output.secret(settings.secret_values[route.name].value)
-        if guard and route.source in GUARDED_SOURCES:
+        if guard and route.source in GUARDED_SOURCES and settings.production_stack is not None:
             value = production_guard.checked(
                 full_key(route.source), value, own, own_key_check, settings.production_stack
             )

@@ -233,7 +233,13 @@ def plan_all(stacks: Sequence[str], directory: Path, known: Sequence[str] | None
             reference = ""
         target = _reference_target(reference, known)
         if target is not None and target not in seen and target != stack:
-            references[reference] = run(target, (*seen, stack)).outputs
+            referenced = run(target, (*seen, stack))
+            if not referenced.ok:
+                plans[stack] = StackPlan(
+                    stack, errors=[f"cannot be planned until {target}, which it references, is valid"]
+                )
+                return plans[stack]
+            references[reference] = referenced.outputs
         plans[stack] = plan_stack(stack, directory, references)
         outputs[stack] = plans[stack].outputs
         return plans[stack]

@@ -42,22 +42,39 @@ def test_reusing_the_production_database_is_refused(run_stack: Callable[..., eva
     assert written == []
 
 
-def test_an_unreadable_production_stack_warns_and_goes_on(run_stack: Callable[..., evaluator.Evaluation]) -> None:
-    evaluation = run_stack("staging", stack_outputs={PRODUCTION_STACK_NAME: {}})
-    assert any("was skipped" in line for line in evaluation.logs)
-    assert evaluation.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+# The first deploy from an empty backend, in the order README documents: production, then the others.
 
 
-def test_own_database_passes_the_guard(evaluated: dict[str, evaluator.Evaluation]) -> None:
-    assert not any("was skipped" in line for line in evaluated["staging"].logs)
+def test_production_deploys_first_with_no_reference_to_anything(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    production = evaluated["production"]
+    assert not production.of_type("pulumi:pulumi:StackReference")
+    assert production.outputs[FINGERPRINT_OUTPUT]
 
 
-def test_no_production_stack_configured_warns_that_the_check_is_off(
+def test_a_stack_before_production_exists_fails_and_writes_nothing(
     run_stack: Callable[..., evaluator.Evaluation],
 ) -> None:
-    evaluation = run_stack("preview", {"productionStack": None})
-    assert any("tenantguard-infra:productionStack is empty" in line for line in evaluation.logs)
-    assert not evaluation.of_type("pulumi:pulumi:StackReference")
+    # Pulumi fails a StackReference to a stack that does not exist; the mocks do the same.
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", stack_outputs={})
+    assert PRODUCTION_STACK_NAME in str(failure.value)
+    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
+
+
+def test_a_production_stack_never_deployed_stops_the_run(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", stack_outputs={PRODUCTION_STACK_NAME: {}})
+    message = str(failure.value)
+    assert f"{PRODUCTION_STACK_NAME} exports no {FINGERPRINT_OUTPUT}: it has not been deployed yet" in message
+    assert "pulumi up --stack production" in message
+    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
+
+
+def test_once_production_is_deployed_the_others_follow(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    for stack in ("preview", "staging"):
+        assert evaluated[stack].of_type("pulumi:pulumi:StackReference")
+        assert evaluated[stack].of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+        assert not any("exports no" in line for line in evaluated[stack].logs)
 
 
 # The same production database, spelled as libpq reads it in other ways.

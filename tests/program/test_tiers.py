@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from infra import type_tokens as types
 from infra.tiers import PROFILES, TIERS, TierProfile
 from tests.program.policy_harness import evaluation_violations
 from tools import evaluator
-from tools.fakes import fake_secrets
+from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets
 
 
 def least_config(profile: TierProfile) -> dict[str, str]:
@@ -30,6 +31,8 @@ def least_config(profile: TierProfile) -> dict[str, str]:
         values["environmentName"] = profile.environment_name
     if profile.vercel_branch_scope == "required":
         values["vercelGitBranch"] = "least"
+    if profile.production_guard:
+        values["productionStack"] = PRODUCTION_STACK_NAME
     return values
 
 
@@ -53,19 +56,23 @@ def test_production_relaxes_nothing() -> None:
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_the_least_each_profile_allows_passes_the_policy_pack(tier: str) -> None:
+def test_the_least_each_profile_allows_passes_the_policy_pack(
+    tier: str, production_reference: dict[str, dict[str, Any]]
+) -> None:
     profile = PROFILES[tier]  # type: ignore[index]
     secrets = fake_secrets(f"least-{tier}", profile.tier)
-    evaluation = evaluator.evaluate(f"least-{tier}", {**least_config(profile), **secrets}, set(secrets))
+    values = {**least_config(profile), **secrets}
+    evaluation = evaluator.evaluate(f"least-{tier}", values, set(secrets), stack_outputs=production_reference)
     assert evaluation.of_type(types.ENVIRONMENT)
     assert evaluation_violations(evaluation) == {}
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_the_program_applies_its_profile(tier: str) -> None:
+def test_the_program_applies_its_profile(tier: str, production_reference: dict[str, dict[str, Any]]) -> None:
     profile = PROFILES[tier]  # type: ignore[index]
     secrets = fake_secrets(f"least-{tier}", profile.tier)
-    evaluation = evaluator.evaluate(f"least-{tier}", {**least_config(profile), **secrets}, set(secrets))
+    values = {**least_config(profile), **secrets}
+    evaluation = evaluator.evaluate(f"least-{tier}", values, set(secrets), stack_outputs=production_reference)
     (environment,) = evaluation.named(types.ENVIRONMENT).values()
     assert environment["canAdminsBypass"] is profile.admins_bypass
     assert environment["preventSelfReview"] is profile.prevent_self_review
