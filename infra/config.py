@@ -25,6 +25,7 @@ from infra.routes import (
     table_problems,
 )
 from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
+from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
 from infra.tiers import PROFILES, TIERS, Tier, TierProfile, profile_for
 
 PROJECT = "tenantguard-infra"
@@ -129,6 +130,10 @@ class Settings:
     secret_values: Mapping[str, Secret]
     """Every configured secret that is routed somewhere, by secret name (CI_DB_URL, ..., the extra secrets)."""
     db_fingerprint_key: Secret
+    legacy_secret_names: tuple[str, ...]
+    """Old credential names no job may read any more, at any level (infra/shadow_secrets.py)."""
+    acknowledged_secrets: Mapping[str, str]
+    """Other copies of a credential reported as warnings while a team migrates: `REPOSITORY/LEVEL/NAME` -> reason."""
 
     @property
     def tier(self) -> Tier:
@@ -256,6 +261,11 @@ def parse(
     extras = _check_extra_secrets(typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret, problems)
     routed = {route.name: secrets[route.source] for route in ROUTES if route.source in secrets}
     _check_github_limits(routed, extras, problems)
+    github_names = [route.name for route in ROUTES if route.github] + list(extras)
+    problems += legacy_name_problems(full_key(LEGACY_KEY), typed[LEGACY_KEY], github_names)
+    problems += acknowledgement_problems(
+        full_key(ACKNOWLEDGED_KEY), typed[ACKNOWLEDGED_KEY], typed["repositories"], github_names
+    )
     if problems:
         raise ConfigError(stack, problems)
 
@@ -278,6 +288,8 @@ def parse(
         production_stack=typed["productionStack"] or None,
         secret_values={**routed, **extras},
         db_fingerprint_key=secrets["dbFingerprintKey"],
+        legacy_secret_names=typed[LEGACY_KEY],
+        acknowledged_secrets=typed[ACKNOWLEDGED_KEY],
     )
 
 

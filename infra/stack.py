@@ -13,6 +13,7 @@ from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
 from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
 from infra.migration import DatabaseMigration, DatabaseMigrationArgs
 from infra.secret_keys import SECRET_KEYS
+from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.vercel import VercelVariables, VercelVariablesArgs
 from tenantguard_db.migrate import head_revision
 from tenantguard_db.urls import mask_url
@@ -59,7 +60,11 @@ def build(settings: Settings) -> dict[str, object]:
     generated = GeneratedSecrets(
         "generated", GeneratedSecretsArgs(rotation=rotation.rotation, deliver_previous=rotation.previous_delivered)
     )
-    values = secret_values(settings, generated)
+    # Every value waits until no job can read another copy of a credential (repository, organization, ...).
+    check = ShadowSecretCheck(
+        "shadow-secrets", ShadowSecretCheckArgs.of(settings), pulumi.ResourceOptions(providers=[github_provider])
+    )
+    values = {name: check.guard(value) for name, value in secret_values(settings, generated).items()}
     github_values = {
         route.name: values[route.name] for route in settings.routes if route.github and route.name in values
     }

@@ -29,6 +29,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT, full_key
 from infra.type_tokens import GET_TEAM, RANDOM_PASSWORD, STACK_REFERENCE
+from tools.github_listings import LOOKUPS, READS, GitHubListings
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
@@ -52,8 +53,12 @@ def team_id(slug: str) -> int:
 class OfflineMocks(pulumi.runtime.Mocks):
     """Echo inputs back as state; answer the few lookups and computed values the program reads."""
 
-    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self, stack_outputs: Mapping[str, Mapping[str, Any]], github_secrets: GitHubListings | None = None
+    ) -> None:
         self.stack_outputs = stack_outputs
+        self.github_secrets = github_secrets or GitHubListings()
+        """What GitHub's secret-name lookups answer; clean unless given."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         state = dict(args.inputs)
@@ -63,6 +68,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 raise LookupError(f"stack {name!r} is not available")
             state["outputs"] = dict(self.stack_outputs[name])
             state["secretOutputNames"] = []
+        if args.typ in READS:
+            state.update(self.github_secrets.read(args.typ, str(args.resource_id)))
         if args.typ == RANDOM_PASSWORD:
             state["result"] = (
                 "RandomGen" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 9]
@@ -73,6 +80,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if args.token == GET_TEAM:
             slug = args.args["slug"]
             return {"id": str(team_id(slug)), "slug": slug, "name": slug, "nodeId": f"T_{slug}"}, []
+        if args.token in LOOKUPS:
+            return self.github_secrets.call(args.token, args.args)
         return {}, []
 
 
@@ -221,10 +230,12 @@ def evaluate(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     program: Path = MAIN,
     log_level: int = logging.INFO,
+    github_secrets: GitHubListings | None = None,
 ) -> Evaluation:
     """Run __main__.py (or another program file) for `stack` with the given config under mocks.
 
     `log_level=logging.DEBUG` also collects the SDK's debug messages (the leak tests read them all).
+    `github_secrets` is what GitHub's secret-name lookups answer (default: a clean organization).
 
     Raises ProgramFailedError when the program fails (its cause is a pulumi.RunError for bad config).
     """
@@ -232,7 +243,15 @@ def evaluate(
     def run_file() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
-    return run_program(run_file, stack, values, secret_keys, stack_outputs=stack_outputs or {}, log_level=log_level)
+    return run_program(
+        run_file,
+        stack,
+        values,
+        secret_keys,
+        stack_outputs=stack_outputs or {},
+        log_level=log_level,
+        github_secrets=github_secrets,
+    )
 
 
 def run_program(
@@ -244,6 +263,7 @@ def run_program(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     log_level: int = logging.INFO,
     monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor] = RecordingMonitor,
+    github_secrets: GitHubListings | None = None,
 ) -> Evaluation:
     """Run any Pulumi program (a callable that declares resources) for `stack` under the same mocks.
 
@@ -258,6 +278,7 @@ def run_program(
         stack_outputs=stack_outputs or {},
         log_level=log_level,
         monitor=monitor,
+        github_secrets=github_secrets,
     )
     # Pulumi's runtime allocates a few dozen futures per resource, in reference cycles: the cyclic
     # GC then re-walks an ever larger heap, and a 3,000-resource stack took 7 s instead of 2.6 s
@@ -281,6 +302,7 @@ def _evaluate(
     stack_outputs: Mapping[str, Mapping[str, Any]],
     log_level: int,
     monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor],
+    github_secrets: GitHubListings | None,
 ) -> Evaluation:
     logs: list[str] = []
     logger = logging.getLogger(f"tenantguard.offline.{stack}")
@@ -288,7 +310,7 @@ def _evaluate(
     logger.handlers = [_Collect(logs)]
     logger.setLevel(log_level)
 
-    recorder = monitor(OfflineMocks(stack_outputs))
+    recorder = monitor(OfflineMocks(stack_outputs, github_secrets))
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
         recorder.mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=recorder

@@ -38,6 +38,7 @@ def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, evaluato
         "pulumi:providers:github": 1,
         "pulumi:providers:vercel": 1,
         "tenantguard:generated:GeneratedSecrets": 1,
+        "tenantguard:shadow_secrets:ShadowSecretCheck": 1,
         PASSWORD: 1,
         "tenantguard:environment:DeploymentEnvironment": 2,
         ENV: 2,
