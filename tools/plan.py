@@ -36,9 +36,13 @@ from tools.fakes import placeholder_secrets
 WIDTH = 100
 """Text output fits a terminal this wide."""
 ONLINE_ONLY = (
-    "Checked only by `pulumi preview`/`up` (they need GitHub): secrets outside the managed places "
-    "(repository, organization or stray environment secrets); the live state of every resource."
+    "other copies of each credential: repository, organization and Dependabot secrets under a managed or legacy "
+    "name, and secrets in the stack's environment it does not manage (the shadow-secret check, which GitHub answers)",
+    "that the reviewer teams exist (their ids here are placeholders)",
+    "the production-database guard on the real URLs (the secrets here are placeholders)",
 )
+"""What the plan cannot check without GitHub and the real secrets; `pulumi preview` checks it."""
+ONLINE_ONLY_TITLE = "Checked only online, by `pulumi preview` and `pulumi up` (this plan cannot see GitHub):"
 
 
 class StackFileError(ValueError):
@@ -342,12 +346,12 @@ def base_matrix(ref: str, directory: Path) -> dict[str, dict[str, str]]:
 
 
 def as_json(
-    plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequence[str] | None = None
+    plans: Sequence[StackPlan], problems: Sequence[str] = (), changes: Sequence[str] | None = None
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "matrix": matrix(plans),
         "collisions": list(problems),
-        "onlineOnly": ONLINE_ONLY,
+        "onlineOnly": list(ONLINE_ONLY),
         "stacks": {
             plan.stack: {
                 "ok": plan.ok,
@@ -441,7 +445,9 @@ def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequen
         ]
         for detail in details:
             lines += _wrap(detail, "    ")
-    lines += ["", *_wrap(ONLINE_ONLY, "")]
+    lines += ["", ONLINE_ONLY_TITLE]
+    for check in ONLINE_ONLY:
+        lines += _wrap(f"- {check}", "  ")
     return "\n".join(lines)
 
 

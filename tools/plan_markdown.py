@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from tools.plan import ONLINE_ONLY, StackPlan, matrix_changes
+from tools.plan import ONLINE_ONLY, ONLINE_ONLY_TITLE, StackPlan, matrix_changes
 
 Matrix = Mapping[str, Mapping[str, str]]
 
@@ -90,5 +90,5 @@ def as_markdown(plans: Sequence[StackPlan], problems: Sequence[str], head: Matri
             lines.append(f"| {plan.stack} | {plan.tier} | `{plan.environment}` | {protection} | {missing} |")
         else:
             lines.append(f"| {plan.stack} | | | INVALID | |")
-    lines += ["", f"_{ONLINE_ONLY}_"]
+    lines += ["", ONLINE_ONLY_TITLE, "", *(f"- {check}" for check in ONLINE_ONLY)]
     return "\n".join(lines)

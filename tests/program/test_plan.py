@@ -74,7 +74,7 @@ def test_plan_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
     assert production["migrationRevision"] == "0003"
     assert document["stacks"]["staging"]["productionDatabaseGuard"].startswith("on: CI_DB_URL compared with")
     assert document["stacks"]["staging"]["sessionKey"] == "rotation 1; no previous key"
-    assert "only by `pulumi preview`" in document["onlineOnly"]
+    assert any("shadow-secret check" in check for check in document["onlineOnly"])
 
 
 def test_plan_lists_every_error_of_an_invalid_stack(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -236,3 +236,11 @@ def test_markdown_has_the_matrix_a_mermaid_picture_and_the_changes(
     assert "```mermaid" in text
     assert "s_OPENAI_API_KEY ==>|added| p_preview__gh_preview" in text
     assert "- `+ OPENAI_API_KEY in preview: gh:preview + vercel:preview`" in text
+
+
+def test_plan_says_which_checks_run_only_online(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main([]) == 0  # the mocks' GitHub is a clean one: the plan invents no other copy of a secret
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Checked only online, by `pulumi preview` and `pulumi up` (this plan cannot see GitHub):" in text
+    assert "(the shadow-secret check, which GitHub answers)" in text
+    assert plan.as_json([])["onlineOnly"] == list(plan.ONLINE_ONLY)
