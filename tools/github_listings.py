@@ -12,19 +12,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-GET_REPOSITORY = "github:index/getRepository:getRepository"
-GET_ACTIONS_SECRETS = "github:index/getActionsSecrets:getActionsSecrets"
-GET_ORGANIZATION_SECRETS = "github:index/getActionsOrganizationSecrets:getActionsOrganizationSecrets"
-GET_ENVIRONMENT_SECRETS = "github:index/getActionsEnvironmentSecrets:getActionsEnvironmentSecrets"
-GET_ENVIRONMENTS = "github:index/getRepositoryEnvironments:getRepositoryEnvironments"
-GET_DEPENDABOT_SECRETS = "github:index/getDependabotSecrets:getDependabotSecrets"
-GET_DEPENDABOT_ORGANIZATION_SECRETS = "github:index/getDependabotOrganizationSecrets:getDependabotOrganizationSecrets"
-ORGANIZATION_SECRET_REPOSITORIES = (
-    "github:index/actionsOrganizationSecretRepositories:ActionsOrganizationSecretRepositories"  # noqa: S105
-)
-DEPENDABOT_ORGANIZATION_SECRET_REPOSITORIES = (
-    "github:index/dependabotOrganizationSecretRepositories:DependabotOrganizationSecretRepositories"  # noqa: S105
-)
+
+def _function(name: str) -> str:
+    """The invoke token of a pulumi-github function, e.g. getRepository."""
+    return f"github:index/{name}:{name}"
+
+
+def _resource(name: str) -> str:
+    """The type token of a pulumi-github resource, e.g. actionsSecret."""
+    return f"github:index/{name}:{name[0].upper()}{name[1:]}"
+
+
+GET_REPOSITORY = _function("getRepository")
+GET_ACTIONS_SECRETS = _function("getActionsSecrets")
+GET_ORGANIZATION_SECRETS = _function("getActionsOrganizationSecrets")
+GET_ENVIRONMENT_SECRETS = _function("getActionsEnvironmentSecrets")
+GET_ENVIRONMENTS = _function("getRepositoryEnvironments")
+GET_DEPENDABOT_SECRETS = _function("getDependabotSecrets")
+GET_DEPENDABOT_ORGANIZATION_SECRETS = _function("getDependabotOrganizationSecrets")
+ORGANIZATION_SECRET_REPOSITORIES = _resource("actionsOrganizationSecretRepositories")
+DEPENDABOT_ORGANIZATION_SECRET_REPOSITORIES = _resource("dependabotOrganizationSecretRepositories")
 LOOKUPS = frozenset(
     {
         GET_REPOSITORY,
