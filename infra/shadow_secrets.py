@@ -311,6 +311,8 @@ class ShadowSecretCheck(pulumi.ComponentResource):
         self._name = name
         self._args = args
         acknowledged_key = f"{pulumi.get_project()}:{ACKNOWLEDGED_KEY}"
+        if not args.legacy_names:
+            pulumi.log.warn(f"{pulumi.get_project()}:{LEGACY_KEY} is empty: no legacy credential name is looked for")
         found: pulumi.Output[list[Finding]] = pulumi.Output.from_input(self._look())
         self.findings = found.apply(
             lambda found: report(pulumi.get_stack(), found, args.acknowledged, acknowledged_key)

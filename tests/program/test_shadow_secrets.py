@@ -222,6 +222,13 @@ def test_a_configured_legacy_name_replaces_the_default_list(run_stack: Run) -> N
     assert "secret DB_URL" not in message
 
 
+def test_an_empty_legacy_list_is_accepted_and_warned_about(run_stack: Run) -> None:
+    listings = GitHubListings(repository={"tenantguard": ["DB_URL"]})
+    evaluation = run_stack("staging", {"legacySecretNames": "[]"}, github_secrets=listings)
+    assert "tenantguard-infra:legacySecretNames is empty: no legacy credential name is looked for" in evaluation.logs
+    assert evaluation.of_type(types.ENVIRONMENT_SECRET)
+
+
 # --- acknowledgements -------------------------------------------------------------------------------------------
 
 
