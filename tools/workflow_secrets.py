@@ -1,6 +1,6 @@
 """Checks GitHub workflow files: no step reads a legacy credential name, nor a managed one outside an environment.
 
-    python -m tools.workflow_secrets [--legacy NAME ...] [--managed NAME ...] [--environment NAME ...] FILE...
+    python -m tools.workflow_secrets [--legacy NAME ...] [--managed NAME ...] [--environment NAME ...] PATH...
 
 Rule 1 (legacy): no legacy credential name (legacySecretNames' default in Pulumi.yaml, plus --legacy) is read
 anywhere. Rule 2 (environment): a managed name (the GitHub secrets of infra/routes.py, plus --managed, e.g. the
@@ -211,9 +211,19 @@ def check(path: Path, rules: Rules) -> list[Finding]:
     return findings
 
 
+def workflow_files(paths: Iterable[Path]) -> list[Path]:
+    """The files given, and the workflow files of the directories given (GitHub reads both extensions)."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted([*path.glob("*.yml"), *path.glob("*.yaml")]) if path.is_dir() else [path]
+    return files
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.workflow_secrets", description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="+", type=Path, help="workflow files (.github/workflows/*.yml)")
+    parser.add_argument(
+        "paths", nargs="+", type=Path, help="workflow files, or directories whose *.yml and *.yaml files are checked"
+    )
     parser.add_argument("--legacy", action="append", default=[], help="another legacy name (repeatable)")
     parser.add_argument("--managed", action="append", default=[], help="another managed name (repeatable)")
     parser.add_argument(
@@ -223,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rules = Rules.of(
         [*default_legacy_names(), *args.legacy], [*default_managed_names(), *args.managed], args.environment
     )
-    findings = [finding for path in args.files for finding in check(path, rules)]
+    findings = [finding for path in workflow_files(args.paths) for finding in check(path, rules)]
     for finding in findings:
         print(finding)
     return 1 if findings else 0

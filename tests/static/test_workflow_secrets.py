@@ -141,3 +141,14 @@ def test_the_command_needs_no_pulumi(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], cwd=tmp_path, env=environment, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_command_checks_every_workflow_of_a_directory(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "a.yml").write_text((FIXTURES / "legacy-pass.yml").read_text())
+    (workflows / "b.yaml").write_text((FIXTURES / "legacy-fail.yml").read_text())
+    (workflows / "notes.txt").write_text("secrets.DB_URL")
+    result = run([".github/workflows"], tmp_path)
+    assert result.returncode == 1
+    assert {line.split(":")[0] for line in result.stdout.splitlines()} == {".github/workflows/b.yaml"}
