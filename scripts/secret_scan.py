@@ -28,12 +28,17 @@ _VERCEL_ID = re.compile(r"\b(prj|team|env)_[A-Za-z0-9]{8,}\b")
 _USERINFO_PASSWORD = re.compile(r"://[^:/@\s\"']*:([^@\s\"']*)@")
 EXAMPLE_PASSWORDS = frozenset({"pass", "password", "pw", "...", "***", "placeholder"})
 _LITERAL = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+_YAML_VALUE = re.compile(r"\s*-?\s*[\w.-]+:\s*(?P<value>[^\s#'\"]+)\s*(#.*)?")
 _NOT_SECRET_LITERAL = re.compile(
-    r"[A-Za-z_][A-Za-z0-9_]*"  # a name: a config key, a secret's name, a field
+    # A name: a secret's (CI_DB_URL, LLM_KEY_0001), a config key (dbFingerprintKey), a field (secret_name);
+    # digits only at the end of a part, so a random token is not a name.
+    r"_*[A-Z]+[0-9]*(?:_(?:[A-Z]+[0-9]*|[0-9]+))*"
+    r"|_*[a-z]+[0-9]*(?:_(?:[a-z]+[0-9]*|[0-9]+))*"
+    r"|[a-z]+(?:[A-Z][a-z]+)+"
     r"|[a-z0-9-]+:index/\w+:\w+"  # a Pulumi type token
     r"|__\w+__"  # a marker
     r"|[\w.-]+\.(py|md|ya?ml|toml|ini|json|txt)"  # a file name
-    r"|[a-z]+(-[a-z]+)*"  # a hyphenated word
+    r"|[A-Za-z]+(-[A-Za-z]+)*"  # a hyphenated word
     r"|.*\s.*"  # prose: a message or a rule text
     r"|.{0,2}"  # a one- or two-character stand-in
 )
@@ -56,6 +61,8 @@ def _example_url(line: str) -> bool:
 
 def _named_constant(line: str) -> bool:
     literals = [a or b for a, b in _LITERAL.findall(line)]
+    if not literals and (plain := _YAML_VALUE.fullmatch(line)):
+        literals = [plain["value"]]  # an unquoted YAML value, e.g. `secrets: inherit`
     return bool(literals) and all(_NOT_SECRET_LITERAL.fullmatch(literal) for literal in literals)
 
 

@@ -33,8 +33,17 @@ def scanned(tmp_path: Path, name: str, text: str) -> list[secret_scan.Finding]:
         ("tokens.py", 'ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"\n'),
         ("names.py", 'SECRET_KEY_NAME = "SESSION_SECRET_KEY"\n'),
         ("tests/test_x.py", f'FAKE_PASSWORD = "{FAKE_TOKEN}"\n'),
+        (".github/workflows/app.yml", "jobs:\n  call:\n    uses: ./.github/workflows/x.yml\n    secrets: inherit\n"),
     ],
-    ids=["vercel-identifier", "example-url", "example-url-in-a-message", "type-token", "a-name", "fake-in-a-test"],
+    ids=[
+        "vercel-identifier",
+        "example-url",
+        "example-url-in-a-message",
+        "type-token",
+        "a-name",
+        "fake-in-a-test",
+        "unquoted-yaml-name",
+    ],
 )
 def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) -> None:
     assert scanned(tmp_path, name, text) == []
@@ -48,6 +57,8 @@ def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) 
         ("settings.py", f'API_SECRET = "{FAKE_TOKEN}"\n'),
         ("tests/test_x.py", f'API_SECRET = "{FAKE_TOKEN[::-1]}"\n'),
         ("settings_fake.py", f'FAKE_SECRET = "{FAKE_TOKEN}"\n'),
+        ("config.yml", f"api_secret: {FAKE_TOKEN}\n"),
+        ("settings.py", 'DB_PASSWORD = "hunter2abc"\n'),
     ],
     ids=[
         "high-entropy-value",
@@ -55,11 +66,13 @@ def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) 
         "real-secret-in-a-constant",
         "unmarked-value-in-a-test",
         "fake-outside-tests",
+        "unquoted-yaml-secret",
+        "low-entropy-password",
     ],
 )
 def test_a_secret_no_rule_explains_fails(tmp_path: Path, name: str, text: str) -> None:
     left = scanned(tmp_path, name, text)
-    assert [finding.path for finding in left] == [name]
+    assert {finding.path for finding in left} == {name}
 
 
 def test_the_repository_passes_and_the_failure_does_not_print_the_line(
