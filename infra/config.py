@@ -19,6 +19,7 @@ from infra.routes import (
     EXTRA_SECRETS_KEY,
     ROUTES,
     SECRET_NAME_RULE,
+    VARIABLES,
     Route,
     routes_for,
     secret_name_problem,
@@ -127,6 +128,8 @@ class Settings:
     session_key: SessionKeyRotation
     run_migrations: bool
     production_stack: str | None
+    variables: Mapping[str, str]
+    """Non-secret environment variables by name (VERCEL_PROJECT_ID, ...): see infra/routes.py VARIABLES."""
     secret_values: Mapping[str, Secret]
     """Every configured secret that is routed somewhere, by secret name (CI_DB_URL, ..., the extra secrets)."""
     db_fingerprint_key: Secret
@@ -286,6 +289,7 @@ def parse(
         session_key=_session_key(typed, today or datetime.date.today()),
         run_migrations=typed["runMigrations"],
         production_stack=typed["productionStack"] or None,
+        variables={v.name: typed[v.source] for v in VARIABLES if typed[v.source]},
         secret_values={**routed, **extras},
         db_fingerprint_key=secrets["dbFingerprintKey"],
         legacy_secret_names=typed[LEGACY_KEY],

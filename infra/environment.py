@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_github as github
@@ -21,6 +21,8 @@ class DeploymentEnvironmentArgs:
     wait_timer_minutes: int
     admins_bypass: bool
     """Whether repository admins may skip the reviewers and branch rules (GitHub's default is yes)."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Non-secret configuration the environment's jobs read as `vars.NAME` (ids, never credentials)."""
 
 
 class DeploymentEnvironment(pulumi.ComponentResource):
@@ -61,6 +63,15 @@ class DeploymentEnvironment(pulumi.ComponentResource):
                 repository=args.repository,
                 environment=self.name,
                 branch_pattern=pattern,
+                opts=child,
+            )
+        for variable, value in args.variables.items():
+            github.ActionsEnvironmentVariable(
+                f"{name}-var-{variable}",
+                repository=args.repository,
+                environment=self.name,
+                variable_name=variable,
+                value=value,
                 opts=child,
             )
         self.register_outputs({"name": self.name})

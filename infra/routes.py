@@ -46,6 +46,23 @@ ROUTES: tuple[Route, ...] = (
 EXTRA_ROUTE = Route("*", EXTRA_SECRETS_KEY, True, True, "extra secret from the extraSecrets map (LLM keys)")
 """Every name in the extraSecrets config map is delivered like this."""
 
+
+@dataclass(frozen=True)
+class Variable:
+    """Non-secret configuration delivered as a GitHub environment variable (`vars.NAME`) of the stack's environment."""
+
+    name: str
+    source: str
+    """Config key holding the value; a variable whose key is empty in a stack is not delivered."""
+    purpose: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("VERCEL_PROJECT_ID", "vercelProjectId", "the project the app repositories' preview workflow deploys"),
+    Variable("VERCEL_ORG_ID", "vercelTeamId", "the Vercel team that owns it (the Vercel CLI's org id)"),
+)
+"""Ids the reusable preview workflow reads, so nothing is set by hand in the app repositories."""
+
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_NAME_RULE = "letters, digits and _, not starting with a digit or GITHUB_"  # noqa: S105 - a rule, not a password
 

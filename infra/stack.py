@@ -85,6 +85,7 @@ def build(settings: Settings) -> dict[str, object]:
                 prevent_self_review=settings.prevent_self_review,
                 wait_timer_minutes=settings.wait_timer_minutes,
                 admins_bypass=profile.admins_bypass,
+                variables=settings.variables,
             ),
             pulumi.ResourceOptions(providers=[github_provider], protect=profile.protect),
         )

@@ -42,6 +42,7 @@ def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, evaluato
         PASSWORD: 1,
         "tenantguard:environment:DeploymentEnvironment": 2,
         ENV: 2,
+        types.ENVIRONMENT_VARIABLE: 4,
         "tenantguard:github_secrets:EnvironmentSecrets": 2,
         SECRET: 8,
         "tenantguard:vercel:VercelVariables": 1,
@@ -126,14 +127,29 @@ def test_secrets_are_environment_secrets_of_exactly_their_environment(
         (repository, name) for repository in REPOSITORIES for name in GITHUB_SECRET_NAMES
     }
     assert {s["environment"] for s in secrets.values()} == {stack}
-    forbidden = (
-        "actionsSecret:",
-        "actionsOrganizationSecret",
-        "actionsVariable",
-        "actionsEnvironmentVariable",
-        "dependabot",
-    )
+    forbidden = ("actionsSecret:", "actionsOrganizationSecret", "actionsVariable", "dependabot")
     assert not [urn for urn in evaluation.resources if any(token in urn for token in forbidden)]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_environment_gets_the_vercel_ids_as_plain_variables_and_nothing_else(
+    evaluated: dict[str, evaluator.Evaluation], stack: str
+) -> None:
+    variables = evaluated[stack].named(types.ENVIRONMENT_VARIABLE)
+    assert {(v["repository"], v["environment"], v["variableName"], v["value"]) for v in variables.values()} == {
+        (repository, stack, name, value)
+        for repository in REPOSITORIES
+        for name, value in (
+            ("VERCEL_PROJECT_ID", "prj_7QvZk2mN4pXr8sT1uW3yA5bC"),
+            ("VERCEL_ORG_ID", "team_tG9hJ2kL4mN6pQ8rS0tV"),
+        )
+    }
+    assert not any(is_rpc_secret(v["value"]) for v in variables.values())
+
+
+def test_without_a_vercel_team_the_org_variable_is_not_invented(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    variables = run_stack("preview", {"vercelTeamId": None}).named(types.ENVIRONMENT_VARIABLE)
+    assert {v["variableName"] for v in variables.values()} == {"VERCEL_PROJECT_ID"}
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -1,72 +1,256 @@
-"""Static checks of the GitHub workflows beyond the schema and zizmor (run by scripts/check)."""
+"""The workflows' structure: who can read which stack's secrets, what runs before Pulumi, pins and limits.
+
+The schema check and zizmor run in scripts/check; these tests state this repository's own rules.
+"""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTIONS = ROOT / ".github" / "actions"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+SECRET = re.compile(r"secrets\.(\w+)")
+NAMES = sorted(path.name for path in WORKFLOWS.glob("*.yml"))
+PULUMI_ACTION = "pulumi/actions@"
+STACK_NAMES = ("preview", "staging", "production")
 
 
-def load(name: str) -> dict[str, Any]:
+def load(path: Path) -> dict[str, Any]:
     # BaseLoader builds only strings, lists and maps (so `on:` stays a key, not True): safe.
-    document: dict[str, Any] = yaml.load((WORKFLOWS / name).read_text(), Loader=yaml.BaseLoader)  # noqa: S506
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=yaml.BaseLoader)  # noqa: S506
     return document
 
 
-def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
-    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+def workflow(name: str) -> dict[str, Any]:
+    return load(WORKFLOWS / name)
 
 
-@pytest.mark.parametrize("name", sorted(path.name for path in WORKFLOWS.glob("*.yml")))
+def jobs(name: str) -> dict[str, dict[str, Any]]:
+    return dict(workflow(name)["jobs"])
+
+
+def steps_of(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def locked_pulumi_version() -> str:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    return next(str(p["version"]) for p in lock["package"] if p["name"] == "pulumi")
+
+
+def secrets_read(job: dict[str, Any]) -> set[str]:
+    return set(SECRET.findall(yaml.safe_dump(job))) - {"GITHUB_TOKEN"}
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_every_action_is_pinned_by_commit_and_permissions_are_read_only_by_default(name: str) -> None:
-    workflow = load(name)
-    for step in steps(workflow):
+    document = workflow(name)
+    for job in document["jobs"].values():
+        for step in steps_of(job):
+            if "uses" in step and not step["uses"].startswith("./"):
+                assert PINNED.match(step["uses"]), step["uses"]
+    assert document["permissions"] == {"contents": "read"}
+
+
+def test_the_local_action_pins_its_actions_too() -> None:
+    for step in load(ACTIONS / "pulumi" / "action.yml")["runs"]["steps"]:
         if "uses" in step:
             assert PINNED.match(step["uses"]), step["uses"]
-    assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_pr_preview_comments_once_per_stack_with_the_policy_pack() -> None:
-    workflow = load("infra-preview.yml")
-    preview = workflow["jobs"]["preview"]
-    assert preview["needs"] == "checks"
-    assert preview["strategy"]["matrix"]["stack"] == ["preview", "staging", "production"]
-    assert preview["permissions"] == {"contents": "read", "pull-requests": "write"}
-    (pulumi,) = [step for step in preview["steps"] if step.get("uses", "").startswith("pulumi/actions@")]
+@pytest.mark.parametrize("name", NAMES)
+def test_every_job_has_a_timeout_and_a_concurrency_group(name: str) -> None:
+    document = workflow(name)
+    for job_name, job in document["jobs"].items():
+        assert "timeout-minutes" in job, job_name
+        assert "concurrency" in job or "concurrency" in document, job_name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_uv_cache_is_keyed_on_the_lock_file_where_it_is_used(name: str) -> None:
+    for job in jobs(name).values():
+        for step in steps_of(job):
+            if step.get("uses", "").startswith("astral-sh/setup-uv@") and step["with"]["enable-cache"] == "true":
+                assert step["with"]["cache-dependency-glob"].endswith("uv.lock")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_job_that_reads_a_secret_names_an_environment(name: str) -> None:
+    for job_name, job in jobs(name).items():
+        if secrets_read(job):
+            assert job.get("environment"), (name, job_name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_workflow_lists_the_stacks_by_hand(name: str) -> None:
+    for job in jobs(name).values():
+        matrix = job.get("strategy", {}).get("matrix", {})
+        for value in matrix.values():
+            assert isinstance(value, str), value
+            assert value.startswith("${{ fromJSON(needs.plan.outputs.")
+
+
+def test_pull_requests_preview_each_stack_in_its_own_read_only_environment() -> None:
+    preview = jobs("infra-preview.yml")["preview"]
+    assert preview["environment"] == "infra-${{ matrix.stack }}-pr"
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert secrets_read(preview) == {
+        "PULUMI_CONFIG_PASSPHRASE",
+        "PULUMI_ACCESS_TOKEN",
+        "INFRA_GITHUB_READ_TOKEN",
+        "INFRA_VERCEL_TOKEN",
+    }
+    (pulumi,) = [step for step in steps_of(preview) if step.get("uses", "").startswith(PULUMI_ACTION)]
     assert pulumi["with"]["command"] == "preview"
+    assert "refresh" not in pulumi["with"]  # a pull request connects to no database
     assert pulumi["with"]["comment-on-pr"] == "true"
     assert pulumi["with"]["edit-pr-comment"] == "true"
-    assert pulumi["with"]["policyPacks"] == "policy"
-    assert "vars.PULUMI_BACKEND_URL" in pulumi["with"]["cloud-url"]
-    assert "secrets.PULUMI_CONFIG_PASSPHRASE" in pulumi["env"]["PULUMI_CONFIG_PASSPHRASE"]
-    fork = "github.event.pull_request.head.repo.full_name != github.repository"
-    assert any(step.get("if") == fork and "::notice" in step.get("run", "") for step in preview["steps"])
+    assert preview["permissions"]["pull-requests"] == "write"
 
 
-def test_deploy_runs_staging_then_production_in_its_environment() -> None:
-    jobs = load("infra-deploy.yml")["jobs"]
-    assert jobs["production"]["needs"] == "staging"
-    assert jobs["production"]["environment"] == "production"
-    assert jobs["staging"]["environment"] == "staging"
-    for job in ("staging", "production"):
-        (pulumi,) = [step for step in jobs[job]["steps"] if step.get("uses", "").startswith("pulumi/actions@")]
+def test_no_pull_request_job_can_reach_a_deploy_environment_or_a_write_token() -> None:
+    for name in NAMES:
+        triggers = workflow(name)["on"]
+        if "pull_request" not in triggers and "pull_request_target" not in triggers:
+            continue
+        for job in jobs(name).values():
+            assert "INFRA_GITHUB_TOKEN" not in secrets_read(job)
+            environment = job.get("environment", "")
+            assert environment in ("", "preview") or environment.endswith("-pr"), environment
+
+
+def test_the_offline_plan_runs_for_every_pull_request_without_secrets() -> None:
+    plan = jobs("infra-preview.yml")["plan"]
+    assert "if" not in plan  # forks included
+    assert not secrets_read(plan)
+    assert "environment" not in plan
+    text = yaml.safe_dump(plan)
+    assert "tools.plan --markdown --base" in text
+    assert "GITHUB_STEP_SUMMARY" in text
+
+
+def test_the_plan_comment_runs_no_code_of_the_pull_request() -> None:
+    document = workflow("infra-plan-comment.yml")
+    assert document["on"] == {"workflow_run": {"workflows": ["infra-preview"], "types": ["completed"]}}
+    (job,) = document["jobs"].values()
+    assert not [step for step in steps_of(job) if step.get("uses", "").startswith("actions/checkout@")]
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert "head.sha" in yaml.safe_dump(job)  # the pull request is checked against the run's commit
+
+
+def test_deploys_run_early_tiers_then_production_each_in_its_main_only_environment() -> None:
+    deploy = jobs("infra-deploy.yml")
+    assert workflow("infra-deploy.yml")["on"]["push"] == {"branches": ["main"]}
+    assert deploy["deploy"]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.plan.outputs.early) }}"
+    production = deploy["deploy-production"]
+    assert production["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.plan.outputs.late) }}"
+    assert production["needs"] == ["plan", "deploy"]
+    assert "!failure()" in production["if"]
+    for job in (deploy["deploy"], production):
+        assert job["environment"] == "infra-${{ matrix.stack }}"
+        assert "INFRA_RUNNERS" in job["runs-on"]
+        (pulumi,) = [step for step in steps_of(job) if step.get("uses", "").startswith(PULUMI_ACTION)]
         assert pulumi["with"]["command"] == "up"
-        assert pulumi["with"]["stack-name"] == job
+        assert "INFRA_GITHUB_TOKEN" in secrets_read(job)
 
 
-def test_vercel_preview_reads_only_the_preview_environment() -> None:
-    workflow = load("vercel-preview.yml")
-    (job,) = workflow["jobs"].values()
+def test_drift_checks_apply_nothing_and_use_read_only_tokens() -> None:
+    drift = jobs("infra-drift.yml")["drift"]
+    assert drift["environment"] == "infra-${{ matrix.stack }}-read"
+    text = yaml.safe_dump(drift)
+    assert "pulumi preview" in text
+    assert "--refresh --expect-no-changes" in text
+    assert "pulumi up" not in text
+    assert "INFRA_GITHUB_TOKEN" not in secrets_read(drift)
+    assert "tools.drift_issue" in text
+
+
+PULUMI_COMMAND = re.compile(r"^\s*pulumi (preview|up|refresh|destroy)", re.MULTILINE)
+
+
+def runs_pulumi(step: dict[str, Any]) -> bool:
+    return step.get("uses", "").startswith(PULUMI_ACTION) or bool(PULUMI_COMMAND.search(step.get("run", "")))
+
+
+def pulumi_jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (name, job_name, job)
+        for name in NAMES
+        for job_name, job in jobs(name).items()
+        if any(runs_pulumi(step) for step in steps_of(job))
+    ]
+
+
+@pytest.mark.parametrize(("name", "job_name", "job"), pulumi_jobs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_the_cli_backend_and_policy_pack_are_set_up_before_pulumi_runs(
+    name: str, job_name: str, job: dict[str, Any]
+) -> None:
+    steps = steps_of(job)
+    setup = next(i for i, step in enumerate(steps) if step.get("uses") == "./.github/actions/pulumi")
+    for index, step in enumerate(steps):
+        if runs_pulumi(step):
+            assert index > setup, (name, job_name)
+            assert "policy" in yaml.safe_dump(step), (name, job_name)
+
+
+def test_the_local_action_installs_the_policy_pack_and_fails_on_a_failed_login() -> None:
+    action = load(ACTIONS / "pulumi" / "action.yml")
+    runs = [step.get("run", "") for step in action["runs"]["steps"]]
+    assert any("pulumi login --non-interactive" in run for run in runs)
+    assert any("./scripts/install-policy-pack" in run for run in runs)
+
+
+def test_the_pulumi_cli_is_pinned_to_the_sdk_in_uv_lock() -> None:
+    version = locked_pulumi_version()
+    pins = [load(ACTIONS / "pulumi" / "action.yml")["runs"]["steps"][2]]
+    for name in NAMES:
+        for job in jobs(name).values():
+            pins += [step for step in steps_of(job) if step.get("uses", "").startswith(PULUMI_ACTION)]
+    assert pins
+    for step in pins:
+        assert step["uses"].startswith(PULUMI_ACTION)
+        assert step["with"]["pulumi-version"] == version
+
+
+def test_the_app_preview_is_a_reusable_workflow_reading_only_the_preview_environment() -> None:
+    document = workflow("vercel-preview.yml")
+    assert list(document["on"]) == ["workflow_call"]
+    (job,) = document["jobs"].values()
     assert job["environment"] == "preview"
-    text = (WORKFLOWS / "vercel-preview.yml").read_text()
-    assert set(re.findall(r"secrets\.(\w+)", text)) == {"CI_DB_URL", "VERCEL_TOKEN"}
-    migrate = next(step for step in job["steps"] if step.get("name") == "Migrate the preview database")
-    assert 'if [ -z "${CI_DB_URL}" ]' in migrate["run"]
-    assert "alembic upgrade head" in migrate["run"]
-    assert "skipped" in migrate["run"] or "was not run" in migrate["run"]
+    assert secrets_read(job) == {"CI_DB_URL", "VERCEL_TOKEN", "INFRA_REPOSITORY_TOKEN"}
+    text = yaml.safe_dump(job)
+    assert "vars.VERCEL_PROJECT_ID" in text
+    assert "preview_db create --pr" in text
+    assert "preview_db drop --pr" in text
+    assert 'if [ -z "${CI_DB_URL}" ]' in text
+
+
+def run_scripts() -> list[tuple[str, str]]:
+    scripts = []
+    for path in [*WORKFLOWS.glob("*.yml"), ACTIONS / "pulumi" / "action.yml"]:
+        document = load(path)
+        all_steps = [s for job in document.get("jobs", {}).values() for s in steps_of(job)]
+        all_steps += document.get("runs", {}).get("steps", [])
+        scripts += [(f"{path.name}: {step.get('name', '')}", step["run"]) for step in all_steps if "run" in step]
+    return scripts
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck comes with the dev dependencies")
+@pytest.mark.parametrize(("where", "script"), run_scripts(), ids=lambda v: v if "\n" not in v else "")
+def test_every_run_script_passes_shellcheck(tmp_path: Path, where: str, script: str) -> None:
+    # Expressions are substituted before bash runs; a word stands in for each.
+    plain = re.sub(r"\$\{\{.*?\}\}", "EXPRESSION", script)
+    path = tmp_path / "step.sh"
+    path.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + plain)
+    result = subprocess.run(["shellcheck", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{where}\n{result.stdout}"
