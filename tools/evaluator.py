@@ -6,6 +6,7 @@ program through `run_program`), and read what was registered back through `Evalu
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import gc
@@ -327,6 +328,7 @@ def _evaluate(
     try:
         _sync_await(run_pulumi_func(program))
     except Exception as error:
+        _read_abandoned_exceptions(asyncio.get_event_loop())
         raise ProgramFailedError(error, recorder.get_registered_resources(), logs) from error
     root = pulumi_settings.get_root_resource()
     exported: dict[str, Any] = getattr(root, "outputs", {})
@@ -340,6 +342,24 @@ def _evaluate(
         logs=logs,
         invokes=recorder.invokes,
     )
+
+
+def _read_abandoned_exceptions(loop: asyncio.AbstractEventLoop) -> None:
+    """Mark as read the exceptions a failed program left in futures that nothing will await.
+
+    A failed registration resolves every output of its resource with the error
+    (`resolve_outputs_due_to_exception` in pulumi/runtime/resource.py), and the runtime keeps failed
+    outputs until the next program starts (`Output._track` in pulumi/output.py). Once the program has
+    failed nothing awaits them, so asyncio logs each one, with its traceback, as "Future exception was
+    never retrieved" whenever it is collected: thousands of lines after pytest's summary. Pulumi's
+    language host silences the whole asyncio logger for this (sdk/python/cmd/pulumi-language-python-exec
+    in pulumi/pulumi); reading the failed futures of this loop keeps every other asyncio error visible.
+    """
+    for candidate in gc.get_objects():
+        if not isinstance(candidate, asyncio.Future) or candidate.get_loop() is not loop:
+            continue
+        if candidate.done() and not candidate.cancelled():
+            candidate.exception()
 
 
 def _resolve(value: Any) -> Any:

@@ -1,0 +1,39 @@
+"""The mock-runtime evaluator itself: a failed program is reported once, through ProgramFailedError only."""
+
+from __future__ import annotations
+
+import gc
+import logging
+
+import pulumi
+import pytest
+
+from tools import evaluator
+
+
+class WrongInputError(ValueError):
+    pass
+
+
+def refuse(_: object) -> str:
+    raise WrongInputError("refused on purpose")
+
+
+def program_failing_mid_graph() -> None:
+    # Registered resources depend on the failing value, as the production guard's secrets do.
+    refused = pulumi.Output.from_input("value").apply(refuse)
+    first = pulumi.CustomResource("test:index:Thing", "first", {"value": refused})
+    pulumi.CustomResource("test:index:Thing", "second", {"value": refused, "after": first.id})
+
+
+def test_a_failed_program_leaves_no_unretrieved_exception_behind(caplog: pytest.LogCaptureFixture) -> None:
+    # The first run in a process creates the event loop, whose handles keep that run's context alive.
+    evaluator.run_program(lambda: None, "preview")
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        with pytest.raises(evaluator.ProgramFailedError, match="refused on purpose"):
+            evaluator.run_program(program_failing_mid_graph, "preview")
+        # The runtime holds the failed run's outputs until the next run starts; collecting them is
+        # when asyncio logs each exception nothing read (left to chance: after pytest's summary).
+        evaluator.run_program(lambda: None, "preview")
+        gc.collect()
+    assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
