@@ -1,43 +1,65 @@
-"""Alembic environment: one advisory lock per run, a transaction per revision, bounded lock and statement waits."""
+"""Alembic environment: one advisory lock per run, a transaction per revision, bounded waits, plain messages."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-import re
 from logging.config import fileConfig
+from typing import Any
 
 from alembic.util import CommandError
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from alembic import context
-from tenantguard_db.urls import MissingDatabaseUrlError, mask_error, sqlalchemy_url, url_from_environment
+from tenantguard_db.session import (
+    LOCK_WAIT,
+    MIGRATION_LOCK_ID,
+    STATEMENT_TIMEOUT,
+    Duration,
+    LimitError,
+    Limits,
+    connect_problem,
+    is_lock_timeout,
+    statement_problem,
+)
+from tenantguard_db.urls import (
+    URL_VARIABLES,
+    MissingDatabaseUrlError,
+    mask_error,
+    mask_url,
+    sqlalchemy_url,
+    url_from_environment,
+)
 
-# Any fixed 64-bit number works as long as every runner of these migrations agrees on it.
-MIGRATION_LOCK_ID = 0x7E4A_6E47_0A11_B1C0 & 0x7FFF_FFFF_FFFF_FFFF
+# Commands that only read the database: their failures are not "migration failed".
+READ_ONLY_COMMANDS = {"current", "check", "history", "heads", "branches", "show"}
 
-TIMEOUTS = {
-    # variable: (PostgreSQL setting, default)
-    "TENANTGUARD_LOCK_TIMEOUT": ("lock_timeout", "5s"),
-    "TENANTGUARD_STATEMENT_TIMEOUT": ("statement_timeout", "5min"),
-}
-LOCK_WAIT_VARIABLE = "TENANTGUARD_MIGRATION_LOCK_WAIT"
-LOCK_WAIT_DEFAULT = "10min"
-_DURATION = re.compile(r"^\d+(ms|s|min|h)?$")
-
+log = logging.getLogger("alembic.env")
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     # Keep the loggers of a host process (the Pulumi program, the tests) working.
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+    # Once logging is configured, alembic's CLI reports each CommandError twice: logged by
+    # alembic.util.messaging, then printed as "FAILED: ..." (err() in alembic/util/messaging.py, called
+    # by CommandLine.run_cmd in alembic/config.py). The FAILED line is the one alembic always prints.
+    logging.getLogger("alembic.util.messaging").setLevel(logging.CRITICAL)
+
+
+def command_name() -> str:
+    """The alembic command running: from the CLI's arguments, or as tenantguard_db.migrate names it."""
+    command = getattr(config.cmd_opts, "cmd", (None,))[0]
+    return str(getattr(command, "__name__", "") or config.attributes.get("command", ""))
 
 
 def models_needed() -> bool:
     """Autogenerate and `alembic check` compare against the models; upgrades and downgrades never read them."""
     if config.attributes.get("skip_models"):
         return False
-    command = getattr(config.cmd_opts, "cmd", (None,))[0]
-    return getattr(command, "__name__", "") not in ("upgrade", "downgrade")
+    return command_name() not in ("upgrade", "downgrade")
 
 
 target_metadata: MetaData | None = None
@@ -48,29 +70,34 @@ if models_needed():
     target_metadata = Base.metadata
 
 
-def duration(variable: str, default: str) -> str:
-    value = os.environ.get(variable, default).strip()
-    if not _DURATION.match(value):
-        raise CommandError(f"{variable}={value!r} is not a duration; use e.g. 500ms, 5s, 2min or 0 for no limit")
-    return value
+def failed(problem: str) -> str:
+    name = command_name()
+    return f"alembic {name} failed: {problem}" if name in READ_ONLY_COMMANDS else f"migration failed: {problem}"
 
 
-def session_settings() -> dict[str, str]:
-    return {setting: duration(variable, default) for variable, (setting, default) in TIMEOUTS.items()}
-
-
-def database_url() -> str:
-    url = config.attributes.get("database_url")
-    if url:
-        return str(url)
+def checked_limits() -> Limits:
     try:
-        return url_from_environment()
+        return Limits.from_environment()
+    except LimitError as refused:
+        raise CommandError(str(refused)) from None
+
+
+def database_url() -> tuple[str, str]:
+    """The URL to connect to, and where it came from ("" when the caller passed it in-process)."""
+    given = config.attributes.get("database_url")
+    if given:
+        return str(given), ""
+    try:
+        url = url_from_environment()
     except MissingDatabaseUrlError as missing:
         raise CommandError(str(missing)) from None
+    source = next((name for name in URL_VARIABLES if os.environ.get(name, "").strip() == url), "")
+    return url, source
 
 
 def run_migrations_offline() -> None:
     """Print the SQL for review (`alembic upgrade head --sql`); no URL or database needed."""
+    limits = checked_limits()
     context.configure(
         url="postgresql://",
         target_metadata=target_metadata,
@@ -78,60 +105,143 @@ def run_migrations_offline() -> None:
         dialect_opts={"paramstyle": "named"},
         transaction_per_migration=True,
     )
-    # Emitted first so the script, run by hand, waits no longer than a CI run would.
-    for setting, value in session_settings().items():
+    # Emitted first so the script, run by hand, waits no longer than a CI run would. The client check
+    # is left out: the script may meet a server older than PostgreSQL 14, where it is an error.
+    for setting, value in limits.statement_settings().items():
         context.execute(f"SET {setting} = '{value}'")
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online() -> None:
-    settings = session_settings()
-    lock_wait = duration(LOCK_WAIT_VARIABLE, LOCK_WAIT_DEFAULT)
+    limits = checked_limits()
     given = config.attributes.get("connection")
     if isinstance(given, Engine):
         # A caller that owns the engine (pytest-alembic) gets the same lock and settings.
         with given.connect() as connection:
-            _migrate_locked(connection, settings, lock_wait)
+            _migrate_locked(connection, limits)
         return
-    url = database_url()
+    url, source = database_url()
+    where = mask_url(url) + (f" (from {source})" if source else "")
+    log.info("Database: %s", where)
     engine = None
     try:
-        engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
-        with engine.connect() as connection:
-            _migrate_locked(connection, settings, lock_wait)
+        try:
+            engine = create_engine(sqlalchemy_url(url), poolclass=NullPool, connect_args=limits.connect_args(url))
+            connection = engine.connect()
+        except Exception as error:
+            raise CommandError(f"cannot connect to {where}: {connect_problem(error, limits, url)}") from None
+        with connection:
+            _migrate_locked(connection, limits)
     except CommandError as error:
         raise CommandError(mask_error(error, url)) from None
     except Exception as error:
         # Errors from the driver can quote the URL; the CLI prints only this message.
-        raise CommandError(f"migration failed: {type(error).__name__}: {mask_error(error, url)}") from None
+        raise CommandError(mask_error(CommandError(failed(statement_problem(error, limits))), url)) from None
     finally:
         if engine is not None:
             engine.dispose()
 
 
-def _migrate_locked(connection: Connection, settings: dict[str, str], lock_wait: str) -> None:
-    # Runners (parallel deploys, a rerun) queue on a session advisory lock; the second finds the
-    # database at head and does nothing. lock_timeout bounds that wait, then the DDL's own waits.
-    connection.execute(text("SELECT set_config('lock_timeout', :wait, false)"), {"wait": lock_wait})
-    connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+def _migrate_locked(connection: Connection, limits: Limits) -> None:
+    _watch_for_a_vanished_runner(connection, limits.client_check_interval)
+    _take_the_migration_lock(connection, limits.lock_wait)
     try:
-        for setting, value in settings.items():
+        for setting, value in limits.statement_settings().items():
             connection.execute(text("SELECT set_config(:setting, :value, false)"), {"setting": setting, "value": value})
         # Commit the autobegun transaction, or Alembic would treat it as external and never commit.
         connection.commit()
+        applied: list[Any] = []
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             transaction_per_migration=True,
+            on_version_apply=lambda **step: applied.append(step["step"]),
         )
         with context.begin_transaction():
             context.run_migrations()
-    finally:
-        if connection.in_transaction():
-            connection.rollback()
-        connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
-        connection.commit()
+        if not applied and command_name() == "upgrade":
+            _say_nothing_was_upgraded()
+    except BaseException:
+        # The error in flight is the one to report, even when the connection is gone and unlocking fails.
+        with contextlib.suppress(Exception):
+            _release_the_migration_lock(connection)
+        raise
+    _release_the_migration_lock(connection)
+
+
+def _watch_for_a_vanished_runner(connection: Connection, interval: Duration) -> None:
+    # A runner killed mid-statement (SIGKILL, a cancelled CI job) leaves its backend running that
+    # statement, holding the migration lock and its table locks until statement_timeout. PostgreSQL 14+
+    # checks the client's socket every client_connection_check_interval while a statement runs and
+    # ends the session once the client is gone.
+    # https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-CLIENT-CONNECTION-CHECK-INTERVAL
+    if interval.milliseconds == 0:
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                text("SELECT set_config('client_connection_check_interval', :value, false)"), {"value": interval.text}
+            )
+    except DBAPIError as unsupported:
+        # Older than 14, or a platform without the socket check: run anyway, and say what it costs.
+        log.warning(
+            "The server cannot watch for a runner that dies (%s): a killed run keeps its locks for up to %s",
+            str(unsupported.orig).strip(),
+            STATEMENT_TIMEOUT.variable,
+        )
+
+
+def _take_the_migration_lock(connection: Connection, wait: Duration) -> None:
+    # Runners (parallel deploys, a rerun) queue on a session advisory lock; the second finds the
+    # database at head and does nothing. lock_timeout bounds that wait, then the DDL's own waits.
+    connection.execute(text("SELECT set_config('lock_timeout', :wait, false)"), {"wait": wait.text})
+    try:
+        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+    except DBAPIError as error:
+        if not is_lock_timeout(error):
+            raise
+        connection.rollback()
+        raise CommandError(
+            f"another migration holds the migration lock (advisory lock {MIGRATION_LOCK_ID}"
+            f"{_lock_holder(connection)}); gave up after {wait} ({LOCK_WAIT.variable}). "
+            f"Let it finish and run again, or wait longer with {LOCK_WAIT.variable}"
+        ) from None
+
+
+def _lock_holder(connection: Connection) -> str:
+    """ ", held by backend pid N" for the session holding the migration lock, when the server says."""
+    with contextlib.suppress(DBAPIError):
+        # pg_locks splits a bigint advisory key into classid (high half) and objid (low half).
+        pid = connection.execute(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid::bigint = :id >> 32 AND objid::bigint = :id & 4294967295"
+            ),
+            {"id": MIGRATION_LOCK_ID},
+        ).scalar()
+        connection.rollback()
+        if pid is not None:
+            return f", held by backend pid {pid}"
+    return ""
+
+
+def _release_the_migration_lock(connection: Connection) -> None:
+    if connection.in_transaction():
+        connection.rollback()
+    connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+    connection.commit()
+
+
+def _say_nothing_was_upgraded() -> None:
+    migration = context.get_context()
+    current = sorted(migration.get_current_heads())
+    heads = sorted(context.script.get_heads())
+    if current == heads:
+        log.info("Database already at head %s: nothing to upgrade.", ", ".join(current))
+    else:
+        log.info("Database at %s: nothing to upgrade.", ", ".join(current) or "base")
 
 
 if context.is_offline_mode():

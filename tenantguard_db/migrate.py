@@ -12,7 +12,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from alembic import command
-from tenantguard_db.urls import mask_error, sqlalchemy_url
+from tenantguard_db.session import LimitError, Limits, connect_problem
+from tenantguard_db.urls import mask_error, mask_url, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = ROOT / "alembic.ini"
@@ -36,6 +37,8 @@ def upgrade_config(url: str) -> Config:
     """Alembic's config for an upgrade, which never needs the models."""
     config = alembic_config(url)
     config.attributes["skip_models"] = True
+    # env.py words its messages after the command (a no-op upgrade says the database is at head).
+    config.attributes["command"] = "upgrade"
     return config
 
 
@@ -49,16 +52,21 @@ def head_revision() -> str:
 
 
 def current_revision(url: str) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """The revision the database is at, or None for an empty database (`pulumi refresh` asks this)."""
     try:
-        engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
+        limits = Limits.from_environment()
+    except LimitError as refused:
+        raise MigrationError(str(refused)) from None
+    try:
+        engine = create_engine(sqlalchemy_url(url), poolclass=NullPool, connect_args=limits.connect_args(url))
         try:
             with engine.connect() as connection:
                 return MigrationContext.configure(connection).get_current_revision()
         finally:
             engine.dispose()
     except Exception as error:
-        raise MigrationError(f"cannot read the revision: {type(error).__name__}: {mask_error(error, url)}") from None
+        problem = RuntimeError(connect_problem(error, limits, url))
+        raise MigrationError(f"cannot read the revision of {mask_url(url)}: {mask_error(problem, url)}") from None
 
 
 def upgrade(url: str, revision: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -19,5 +20,7 @@ def postgres() -> Iterator[LocalPostgres]:
 @pytest.fixture
 def database(postgres: LocalPostgres, request: pytest.FixtureRequest) -> str:
     """A new empty database for one test, by URL."""
-    name = "t_" + request.node.name.lower().translate(str.maketrans("[]-.", "____"))[:50]
+    # PostgreSQL cuts names at 63 bytes: a short hash of the whole test id keeps parametrized cases apart.
+    readable = request.node.name.lower().translate(str.maketrans("[]-.", "____"))[:40]
+    name = f"t_{readable}_{hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8]}"
     return postgres.create_database(name)

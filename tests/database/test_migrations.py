@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
 from tenantguard_db.models import Base
 from tenantguard_db.urls import sqlalchemy_url
-from tests.alembic_cli import ROOT, alembic_cli
+from tests.alembic_cli import ROOT, alembic_cli, migrations_with
 
 ALEMBIC = [sys.executable, "-m", "alembic"]
 REVISIONS = ["0001", "0002", "0003"]
@@ -114,21 +113,13 @@ def test_email_is_unique_per_tenant_not_globally(database: str) -> None:
 @pytest.fixture
 def failing_revision(tmp_path: Path) -> Path:
     """A copy of the migrations with a fourth revision that fails after doing some work."""
-    copy = tmp_path / "project"
-    shutil.copytree(ROOT / "alembic", copy / "alembic", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "alembic.ini", copy / "alembic.ini")
-    (copy / "alembic" / "versions" / "0004_broken.py").write_text(
-        '"""broken on purpose"""\n'
-        "import sqlalchemy as sa\n"
-        "from alembic import op\n"
-        'revision = "0004"\ndown_revision = "0003"\nbranch_labels = None\ndepends_on = None\n\n'
-        "def upgrade() -> None:\n"
-        '    op.add_column("tenants", sa.Column("plan", sa.Text()))\n'
-        '    op.execute("SELECT 1 / 0")\n\n'
-        "def downgrade() -> None:\n"
-        '    op.drop_column("tenants", "plan")\n'
+    return migrations_with(
+        tmp_path,
+        """
+op.add_column("tenants", sa.Column("plan", sa.Text()))
+op.execute("SELECT 1 / 0")
+""",
     )
-    return copy
 
 
 def test_a_failing_revision_leaves_the_last_good_revision(database: str, failing_revision: Path) -> None:
@@ -195,12 +186,12 @@ def test_timeout_overrides_reach_the_migration(database: str) -> None:
     assert "SET lock_timeout = '1234ms'" in sql
 
 
-def test_a_statement_over_the_timeout_is_cancelled_and_rolled_back(database: str, failing_revision: Path) -> None:
-    broken = failing_revision / "alembic" / "versions" / "0004_broken.py"
-    broken.write_text(broken.read_text().replace("SELECT 1 / 0", "SELECT pg_sleep(5)"))
-    result = alembic_cli("upgrade", "head", url=database, cwd=failing_revision, TENANTGUARD_STATEMENT_TIMEOUT="200ms")
+def test_a_statement_over_the_timeout_is_cancelled_and_rolled_back(database: str, tmp_path: Path) -> None:
+    slow_revision = migrations_with(tmp_path, 'op.execute("SELECT pg_sleep(5)")')
+    result = alembic_cli("upgrade", "head", url=database, cwd=slow_revision, TENANTGUARD_STATEMENT_TIMEOUT="200ms")
     assert result.returncode != 0
     assert "statement timeout" in result.stdout + result.stderr
+    assert "ran longer than 200ms (TENANTGUARD_STATEMENT_TIMEOUT)" in result.stdout + result.stderr
     assert version_rows(database) == ["0003"]
 
 
