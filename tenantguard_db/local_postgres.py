@@ -1,12 +1,15 @@
 """A throwaway PostgreSQL server on a free loopback port, for tests, benchmarks and trying the repo.
 
-`python -m tenantguard_db.local_postgres` starts one, migrates it to head and keeps it running until Ctrl-C.
+`python -m tenantguard_db.local_postgres` starts one, migrates it to head and keeps it running until Ctrl-C,
+SIGTERM or its terminal closes. Each server is recorded per user, so the next start stops one whose
+owner was killed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -23,6 +26,8 @@ from tenantguard_db.urls import mask_url
 
 USER = "tenantguard"
 DATABASE = "tenantguard_ci"
+DIRECTORY_PREFIX = "tenantguard-pg-"
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def server_binaries() -> Path:
@@ -38,6 +43,96 @@ def server_binaries() -> Path:
     )
 
 
+def state_directory() -> Path:
+    """Where this user's running servers are recorded ($XDG_STATE_HOME, else ~/.local/state)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "tenantguard" / "local-postgres"
+
+
+def _process_start(pid: int) -> str | None:
+    """When `pid` started (Linux clock ticks since boot), to tell our process from a later one given its pid."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields 3 and on of /proc/PID/stat (proc(5)), or None where there is no /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from its last ")".
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        # Our own processes can always be signalled: the pid now belongs to another user.
+        return False
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True
+    # A killed process nobody has reaped yet (state Z) is as dead as it gets; a different start time
+    # means the pid was given to a later process.
+    return fields[0] != "Z" and (started is None or fields[19] == started)
+
+
+def _records(state: Path) -> list[Path]:
+    """The records in `state`, read only when the directory is this user's and private."""
+    try:
+        info = state.stat()
+    except FileNotFoundError:
+        return []
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        # Someone else could have written these: never stop or delete what they name.
+        return []
+    return sorted(state.glob(f"{DIRECTORY_PREFIX}*.json"))
+
+
+def clean_up_after_killed_runs(state: Path | None = None) -> list[Path]:
+    """Stop the servers, and delete the files, of earlier runs whose process is gone; returns their directories.
+
+    A SIGKILLed run cannot clean up itself: its server keeps running and its files (the URL with the
+    password) stay. Runs whose process is alive are left alone.
+    """
+    cleaned = []
+    for record_file in _records(state or state_directory()):
+        try:
+            record = json.loads(record_file.read_text())
+            owner, started, directory = int(record["owner"]), record.get("started"), Path(record["directory"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if _alive(owner, started):
+            continue
+        # Only ever a directory this module made, named as the record is.
+        if directory.is_absolute() and f"{directory.name}.json" == record_file.name:
+            if (directory / "data" / "postmaster.pid").exists():
+                _stop_server(directory / "data")
+            shutil.rmtree(directory, ignore_errors=True)
+            cleaned.append(directory)
+        record_file.unlink(missing_ok=True)
+    return cleaned
+
+
+def _as_server_user() -> list[str]:
+    # initdb refuses to run as root: run the server as the postgres user when we are root.
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _stop_server(data: Path) -> None:
+    with contextlib.suppress(OSError, RuntimeError):
+        pg_ctl = str(server_binaries() / "pg_ctl")
+        subprocess.run(
+            [*_as_server_user(), pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            check=False,
+        )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -47,18 +142,20 @@ def free_port() -> int:
 class LocalPostgres:
     """initdb + pg_ctl in a temporary directory; password authentication over TCP like a real server."""
 
-    def __init__(self) -> None:
+    def __init__(self, state: Path | None = None) -> None:
         self.bin = server_binaries()
         self.password = secrets.token_urlsafe(18)
         self.port = free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="tenantguard-pg-"))
+        self.state = state or state_directory()
+        self.left_by_killed_runs: list[Path] = []
+        """Directories of earlier runs' servers this one stopped and deleted when it started."""
+        self.directory = Path(tempfile.mkdtemp(prefix=DIRECTORY_PREFIX))
         self.data = self.directory / "data"
-        # initdb refuses to run as root: run the server as the postgres user when we are root.
-        self._as: list[str] = []
-        if os.geteuid() == 0:
-            self._as = ["runuser", "-u", "postgres", "--"]
+        self._as = _as_server_user()
+        if self._as:
             account = pwd.getpwnam("postgres")
             os.chown(self.directory, account.pw_uid, account.pw_gid)
+        self._record = self.state / f"{self.directory.name}.json"
 
     def _run(self, *command: str) -> None:
         try:
@@ -70,11 +167,23 @@ class LocalPostgres:
 
     def start(self) -> LocalPostgres:
         try:
+            self.left_by_killed_runs = clean_up_after_killed_runs(self.state)
+            self._write_record()
             self._start()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _write_record(self) -> None:
+        """Say which process owns this server, before it exists, so a kill at any point leaves a record."""
+        record = {"owner": os.getpid(), "started": _process_start(os.getpid()), "directory": str(self.directory)}
+        # Without a writable state directory the server still works; only the cleanup after a SIGKILL is lost.
+        with contextlib.suppress(OSError):
+            self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.state.stat().st_uid == os.geteuid():
+                self.state.chmod(0o700)
+            self._record.write_text(json.dumps(record))
 
     def _start(self) -> None:
         password_file = self.directory / "password"
@@ -131,6 +240,7 @@ class LocalPostgres:
         with contextlib.suppress(RuntimeError):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.directory, ignore_errors=True)
+        self._record.unlink(missing_ok=True)
 
     def __enter__(self) -> LocalPostgres:
         return self.start()
@@ -142,21 +252,24 @@ class LocalPostgres:
 
 
 def main() -> None:
-    # Ctrl-C or a plain `kill` both stop it cleanly, even when started in the background.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    with LocalPostgres() as server, tempfile.TemporaryDirectory(prefix="tenantguard-url-") as private:
+    # Ctrl-C, a plain `kill` and a closed terminal (SIGHUP) all stop it cleanly, even in the background.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    with LocalPostgres() as server:
+        for directory in server.left_by_killed_runs:
+            print(f"Stopped the server a killed earlier run left in {directory}, and deleted its files.")
         url = server.url()
         applied = migrate.upgrade(url, "head")
         # The URL carries the password: it goes to a file only you can read, never to the terminal.
-        url_file = Path(private) / "CI_DB_URL"
+        url_file = server.directory / "CI_DB_URL"
         url_file.touch(mode=0o600)
         url_file.write_text(url)
-        print(f"PostgreSQL at {mask_url(url)}, migrated to {applied}. In another shell:", flush=True)
+        print(f"PostgreSQL at {mask_url(url)}, migrated to {applied} (server files in {server.directory}).")
+        print("In another shell:")
         print(f'  export CI_DB_URL="$(cat {url_file})"')
         print("  uv run alembic current")
-        print("Ctrl-C stops the server and deletes it, and the file.", flush=True)
+        print("Ctrl-C, kill or closing this terminal stops the server and deletes it, and the file.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+            signal.sigwait(STOP_SIGNALS)
 
 
 if __name__ == "__main__":
