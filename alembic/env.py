@@ -24,13 +24,13 @@ from tenantguard_db.session import (
     Limits,
     connect_problem,
     is_lock_timeout,
+    shown,
     statement_problem,
 )
 from tenantguard_db.urls import (
     URL_VARIABLES,
     MissingDatabaseUrlError,
     mask_error,
-    mask_url,
     sqlalchemy_url,
     url_from_environment,
 )
@@ -122,7 +122,7 @@ def run_migrations_online() -> None:
             _migrate_locked(connection, limits)
         return
     url, source = database_url()
-    where = mask_url(url) + (f" (from {source})" if source else "")
+    where = shown(url) + (f" (from {source})" if source else "")
     log.info("Database: %s", where)
     engine = None
     try:

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from alembic import command
-from tenantguard_db.session import LimitError, Limits, connect_problem
-from tenantguard_db.urls import mask_error, mask_url, sqlalchemy_url
+from tenantguard_db.session import LimitError, Limits, connect_problem, shown
+from tenantguard_db.urls import mask_error, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = ROOT / "alembic.ini"
@@ -66,7 +66,7 @@ def current_revision(url: str) -> str | None:
             engine.dispose()
     except Exception as error:
         problem = RuntimeError(connect_problem(error, limits, url))
-        raise MigrationError(f"cannot read the revision of {mask_url(url)}: {mask_error(problem, url)}") from None
+        raise MigrationError(f"cannot read the revision of {shown(url)}: {mask_error(problem, url)}") from None
 
 
 def upgrade(url: str, revision: str) -> str | None:

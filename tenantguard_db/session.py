@@ -13,11 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from psycopg import errors as pg_errors
 
+from tenantguard_db.urls import mask_url
+
 # Any fixed 64-bit number works as long as every runner of these migrations agrees on it.
 MIGRATION_LOCK_ID = 0x7E4A_6E47_0A11_B1C0 & 0x7FFF_FFFF_FFFF_FFFF
 
-_DURATION = re.compile(r"^(?P<amount>\d+)(?P<unit>ms|s|min|h)?$")
-_MILLISECONDS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000}
+_DURATION = re.compile(r"^(?P<amount>\d+)(?P<unit>ms|s|min|h|d)?$")
+_MILLISECONDS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 # PostgreSQL keeps these settings in a 32-bit int of milliseconds (guc.c: INT_MAX).
 _POSTGRES_MAX_MS = 2_147_483_647
 _EXAMPLES = "e.g. 500ms, 5s, 2min or 1h, or 0 for no limit"
@@ -89,10 +91,15 @@ def parse_duration(limit: Limit, value: str) -> Duration:
     return Duration(text, milliseconds)
 
 
+def is_set(limit: Limit, environ: Mapping[str, str]) -> bool:
+    # Empty counts as unset: a CI variable fed from an unset repository variable arrives empty.
+    return bool(environ.get(limit.variable, "").strip())
+
+
 def read(limit: Limit, environ: Mapping[str, str] | None = None) -> Duration:
     """The limit's duration from the environment, or its default."""
     environ = os.environ if environ is None else environ
-    return parse_duration(limit, environ.get(limit.variable, limit.default))
+    return parse_duration(limit, environ[limit.variable] if is_set(limit, environ) else limit.default)
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ class Limits:
             statement_timeout=read(STATEMENT_TIMEOUT, environ),
             lock_wait=read(LOCK_WAIT, environ),
             connect_timeout=read(CONNECT_TIMEOUT, environ),
-            connect_timeout_set=CONNECT_TIMEOUT.variable in environ,
+            connect_timeout_set=is_set(CONNECT_TIMEOUT, environ),
             client_check_interval=read(CLIENT_CHECK_INTERVAL, environ),
         )
 
@@ -135,6 +142,11 @@ class Limits:
         if not self.connect_timeout_set and in_url is not None:
             return f"{in_url}s (connect_timeout in the URL; {CONNECT_TIMEOUT.variable} overrides it)"
         return f"{self.connect_timeout} ({CONNECT_TIMEOUT.variable})"
+
+
+def shown(url: str) -> str:
+    """The URL as messages show it: masked, and without its query, where libpq also reads password=."""
+    return mask_url(url.split("?", 1)[0].split("#", 1)[0])
 
 
 def url_connect_timeout(url: str) -> str | None:

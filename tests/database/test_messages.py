@@ -123,3 +123,18 @@ def test_a_failing_read_only_command_does_not_say_migration_failed() -> None:
     assert result.returncode != 0
     assert "cannot connect to" in output(result)
     assert "migration failed" not in output(result)
+
+
+def test_a_password_in_the_url_query_is_never_shown(postgres: LocalPostgres) -> None:
+    # libpq reads password= from the query too; the run logs the URL, so the query must not show.
+    database = postgres.create_database("query_password")
+    good = (
+        f"postgresql://tenantguard@127.0.0.1:{postgres.port}/{database.rsplit('/', 1)[1]}?password={postgres.password}"
+    )
+    wrong = good.replace(postgres.password, "WrongPw5uY8")
+    ran = alembic_cli("upgrade", "head", url=good)
+    refused = alembic_cli("upgrade", "head", url=wrong)
+    assert ran.returncode == 0, ran.stderr
+    assert refused.returncode != 0
+    assert postgres.password not in output(ran)
+    assert "WrongPw5uY8" not in output(refused)

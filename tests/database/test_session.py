@@ -25,6 +25,13 @@ def test_durations_with_a_unit_are_accepted(value: str, milliseconds: int) -> No
     assert parse_duration(LOCK_TIMEOUT, value).milliseconds == milliseconds
 
 
+def test_an_empty_variable_means_the_default() -> None:
+    # CI passes an unset repository variable as an empty string.
+    limits = Limits.from_environment({LOCK_TIMEOUT.variable: " ", CONNECT_TIMEOUT.variable: ""})
+    assert limits.lock_timeout.text == LOCK_TIMEOUT.default
+    assert limits.connect_args("postgresql://ci@db/tg?connect_timeout=30") == {}
+
+
 def test_zero_needs_no_unit() -> None:
     assert parse_duration(LOCK_TIMEOUT, "0").milliseconds == 0
 
