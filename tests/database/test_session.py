@@ -57,6 +57,12 @@ def test_a_connect_timeout_libpq_cannot_take_is_refused(value: str, says: str) -
         parse_duration(CONNECT_TIMEOUT, value)
 
 
+@pytest.mark.parametrize("limit", LIMITS, ids=[limit.variable for limit in LIMITS])
+def test_every_limit_refuses_a_bare_number(limit: session.Limit) -> None:
+    with pytest.raises(LimitError, match=f"{limit.variable}='5' has no unit"):
+        Limits.from_environment({limit.variable: "5"})
+
+
 def test_the_connect_timeout_applies_by_default() -> None:
     assert Limits.from_environment({}).connect_args("postgresql://ci@db/tg") == {"connect_timeout": 10}
 
