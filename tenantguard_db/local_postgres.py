@@ -110,12 +110,29 @@ def clean_up_after_killed_runs(state: Path | None = None) -> list[Path]:
             continue
         # Only ever a directory this module made, named as the record is.
         if directory.is_absolute() and f"{directory.name}.json" == record_file.name:
-            if (directory / "data" / "postmaster.pid").exists():
+            if _runs_server_of(directory / "data"):
                 _stop_server(directory / "data")
             shutil.rmtree(directory, ignore_errors=True)
             cleaned.append(directory)
         record_file.unlink(missing_ok=True)
     return cleaned
+
+
+def _runs_server_of(data: Path) -> bool:
+    """The pid in `data`'s postmaster.pid is that server, so stopping it signals nothing else."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        # The pid is gone (or there is no /proc): pg_ctl finds out the same way.
+        return not Path("/proc/self").exists()
+    except OSError:
+        return False
+    # pg_ctl starts it as `postgres -D <data> ...`; a reused pid runs something else.
+    return str(data).encode() in command
 
 
 def _as_server_user() -> list[str]:
