@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from logging.config import fileConfig
 from typing import Any
 
@@ -28,11 +27,12 @@ from tenantguard_db.session import (
     statement_problem,
 )
 from tenantguard_db.urls import (
-    URL_VARIABLES,
     MissingDatabaseUrlError,
+    UnsafeUrlError,
     mask_error,
+    parse_postgres_url,
     sqlalchemy_url,
-    url_from_environment,
+    url_and_variable_from_environment,
 )
 
 # Commands that only read the database: their failures are not "migration failed".
@@ -88,10 +88,14 @@ def database_url() -> tuple[str, str]:
     if given:
         return str(given), ""
     try:
-        url = url_from_environment()
+        url, source = url_and_variable_from_environment()
     except MissingDatabaseUrlError as missing:
         raise CommandError(str(missing)) from None
-    source = next((name for name in URL_VARIABLES if os.environ.get(name, "").strip() == url), "")
+    try:
+        # The driver must connect where the message and the guard say: refuse what it would read otherwise.
+        parse_postgres_url(url)
+    except UnsafeUrlError as refused:
+        raise CommandError(f"{source} {refused}") from None
     return url, source
 
 

@@ -12,15 +12,26 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from alembic import command
-from tenantguard_db.session import LimitError, Limits, connect_problem, shown
+from tenantguard_db.session import LimitError, Limits, connect_problem, is_unreachable, shown
 from tenantguard_db.urls import mask_error, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = ROOT / "alembic.ini"
 
 
+UNREACHABLE = (
+    "this machine cannot reach the database: run `pulumi up` and `pulumi refresh` from a runner inside its "
+    "network (in CI the repository variable INFRA_RUNNERS names the runner labels per stack; README), or turn "
+    "the migration off for this stack with `pulumi config set runMigrations false`"
+)
+
+
 class MigrationError(RuntimeError):
     """A migration or revision lookup failed; the message never contains the database password."""
+
+
+class UnreachableDatabaseError(MigrationError):
+    """The database server could not be reached from where the migration runs."""
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -66,11 +77,15 @@ def current_revision(url: str) -> str | None:
             engine.dispose()
     except Exception as error:
         problem = RuntimeError(connect_problem(error, limits, url))
-        raise MigrationError(f"cannot read the revision of {shown(url)}: {mask_error(problem, url)}") from None
+        message = f"cannot read the revision of {shown(url)}: {mask_error(problem, url)}"
+        if is_unreachable(error):
+            raise UnreachableDatabaseError(f"{message}; {UNREACHABLE}") from None
+        raise MigrationError(message) from None
 
 
 def upgrade(url: str, revision: str) -> str | None:
     """Upgrade the database to `revision` under the migration lock; returns the revision now applied."""
+    current_revision(url)  # an unreachable database fails here, saying where to run from
     try:
         command.upgrade(upgrade_config(url), revision)
     except Exception as error:

@@ -145,8 +145,8 @@ class Limits:
 
 
 def shown(url: str) -> str:
-    """The URL as messages show it: masked, and without its query, where libpq also reads password=."""
-    return mask_url(url.split("?", 1)[0].split("#", 1)[0])
+    """The URL as messages show it: rebuilt from its allowed parts (tenantguard_db.urls.mask_url)."""
+    return mask_url(url)
 
 
 def url_connect_timeout(url: str) -> str | None:
@@ -162,6 +162,12 @@ def _driver_error(error: BaseException) -> BaseException:
     """The driver's own exception inside SQLAlchemy's wrapper (DBAPIError.orig), or the error itself."""
     original = getattr(error, "orig", None)
     return original if isinstance(original, BaseException) else error
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """The server could not be reached at all (refused, timed out, unknown host): no SQLSTATE from it."""
+    cause = _driver_error(error)
+    return isinstance(cause, pg_errors.OperationalError) and getattr(cause, "sqlstate", None) is None
 
 
 def is_lock_timeout(error: BaseException) -> bool:

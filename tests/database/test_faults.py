@@ -26,7 +26,7 @@ def silent_server() -> Iterator[int]:
 
 
 def test_a_server_that_never_answers_fails_on_the_connect_timeout(silent_server: int) -> None:
-    url = f"postgresql://ci:NeverSent9@127.0.0.1:{silent_server}/tenantguard"
+    url = f"postgresql://ci:FakeNeverSent9@127.0.0.1:{silent_server}/tenantguard"
     result = alembic_cli("upgrade", "head", url=url, TENANTGUARD_CONNECT_TIMEOUT="2s", timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode != 0

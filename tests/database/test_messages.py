@@ -102,7 +102,7 @@ def test_an_upgrade_that_ran_does_not_say_it_was_at_head(database: str) -> None:
     ("env", "says"),
     [
         ({}, "no database URL"),
-        ({"CI_DB_URL": "postgresql://ci:WrongPw5uY8@127.0.0.1:1/tenantguard"}, "cannot connect to"),
+        ({"CI_DB_URL": "postgresql://ci:FakeWrongPw5uY8@127.0.0.1:1/tenantguard"}, "cannot connect to"),
         ({"TENANTGUARD_LOCK_TIMEOUT": "soon"}, "is not a duration"),
     ],
     ids=["no-url", "unreachable", "bad-duration"],
@@ -120,16 +120,37 @@ def test_a_failing_read_only_command_does_not_say_migration_failed() -> None:
     assert "migration failed" not in output(result)
 
 
-def test_a_password_in_the_url_query_is_never_shown(postgres: LocalPostgres) -> None:
-    # libpq reads password= from the query too; the run logs the URL, so the query must not show.
+def test_a_password_in_the_url_query_is_refused_and_never_shown(postgres: LocalPostgres) -> None:
+    # libpq reads password= from the query too, where displays and the guard would not see it: refused.
     database = postgres.create_database("query_password")
-    good = (
+    url = (
         f"postgresql://tenantguard@127.0.0.1:{postgres.port}/{database.rsplit('/', 1)[1]}?password={postgres.password}"
     )
-    wrong = good.replace(postgres.password, "WrongPw5uY8")
-    ran = alembic_cli("upgrade", "head", url=good)
-    refused = alembic_cli("upgrade", "head", url=wrong)
-    assert ran.returncode == 0, ran.stderr
+    refused = alembic_cli("upgrade", "head", url=url)
     assert refused.returncode != 0
-    assert postgres.password not in output(ran)
-    assert "WrongPw5uY8" not in output(refused)
+    assert "CI_DB_URL carries a password in the query string" in output(refused)
+    assert postgres.password not in output(refused)
+    assert migrate.current_revision(postgres.url(database.rsplit("/", 1)[1])) is None  # nothing ran
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["postgresql://ci:{p}@x@127.0.0.1:1/tg", "postgresql://ci:{p}@h1,h2/tg", "postgresql://ci:{p}@127.0.0.1/tg?host=h"],
+    ids=["raw-at", "several-hosts", "host-in-query"],
+)
+def test_a_url_the_driver_would_read_otherwise_is_refused_before_connecting(spelling: str) -> None:
+    fake = "FakePw-Rq72"
+    result = alembic_cli("upgrade", "head", url=spelling.format(p=fake), timeout=60)
+    assert result.returncode != 0
+    assert "CI_DB_URL " in output(result)
+    assert "Rq72" not in output(result)
+    assert "cannot connect" not in output(result)
+
+
+def test_an_unreachable_database_says_where_the_migration_must_run_from(postgres: LocalPostgres) -> None:
+    closed = postgres.url("tenantguard_ci").replace(f":{postgres.port}/", ":1/")
+    with pytest.raises(migrate.UnreachableDatabaseError) as failure:
+        migrate.upgrade(closed, "head")
+    assert "INFRA_RUNNERS" in str(failure.value)
+    assert "pulumi config set runMigrations false" in str(failure.value)
+    assert postgres.password not in str(failure.value)
