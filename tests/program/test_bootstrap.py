@@ -1,45 +1,113 @@
-"""Bootstrapping a staging copy: a valid new stack file that shares nothing with production."""
+"""Copies of a stack: the whole journey on a copy of the repository, and every refusal saying its rule."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tools import bootstrap, evaluator, plan
+from scripts import secret_scan
+from tools import bootstrap, docs, evaluator, plan
 
 
-def test_bootstrap_writes_a_valid_copy_that_shares_nothing_with_production(
-    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """A git checkout holding this repository's stack files and documents, as an ops engineer has it."""
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for path in [*evaluator.ROOT.glob("Pulumi.*.yaml"), evaluator.ROOT / "README.md"]:
+        shutil.copy(path, copy / path.name)
+    (copy / "workorders").mkdir()
+    shutil.copy(evaluator.ROOT / "workorders" / "WO-ci-secrets.md", copy / "workorders")
+    subprocess.run(["git", "init", "-q", str(copy)], check=True)
+    return copy
+
+
+def test_a_staging_copy_passes_every_check_as_it_is_written(
+    repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(stack_dir)]) == 0
+    assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
     printed = capsys.readouterr().out
-    assert "pulumi stack init staging-eu" in printed
-    assert "pulumi config set --secret --stack staging-eu ciDbUrl" in printed
-    written = evaluator.stack_file("staging-eu", stack_dir).read_text()
+    assert "wrote Pulumi.staging-eu.yaml: a staging-tier stack, a copy of staging" in printed
+    written = evaluator.stack_file("staging-eu", repository).read_text()
     assert "secure" not in written
-    plans = {p.stack: p for p in plan.plan_all(["production", "staging-eu"], stack_dir)}
-    copy, production = plans["staging-eu"], plans["production"]
-    assert copy.ok, copy.errors
-    assert copy.environment == "staging-eu"
-    assert copy.branches == ["staging-eu"]
-    assert set(copy.branches).isdisjoint(production.branches)
-    assert copy.environment != production.environment
-    assert all(where == "preview@staging-eu" for where in copy.vercel.values())
-    assert not {where.split("@")[0] for where in copy.vercel.values()} & {"production"}
+    subprocess.run(["git", "-C", str(repository), "add", "."], check=True)
+    # The secret scan, the generated docs, the plan and the workflows' matrix all take the copy as it is.
+    assert secret_scan.unexplained(secret_scan.scan(repository)) == []
+    assert docs.main(["--check", "--dir", str(repository)]) == 0
+    capsys.readouterr()
+    assert plan.main(["--dir", str(repository), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    copy = document["stacks"]["staging-eu"]
+    assert (copy["tier"], copy["environment"], copy["protection"]["branches"]) == (
+        "staging",
+        "staging-eu",
+        ["staging-eu"],
+    )
+    assert document["matrix"]["DATABASE_URL"]["staging-eu"] == "vercel:preview@staging-eu"
+    assert document["collisions"] == []
+    assert plan.main(["--dir", str(repository), "--matrix"]) == 0
+    assert "staging-eu" in json.loads(capsys.readouterr().out)["early"]
+
+
+def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
+    printed = capsys.readouterr().out
+    assert "uv run python -m tools.ci_environments staging-eu" in printed
+    assert "pulumi stack init staging-eu --secrets-provider passphrase" in printed
+    assert (
+        "pulumi config set --secret --stack staging-eu ciDbUrl 'postgresql://ci:...@db.staging-eu.internal" in printed
+    )
+    # The branch rule and the Vercel git branch apply in the app repositories, not here.
+    assert "gh api repos/tenantguard/tenantguard/git/refs -f ref=refs/heads/staging-eu" in printed
+    assert "gh api repos/tenantguard/tenantguard-worker/git/refs" in printed
+    assert "git push origin" not in printed
+    assert "git add Pulumi.staging-eu.yaml" in printed
+    assert "--require-secrets" in printed
+
+
+def test_a_preview_copy_stays_preview_tier_says_so_and_has_no_branch_step(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert bootstrap.main(["preview-eu", "--from", "preview", "--dir", str(repository)]) == 0
+    printed = capsys.readouterr().out
+    assert "a preview-tier stack, a copy of preview" in printed
+    assert "refs/heads" not in printed
+    assert "preview-tier copy" in evaluator.stack_file("preview-eu", repository).read_text().casefold()
+
+
+def test_a_copy_starts_its_own_rotation_and_acknowledgements(repository: Path) -> None:
+    path = evaluator.stack_file("staging", repository)
+    path.write_text(
+        path.read_text()
+        + "  tenantguard-infra:sessionKeyRotation: '3'\n  tenantguard-infra:sessionKeyRotatedOn: '2026-01-02'\n"
+    )
+    bootstrap.bootstrap("staging-eu", "staging", repository)
+    written = evaluator.stack_file("staging-eu", repository).read_text()
+    assert "sessionKeyRotation" not in written
+    assert "productionStack: organization/tenantguard-infra/production" in written
 
 
 @pytest.mark.parametrize(
     ("new", "source", "says"),
     [
-        ("prod-copy", "production", "copying from production is refused"),
+        ("prod-copy", "production", "production stacks are written by hand"),
         ("staging", "preview", "already exists"),
-        ("Staging_EU", "staging", "is not accepted"),
+        ("Staging_EU", "staging", "lowercase letters, digits and '-'"),
+        ("s" * 64, "staging", "at most 63 characters"),
+        ("production-2", "staging", "claims production (production) but the copy would be a staging-tier stack"),
+        ("prod-eu", "staging", "claims production (prod)"),
         ("qa", "nowhere", "no stack file Pulumi.nowhere.yaml"),
     ],
 )
-def test_bootstrap_refuses_and_writes_nothing(stack_dir: Path, new: str, source: str, says: str) -> None:
-    before = sorted(path.name for path in stack_dir.iterdir())
-    with pytest.raises(bootstrap.BootstrapError, match=says):
-        bootstrap.bootstrap(new, source, stack_dir)
-    assert sorted(path.name for path in stack_dir.iterdir()) == before
+def test_bootstrap_refuses_and_writes_nothing(repository: Path, new: str, source: str, says: str) -> None:
+    before = sorted(path.name for path in repository.iterdir())
+    with pytest.raises(bootstrap.BootstrapError) as refused:
+        bootstrap.bootstrap(new, source, repository)
+    assert says in str(refused.value)
+    assert sorted(path.name for path in repository.iterdir()) == before
