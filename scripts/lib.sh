@@ -8,7 +8,10 @@
 TOOLS_UV="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.tools/uv"
 
 find_uv() {
-    if command -v uv >/dev/null 2>&1; then
+    # `uv run` names its own binary in UV: scripts started under it need no uv on PATH.
+    if [ -n "${UV:-}" ] && [ -x "${UV}" ]; then
+        echo "${UV}"
+    elif command -v uv >/dev/null 2>&1; then
         command -v uv
     elif [ -x "$TOOLS_UV/bin/uv" ]; then
         echo "$TOOLS_UV/bin/uv"

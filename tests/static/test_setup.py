@@ -37,6 +37,7 @@ def test_uv_is_installed_beside_the_checkout_on_an_externally_managed_python(tmp
     (bin_dir / "python3").symlink_to(SYSTEM_PYTHON)
     environment = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
     environment.pop("VIRTUAL_ENV", None)
+    environment.pop("UV", None)  # `uv run` names itself here; this machine must have no uv at all
     assert shutil.which("uv", path=environment["PATH"]) is None
     result = subprocess.run(
         ["bash", "-c", 'source scripts/lib.sh && ensure_uv && "$(find_uv)" --version'],
