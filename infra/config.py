@@ -16,6 +16,7 @@ import yaml
 from pulumi.runtime import config as runtime_config
 
 from infra.routes import (
+    EXTRA_NAME,
     EXTRA_SECRETS_KEY,
     ROUTES,
     SECRET_NAME_RULE,
@@ -522,9 +523,12 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
     managed = {route.name.upper() for route in ROUTES}
     seen: set[str] = set()
     for position, (secret_name, value) in enumerate(extras.items(), start=1):
-        if secret_name_problem(secret_name) is not None:
+        if secret_name_problem(secret_name) is not None or not EXTRA_NAME.fullmatch(secret_name):
             # The name is not shown: a value pasted as a name would be printed.
-            problems.append(f"{name}: name {position} of {len(extras)} is not a valid secret name ({SECRET_NAME_RULE})")
+            problems.append(
+                f"{name}: name {position} of {len(extras)} is not accepted; extra secret names are upper-case "
+                f"letters, digits and _, starting with a letter ({SECRET_NAME_RULE})"
+            )
             continue
         if secret_name.upper() in managed:
             problems.append(f"{name}: {secret_name!r} is managed by this program already; choose another name")

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from tenantguard_db.urls import parse_postgres_url
 
+FINGERPRINTS_OUTPUT = "databaseFingerprints"
 FINGERPRINT_OUTPUT = "databaseFingerprint"
 KEY_CHECK_OUTPUT = "databaseFingerprintKeyCheck"
-PRODUCTION_STACK_KEY = "tenantguard-infra:productionStack"
 FINGERPRINT_KEY_KEY = "tenantguard-infra:dbFingerprintKey"
 _KEY_CHECK_MESSAGE = b"tenantguard production-database guard: key check"
 
@@ -45,43 +47,69 @@ class FingerprintKeyMismatchError(ValueError):
     """A non-production stack's fingerprint key is not production's, so the guard could never match."""
 
 
+@dataclass(frozen=True)
+class Production:
+    """What the production stack exports for the guard, read once through one StackReference."""
+
+    stack: str
+    fingerprints: pulumi.Output[Any]
+    """Fingerprints of every database production uses (None from a production deployed before they existed)."""
+    fingerprint: pulumi.Output[Any]
+    """Its CI database's fingerprint alone, as older versions exported it."""
+    key_check: pulumi.Output[Any]
+
+
+def production(stack: str) -> Production:
+    """The production stack's guard outputs.
+
+    A StackReference to a stack that does not exist fails the whole run ("unknown stack", pulumi/pulumi
+    pkg/backend/backend.go GetStackOutputs), preview included: production is deployed first.
+    """
+    reference = pulumi.StackReference("production-stack", stack_name=stack)
+    return Production(
+        stack,
+        reference.get_output(FINGERPRINTS_OUTPUT),
+        reference.get_output(FINGERPRINT_OUTPUT),
+        reference.get_output(KEY_CHECK_OUTPUT),
+    )
+
+
 def checked(
-    key: str, value: pulumi.Output[str], own_fingerprint: str, own_key_check: str, production_stack: str
+    key: str, value: pulumi.Output[str], own_fingerprint: str, own_key_check: str, against: Production
 ) -> pulumi.Output[str]:
-    """`value` (of config `key`) unchanged, but failing the deployment if its fingerprint is production's.
+    """`value` (of config `key`) unchanged, but failing the deployment if it names one of production's databases.
 
     Everything that uses the value waits on this check, so a reused production URL is never written.
     """
-    # A StackReference to a stack that does not exist fails the whole run ("unknown stack", pulumi/pulumi
-    # pkg/backend/backend.go GetStackOutputs), preview included: production is deployed first.
-    reference = pulumi.StackReference("production-stack", stack_name=production_stack)
+    stack = against.stack
 
-    def check(args: list[object]) -> str:
-        production, production_key_check, url = args
-        if production is None:
+    def check(args: list[Any]) -> str:
+        fingerprints, single, production_key_check, url = args
+        known = list(fingerprints) if isinstance(fingerprints, list) else ([single] if single is not None else [])
+        if not known:
             # The stack exists but was never deployed (or by a version without the guard): nothing
             # to compare with, so nothing that uses the value may be written.
             raise ProductionNotDeployedError(
-                f"{production_stack} exports no {FINGERPRINT_OUTPUT}: it has not been deployed yet, so the check "
-                f"that {key} is not the production database cannot run; deploy it first "
-                f"(`pulumi up --stack {production_stack.rsplit('/', 1)[-1]}`), then this stack"
+                f"{stack} exports no {FINGERPRINTS_OUTPUT}: it has not been deployed yet, so the check "
+                f"that {key} is not a production database cannot run; deploy it first "
+                f"(`pulumi up --stack {stack.rsplit('/', 1)[-1]}`), then this stack"
             )
         if production_key_check is not None and not hmac.compare_digest(str(production_key_check), own_key_check):
             raise FingerprintKeyMismatchError(
-                f"{FINGERPRINT_KEY_KEY} differs from the one {production_stack} uses, so the check that {key} is "
-                "not the production database cannot work; set the same value on every stack"
+                f"{FINGERPRINT_KEY_KEY} differs from the one {stack} uses, so the check that {key} is "
+                "not a production database cannot work; set the same value on every stack"
             )
-        elif hmac.compare_digest(str(production), own_fingerprint):
+        if any(hmac.compare_digest(str(theirs), own_fingerprint) for theirs in known):
             raise ProductionDatabaseReusedError(
-                f"{key} points at the production database of {production_stack} "
-                "(same host, port and database name); give this stack a database of its own"
+                f"{key} points at a database of {stack} (same host, port and database name); "
+                "give this stack a database of its own"
             )
         if production_key_check is None:
             pulumi.log.warn(
-                f"{production_stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version?); "
+                f"{stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version?); "
                 f"whether {FINGERPRINT_KEY_KEY} matches could not be checked; run `pulumi up` on production"
             )
         return str(url)
 
-    outputs = pulumi.Output.all(reference.get_output(FINGERPRINT_OUTPUT), reference.get_output(KEY_CHECK_OUTPUT), value)
+    outputs = pulumi.Output.all(against.fingerprints, against.fingerprint, against.key_check, value)
     return pulumi.Output.secret(outputs.apply(check))

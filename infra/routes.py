@@ -63,13 +63,16 @@ VARIABLES: tuple[Variable, ...] = (
 )
 """Ids the reusable preview workflow reads, so nothing is set by hand in the app repositories."""
 
-SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
+"""GitHub's rule for secret names, matched whole (a trailing newline is not part of a name)."""
+EXTRA_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
+"""Extra secret names: upper case, as the app reads them, so a value pasted as a name stands out."""
 SECRET_NAME_RULE = "letters, digits and _, not starting with a digit or GITHUB_"  # noqa: S105 - a rule, not a password
 
 
 def secret_name_problem(name: str) -> str | None:
     """Why GitHub would refuse this secret name, or None when it is acceptable."""
-    if not SECRET_NAME.match(name):
+    if not SECRET_NAME.fullmatch(name):
         return f"{name!r} is not a valid secret name ({SECRET_NAME_RULE})"
     if name.upper().startswith("GITHUB_"):
         return f"{name!r} starts with GITHUB_, which GitHub reserves ({SECRET_NAME_RULE})"

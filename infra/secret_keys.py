@@ -49,12 +49,16 @@ def _check_redis_url(name: str, url: str, profile: TierProfile) -> list[str]:  #
     """redis-py reads these URLs with urllib (redis.connection.parse_url): one parse, so no disagreement."""
     if any(character.isspace() or not character.isprintable() for character in url):
         return [f"{name} contains whitespace or a control character; paste the URL alone"]
+    if not url.isascii():
+        return [f"{name} contains a character outside ASCII; percent-encode it"]
     scheme = next((s for s in REDIS_SCHEMES if url.startswith(f"{s}://")), None)
     if scheme is None:
         return [f"{name} does not start with redis:// or rediss:// (in lower case)"]
-    parts = urlsplit(url)
     try:
+        # urllib's own ValueErrors quote the netloc (and so the password): never shown.
+        parts = urlsplit(url)
         parts.port  # noqa: B018 - urlsplit only checks the port when it is read
+        _ = parts.hostname
     except ValueError:
         return [f"{name} has a port that is not a number, or an unencoded / # ? in the password; percent-encode them"]
     if not parts.hostname:
@@ -131,7 +135,7 @@ class SecretKey:
 
 SECRET_KEYS: tuple[SecretKey, ...] = (
     SecretKey("ciDbUrl", POSTGRES_URL, user="ci", production_guard=True),
-    SecretKey("databaseUrl", POSTGRES_URL, user="app"),
+    SecretKey("databaseUrl", POSTGRES_URL, user="app", production_guard=True),
     SecretKey("redisUrl", REDIS_URL, user="default"),
     SecretKey("vercelToken", TOKEN),
     SecretKey("dbFingerprintKey", KEY, shared=True),

@@ -27,9 +27,10 @@ def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, 
     In a tier with the production-database guard, guarded sources are checked before they are
     routed anywhere: nothing that uses them is written when they name production's database.
     """
-    guard = settings.profile.production_guard
-    own = production_guard.fingerprint(settings.ci_db_url.value, settings.db_fingerprint_key.value)
-    own_key_check = production_guard.key_check(settings.db_fingerprint_key.value)
+    key = settings.db_fingerprint_key.value
+    against = None
+    if settings.profile.production_guard and settings.production_stack is not None:
+        against = production_guard.production(settings.production_stack)
     generated_values = generated.by_source()
     values: dict[str, pulumi.Output[str]] = {}
     for route in settings.routes:
@@ -37,10 +38,12 @@ def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, 
             if route.source in generated_values:
                 values[route.name] = generated_values[route.source]
             continue
-        value = pulumi.Output.secret(settings.secret_values[route.name].value)
-        if guard and route.source in GUARDED_SOURCES and settings.production_stack is not None:
+        secret = settings.secret_values[route.name].value
+        value = pulumi.Output.secret(secret)
+        if against is not None and route.source in GUARDED_SOURCES:
+            own = production_guard.fingerprint(secret, key)
             value = production_guard.checked(
-                full_key(route.source), value, own, own_key_check, settings.production_stack
+                full_key(route.source), value, own, production_guard.key_check(key), against
             )
         values[route.name] = value
     return values
@@ -129,6 +132,8 @@ def build(settings: Settings) -> dict[str, object]:
     }
     if profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value
+        guarded = [settings.secret_values[r.name].value for r in settings.routes if r.source in GUARDED_SOURCES]
+        outputs[production_guard.FINGERPRINTS_OUTPUT] = [production_guard.fingerprint(url, key) for url in guarded]
         outputs[production_guard.FINGERPRINT_OUTPUT] = production_guard.fingerprint(settings.ci_db_url.value, key)
         outputs[production_guard.KEY_CHECK_OUTPUT] = production_guard.key_check(key)
     return outputs

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXCLUDE = r"^(\.venv/|uv\.lock$)"
 
-_VERCEL_ID = re.compile(r"\b(prj|team|env)_[A-Za-z0-9]{8,}\b")
+_VERCEL_ID = re.compile(r"(prj|team|env)_[A-Za-z0-9]{8,}")
 _USERINFO_PASSWORD = re.compile(r"://[^:/@\s\"']*:([^@\s\"']*)@")
 EXAMPLE_PASSWORDS = frozenset({"pass", "password", "pw", "...", "***", "placeholder"})
 _LITERAL = re.compile(r"\"([^\"]*)\"|'([^']*)'")
@@ -38,8 +38,8 @@ _NOT_SECRET_LITERAL = re.compile(
     r"|[a-z0-9-]+:index/\w+:\w+"  # a Pulumi type token
     r"|__\w+__"  # a marker
     r"|[\w.-]+\.(py|md|ya?ml|toml|ini|json|txt)"  # a file name
-    r"|[A-Za-z]+(-[A-Za-z]+)*"  # a hyphenated word
-    r"|.*\s.*"  # prose: a message or a rule text
+    r"|[a-z]+(-[a-z]+)+|[A-Z]+(-[A-Z]+)+"  # a hyphenated word
+    r"|(?=.*[,;:()'])(?=(?:\S+\s+){2,}).*"  # prose, with punctuation: a message or a rule text
     r"|.{0,2}"  # a one- or two-character stand-in
 )
 
@@ -52,6 +52,23 @@ class Rule:
     """Whether the flagged line is one this rule knows is not a secret."""
     paths: str = "*"
     """The files the rule applies to (fnmatch, `*` crossing directories)."""
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
+
+
+def _only_vercel_ids(line: str) -> bool:
+    """Every token on the line that mixes letters and digits (what entropy plugins flag) is a Vercel id."""
+    mixed = [t for t in _TOKEN.findall(line) if re.search(r"[A-Za-z]", t) and re.search(r"[0-9]", t)]
+    return bool(mixed) and all(_VERCEL_ID.fullmatch(token) for token in mixed)
+
+
+def _named_fake(line: str) -> bool:
+    """The value is named fabricated: FAKE in the name it is assigned to, or "fake" inside a quoted literal."""
+    code = line.split(" #", 1)[0]
+    name = code.split("=", 1)[0] if "=" in code else ""
+    literals = [a or b for a, b in _LITERAL.findall(code)]
+    return "fake" in name.casefold() or any("fake" in literal.casefold() for literal in literals)
 
 
 def _example_url(line: str) -> bool:
@@ -70,7 +87,7 @@ RULES = (
     Rule(
         "vercel-identifier",
         frozenset({"Base64 High Entropy String", "Hex High Entropy String"}),
-        lambda line: bool(_VERCEL_ID.search(line)),
+        _only_vercel_ids,
     ),
     Rule("example-url", frozenset({"Basic Auth Credentials"}), _example_url),
     Rule("named-constant", frozenset({"Secret Keyword"}), _named_constant),
@@ -79,7 +96,7 @@ RULES = (
         frozenset(
             {"Secret Keyword", "Basic Auth Credentials", "Base64 High Entropy String", "Hex High Entropy String"}
         ),
-        lambda line: "fake" in line.casefold(),
+        _named_fake,
         paths="tests/*",
     ),
 )

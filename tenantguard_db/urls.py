@@ -10,11 +10,17 @@ parts (scheme, user, host, port, database, sslmode), never as the given string w
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 URL_VARIABLES = ("CI_DB_URL", "DATABASE_URL")
 MASK = "***"
@@ -82,8 +88,8 @@ class PostgresUrl:
         return self._rebuild(MASK if self.password is not None else None, self.dbname)
 
     def identity(self) -> str:
-        """The database libpq connects to: host (case and trailing dot normalised), port, database name."""
-        return f"{self.host.casefold().rstrip('.')}:{self.port or DEFAULT_PORT}/{self.dbname}"
+        """The database libpq connects to: host (normalised), port with its default, database name."""
+        return f"{canonical_host(self.host)}:{self.port or DEFAULT_PORT}/{self.dbname}"
 
     def with_database(self, dbname: str) -> str:
         """This URL with another database, rebuilt from its parts (password in clear: pass it on, never show it)."""
@@ -99,6 +105,27 @@ class PostgresUrl:
         shown = parameters or ((("sslmode", self.sslmode),) if self.sslmode else ())
         query = "&".join(f"{name}={quote(value, safe='')}" for name, value in shown)
         return f"{self.scheme}://{userinfo}{host}{port}/{quote(dbname, safe='')}" + (f"?{query}" if query else "")
+
+
+def canonical_host(host: str) -> str:
+    """One spelling per host libpq resolves alike: names case-folded without a trailing dot, IP literals in
+    their standard form (getaddrinfo also reads 10.0.5, 167772165, 0xa.0.0.5 and ::ffff:10.0.0.5 as 10.0.0.5).
+
+    A name and its address, a CNAME, a pooler in front of the server stay different: the guard cannot
+    resolve names (it runs offline too).
+    """
+    name = host.casefold().rstrip(".")
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        try:
+            # inet_aton takes the classic shorthands getaddrinfo accepts for IPv4 (glibc's inet_aton).
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return name
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
 
 
 def _split_host(netloc: str) -> str:
@@ -118,24 +145,7 @@ def parse_postgres_url(url: str) -> PostgresUrl:
     """Parse by libpq's rules and refuse any spelling urllib reads differently; never quotes the URL."""
     from psycopg import conninfo  # noqa: PLC0415 - libpq loads only when a URL is parsed
 
-    if any(character.isspace() or not character.isprintable() for character in url):
-        raise UnsafeUrlError("contains whitespace or a control character; paste the URL alone")
-    scheme = next((prefix[:-3] for prefix in POSTGRES_PREFIXES if url.startswith(prefix)), None)
-    if scheme is None:
-        raise UnsafeUrlError("does not start with postgresql:// (or postgres://, in lower case)")
-    split = urlsplit(url)
-    _check_query(split.query)
-    if "," in split.netloc.rpartition("@")[2]:
-        raise UnsafeUrlError("names several hosts; give exactly one host")
-    try:
-        split_port = split.port
-        if split_port == 0:
-            raise ValueError("port 0")
-    except ValueError:
-        raise UnsafeUrlError(
-            f"has a port that is not a number from 1 to 65535, or an unencoded character in the password; "
-            f"{PERCENT_ENCODING}"
-        ) from None
+    scheme, split = _split_safely(url)
     try:
         libpq = {key: str(value) for key, value in conninfo.conninfo_to_dict(url).items() if value is not None}
     except Exception:
@@ -153,7 +163,7 @@ def parse_postgres_url(url: str) -> PostgresUrl:
         unquote(split.username) if split.username is not None else None,
         unquote(split.password) if split.password is not None else None,
         _split_host(split.netloc).casefold(),
-        str(split_port) if split_port is not None else None,
+        str(split.port) if split.port is not None else None,
         unquote(split.path.removeprefix("/")) or None,
     ) == (libpq.get("user"), libpq.get("password"), host.casefold(), libpq.get("port"), libpq.get("dbname"))
     if not read_alike:
@@ -171,6 +181,39 @@ def parse_postgres_url(url: str) -> PostgresUrl:
         sslmode=libpq.get("sslmode"),
         parameters=tuple(parse_qsl(split.query, keep_blank_values=True)),
     )
+
+
+def _split_safely(url: str) -> tuple[str, SplitResult]:
+    """The scheme and urllib's reading of a URL, refusing any shape where urllib and libpq part ways."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise UnsafeUrlError("contains whitespace or a control character; paste the URL alone")
+    if not url.isascii():
+        # Look-alikes (a fullwidth @ or /) normalise into separators in one parser and not the other.
+        raise UnsafeUrlError("contains a character outside ASCII; percent-encode it")
+    scheme = next((prefix[:-3] for prefix in POSTGRES_PREFIXES if url.startswith(prefix)), None)
+    if scheme is None:
+        raise UnsafeUrlError("does not start with postgresql:// (or postgres://, in lower case)")
+    authority, _, rest = url[len(scheme) + 3 :].partition("/")
+    if "@" in rest or "#" in url or "?" in authority:
+        # After the authority an @ can only be the password's: both parsers then read a host, port
+        # and database out of the password, and show it as the database name.
+        raise UnsafeUrlError(f"has an @, # or ? where the user-info cannot hold it; {PERCENT_ENCODING}")
+    if "," in authority.rpartition("@")[2]:
+        raise UnsafeUrlError("names several hosts; give exactly one host")
+    try:
+        # urllib's own ValueErrors (invalid IPv6 address, NFKC look-alikes, a bad port) quote the netloc.
+        split = urlsplit(url)
+        _ = split.hostname, split.username, split.password
+        port = split.port
+    except ValueError:
+        raise UnsafeUrlError(
+            f"has a port that is not a number from 1 to 65535, or an unencoded character in the password; "
+            f"{PERCENT_ENCODING}"
+        ) from None
+    if port == 0:
+        raise UnsafeUrlError("has port 0; give the server's port (1 to 65535)")
+    _check_query(split.query)
+    return scheme, split
 
 
 def _check_query(query: str) -> None:
@@ -232,12 +275,24 @@ def mask_error(error: BaseException, url: str) -> str:
             password = unquote(urlsplit(url).password or "")
         except ValueError:
             password = ""
-    return mask_text(str(error), password)
+    try:
+        text = str(error)
+    except Exception:
+        text = type(error).__name__
+    return mask_text(text, password)
 
 
-def sqlalchemy_url(url: str) -> str:
-    """A plain postgres URL pinned to the psycopg 3 driver this repository installs."""
-    for prefix in POSTGRES_PREFIXES:
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+def sqlalchemy_url(url: str) -> URL:
+    """The URL for SQLAlchemy, built from libpq's reading of it (never re-parsed), for the psycopg 3 driver."""
+    from sqlalchemy.engine import URL as SQLALCHEMY_URL  # noqa: PLC0415 - only the migration paths need it
+
+    parsed = parse_postgres_url(url)
+    return SQLALCHEMY_URL.create(
+        "postgresql+psycopg",
+        username=parsed.user,
+        password=parsed.password,
+        host=parsed.host,
+        port=int(parsed.port) if parsed.port else None,
+        database=parsed.dbname,
+        query=dict(parsed.parameters),
+    )

@@ -52,7 +52,7 @@ def bootstrap(new: str, source: str, directory: Path) -> tuple[Path, TierProfile
         known = ", ".join(evaluator.known_stacks(directory))
         raise BootstrapError(f"no stack file {source_file.name}; known stacks: {known}")
     try:
-        document = yaml.safe_load(source_file.read_text()) or {}
+        document = evaluator.load_stack_yaml(source_file.read_text()) or {}
     except yaml.YAMLError:
         raise BootstrapError(f"{source_file.name} is not valid YAML; `python -m tools.plan` says where") from None
     config: dict[str, Any] = document.get("config") or {}

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import runpy
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,10 @@ class Invoke:
     provider: str
 
 
+class DuplicateUrnError(ValueError):
+    """The program registered two resources under one URN, which the Pulumi engine refuses."""
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """Pulumi's mock monitor, also keeping each registration's options (protect, dependsOn, ...) and invokes."""
 
@@ -118,6 +123,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.options: dict[str, Options] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
+        self._registered: set[str] = set()
+        self._lock = threading.Lock()
         self.invokes: list[Invoke] = []
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
@@ -125,7 +132,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.invokes.append(Invoke(token=request.tok, args=args, provider=request.provider))
         return super().Invoke(request)  # type: ignore[no-untyped-call] # untyped in the SDK
 
+    def _refuse_duplicate(self, parent: str, type_: str, name: str) -> None:
+        # Pulumi's mock monitor overwrites a second registration under one URN; the engine refuses it
+        # ("Duplicate resource URN"), so the evaluation must too, or no test could see the mistake.
+        urn = self.make_urn(parent, type_, name)
+        with self._lock:  # registrations arrive from the SDK's threads at once
+            if urn in self._registered:
+                raise DuplicateUrnError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+            self._registered.add(urn)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        if request.type != "pulumi:pulumi:Stack":
+            self._refuse_duplicate(request.parent, request.type, request.name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call] # untyped in the SDK
         # The state the mocks return adds computed outputs (a password's result); keep the inputs apart.
         self.inputs[response.urn] = rpc.deserialize_properties(request.object)
@@ -144,6 +162,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         # Reads (a StackReference) are custom resources with no options worth keeping.
+        self._refuse_duplicate(request.parent, request.type, request.name)
         response = super().ReadResource(request)  # type: ignore[no-untyped-call] # untyped in the SDK
         self.inputs[response.urn] = rpc.deserialize_properties(request.properties)
         return response
@@ -198,6 +217,20 @@ class _Collect(logging.Handler):
         self.sink.append(record.getMessage())
 
 
+class _StackFileLoader(yaml.SafeLoader):
+    """YAML as Pulumi reads a stack file: an unquoted 2026-11-25 stays the string it is, not a date."""
+
+
+_StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_stack_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_StackFileLoader)  # noqa: S506 - a SafeLoader without the timestamp resolver
+
+
 def stack_file(stack: str, directory: Path = ROOT) -> Path:
     return directory / f"Pulumi.{stack}.yaml"
 
@@ -209,7 +242,7 @@ def stack_config(stack: str, directory: Path = ROOT) -> dict[str, str]:
         raise FileNotFoundError(
             f"no stack file {path.name} in {directory}; known stacks: {', '.join(known_stacks(directory))}"
         )
-    document = yaml.safe_load(path.read_text()) or {}
+    document = load_stack_yaml(path.read_text()) or {}
     values: dict[str, str] = {}
     for key, value in (document.get("config") or {}).items():
         if not key.startswith(f"{PROJECT}:"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -87,25 +88,47 @@ class StackPlan:
         return not self.errors
 
 
+_SECRET_LIKE = re.compile(r"token|password|passphrase|secret|api_?key|private_?key|credential", re.IGNORECASE)
+
+
 def read_stack_file(stack: str, directory: Path) -> dict[str, Any]:
     """The project's config block of a stack file, as written (secure values still wrapped)."""
+    return {
+        key.split(":", 1)[1]: value
+        for key, value in _read_config(stack, directory).items()
+        if key.startswith(f"{PROJECT}:")
+    }
+
+
+def other_plaintext_secrets(stack: str, directory: Path) -> list[str]:
+    """Keys of other namespaces (a provider's `vercel:apiToken`, ...) whose name says secret, held in plaintext."""
+    return sorted(
+        key
+        for key, value in _read_config(stack, directory).items()
+        if not key.startswith(f"{PROJECT}:") and _SECRET_LIKE.search(key.split(":")[-1]) and not _is_secure(value)
+    )
+
+
+def _read_config(stack: str, directory: Path) -> dict[str, Any]:
+    """The whole `config:` block of a stack file, every namespace."""
     path = evaluator.stack_file(stack, directory)
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = evaluator.load_stack_yaml(path.read_text()) or {}
     except FileNotFoundError:
         known = ", ".join(evaluator.known_stacks(directory))
         raise StackFileError(f"no stack file {path.name} in {directory}; known stacks: {known}") from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path.name}, line {mark.line + 1}" if mark is not None else path.name
+        # The context mark is where the broken construct starts (an unclosed `[`), the problem mark
+        # where the parser gave up; name both.
         problem = getattr(error, "problem", None) or "not valid YAML"
-        raise StackFileError(f"{where}: {problem}") from None
+        marks = [getattr(error, name, None) for name in ("context_mark", "problem_mark")]
+        lines = sorted({mark.line + 1 for mark in marks if mark is not None})
+        where = f"{path.name}, line {' to '.join(map(str, lines))}" if lines else path.name
+        context = getattr(error, "context", None)
+        raise StackFileError(f"{where}: {problem}" + (f" ({context})" if context else "")) from None
     if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
         raise StackFileError(f"{path.name}: expected a mapping with a `config:` mapping")
-    prefix = f"{PROJECT}:"
-    return {
-        key[len(prefix) :]: value for key, value in (document.get("config") or {}).items() if key.startswith(prefix)
-    }
+    return dict(document.get("config") or {})
 
 
 def _plaintext_leaves(value: Any, path: str) -> Iterator[str]:
@@ -164,6 +187,11 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
         plan.errors.append(str(broken))
         return plan
     secret_status(stack, config, plan)
+    for key in other_plaintext_secrets(stack, directory):
+        plan.errors.append(
+            f"{key} is in Pulumi.{stack}.yaml as plaintext; remove it and set it with `pulumi config set --secret "
+            f"{key} <value>` (and rotate it: it was committed)"
+        )
     if plan.errors:
         return plan
     declared_secret = set(secret_keys())

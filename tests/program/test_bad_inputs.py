@@ -31,9 +31,9 @@ def extras(mapping: dict[str, str]) -> str:
 
 
 PROD_DB = f"postgresql://ci:{P('ciDbUrl', 'production')}@db.production.internal:5432/tenantguard"
-CI = P("ciDbUrl", "preview")
+FAKE_CI = P("ciDbUrl", "preview")
 """The preview stack's CI database password: whatever is refused below, it must not be quoted."""
-STAGING_CI = P("ciDbUrl", "staging")
+FAKE_STAGING_CI = P("ciDbUrl", "staging")
 CASES = [
     # A required key is missing.
     Bad("missing-tier", "preview", {"tier": None}, "tier", "is required"),
@@ -104,14 +104,14 @@ CASES = [
         "preview",
         {"extraSecrets": extras({"OPENAI-KEY": P("OPENAI_API_KEY", "preview")})},
         "extraSecrets",
-        "not a valid secret name",
+        "extra secret names are upper-case",
     ),
     Bad(
         "secret-name-starting-with-digit",
         "preview",
         {"extraSecrets": extras({"1KEY": P("OPENAI_API_KEY", "preview")})},
         "extraSecrets",
-        "not a valid secret name",
+        "extra secret names are upper-case",
     ),
     Bad(
         "github-prefixed-name",
@@ -129,7 +129,7 @@ CASES = [
             )
         },
         "extraSecrets",
-        "only in case",
+        "extra secret names are upper-case",
     ),
     Bad(
         "extra-shadows-managed-secret",
@@ -217,15 +217,45 @@ CASES = [
     Bad("list-not-a-list", "preview", {"repositories": "tenantguard"}, "repositories", "list of strings"),
     Bad("map-not-a-map", "preview", {"extraSecrets": '["OPENAI_API_KEY"]'}, "extraSecrets", "map of names"),
     # URLs that libpq and URL parsers read differently, or that hide where the driver connects.
-    Bad("password-in-query", "preview", {"ciDbUrl": f"postgresql://ci@db/tg?password={CI}"}, "ciDbUrl", "query string"),
-    Bad("raw-at-in-password", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@x@db/tg"}, "ciDbUrl", "read differently"),
-    Bad("raw-slash-in-password", "preview", {"ciDbUrl": f"postgresql://ci:{CI}/x@db/tg"}, "ciDbUrl", "percent-encode"),
-    Bad("raw-hash-in-password", "preview", {"ciDbUrl": f"postgresql://ci:{CI}#x@db/tg"}, "ciDbUrl", "percent-encode"),
-    Bad("raw-question-in-password", "staging", {"ciDbUrl": f"postgresql://ci:{STAGING_CI}?x@db/tg"}, "ciDbUrl", "%3F"),
-    Bad("several-hosts", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db1,db2/tg"}, "ciDbUrl", "several hosts"),
-    Bad("host-in-query", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db/tg?host=prod"}, "ciDbUrl", "'host'"),
-    Bad("dbname-in-query", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db/tg?dbname=x"}, "ciDbUrl", "'dbname'"),
-    Bad("unix-socket", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@%2Frun%2Fpg/tg"}, "ciDbUrl", "Unix-socket"),
+    Bad(
+        "password-in-query",
+        "preview",
+        {"ciDbUrl": f"postgresql://ci@db/tg?password={FAKE_CI}"},
+        "ciDbUrl",
+        "query string",
+    ),
+    Bad(
+        "raw-at-in-password",
+        "preview",
+        {"ciDbUrl": f"postgresql://ci:{FAKE_CI}@x@db/tg"},
+        "ciDbUrl",
+        "read differently",
+    ),
+    Bad(
+        "raw-slash-in-password",
+        "preview",
+        {"ciDbUrl": f"postgresql://ci:{FAKE_CI}/x@db/tg"},
+        "ciDbUrl",
+        "percent-encode",
+    ),
+    Bad(
+        "raw-hash-in-password",
+        "preview",
+        {"ciDbUrl": f"postgresql://ci:{FAKE_CI}#x@db/tg"},
+        "ciDbUrl",
+        "percent-encode",
+    ),
+    Bad(
+        "raw-question-in-password",
+        "staging",
+        {"ciDbUrl": f"postgresql://ci:{FAKE_STAGING_CI}?x@db/tg"},
+        "ciDbUrl",
+        "%3F",
+    ),
+    Bad("several-hosts", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}@db1,db2/tg"}, "ciDbUrl", "several hosts"),
+    Bad("host-in-query", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}@db/tg?host=prod"}, "ciDbUrl", "'host'"),
+    Bad("dbname-in-query", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}@db/tg?dbname=x"}, "ciDbUrl", "'dbname'"),
+    Bad("unix-socket", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}@%2Frun%2Fpg/tg"}, "ciDbUrl", "Unix-socket"),
     Bad(
         "duplicated-sslmode",
         "production",
@@ -233,10 +263,53 @@ CASES = [
         "ciDbUrl",
         "'sslmode' 2 times",
     ),
-    Bad("upper-case-scheme", "preview", {"ciDbUrl": f"POSTGRESQL://ci:{CI}@db/tg"}, "ciDbUrl", "in lower case"),
-    Bad("scheme-is-a-password", "preview", {"ciDbUrl": f"{CI}://ci@db/tg"}, "ciDbUrl", "does not start with"),
-    Bad("leading-space", "preview", {"ciDbUrl": f" postgresql://ci:{CI}@db/tg"}, "ciDbUrl", "whitespace"),
-    Bad("trailing-newline-url", "preview", {"ciDbUrl": f"postgresql://ci:{CI}@db/tg\n"}, "ciDbUrl", "whitespace"),
+    Bad(
+        "digits-slash-password",
+        "staging",
+        {"ciDbUrl": f"postgresql://ci:2024/{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
+        "ciDbUrl",
+        "where the user-info cannot hold it",
+    ),
+    Bad("fullwidth-at", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}\uff20x@db/tg"}, "ciDbUrl", "outside ASCII"),
+    Bad(
+        "brackets-in-password",
+        "preview",
+        {"ciDbUrl": f"postgresql://ci:Zx9[{FAKE_CI}]q@db/tg"},
+        "ciDbUrl",
+        "percent-encode",
+    ),
+    Bad(
+        "redis-brackets-in-password",
+        "preview",
+        {"redisUrl": f"redis://default:Zx9[{P('redisUrl', 'preview')}]q@redis:6379/0"},
+        "redisUrl",
+        "percent-encode",
+    ),
+    Bad(
+        "extra-name-with-newline",
+        "preview",
+        {"extraSecrets": extras({"OPENAI_API_KEY\n": P("OPENAI_API_KEY", "preview")})},
+        "extraSecrets",
+        "extra secret names are upper-case",
+    ),
+    Bad(
+        "extra-name-looks-like-a-value",
+        "preview",
+        {"extraSecrets": extras({"sk_live_51HxQ7vKj3Lm9": P("OPENAI_API_KEY", "preview")})},
+        "extraSecrets",
+        "extra secret names are upper-case",
+    ),
+    Bad(
+        "legacy-name-with-newline",
+        "preview",
+        {"legacySecretNames": '["DB_URL\\n"]'},
+        "legacySecretNames",
+        "not a valid",
+    ),
+    Bad("upper-case-scheme", "preview", {"ciDbUrl": f"POSTGRESQL://ci:{FAKE_CI}@db/tg"}, "ciDbUrl", "in lower case"),
+    Bad("scheme-is-a-password", "preview", {"ciDbUrl": f"{FAKE_CI}://ci@db/tg"}, "ciDbUrl", "does not start with"),
+    Bad("leading-space", "preview", {"ciDbUrl": f" postgresql://ci:{FAKE_CI}@db/tg"}, "ciDbUrl", "whitespace"),
+    Bad("trailing-newline-url", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}@db/tg\n"}, "ciDbUrl", "whitespace"),
     Bad(
         "redis-password-in-query",
         "preview",
@@ -252,22 +325,22 @@ CASES = [
         "whitespace",
     ),
     # A secret stored under the wrong key is never echoed.
-    Bad("secret-as-vercel-project", "preview", {"vercelProjectId": CI}, "vercelProjectId", "not accepted"),
-    Bad("secret-as-owner", "preview", {"githubOwner": f"{CI}!"}, "githubOwner", "not accepted"),
-    Bad("secret-as-environment", "preview", {"environmentName": f"{CI} x"}, "environmentName", "not accepted"),
+    Bad("secret-as-vercel-project", "preview", {"vercelProjectId": FAKE_CI}, "vercelProjectId", "not accepted"),
+    Bad("secret-as-owner", "preview", {"githubOwner": f"{FAKE_CI}!"}, "githubOwner", "not accepted"),
+    Bad("secret-as-environment", "preview", {"environmentName": f"{FAKE_CI} x"}, "environmentName", "not accepted"),
     Bad(
         "secret-as-branch",
         "staging",
-        {"deploymentBranches": json.dumps([f"{STAGING_CI} x"])},
+        {"deploymentBranches": json.dumps([f"{FAKE_STAGING_CI} x"])},
         "deploymentBranches",
         "item 1",
     ),
     Bad(
         "secret-as-extra-name",
         "preview",
-        {"extraSecrets": extras({f"sk-{CI}": "value"})},
+        {"extraSecrets": extras({f"sk-{FAKE_CI}": "value"})},
         "extraSecrets",
-        "not a valid secret name",
+        "extra secret names are upper-case",
     ),
     Bad(
         "non-secret-stored-as-secret",

@@ -6,6 +6,7 @@ import gc
 import logging
 
 import pulumi
+import pulumi_random
 import pytest
 
 from tools import evaluator
@@ -37,3 +38,12 @@ def test_a_failed_program_leaves_no_unretrieved_exception_behind(caplog: pytest.
         evaluator.run_program(lambda: None, "preview")
         gc.collect()
     assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
+
+
+def test_two_resources_under_one_urn_fail_as_the_engine_would() -> None:
+    def program() -> None:
+        pulumi_random.RandomPassword("same", length=8)
+        pulumi_random.RandomPassword("same", length=9)
+
+    with pytest.raises(evaluator.ProgramFailedError, match="Duplicate resource URN"):
+        evaluator.run_program(program, "preview")

@@ -244,3 +244,28 @@ def test_plan_says_which_checks_run_only_online(capsys: pytest.CaptureFixture[st
     assert "Checked only online, by `pulumi preview` and `pulumi up` (this plan cannot see GitHub):" in text
     assert "(the shadow-secret check, which GitHub answers)" in text
     assert plan.as_json([])["onlineOnly"] == list(plan.ONLINE_ONLY)
+
+
+def test_a_provider_token_in_plaintext_is_refused_too(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = evaluator.stack_file("staging", stack_dir)
+    document = yaml.safe_load(path.read_text())
+    document["config"]["vercel:apiToken"] = "fake-3ubFYUQGFhHpxLDfpbtZ86x9"
+    document["config"]["github:token"] = {"secure": "v1:AAAA"}
+    path.write_text(yaml.safe_dump(document))
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    (error,) = json.loads(out)["stacks"]["staging"]["errors"]
+    assert error.startswith("vercel:apiToken is in Pulumi.staging.yaml as plaintext")
+    assert "3ubFYUQ" not in out
+
+
+def test_an_unquoted_date_is_read_as_pulumi_reads_it(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = evaluator.stack_file("preview", stack_dir)
+    day = "2026-11-20"
+    path.write_text(
+        path.read_text()
+        + f"  tenantguard-infra:sessionKeyRotation: '2'\n  tenantguard-infra:sessionKeyRotatedOn: {day}\n"
+    )
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "preview")
+    assert status == 0
+    assert json.loads(out)["stacks"]["preview"]["sessionKey"].startswith("rotation 2;")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.production_guard import FINGERPRINT_OUTPUT, KEY_CHECK_OUTPUT, fingerprint, key_check
+from infra.production_guard import FINGERPRINT_OUTPUT, FINGERPRINTS_OUTPUT, KEY_CHECK_OUTPUT, fingerprint, key_check
 from tests.helpers import assert_no_secret
 from tools import evaluator
 from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part
@@ -36,7 +36,7 @@ def test_reusing_the_production_database_is_refused(run_stack: Callable[..., eva
     reused = reused.replace("?sslmode=require", "")
     with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack(stack, {"ciDbUrl": reused})
-    assert "tenantguard-infra:ciDbUrl points at the production database" in str(failure.value)
+    assert "tenantguard-infra:ciDbUrl points at a database of" in str(failure.value)
     assert_no_secret(stack, [str(failure.value)])
     written = [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
     assert written == []
@@ -65,7 +65,7 @@ def test_a_production_stack_never_deployed_stops_the_run(run_stack: Callable[...
     with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack("staging", stack_outputs={PRODUCTION_STACK_NAME: {}})
     message = str(failure.value)
-    assert f"{PRODUCTION_STACK_NAME} exports no {FINGERPRINT_OUTPUT}: it has not been deployed yet" in message
+    assert f"{PRODUCTION_STACK_NAME} exports no {FINGERPRINTS_OUTPUT}: it has not been deployed yet" in message
     assert "pulumi up --stack production" in message
     assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
 
@@ -98,7 +98,7 @@ def test_a_driver_equivalent_spelling_of_production_is_refused(
     assert reused != PRODUCTION_URL
     with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack("staging", {"ciDbUrl": reused})
-    assert "points at the production database" in str(failure.value)
+    assert "points at a database of" in str(failure.value)
     assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn]
 
 
@@ -125,3 +125,36 @@ def test_a_production_stack_without_a_key_check_warns(run_stack: Callable[..., e
     evaluation = run_stack("staging", stack_outputs=older)
     assert any(f"exports no {KEY_CHECK_OUTPUT}" in line for line in evaluation.logs)
     assert evaluation.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+
+
+def test_the_app_database_of_production_is_refused_too(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    production_app = fake_secrets("production")["databaseUrl"].replace(
+        secret_part("databaseUrl", "production"), secret_part("databaseUrl", "staging")
+    )
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"databaseUrl": production_app})
+    assert "tenantguard-infra:databaseUrl points at a database of" in str(failure.value)
+    assert not [urn for urn in failure.value.resources if "DATABASE_URL" in urn]
+
+
+def test_production_exports_a_fingerprint_of_each_of_its_databases(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    outputs = evaluated["production"].outputs
+    production = fake_secrets("production")
+    assert outputs[FINGERPRINTS_OUTPUT] == [
+        fingerprint(production["ciDbUrl"], FINGERPRINT_KEY),
+        fingerprint(production["databaseUrl"], FINGERPRINT_KEY),
+    ]
+
+
+def test_a_production_deployed_before_the_list_is_still_compared(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    older = {PRODUCTION_STACK_NAME: {FINGERPRINT_OUTPUT: fingerprint(PRODUCTION_URL, FINGERPRINT_KEY)}}
+    reused = PRODUCTION_URL.replace(secret_part("ciDbUrl", "production"), secret_part("ciDbUrl", "staging"))
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"ciDbUrl": reused}, stack_outputs=older)
+    assert "points at a database of" in str(failure.value)
+
+
+def test_one_reference_serves_every_guarded_value(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    assert len(evaluated["staging"].of_type("pulumi:pulumi:StackReference")) == 1

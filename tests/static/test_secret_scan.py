@@ -13,6 +13,11 @@ from scripts import secret_scan
 FAKE_TOKEN = "".join(["Xk82jdkQ93", "vLp0Zr7Tq4", "Wm5Hs1Ny6B"])
 
 
+def assignment(name: str, value: str) -> str:
+    """A line assigning a quoted value, written here without one (so this file holds no finding)."""
+    return f'{name} = "{value}"\n'
+
+
 def scanned(tmp_path: Path, name: str, text: str) -> list[secret_scan.Finding]:
     """The findings the rules leave unexplained in one tracked file of a fresh repository."""
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
@@ -31,7 +36,7 @@ def scanned(tmp_path: Path, name: str, text: str) -> list[secret_scan.Finding]:
         ("README.md", 'export CI_DB_URL="postgresql://user:pass@localhost:5432/tenantguard_ci"\n'),
         ("message.py", 'raise ValueError(f"expected {scheme}://user:password@host:port/0")\n'),
         ("tokens.py", 'ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"\n'),
-        ("names.py", 'SECRET_KEY_NAME = "SESSION_SECRET_KEY"\n'),
+        ("names.py", assignment("SECRET_KEY_NAME", "SESSION_SECRET_KEY")),
         ("tests/test_x.py", f'FAKE_PASSWORD = "{FAKE_TOKEN}"\n'),
         (".github/workflows/app.yml", "jobs:\n  call:\n    uses: ./.github/workflows/x.yml\n    secrets: inherit\n"),
     ],
@@ -58,7 +63,11 @@ def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) 
         ("tests/test_x.py", f'API_SECRET = "{FAKE_TOKEN[::-1]}"\n'),
         ("settings_fake.py", f'FAKE_SECRET = "{FAKE_TOKEN}"\n'),
         ("config.yml", f"api_secret: {FAKE_TOKEN}\n"),
-        ("settings.py", 'DB_PASSWORD = "hunter2abc"\n'),
+        ("settings.py", assignment("DB_PASSWORD", "hunter2abc")),
+        ("infra/x.py", assignment("OPENAI", FAKE_TOKEN).rstrip() + "  # billed to team_tG9hJ2kL4mN6pQ8rS0tV\n"),
+        ("settings.py", assignment("ADMIN_PASSWORD", "CorrectHorseBatteryStaple")),
+        ("settings.py", assignment("smtp_password", "Winter 2024 rocks!")),
+        ("tests/fixtures/creds.py", assignment("ANTHROPIC", FAKE_TOKEN).rstrip() + "  # replaces the fake one\n"),
     ],
     ids=[
         "high-entropy-value",
@@ -68,6 +77,10 @@ def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) 
         "fake-outside-tests",
         "unquoted-yaml-secret",
         "low-entropy-password",
+        "secret-beside-a-vercel-id",
+        "words-run-together",
+        "a-short-sentence",
+        "fake-only-in-a-comment",
     ],
 )
 def test_a_secret_no_rule_explains_fails(tmp_path: Path, name: str, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenantguard_db.urls import UNSHOWABLE, UnsafeUrlError, mask_error, mask_url, parse_postgres_url
+from tenantguard_db.urls import UNSHOWABLE, UnsafeUrlError, mask_error, mask_url, parse_postgres_url, sqlalchemy_url
 
 FAKE_PASSWORD = "FakePw-Zq81-secret"
 
@@ -81,3 +81,42 @@ def test_a_driver_error_is_masked_in_every_spelling_of_the_password() -> None:
         f"failed for {FAKE_PASSWORD}@x and {FAKE_PASSWORD}%40x at postgresql://ci:{FAKE_PASSWORD}%40x@db/tg"
     )
     assert "FakePw-Zq81" not in mask_error(error, url)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        # Digits then / in an unencoded password: both parsers read host `ci`, port 2024 and a
+        # database name that holds the rest of the password.
+        (f"postgresql://ci:2024/{FAKE_PASSWORD}@db.internal:5432/tenantguard", "where the user-info cannot hold it"),
+        (f"postgresql://ci:{FAKE_PASSWORD}\uff20x@db/tg", "outside ASCII"),
+        (f"postgresql://ci:Zx9[{FAKE_PASSWORD}]q@db/tg", "percent-encode"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@db/tg#frag", "where the user-info cannot hold it"),
+    ],
+    ids=["digits-slash-password", "fullwidth-at", "brackets", "fragment"],
+)
+def test_spellings_urllib_raises_on_or_misreads_are_refused_without_a_fragment(url: str, says: str) -> None:
+    with pytest.raises(UnsafeUrlError) as refused:
+        parse_postgres_url(url)
+    assert says in str(refused.value)
+    assert "Zq81" not in str(refused.value)
+    assert "Zq81" not in mask_url(url)
+    assert "Zq81" not in mask_error(ValueError("boom"), url)
+
+
+@pytest.mark.parametrize("host", ["10.0.5", "167772165", "0xa.0.0.5", "10.0.0.05", "[::ffff:10.0.0.5]"])
+def test_ip_spellings_libpq_resolves_alike_have_one_identity(host: str) -> None:
+    assert parse_postgres_url(f"postgresql://ci@{host}/tg").identity() == "10.0.0.5:5432/tg"
+
+
+def test_sqlalchemy_gets_the_parts_libpq_read_not_the_string() -> None:
+    url = sqlalchemy_url(f"postgresql://ci:{FAKE_PASSWORD}%40x@db:6432/tg?sslmode=require&application_name=a")
+    assert (url.drivername, url.username, url.password, url.host, url.port, url.database) == (
+        "postgresql+psycopg",
+        "ci",
+        f"{FAKE_PASSWORD}@x",
+        "db",
+        6432,
+        "tg",
+    )
+    assert dict(url.query) == {"sslmode": "require", "application_name": "a"}
