@@ -38,6 +38,8 @@ MAX_REVIEWERS = 6  # GitHub: "You can list up to six users or teams as reviewers
 MAX_WAIT_TIMER_MINUTES = 43_200  # GitHub: wait timer "between 0 and 43,200 minutes (30 days)"
 MAX_ENVIRONMENT_SECRETS = 100  # GitHub: "Environments can have a maximum of 100 secrets" (docs: secrets limits)
 MAX_SECRET_BYTES = 48 * 1024  # GitHub: "Secrets are limited to 48 KB in size" (docs: secrets limits)
+PLACEHOLDER_MARK = "..."
+"""What the docs' example values hold where the real secret goes; a real value never does."""
 
 # Every pattern is matched whole (re.fullmatch): a trailing newline is not a valid name.
 _GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
@@ -495,6 +497,9 @@ def _check_secrets(secrets: Mapping[str, Secret], profile: TierProfile, problems
         if secret.value != secret.value.strip():
             problems.append(f"{full_key(key)} starts or ends with whitespace; set the value alone")
             continue
+        if PLACEHOLDER_MARK in secret.value:
+            problems.append(f"{full_key(key)} still holds the documentation's `...`: {_set_secret_command(key)}")
+            continue
         problems.extend(BY_KEY[key].kind.validate(full_key(key), secret.value, profile))
 
 
@@ -540,6 +545,8 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
             problems.append(f"{name}: {secret_name!r} is empty")
         elif value != value.strip():
             problems.append(f"{name}: {secret_name!r} starts or ends with whitespace; set the value alone")
+        elif PLACEHOLDER_MARK in value:
+            problems.append(f"{name}: {secret_name!r} still holds the documentation's `...`; set the real value")
         seen.add(secret_name.upper())
     return {secret_name: Secret(value) for secret_name, value in extras.items()}
 

@@ -110,7 +110,9 @@ REDIS_URL = SecretKind(
     lambda user, domain, profile: f"'{_redis_url('...', user, domain, profile)}'",
 )
 TOKEN = SecretKind("token", _check_token, lambda secret, *_: secret, lambda *_: "'...'")
-KEY = SecretKind("random key", _check_key, lambda secret, *_: secret, lambda *_: '"$(openssl rand -hex 32)"')
+SHARED_KEY_FILE = "~/.config/tenantguard/db-fingerprint.key"
+"""Where the key every stack shares is kept: made once (`openssl rand -hex 32`), read by each stack's set."""
+KEY = SecretKind("random key", _check_key, lambda secret, *_: secret, lambda *_: f'"$(cat {SHARED_KEY_FILE})"')
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,10 @@ class TierProfile:
     """CI_DB_URL is compared with the production stack's database fingerprint, and refused on a match."""
     exports_fingerprint: bool
     """The stack exports its database fingerprint for the other stacks to compare against."""
+    deploys_last: bool
+    """CI deploys it after every stack of the other tiers, and only once they succeeded."""
+    copyable: bool
+    """`tools.bootstrap` may copy it into a new stack of the same tier."""
 
 
 PROFILES: dict[Tier, TierProfile] = {
@@ -64,6 +68,8 @@ PROFILES: dict[Tier, TierProfile] = {
             vercel_branch_scope="refused",
             production_guard=True,
             exports_fingerprint=False,
+            deploys_last=False,
+            copyable=True,
         ),
         # Staging: named branches deploy; values reach only the staging branch's preview deployments
         # (or a Vercel custom environment), never every preview.
@@ -82,6 +88,8 @@ PROFILES: dict[Tier, TierProfile] = {
             vercel_branch_scope="required",
             production_guard=True,
             exports_fingerprint=False,
+            deploys_last=False,
+            copyable=True,
         ),
         # Production: exact branches, team approval that nobody skips (admins included) or gives
         # themselves, TLS everywhere, protected resources, Vercel's production target only.
@@ -100,6 +108,8 @@ PROFILES: dict[Tier, TierProfile] = {
             vercel_branch_scope="refused",
             production_guard=False,
             exports_fingerprint=True,
+            deploys_last=True,
+            copyable=False,
         ),
     )
 }

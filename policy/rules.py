@@ -58,12 +58,25 @@ VERCEL_NAME_FIELDS = {
     "vercel:index/project:Project": ("key", "environments"),
     "vercel:index/edgeConfigItem:EdgeConfigItem": ("key", None),
 }
+VERCEL_DEPLOYMENT = "vercel:index/deployment:Deployment"
+"""A deployment made by the program, whose `environment` map names its variables (keys) directly."""
+PLAIN_VALUE_TYPES = frozenset(
+    {
+        "github:index/actionsVariable:ActionsVariable",
+        "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+        "github:index/actionsOrganizationVariable:ActionsOrganizationVariable",
+    }
+)
+"""Variables: plaintext anyone with read access sees, so no credential may be their value, whatever the name."""
+_CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@", re.IGNORECASE)
 
 
 def names_in_wrong_places(resource_type: str, props: Mapping[str, Any]) -> Iterator[str]:
     """The secret or variable names a resource gives a value somewhere other than its proper place."""
     if (field := GITHUB_NAME_FIELDS.get(resource_type)) is not None:
         yield str(props.get(field) or "")
+    elif resource_type == VERCEL_DEPLOYMENT:
+        yield from (str(key) for key in (props.get("environment") or {}))
     elif resource_type in VERCEL_NAME_FIELDS:
         field, listed = VERCEL_NAME_FIELDS[resource_type]
         entries = props.get(listed) or [] if listed else [props]
@@ -105,8 +118,28 @@ def delivered_names_stay_in_their_place(args: StackValidationArgs, report: Repor
                 )
 
 
+def one_environment_per_stack(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A stack's environment secrets all belong to one environment: the stack's, in any casing."""
+    environments: dict[str, list[str]] = {}
+    for resource in args.resources:
+        if resource.resource_type == ENVIRONMENT_SECRET:
+            environments.setdefault(str(resource.props.get("environment") or "").casefold(), []).append(resource.urn)
+    if len(environments) > 1:
+        for urns in sorted(environments.values(), key=len)[:-1]:
+            for urn in urns:
+                report(
+                    f"this stack writes environment secrets into {len(environments)} environments; a stack's secrets "
+                    "belong to its own environment only",
+                    urn,
+                )
+
+
 def secret_values_are_secret(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
+    if args.resource_type in PLAIN_VALUE_TYPES and _CREDENTIAL_URL.search(str(props.get("value") or "")):
+        report(
+            f"{props.get('variableName')} is a variable, readable in plaintext, and its value holds a password", None
+        )
     if args.resource_type == ENVIRONMENT_SECRET:
         if props.get("plaintextValue") is not None or props.get("encryptedValue") is not None:
             report("use `value` (or `valueEncrypted`), not the deprecated plaintextValue/encryptedValue", None)
@@ -139,8 +172,11 @@ def production_environment_protected(args: ResourceValidationArgs, report: Repor
     if props.get("canAdminsBypass") is not False:
         report("the production environment must not let admins bypass its protection", None)
     policy: Mapping[str, Any] = props.get("deploymentBranchPolicy") or {}
-    if not (policy.get("customBranchPolicies") or policy.get("protectedBranches")):
-        report("the production environment must restrict which branches deploy to it", None)
+    if not policy.get("customBranchPolicies"):
+        # "Protected branches" is any branch with a protection rule (or every branch when none has one).
+        report(
+            "the production environment must name the exact branches that deploy to it (custom branch policies)", None
+        )
 
 
 def production_targets_are_exclusive(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -158,6 +194,12 @@ POLICIES: list[Policy] = [
         name="managed-secrets-only-as-environment-secrets",
         description="The managed secret names (CI_DB_URL, ...) exist only as GitHub environment secrets.",
         validate=environment_secrets_only,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="one-environment-per-stack",
+        description="A stack's GitHub environment secrets all belong to its own environment.",
+        validate=one_environment_per_stack,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     StackValidationPolicy(

@@ -34,7 +34,7 @@ _NOT_SECRET_LITERAL = re.compile(
     # digits only at the end of a part, so a random token is not a name.
     r"_*[A-Z]+[0-9]*(?:_(?:[A-Z]+[0-9]*|[0-9]+))*"
     r"|_*[a-z]+[0-9]*(?:_(?:[a-z]+[0-9]*|[0-9]+))*"
-    r"|[a-z]+(?:[A-Z][a-z]+)+"
+    r"|[a-z]+(?:[A-Z][a-z]+)+|[A-Z][a-z]+"
     r"|[a-z0-9-]+:index/\w+:\w+"  # a Pulumi type token
     r"|__\w+__"  # a marker
     r"|[\w.-]+\.(py|md|ya?ml|toml|ini|json|txt)"  # a file name
@@ -57,10 +57,20 @@ class Rule:
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
 
 
-def _only_vercel_ids(line: str) -> bool:
-    """Every token on the line that mixes letters and digits (what entropy plugins flag) is a Vercel id."""
-    mixed = [t for t in _TOKEN.findall(line) if re.search(r"[A-Za-z]", t) and re.search(r"[0-9]", t)]
-    return bool(mixed) and all(_VERCEL_ID.fullmatch(token) for token in mixed)
+_NAME_PATH = re.compile(r"[A-Za-z_-]+(?:/[A-Za-z_-]*)+")  # tenantguard/environment/ANTHROPIC_API_KEY
+_CONFIG_KEY = re.compile(r"([a-z]+(?:[A-Z][a-z]+)+)\[")  # acknowledgedSecrets["..."], a config path
+
+
+def _only_identifiers(line: str) -> bool:
+    """Every long token on the line (what entropy plugins flag) is a Vercel id, a name path or a config key."""
+    tokens = _TOKEN.findall(line)
+    mixed = [t for t in tokens if re.search(r"[A-Za-z]", t) and re.search(r"[0-9]", t)]
+    if mixed:
+        return all(_VERCEL_ID.fullmatch(token) for token in mixed)
+    keys = set(_CONFIG_KEY.findall(line))
+    return bool(tokens) and all(
+        _NAME_PATH.fullmatch(token) or _VERCEL_ID.fullmatch(token) or token in keys for token in tokens
+    )
 
 
 def _named_fake(line: str) -> bool:
@@ -85,9 +95,9 @@ def _named_constant(line: str) -> bool:
 
 RULES = (
     Rule(
-        "vercel-identifier",
+        "identifier",
         frozenset({"Base64 High Entropy String", "Hex High Entropy String"}),
-        _only_vercel_ids,
+        _only_identifiers,
     ),
     Rule("example-url", frozenset({"Basic Auth Credentials"}), _example_url),
     Rule("named-constant", frozenset({"Secret Keyword"}), _named_constant),

@@ -23,8 +23,10 @@ from infra.config import PROJECT, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY
 from infra.secret_keys import SECRET_KEYS, set_secret_command
 from infra.tiers import TierProfile, profile_for
-from tools import evaluator
+from tools import evaluator, plan
+from tools.ci_environments import passphrase_file
 from tools.docs import YAML, stack_file_body
+from tools.plan import ci_environment_names
 
 MAX_NAME = 63
 STACK_NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_NAME - 1}}}")
@@ -40,13 +42,34 @@ class BootstrapError(ValueError):
     """The copy was refused; nothing was written."""
 
 
-def bootstrap(new: str, source: str, directory: Path) -> tuple[Path, TierProfile, list[str]]:
-    """Write the new stack file; returns its path, its tier's profile and what is still to do."""
+def bootstrap(
+    new: str, source: str, directory: Path, vercel_project: str | None = None
+) -> tuple[Path, TierProfile, list[str]]:
+    """Write the new stack file; returns its path, its tier's profile and what is still to do.
+
+    `vercel_project` gives the copy a Vercel project of its own (`prj_...`), which a preview-tier
+    copy needs: its variables would otherwise land on the same preview target as its source's.
+    """
+    target = evaluator.stack_file(new, directory)
+    config, profile = _source(new, source, directory)
+    copied, extra_names = _copy(config, new, vercel_project)
+    made_by = f"python -m tools.bootstrap {new} --from {source}"
+    header = f"# {profile.tier.capitalize()}-tier copy of {source}, made by `{made_by}`.\n"
+    generated = YAML.replace("", stack_file_body(new, profile.tier), insert_at_top=True)
+    target.write_text(header + generated + yaml.safe_dump({"config": copied}, sort_keys=False))
+    _refuse_collisions(new, target, directory)
+    repositories = [str(r) for r in config.get(full_key("repositories")) or []]
+    owner = str(config.get(full_key("githubOwner"), ""))
+    branch = bool(config.get(full_key("deploymentBranches")) or config.get(full_key("vercelGitBranch")))
+    return target, profile, next_steps(new, profile, extra_names, owner, repositories if branch else [])
+
+
+def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], TierProfile]:
+    """The source's config and tier, once the new name and the source are known to be acceptable."""
     if not STACK_NAME.fullmatch(new):
         raise BootstrapError(f"stack name {new!r} is not accepted: use {NAME_RULE}")
-    target = evaluator.stack_file(new, directory)
-    if target.exists():
-        raise BootstrapError(f"{target.name} already exists; refusing to overwrite it")
+    if evaluator.stack_file(new, directory).exists():
+        raise BootstrapError(f"Pulumi.{new}.yaml already exists; refusing to overwrite it")
     source_file = evaluator.stack_file(source, directory)
     if not source_file.exists():
         known = ", ".join(evaluator.known_stacks(directory))
@@ -59,10 +82,17 @@ def bootstrap(new: str, source: str, directory: Path) -> tuple[Path, TierProfile
     profile = profile_for(str(config.get(full_key("tier"), "")))
     if profile is None:
         raise BootstrapError(f"{source_file.name} names no tier; copy a stack whose tier is set")
-    if profile.exports_fingerprint:
+    if not profile.copyable:
         raise BootstrapError(
             f"{source} is a {profile.tier}-tier stack: copying it is refused; production stacks are written by "
             "hand and reviewed, and copies are made from staging or preview stacks"
+        )
+    taken = {name: stack for stack in evaluator.known_stacks(directory) for name in ci_environment_names(stack)}
+    clash = sorted({taken[name] for name in ci_environment_names(new) if name in taken})
+    if clash:
+        raise BootstrapError(
+            f"stack name {new!r} would share this repository's CI environments with {', '.join(clash)} "
+            "(infra-<stack>, infra-<stack>-pr, infra-<stack>-read), and so their keys and tokens: choose another"
         )
     claims = CLAIMS_PRODUCTION & set(new.split("-"))
     if claims:
@@ -70,66 +100,74 @@ def bootstrap(new: str, source: str, directory: Path) -> tuple[Path, TierProfile
             f"stack name {new!r} claims production ({', '.join(sorted(claims))}) but the copy would be a "
             f"{profile.tier}-tier stack, unprotected: choose a name that says what it is"
         )
+    return config, profile
 
-    secret = set(secret_keys())
+
+def _copy(config: dict[str, Any], new: str, vercel_project: str | None) -> tuple[dict[str, Any], list[str]]:
+    """The source's plain config with the new names; the extra secret names, whose values are not copied."""
+    skipped = set(secret_keys()) | set(DERIVED) | set(NOT_COPIED)
     copied: dict[str, Any] = {}
     extra_names: list[str] = []
     for key, value in config.items():
         short = key.split(":", 1)[1] if key.startswith(f"{PROJECT}:") else None
         if short == EXTRA_SECRETS_KEY and isinstance(value, dict):
             extra_names = sorted(value)
-            continue
-        if (
-            short in secret
-            or short in DERIVED
-            or short in NOT_COPIED
-            or (isinstance(value, dict) and "secure" in value)
-        ):
-            continue
-        copied[key] = value
+        elif short not in skipped and not (isinstance(value, dict) and "secure" in value):
+            copied[key] = value
     copied[full_key("environmentName")] = new
     if config.get(full_key("deploymentBranches")):
         copied[full_key("deploymentBranches")] = [new]
     if config.get(full_key("vercelGitBranch")):
         copied[full_key("vercelGitBranch")] = new
+    if vercel_project is not None:
+        copied[full_key("vercelProjectId")] = vercel_project
+    return copied, extra_names
 
-    made_by = f"python -m tools.bootstrap {new} --from {source}"
-    header = f"# {profile.tier.capitalize()}-tier copy of {source}, made by `{made_by}`.\n"
-    generated = YAML.replace("", stack_file_body(new, profile.tier), insert_at_top=True)
-    target.write_text(header + generated + yaml.safe_dump({"config": copied}, sort_keys=False))
-    repositories = [str(r) for r in config.get(full_key("repositories")) or []]
-    owner = str(config.get(full_key("githubOwner"), ""))
-    branch = bool(config.get(full_key("deploymentBranches")) or config.get(full_key("vercelGitBranch")))
-    return target, profile, next_steps(new, profile, extra_names, owner, repositories if branch else [])
+
+def _refuse_collisions(new: str, target: Path, directory: Path) -> None:
+    """Remove the written copy again when the plan finds it colliding with another stack or invalid."""
+    known = evaluator.known_stacks(directory)
+    plans = plan.plan_all(plan.tier_order(known, directory), directory, known)
+    copy = next(p for p in plans if p.stack == new)
+    problems = [problem for problem in plan.collisions(plans) if new in problem] + copy.errors
+    if problems:
+        target.unlink()
+        hint = (
+            "; a preview-tier copy needs a Vercel project of its own: --vercel-project prj_..."
+            if any("Vercel variable" in problem for problem in problems)
+            else ""
+        )
+        raise BootstrapError(f"the copy would not plan, so it was not kept: {'; '.join(problems)}{hint}")
 
 
 def next_steps(
     new: str, profile: TierProfile, extra_names: Sequence[str], owner: str, branch_repositories: Sequence[str]
 ) -> list[str]:
     """What remains before the copy deploys, in order, for its tier; commands to run as printed."""
+    key_file = passphrase_file(new)
     steps = [
-        "Its environments in this repository (one key and token set per stack); review, then pipe to sh:",
-        f"  uv run python -m tools.ci_environments {new}",
-        "The stack, with a key of its own: a new passphrase, stored in those three environments as"
-        " PULUMI_CONFIG_PASSPHRASE",
-        '  export PULUMI_CONFIG_PASSPHRASE="$(openssl rand -base64 32)"',
+        "1. A key of its own: a new passphrase in a file only you read (keep it as you keep the other stacks' keys)",
+        f"  (umask 077 && mkdir -p ~/.config/tenantguard && openssl rand -base64 32 > {key_file})",
+        f"  export PULUMI_CONFIG_PASSPHRASE_FILE={key_file}; unset PULUMI_CONFIG_PASSPHRASE",
         f"  pulumi stack init {new} --secrets-provider passphrase",
         f"  (or a KMS key of its own: pulumi stack init {new} --secrets-provider 'awskms://alias/...?region=...')",
-        "Its secrets, encrypted into the stack file:",
+        "2. Its secrets, encrypted into the stack file:",
     ]
     for secret_key in SECRET_KEYS:
-        value = (
-            "'<the value every other stack uses>'"
-            if secret_key.shared
-            else secret_key.example(f"{new}.internal", profile)
-        )
+        value = secret_key.example(f"{new}.internal", profile)
         steps.append(f"  {set_secret_command(secret_key.key, value, stack=new)}")
     steps += [
         f"  {set_secret_command(f'{EXTRA_SECRETS_KEY}.{name}', shlex.quote('...'), stack=new)}" for name in extra_names
     ]
+    steps += [
+        "3. Its CI environments in this repository (they read the passphrase file); review, then pipe to sh:",
+        f"  uv run python -m tools.ci_environments {new}",
+        "4. If its databases are private, the runner labels that reach them, in the repository variable INFRA_RUNNERS:",
+        f'  e.g. {{"{new}": ["self-hosted", "{new}-net"]}}, merged into its JSON: gh variable set INFRA_RUNNERS',
+    ]
     if branch_repositories:
         steps.append(
-            f"The branch {new} it deploys from, in each app repository (the branch rule and Vercel apply there):"
+            f"5. The branch {new} it deploys from, in each app repository (its branch rule and Vercel apply there):"
         )
         for repository in branch_repositories:
             slug = f"{owner}/{repository}"
@@ -138,7 +176,7 @@ def next_steps(
                 f'-f sha="$(gh api repos/{slug}/commits/main --jq .sha)"'
             )
     steps += [
-        "Check it, then commit the stack file (encrypted values and encryptionsalt included):",
+        "Then check it and commit the stack file (encrypted values and encryptionsalt included):",
         f"  uv run python -m tools.plan --stack {new} --require-secrets",
         f"  git add Pulumi.{new}.yaml && git commit -m 'Stack {new}'",
         f"Deploy: merge to main; infra-deploy.yml finds the new stack file and deploys it with the {profile.tier} tier",
@@ -150,10 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bootstrap", description=__doc__.split("\n\n")[0])
     parser.add_argument("new", help=f"name of the new stack, e.g. staging-eu ({NAME_RULE})")
     parser.add_argument("--from", dest="source", required=True, help="existing stack to copy, e.g. staging")
+    parser.add_argument("--vercel-project", help="a Vercel project of its own (prj_...); a preview-tier copy needs one")
     parser.add_argument("--dir", type=Path, default=evaluator.ROOT, help="where the Pulumi.<stack>.yaml files are")
     args = parser.parse_args(argv)
     try:
-        path, profile, steps = bootstrap(args.new, args.source, args.dir)
+        path, profile, steps = bootstrap(args.new, args.source, args.dir, args.vercel_project)
     except BootstrapError as refused:
         print(f"bootstrap: {refused}", file=sys.stderr)
         return 2

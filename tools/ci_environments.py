@@ -9,8 +9,9 @@ no other's (README, "One trust boundary per stack"):
     infra-STACK       deploys: main only, write tokens; reviewers in production tiers
     infra-STACK-read  the daily drift check: main only, read-only tokens, no reviewer
 
-The commands are printed for review, never run: pipe them to `sh` once they look right. Secret values
-are never on the command line: `gh secret set` asks for each one.
+The commands are printed for review, never run: pipe them to `sh` once they look right, from a terminal.
+Secret values are never on the command line: the passphrase comes from the stack's passphrase file
+(~/.config/tenantguard/<stack>.passphrase), and `gh` asks for every other value on the terminal.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from pathlib import Path
 
 from infra.tiers import profile_for
 from tools import evaluator
-from tools.plan import StackFileError, read_stack_file
+from tools.plan import StackFileError, ci_environment_names, read_stack_file
 
 DEFAULT_REPOSITORY = "tenantguard/tenantguard-infra"
+PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE"  # noqa: S105 - the secret's name
 
 
 @dataclass(frozen=True)
@@ -41,26 +43,19 @@ class Environment:
 
 def environments(stack: str, production_tier: bool, backend: str) -> list[Environment]:
     backend_token = ("PULUMI_ACCESS_TOKEN",) if backend == "cloud" else ()
-    key = ("PULUMI_CONFIG_PASSPHRASE", *backend_token)
+    key = (PASSPHRASE, *backend_token)
+    read = (*key, "INFRA_GITHUB_READ_TOKEN", "INFRA_VERCEL_TOKEN")
+    previews, deploys, drift = ci_environment_names(stack)
     return [
-        Environment(
-            f"infra-{stack}-pr",
-            "pull-request previews",
-            (),
-            production_tier,
-            (*key, "INFRA_GITHUB_READ_TOKEN", "INFRA_VERCEL_TOKEN"),
-        ),
-        Environment(
-            f"infra-{stack}", "deploys", ("main",), production_tier, (*key, "INFRA_GITHUB_TOKEN", "INFRA_VERCEL_TOKEN")
-        ),
-        Environment(
-            f"infra-{stack}-read",
-            "drift checks",
-            ("main",),
-            False,
-            (*key, "INFRA_GITHUB_READ_TOKEN", "INFRA_VERCEL_TOKEN"),
-        ),
+        Environment(previews, "pull-request previews", (), production_tier, read),
+        Environment(deploys, "deploys", ("main",), production_tier, (*key, "INFRA_GITHUB_TOKEN", "INFRA_VERCEL_TOKEN")),
+        Environment(drift, "drift checks", ("main",), False, read),
     ]
+
+
+def passphrase_file(stack: str) -> str:
+    """Where README and the bootstrap keep a stack's passphrase (created 0600, never committed)."""
+    return f"~/.config/tenantguard/{stack}.passphrase"
 
 
 def commands(stack: str, repository: str, backend: str, directory: Path) -> list[str]:
@@ -83,7 +78,11 @@ def commands(stack: str, repository: str, backend: str, directory: Path) -> list
         if environment.reviewers and teams:
             arguments = "".join(f' --argjson t{i} "$team_{i}"' for i in range(len(teams)))
             reviewers = ", reviewers: [" + ", ".join(f'{{type: "Team", id: $t{i}}}' for i in range(len(teams))) + "]"
-        body = f"{{prevent_self_review: true, wait_timer: 0, deployment_branch_policy: {policy}{reviewers}}}"
+        # Nobody, admins included, skips an environment's reviewers or branch rule (GitHub's default lets them).
+        body = (
+            f"{{prevent_self_review: true, wait_timer: 0, can_admins_bypass: false, "
+            f"deployment_branch_policy: {policy}{reviewers}}}"
+        )
         lines += ["", f"# {environment.name}: {environment.purpose}"]
         # PUT /repos/{owner}/{repo}/environments/{name} (GitHub REST, "Create or update an environment").
         lines.append(
@@ -96,12 +95,15 @@ def commands(stack: str, repository: str, backend: str, directory: Path) -> list
                 f"gh api --method POST repos/{repository}/environments/{environment.name}/deployment-branch-policies"
                 f" -f name={branch} -f type=branch"
             )
-        for secret in environment.secrets:
-            lines.append(f"gh secret set {secret} --env {environment.name} --repo {repository}")
+        for name in environment.secrets:
+            # gh reads a secret from standard input when that is not a terminal (cli/cli
+            # pkg/cmd/secret/set/set.go getBody): give it the passphrase file, or the terminal to ask on.
+            source = passphrase_file(stack) if name == PASSPHRASE else "/dev/tty"
+            lines.append(f"gh secret set {name} --env {environment.name} --repo {repository} < {source}")
         if backend == "s3":
             # gh asks for the value: the IAM role whose trust policy admits this environment's OIDC
             # subject, repo:OWNER/REPO:environment:NAME (GitHub docs, "OpenID Connect reference").
-            lines.append(f"gh variable set PULUMI_BACKEND_ROLE --env {environment.name} --repo {repository}")
+            lines.append(f"gh variable set PULUMI_BACKEND_ROLE --env {environment.name} --repo {repository} < /dev/tty")
     return lines
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.routes import EXTRA_SECRETS_KEY
-from infra.secret_keys import EXTRA_SECRETS_EXAMPLE, SECRET_KEYS, set_secret_command
+from infra.secret_keys import EXTRA_SECRETS_EXAMPLE, SECRET_KEYS, SHARED_KEY_FILE, set_secret_command
 from infra.tiers import PROFILES, TierProfile, profile_for
 from tools import evaluator
 
@@ -56,7 +56,7 @@ def secret_commands(stack: str, profile: TierProfile, *, with_stack: bool = Fals
     for secret_key in SECRET_KEYS:
         command = set_secret_command(secret_key.key, secret_key.example(f"{stack}.internal", profile), target)
         if secret_key.shared:
-            command += "   # generate once; the same value on every stack"
+            command += f"   # one key for every stack, made once: openssl rand -hex 32 > {SHARED_KEY_FILE}"
         lines.append(command)
     extra = set_secret_command(f"{EXTRA_SECRETS_KEY}.{EXTRA_SECRETS_EXAMPLE}", "'...'", target)
     lines.append(extra + "   # optional LLM keys, one line each")
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         stale.append(path)
         if args.check:
-            print(f"{path.relative_to(args.dir)}: generated lines are stale; run `{COMMAND}`", file=sys.stderr)
+            print(f"{path.relative_to(args.dir)}: generated lines are stale; run `uv run {COMMAND}`", file=sys.stderr)
         else:
             path.write_text(text)
             print(f"rewrote {path.relative_to(args.dir)}")

@@ -145,8 +145,12 @@ def _plaintext_leaves(value: Any, path: str) -> Iterator[str]:
         yield path
 
 
+_CIPHERTEXT = re.compile(r"[A-Za-z0-9+/=:_-]+")
+"""What Pulumi's ciphertexts are made of (base64, `v1:` prefixes): a URL or a sentence is not one."""
+
+
 def _is_secure(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"secure"}
+    return isinstance(value, dict) and set(value) == {"secure"} and bool(_CIPHERTEXT.fullmatch(str(value["secure"])))
 
 
 def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> None:
@@ -279,10 +283,23 @@ def plan_all(stacks: Sequence[str], directory: Path, known: Sequence[str] | None
     return [run(stack) for stack in stacks]
 
 
+def ci_environment_names(stack: str) -> tuple[str, str, str]:
+    """The environments of this repository a stack's CI jobs run in (README; tools/ci_environments.py)."""
+    return (f"infra-{stack}-pr", f"infra-{stack}", f"infra-{stack}-read")
+
+
 def collisions(plans: Sequence[StackPlan]) -> list[str]:
     """Mistakes no single stack shows: one GitHub environment or one Vercel variable owned by two stacks."""
     problems: list[str] = []
     valid = [plan for plan in plans if plan.ok]
+    for index, first in enumerate(plans):
+        for second in plans[index + 1 :]:
+            shared_ci = set(ci_environment_names(first.stack)) & set(ci_environment_names(second.stack))
+            if shared_ci:
+                problems.append(
+                    f"stacks {first.stack} and {second.stack} would share this repository's CI environment "
+                    f"{', '.join(sorted(shared_ci))}, and so each other's keys and tokens; rename one"
+                )
     for index, first in enumerate(valid):
         for second in valid[index + 1 :]:
             # GitHub compares owner, repository and environment names case-insensitively.
@@ -484,14 +501,18 @@ def missing_secret_commands(plans: Sequence[StackPlan]) -> list[str]:
 
 
 def matrix_for_workflows(plans: Sequence[StackPlan]) -> dict[str, list[str]]:
-    """Stack names for the workflows' matrices: all, then the tiers deployed before and after production."""
-    production = [
-        p.stack for p in plans if (profile := profile_for(p.tier)) is not None and profile.exports_fingerprint
-    ]
+    """Stack names for the workflows' matrices: the stacks ready to run, split by deploy order.
+
+    A stack whose file lacks an encrypted secret is not ready: CI could only fail on it ("missing
+    configuration values"), so it is listed apart, for the workflows to say so, until its config is committed.
+    """
+    ready = [plan for plan in plans if plan.ok and not plan.secrets_missing]
+    last = [p.stack for p in ready if (profile := profile_for(p.tier)) is not None and profile.deploys_last]
     return {
-        "all": [plan.stack for plan in plans],
-        "early": [plan.stack for plan in plans if plan.stack not in production],
-        "late": production,
+        "all": [plan.stack for plan in ready],
+        "early": [plan.stack for plan in ready if plan.stack not in last],
+        "late": last,
+        "unready": [plan.stack for plan in plans if plan not in ready],
     }
 
 
@@ -528,7 +549,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     changes = base = None
     if args.base:
         try:
-            base = base_matrix(args.base, args.dir)
+            planned = {plan.stack for plan in plans}
+            base = {
+                name: {stack: cell for stack, cell in cells.items() if stack in planned}
+                for name, cells in base_matrix(args.base, args.dir).items()
+            }
             changes = matrix_changes(base, matrix(plans))
         except (StackFileError, subprocess.CalledProcessError) as error:
             problems = [*problems, f"cannot compare with {args.base}: {error}"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts import secret_scan
+from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator, plan
 
 
@@ -18,7 +19,7 @@ def repository(tmp_path: Path) -> Path:
     """A git checkout holding this repository's stack files and documents, as an ops engineer has it."""
     copy = tmp_path / "repo"
     copy.mkdir()
-    for path in [*evaluator.ROOT.glob("Pulumi.*.yaml"), evaluator.ROOT / "README.md"]:
+    for path in [*(evaluator.stack_file(stack) for stack in STACKS), evaluator.ROOT / "README.md"]:
         shutil.copy(path, copy / path.name)
     (copy / "workorders").mkdir()
     shutil.copy(evaluator.ROOT / "workorders" / "WO-ci-secrets.md", copy / "workorders")
@@ -49,8 +50,9 @@ def test_a_staging_copy_passes_every_check_as_it_is_written(
     )
     assert document["matrix"]["DATABASE_URL"]["staging-eu"] == "vercel:preview@staging-eu"
     assert document["collisions"] == []
+    # Until its secrets are set and committed the workflows leave it out, and say so.
     assert plan.main(["--dir", str(repository), "--matrix"]) == 0
-    assert "staging-eu" in json.loads(capsys.readouterr().out)["early"]
+    assert "staging-eu" in json.loads(capsys.readouterr().out)["unready"]
 
 
 def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
@@ -59,7 +61,11 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
     printed = capsys.readouterr().out
     assert "uv run python -m tools.ci_environments staging-eu" in printed
+    assert "openssl rand -base64 32 > ~/.config/tenantguard/staging-eu.passphrase" in printed
+    assert "export PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/staging-eu.passphrase" in printed
     assert "pulumi stack init staging-eu --secrets-provider passphrase" in printed
+    assert printed.index("staging-eu.passphrase)") < printed.index("tools.ci_environments staging-eu")
+    assert "INFRA_RUNNERS" in printed
     assert (
         "pulumi config set --secret --stack staging-eu ciDbUrl 'postgresql://ci:...@db.staging-eu.internal" in printed
     )
@@ -71,10 +77,19 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     assert "--require-secrets" in printed
 
 
+def test_a_preview_copy_needs_a_vercel_project_of_its_own(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bootstrap.main(["preview-eu", "--from", "preview", "--dir", str(repository)]) == 2
+    err = capsys.readouterr().err
+    assert "both write Vercel variable" in err
+    assert "--vercel-project prj_" in err
+    assert not evaluator.stack_file("preview-eu", repository).exists()
+
+
 def test_a_preview_copy_stays_preview_tier_says_so_and_has_no_branch_step(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert bootstrap.main(["preview-eu", "--from", "preview", "--dir", str(repository)]) == 0
+    args = ["preview-eu", "--from", "preview", "--vercel-project", "prj_PreviewEu4Kq2", "--dir", str(repository)]
+    assert bootstrap.main(args) == 0
     printed = capsys.readouterr().out
     assert "a preview-tier stack, a copy of preview" in printed
     assert "refs/heads" not in printed
@@ -103,6 +118,7 @@ def test_a_copy_starts_its_own_rotation_and_acknowledgements(repository: Path) -
         ("production-2", "staging", "claims production (production) but the copy would be a staging-tier stack"),
         ("prod-eu", "staging", "claims production (prod)"),
         ("qa", "nowhere", "no stack file Pulumi.nowhere.yaml"),
+        ("staging-pr", "staging", "would share this repository's CI environments with staging"),
     ],
 )
 def test_bootstrap_refuses_and_writes_nothing(repository: Path, new: str, source: str, says: str) -> None:

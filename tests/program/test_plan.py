@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.config import secret_keys
 from tools import evaluator, plan
 
 
@@ -31,8 +32,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return status, capsys.readouterr().out
 
 
-def test_plan_prints_the_scoping_matrix_and_protection(capsys: pytest.CaptureFixture[str]) -> None:
-    status, text = run(capsys)
+def test_plan_prints_the_scoping_matrix_and_protection(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, text = run(capsys, "--dir", str(stack_dir))
     assert status == 0
     rows = [line.split() for line in text.splitlines() if line.startswith("CI_DB_URL")]
     assert [cell for row in rows for cell in row if cell != "CI_DB_URL"] == [
@@ -56,8 +57,8 @@ def test_plan_text_fits_a_100_column_terminal(stack_dir: Path, capsys: pytest.Ca
     assert max(len(line) for line in text.splitlines()) <= 100
 
 
-def test_plan_json_is_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out = run(capsys, "--json")
+def test_plan_json_is_for_machines(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
     assert status == 0
     document = json.loads(out)
     assert document["matrix"]["DATABASE_URL"] == {
@@ -173,31 +174,76 @@ def test_two_stacks_writing_one_vercel_variable_collide(stack_dir: Path, capsys:
     assert "preview@staging" in text
 
 
-def test_a_preview_and_a_branch_scoped_stack_do_not_collide(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_preview_and_a_branch_scoped_stack_do_not_collide(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # preview writes `preview` for every branch, staging `preview` for its branch only: Vercel keeps both.
-    status, out = run(capsys, "--json")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
     assert status == 0
     assert json.loads(out)["collisions"] == []
 
 
-def test_one_stack_is_planned_with_the_stack_it_references(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out = run(capsys, "--json", "--stack", "staging")
+def test_one_stack_is_planned_with_the_stack_it_references(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
     assert status == 0
     document = json.loads(out)
     assert list(document["stacks"]) == ["staging"]
     assert list(document["matrix"]["CI_DB_URL"]) == ["staging"]
 
 
+def encrypted(stack_dir: Path, stack: str) -> None:
+    """The stack file as `pulumi config set --secret` leaves it once every secret is set."""
+    edit(stack_dir, stack, **{key: {"secure": f"v1:AAAA{key}"} for key in secret_keys()})
+
+
 def test_the_workflow_matrix_follows_the_tiers(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file("a-copy", stack_dir))
     edit(stack_dir, "a-copy", environmentName="a-copy", deploymentBranches=["a-copy"], vercelGitBranch="a-copy")
+    for stack in ("preview", "a-copy", "staging", "production"):
+        encrypted(stack_dir, stack)
     status, out = run(capsys, "--dir", str(stack_dir), "--matrix")
     assert status == 0
     assert json.loads(out) == {
         "all": ["preview", "a-copy", "staging", "production"],
         "early": ["preview", "a-copy", "staging"],
         "late": ["production"],
+        "unready": [],
     }
+
+
+def test_a_stack_whose_secrets_are_not_all_set_is_left_out_of_the_workflows(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    encrypted(stack_dir, "production")
+    status, out = run(capsys, "--dir", str(stack_dir), "--matrix")
+    assert status == 0
+    assert json.loads(out) == {
+        "all": ["production"],
+        "early": [],
+        "late": ["production"],
+        "unready": ["preview", "staging"],
+    }
+
+
+def test_a_secure_value_that_is_not_ciphertext_is_not_set(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(stack_dir, "staging", ciDbUrl={"secure": "postgresql://ci:fake-Rq7@db/tg"})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
+    assert status == 1
+    assert "tenantguard-infra:ciDbUrl is in Pulumi.staging.yaml as plaintext" in out
+    assert "fake-Rq7" not in out
+
+
+def test_two_stacks_whose_ci_environments_would_be_one_collide(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for copy in ("staging-eu", "staging-eu-pr"):
+        shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file(copy, stack_dir))
+        edit(stack_dir, copy, environmentName=copy, deploymentBranches=[copy], vercelGitBranch=copy)
+    status, text = run(capsys, "--dir", str(stack_dir))
+    assert status == 1
+    assert "stacks staging-eu and staging-eu-pr would share this repository's CI environment infra-staging-eu-pr" in (
+        " ".join(text.split())
+    )
 
 
 @pytest.fixture
@@ -238,8 +284,10 @@ def test_markdown_has_the_matrix_a_mermaid_picture_and_the_changes(
     assert "- `+ OPENAI_API_KEY in preview: gh:preview + vercel:preview`" in text
 
 
-def test_plan_says_which_checks_run_only_online(capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan.main([]) == 0  # the mocks' GitHub is a clean one: the plan invents no other copy of a secret
+def test_plan_says_which_checks_run_only_online(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        plan.main(["--dir", str(stack_dir)]) == 0
+    )  # the mocks' GitHub is a clean one: the plan invents no other copy of a secret
     text = " ".join(capsys.readouterr().out.split())
     assert "Checked only online, by `pulumi preview` and `pulumi up` (this plan cannot see GitHub):" in text
     assert "(the shadow-secret check, which GitHub answers)" in text

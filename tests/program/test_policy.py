@@ -18,9 +18,10 @@ SITE_PACKAGES = Path(pulumi_github.__file__).resolve().parent.parent
 POLICY_NAMES = [policy.name for policy in POLICIES]
 
 
-def test_the_pack_has_the_five_mandatory_policies() -> None:
+def test_the_pack_has_the_six_mandatory_policies() -> None:
     assert POLICY_NAMES == [
         "managed-secrets-only-as-environment-secrets",
+        "one-environment-per-stack",
         "delivered-secrets-only-in-their-place",
         "secret-values-are-secret",
         "production-environment-protected",
@@ -105,7 +106,7 @@ VARIABLE = {"key": "REDIS_URL", "value": "v", "sensitive": True, "targets": ["pr
             "production-environment-protected",
             "github:index/repositoryEnvironment:RepositoryEnvironment",
             {**PRODUCTION_ENV, "deploymentBranchPolicy": None},
-            "restrict which branches",
+            "name the exact branches",
         ),
         (
             "vercel-production-targets-exclusive",
@@ -231,3 +232,45 @@ def test_production_is_recognised_in_any_casing() -> None:
         {**PRODUCTION_ENV, "environment": "PRODUCTION", "reviewers": []},
     )
     assert list(found) == ["production-environment-protected"]
+
+
+def test_protected_branches_alone_do_not_protect_production() -> None:
+    only_protected = {
+        **PRODUCTION_ENV,
+        "deploymentBranchPolicy": {"customBranchPolicies": False, "protectedBranches": True},
+    }
+    found = violations("github:index/repositoryEnvironment:RepositoryEnvironment", only_protected)
+    assert list(found) == ["production-environment-protected"]
+
+
+def test_a_stack_writing_secrets_into_two_environments_is_refused() -> None:
+    secret = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+    stack = [
+        (secret, {"secretName": "CI_DB_URL", "value": "v", "environment": "staging"}),
+        (secret, {"secretName": "REDIS_URL", "value": "v", "environment": "Staging"}),
+        (secret, {"secretName": "CI_DB_URL", "value": "v", "environment": "production"}),
+    ]
+    found = stack_violations(stack)
+    assert list(found) == ["r2"]
+    assert list(found["r2"]) == ["one-environment-per-stack"]
+
+
+@pytest.mark.parametrize(
+    "resource_type",
+    [
+        "github:index/actionsVariable:ActionsVariable",
+        "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+    ],
+)
+def test_a_variable_whose_value_holds_a_password_is_refused(resource_type: str) -> None:
+    props = {"variableName": "DB", "value": "postgresql://ci:fake-pw-Rq7@db/tg", "repository": "tenantguard"}
+    assert list(violations(resource_type, props)) == ["secret-values-are-secret"]
+    assert violations(resource_type, {**props, "value": "prj_7QvZk2mN4pXr8sT1uW3yA5bC"}) == {}
+
+
+def test_a_deployment_may_not_carry_a_managed_name() -> None:
+    deployment = "vercel:index/deployment:Deployment"
+    assert list(violations(deployment, {"environment": {"CI_DB_URL": "v"}})) == [
+        "managed-secrets-only-as-environment-secrets"
+    ]
+    assert violations(deployment, {"environment": {"FEATURE_FLAG": "on"}}) == {}

@@ -80,3 +80,18 @@ def test_the_request_bodies_are_the_json_github_expects() -> None:
         assert set(body) >= {"wait_timer", "deployment_branch_policy"}
         if "reviewers" in body:
             assert body["reviewers"] == [{"type": "Team", "id": 11}, {"type": "Team", "id": 22}]
+
+
+def test_secrets_come_from_the_passphrase_file_or_the_terminal_never_the_script() -> None:
+    # Piped to sh, a bare `gh secret set` would read the rest of the script as the secret.
+    for line in printed("staging"):
+        if line.startswith(("gh secret set", "gh variable set")):
+            source = line.rsplit(" < ", 1)[1]
+            expected = "~/.config/tenantguard/staging.passphrase" if "PULUMI_CONFIG_PASSPHRASE" in line else "/dev/tty"
+            assert source == expected, line
+
+
+def test_nobody_skips_the_environments_rules_admins_included() -> None:
+    bodies = [line for line in printed("production") if line.startswith("jq -n")]
+    assert len(bodies) == 3
+    assert all("can_admins_bypass: false" in body for body in bodies)

@@ -8,6 +8,7 @@ it enforces, and whether it refuses a managed secret declared repository-wide.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -75,3 +76,20 @@ def test_the_installed_pack_refuses_a_repository_wide_managed_secret(analyzer: a
     )
     response = analyzer.Analyze(request, timeout=30)
     assert [d.policyName for d in response.diagnostics] == ["managed-secrets-only-as-environment-secrets"]
+
+
+def test_the_pack_requirements_are_uv_locks_pinned_with_hashes() -> None:
+    exported = subprocess.run(
+        # `uv run` names its own binary in UV; uv may be on no PATH (scripts/setup put it in .tools).
+        [os.environ.get("UV", "uv"), "export", "--frozen", "--only-group", "policy", "--no-emit-project"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    written = (ROOT / "policy" / "requirements.txt").read_text()
+    # uv prints its own command in the header; the pins and hashes must be the lock file's.
+    assert [line for line in written.splitlines() if not line.startswith("#")] == [
+        line for line in exported.splitlines() if not line.startswith("#")
+    ]
+    assert "--hash=sha256:" in written

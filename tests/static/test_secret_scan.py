@@ -39,15 +39,21 @@ def scanned(tmp_path: Path, name: str, text: str) -> list[secret_scan.Finding]:
         ("names.py", assignment("SECRET_KEY_NAME", "SESSION_SECRET_KEY")),
         ("tests/test_x.py", f'FAKE_PASSWORD = "{FAKE_TOKEN}"\n'),
         (".github/workflows/app.yml", "jobs:\n  call:\n    uses: ./.github/workflows/x.yml\n    secrets: inherit\n"),
+        (
+            "README.md",
+            "(`pulumi config set --stack S --path 'acknowledgedSecrets[\"tenantguard/environment/ANTHROPIC_API_KEY\"]'"
+            " 'being removed'`,\n",
+        ),
     ],
     ids=[
-        "vercel-identifier",
+        "identifier",
         "example-url",
         "example-url-in-a-message",
         "type-token",
         "a-name",
         "fake-in-a-test",
         "unquoted-yaml-name",
+        "config-path",
     ],
 )
 def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) -> None:
@@ -68,6 +74,7 @@ def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) 
         ("settings.py", assignment("ADMIN_PASSWORD", "CorrectHorseBatteryStaple")),
         ("settings.py", assignment("smtp_password", "Winter 2024 rocks!")),
         ("tests/fixtures/creds.py", assignment("ANTHROPIC", FAKE_TOKEN).rstrip() + "  # replaces the fake one\n"),
+        ("README.md", f"pulumi config set --path 'acknowledgedSecrets[\"{FAKE_TOKEN}\"]' x\n"),
     ],
     ids=[
         "high-entropy-value",
@@ -81,6 +88,7 @@ def test_a_finding_a_rule_explains_passes(tmp_path: Path, name: str, text: str) 
         "words-run-together",
         "a-short-sentence",
         "fake-only-in-a-comment",
+        "secret-behind-a-config-key",
     ],
 )
 def test_a_secret_no_rule_explains_fails(tmp_path: Path, name: str, text: str) -> None:

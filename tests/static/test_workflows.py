@@ -103,7 +103,7 @@ def test_no_workflow_lists_the_stacks_by_hand(name: str) -> None:
 def test_pull_requests_preview_each_stack_in_its_own_read_only_environment() -> None:
     preview = jobs("infra-preview.yml")["preview"]
     assert preview["environment"] == "infra-${{ matrix.stack }}-pr"
-    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert preview["if"].startswith("github.event.pull_request.head.repo.full_name == github.repository")
     assert secrets_read(preview) == {
         "PULUMI_CONFIG_PASSPHRASE",
         "PULUMI_ACCESS_TOKEN",
@@ -146,11 +146,14 @@ def test_the_plan_comment_runs_no_code_of_the_pull_request() -> None:
     assert not [step for step in steps_of(job) if step.get("uses", "").startswith("actions/checkout@")]
     assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
     assert "head.sha" in yaml.safe_dump(job)  # the pull request is checked against the run's commit
+    assert "github-actions[bot]" in yaml.safe_dump(job)  # only our own earlier comment is edited
 
 
 def test_deploys_run_early_tiers_then_production_each_in_its_main_only_environment() -> None:
     deploy = jobs("infra-deploy.yml")
-    assert workflow("infra-deploy.yml")["on"]["push"] == {"branches": ["main"]}
+    push = workflow("infra-deploy.yml")["on"]["push"]
+    assert push["branches"] == ["main"]
+    assert {"infra/**", "Pulumi*.yaml", "alembic/**", ".github/actions/**"} <= set(push["paths"])
     assert deploy["deploy"]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.plan.outputs.early) }}"
     production = deploy["deploy-production"]
     assert production["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.plan.outputs.late) }}"
