@@ -32,7 +32,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from alembic import command
-from tenantguard_db import migrate
+from tenantguard_db import migrate, session
 from tenantguard_db.urls import (
     MissingDatabaseUrlError,
     UnsafeUrlError,
@@ -52,9 +52,6 @@ MAX_PR = 2**31 - 1  # the per-PR advisory lock takes the number as its int4 seco
 MAX_BASE_BYTES = MAX_IDENTIFIER_BYTES - len(BUILD_SUFFIX)  # the longest name derived from the base
 _PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 _BASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_DURATION = re.compile(r"^\d+(ms|s|min|h)?$")
-LOCK_WAIT_VARIABLE = "TENANTGUARD_MIGRATION_LOCK_WAIT"
-LOCK_WAIT_DEFAULT = "10min"
 
 # Advisory locks live in the maintenance (base) database every run connects to. The two-key form
 # (namespace, PR number) never collides with the one-key locks below or with env.py's migration lock.
@@ -200,17 +197,18 @@ def explain(error: BaseException, url: str, doing: str) -> str:
             f"close idle previews (prune) or raise the limit ({WORK_ORDER})."
         )
     elif state == "55P03":
-        hint = f" Another run held the lock longer than {LOCK_WAIT_VARIABLE} allows."
+        hint = f" Another run held the lock longer than {session.LOCK_WAIT.variable} allows."
     elif state == "55006":
         hint = " Someone is connected to that database; the template must have no sessions."
     return f"{doing}: {text}{hint}"
 
 
-def lock_wait() -> str:
-    value = os.environ.get(LOCK_WAIT_VARIABLE, LOCK_WAIT_DEFAULT).strip()
-    if not _DURATION.match(value):
-        raise UsageError(f"{LOCK_WAIT_VARIABLE}={value!r} is not a duration; use e.g. 500ms, 30s, 10min or 0")
-    return value
+def lock_wait() -> session.Duration:
+    """TENANTGUARD_MIGRATION_LOCK_WAIT, read exactly as the migrations read it (tenantguard_db.session)."""
+    try:
+        return session.read(session.LOCK_WAIT)
+    except session.LimitError as refused:
+        raise UsageError(str(refused)) from None
 
 
 # --- the metadata each database we own carries in its comment ----------------------------------
@@ -369,7 +367,7 @@ class Revisions:
 
 
 def set_lock_wait(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
-    connection.execute("SELECT set_config('lock_timeout', %s, false)", (lock_wait(),))
+    connection.execute("SELECT set_config('lock_timeout', %s, false)", (lock_wait().text,))
 
 
 @contextlib.contextmanager
@@ -382,7 +380,7 @@ def advisory(
         connection.execute(sql.SQL(f"SELECT pg_advisory_lock{kind}({{}})").format(arguments), keys)
     except psycopg.errors.LockNotAvailable:
         raise PreviewDbError(
-            f"gave up waiting for {what} after {lock_wait()} ({LOCK_WAIT_VARIABLE}); another run holds it"
+            f"gave up waiting for {what} after {lock_wait()} ({session.LOCK_WAIT.variable}); another run holds it"
         ) from None
     try:
         yield

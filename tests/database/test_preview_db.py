@@ -486,6 +486,29 @@ def test_the_lock_wait_bounds_the_wait_for_another_run_on_the_same_pr(preview: P
     assert f"{preview.base}_pr_11" not in preview.databases()
 
 
+def test_a_lock_wait_without_a_unit_is_refused_as_the_migrations_refuse_it(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL would read a bare 5 as 5 ms; env.py refuses it, so the same variable must not mean 5 ms here.
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
+    result = preview.run("create", "--pr", "1")
+    assert result.code == preview_db.EXIT_USAGE
+    assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in result.stderr
+    assert preview.databases() == {preview.base}
+
+
+@pytest.mark.parametrize(("value", "in_force"), [("", "10min"), ("1d", "1d")], ids=["empty-is-the-default", "days"])
+def test_a_lock_wait_the_migrations_accept_is_accepted_and_applied(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch, value: str, in_force: str
+) -> None:
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", value)
+    result = preview.run("create", "--pr", "1")
+    assert result.code == 0, result.stderr
+    with preview.server.maintenance() as connection:
+        preview_db.set_lock_wait(connection)
+        assert connection.execute("SHOW lock_timeout").fetchone() == (in_force,)
+
+
 # --- the template ------------------------------------------------------------------------------
 
 
