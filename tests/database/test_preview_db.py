@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import secrets
-import shutil
 import stat
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
 from tenantguard_db.preview_db import CLONE_LOCK, PR_LOCK_NAMESPACE, Meta, Server
+from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import ROOT, alembic_cli
 
 ROLE = "tg_preview"
@@ -140,28 +140,6 @@ def preview(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     return Preview(postgres, admin, base, url, capsys)
-
-
-def revision_file(revision: str, down: str, upgrade_sql: str) -> str:
-    return (
-        f'"""{revision}: written by the test"""\n'
-        "from alembic import op\n\n"
-        f"revision = {revision!r}\ndown_revision = {down!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
-        f"def upgrade() -> None:\n    op.execute({upgrade_sql!r})\n\n\n"
-        "def downgrade() -> None:\n    pass\n"
-    )
-
-
-def checkout(tmp_path: Path, label: str, *revisions: tuple[str, str, str]) -> Path:
-    """A copy of the scripts directory with extra revisions, as another branch would have it; its alembic.ini."""
-    copy = tmp_path / label
-    shutil.copytree(ROOT / "alembic", copy / "alembic", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "alembic.ini", copy / "alembic.ini")
-    for revision, down, upgrade_sql in revisions:
-        (copy / "alembic" / "versions" / f"{revision}_{label}.py").write_text(
-            revision_file(revision, down, upgrade_sql)
-        )
-    return copy / "alembic.ini"
 
 
 def columns(url: str, table: str) -> set[str]:
