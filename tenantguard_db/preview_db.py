@@ -1,4 +1,5 @@
-"""One database per pull request on the server CI_DB_URL points at, cloned from a template kept at main's head.
+"""One database per pull request on the server CI_DB_URL points at, cloned from a template kept at main's head,
+and one login role per pull request that can reach only that database's tables: the deployment's URL.
 
     python -m tenantguard_db.preview_db {create --pr N,drop --pr N,list,prune --older-than DAYS,template}
 
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,6 +54,15 @@ MAX_PR = 2**31 - 1  # the per-PR advisory lock takes the number as its int4 seco
 MAX_BASE_BYTES = MAX_IDENTIFIER_BYTES - len(BUILD_SUFFIX)  # the longest name derived from the base
 _PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 _BASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A preview app's pool per serverless instance stays small; the limit keeps one preview from taking
+# the server's connections from the others and from CI.
+PR_ROLE_CONNECTION_LIMIT = 10
+PASSWORD_BYTES = 32  # secrets.token_urlsafe: 43 URL-safe characters, nothing to percent-encode
+# What a pull request's role may do with the tables of its own database, and nothing else.
+TABLE_PRIVILEGES = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
+SEQUENCE_PRIVILEGES = sql.SQL("USAGE, SELECT")
+# Written by the CI role's migrations only: the deployment reads it, never moves it.
+VERSION_TABLE = "alembic_version"
 
 # Advisory locks live in the maintenance (base) database every run connects to. The two-key form
 # (namespace, PR number) never collides with the one-key locks below or with env.py's migration lock.
@@ -145,6 +156,10 @@ class Server:
     def pr_name(self, number: int) -> str:
         return f"{self.base}{PR_INFIX}{number}"
 
+    def pr_role(self, number: int) -> str:
+        """The pull request's login role: the name of its database (roles and databases are separate namespaces)."""
+        return self.pr_name(number)
+
     @property
     def template(self) -> str:
         return self.base + TEMPLATE_SUFFIX
@@ -160,8 +175,15 @@ class Server:
         return int(rest) if _PR_NUMBER.fullmatch(rest) and int(rest) <= MAX_PR else None
 
     def url_for(self, database: str) -> str:
-        """The base URL with only its database replaced, built from the parsed parts."""
+        """The base URL with only its database replaced, built from the parsed parts: the CI role's, for
+        migrating and inspecting; never handed to a deployment."""
         return parse_postgres_url(self.url).with_database(database)
+
+    def deployment_url(self, number: int, password: str) -> str:
+        """The URL a pull request's deployment gets: its own role and password, its own database, and
+        CI_DB_URL's host, port and query (sslmode and the like)."""
+        ci = parse_postgres_url(self.url)
+        return replace(ci, user=self.pr_role(number), password=password).with_database(self.pr_name(number))
 
     def password(self) -> str:
         return str(conninfo_to_dict(self.url).get("password") or "")
@@ -169,13 +191,20 @@ class Server:
     @contextlib.contextmanager
     def maintenance(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
         """An autocommit session on the base database: where the locks live and databases are created."""
+        with self.session(self.base, autocommit=True) as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def session(self, database: str, *, autocommit: bool = False) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """A session of the CI role on `database`; without autocommit, one transaction committed at the end."""
+        url = self.url_for(database)
         options: dict[str, Any] = {"application_name": "tenantguard-preview-db"}
-        if "connect_timeout" not in conninfo_to_dict(self.url):
+        if "connect_timeout" not in conninfo_to_dict(url):
             options["connect_timeout"] = 15
         try:
-            connection = psycopg.connect(self.url, autocommit=True, **options)
+            connection = psycopg.connect(url, autocommit=autocommit, **options)
         except psycopg.Error as error:
-            raise PreviewDbError(explain(error, self.url, f"cannot connect to {mask_url(self.url)}")) from None
+            raise PreviewDbError(explain(error, url, f"cannot connect to {mask_url(url)}")) from None
         with connection:
             yield connection
 
@@ -187,8 +216,13 @@ def explain(error: BaseException, url: str, doing: str) -> str:
     hint = ""
     if state == "42501":
         hint = (
-            " The preview role needs CREATEDB and must own the pull-request databases and the template; "
-            f"the SQL an administrator runs once is in {WORK_ORDER}."
+            " The preview role needs CREATEDB and CREATEROLE and must own the pull-request databases and the "
+            f"template; the SQL an administrator runs once is in {WORK_ORDER}."
+        )
+    elif state == "2BP01":
+        hint = (
+            " Something outside its database was granted to that role by hand: an administrator runs "
+            "DROP OWNED BY <role> in each database that holds such a grant, then runs this again."
         )
     elif state == "53300" or "too many connections" in text or "too many clients" in text:
         hint = (
@@ -211,14 +245,15 @@ def lock_wait() -> session.Duration:
         raise UsageError(str(refused)) from None
 
 
-# --- the metadata each database we own carries in its comment ----------------------------------
+# --- the metadata each database and role we own carries in its comment ------------------------
 
 
 @dataclass(frozen=True)
 class Meta:
-    """What COMMENT ON DATABASE records: only databases carrying it for this base are ever touched."""
+    """What COMMENT ON DATABASE (and COMMENT ON ROLE) records: only databases and roles carrying it for this
+    base are ever touched."""
 
-    kind: str  # "pr", "template" or "template-build"
+    kind: str  # "pr", "template" or "template-build" for databases; "role" for a pull request's login role
     base: str
     created_at: datetime.datetime
     pr: int | None = None
@@ -264,7 +299,7 @@ class Meta:
 
 @dataclass(frozen=True)
 class Found:
-    """A database that exists, with our metadata if it carries it."""
+    """A database or role that exists, with our metadata if it carries it."""
 
     name: str
     meta: Meta | None
@@ -292,6 +327,32 @@ def set_meta(connection: psycopg.Connection[tuple[Any, ...]], name: str, meta: M
     connection.execute(
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(meta.comment()))
     )
+
+
+ROLE_KIND = "role"
+
+
+def find_role(connection: psycopg.Connection[tuple[Any, ...]], name: str) -> Found | None:
+    row = connection.execute(
+        "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (name,)
+    ).fetchone()
+    return None if row is None else Found(name, Meta.parse(row[0]))
+
+
+def our_role(found: Found, server: Server, number: int) -> Meta | None:
+    """The metadata of the role this command created for that pull request of this base, or None."""
+    meta = found.meta
+    ours = meta is not None and meta.kind == ROLE_KIND and meta.base == server.base and meta.pr == number
+    return meta if ours else None
+
+
+def owned_role(found: Found, server: Server, number: int) -> None:
+    """Nothing, for the role this command created for that pull request; an error that leaves any other alone."""
+    if our_role(found, server, number) is None:
+        raise PreviewDbError(
+            f"role {found.name} exists but was not created by this command (no matching {MARKER} comment); it is "
+            f"left alone and no URL for it is handed out. If it is a leftover, drop it by hand: DROP ROLE {found.name};"
+        )
 
 
 # --- the checkout's revisions ------------------------------------------------------------------
@@ -395,24 +456,239 @@ def try_pr_lock(connection: psycopg.Connection[tuple[Any, ...]], number: int) ->
     return bool(row and row[0])
 
 
-def require_createdb(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
+@contextlib.contextmanager
+def pr_lock_if_free(connection: psycopg.Connection[tuple[Any, ...]], number: int) -> Iterator[bool]:
+    """The pull request's lock, if no run holds it: a run creating or migrating that pull request means it is
+    alive, and between creating its role and its database the role only looks orphaned."""
+    free = try_pr_lock(connection, number)
+    try:
+        yield free
+    finally:
+        if free:
+            connection.execute("SELECT pg_advisory_unlock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, number))
+
+
+NEEDS = {
+    "CREATEDB": "which creating databases needs",
+    "CREATEROLE": "which each pull request's own login role needs",
+}
+
+
+def require(connection: psycopg.Connection[tuple[Any, ...]], *privileges: str) -> None:
+    """Stop before changing anything when the CI role lacks one of `privileges` (keys of NEEDS), naming each."""
     row = connection.execute(
-        "SELECT current_user, rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+        "SELECT current_user, rolsuper OR rolcreatedb, rolsuper OR rolcreaterole FROM pg_roles "
+        "WHERE rolname = current_user"
     ).fetchone()
-    if row is None or not row[1]:
-        role = str(row[0]) if row else "the preview role"
-        grant = sql.SQL("ALTER ROLE {} CREATEDB;").format(sql.Identifier(role)).as_string(connection)
-        raise PreviewDbError(
-            f"role {role} cannot create databases: it lacks the CREATEDB privilege. "
-            f"An administrator runs once: {grant} (see {WORK_ORDER})"
+    role = str(row[0]) if row else "the preview role"
+    held = {"CREATEDB": bool(row and row[1]), "CREATEROLE": bool(row and row[2])}
+    missing = [privilege for privilege in privileges if not held[privilege]]
+    if missing:
+        lacks = " and the ".join(f"{privilege} privilege ({NEEDS[privilege]})" for privilege in missing)
+        grants = " ".join(
+            sql.SQL("ALTER ROLE {} " + privilege + ";").format(sql.Identifier(role)).as_string(connection)
+            for privilege in missing
         )
+        raise PreviewDbError(f"role {role} lacks the {lacks}. An administrator runs once: {grants} (see {WORK_ORDER})")
 
 
 def drop_database(connection: psycopg.Connection[tuple[Any, ...]], name: str, *, template: bool = False) -> None:
     if template:
         connection.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(name)))
-    # FORCE ends the sessions of the preview app still connected to it (PostgreSQL 13+).
+    # FORCE ends the sessions of the preview app still connected to it (PostgreSQL 13+); those of a pull
+    # request's role only because the CI role is a member of it (ensure_role).
     connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def restrict_database(connection: psycopg.Connection[tuple[Any, ...]], name: str, role: str | None = None) -> None:
+    """Only the owner (the CI role) and `role` may connect. PostgreSQL grants CONNECT and TEMPORARY on every new
+    database to PUBLIC, which would let every role on the server, other pull requests' included, connect."""
+    connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+    if role is not None:
+        connection.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role))
+        )
+
+
+# --- the pull request's own login role ---------------------------------------------------------
+
+
+def ensure_role(connection: psycopg.Connection[tuple[Any, ...]], server: Server, number: int) -> None:
+    """The pull request's role, created without a password (nobody logs in as it until set_password) or, if it
+    exists and is ours, held to the attributes below; a role of that name we did not create is refused."""
+    role = server.pr_role(number)
+    name = sql.Identifier(role)
+    found = find_role(connection, role)
+    if found is None:
+        # NOINHERIT and member of nothing: it holds only what is granted to it by name (restrict_database,
+        # grant_tables), so PUBLIC's defaults are all it shares with other roles.
+        connection.execute(
+            sql.SQL(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS "
+                "CONNECTION LIMIT {} PASSWORD NULL"
+            ).format(name, sql.Literal(PR_ROLE_CONNECTION_LIMIT))
+        )
+        meta = Meta(kind=ROLE_KIND, base=server.base, pr=number, created_at=now())
+        connection.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(name, sql.Literal(meta.comment())))
+        note(f"role {role} created")
+    else:
+        owned_role(found, server, number)
+        confined(connection, role)
+        # A non-superuser may not even name SUPERUSER, REPLICATION or BYPASSRLS in ALTER ROLE (PostgreSQL 15:
+        # "must be superuser to ... change superuser attribute"): confined() checks those instead.
+        connection.execute(
+            sql.SQL("ALTER ROLE {} LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT {}").format(
+                name, sql.Literal(PR_ROLE_CONNECTION_LIMIT)
+            )
+        )
+    # The CI role joins the pull request's role, so it may end that role's sessions (pg_terminate_backend and
+    # DROP DATABASE ... WITH (FORCE) require membership: "Server Signaling Functions" in the PostgreSQL docs).
+    # This gives the CI role nothing it lacks, and the pull request's role nothing at all. PostgreSQL 16 lets
+    # the creator do this through the ADMIN OPTION it gets on the role (commit e5b8a4c098ad, createrole_self_grant:
+    # "the grant that this feature triggers can also be performed explicitly"); tested here on 15 only.
+    connection.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(name))
+
+
+def confined(connection: psycopg.Connection[tuple[Any, ...]], role: str) -> None:
+    """Refuse a role that holds more than this command grants (an administrator gave it more by hand)."""
+    row = connection.execute(
+        "SELECT r.rolsuper, r.rolreplication, r.rolbypassrls, "
+        "ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+        "WHERE m.member = r.oid ORDER BY 1)::text[] "
+        "FROM pg_roles r WHERE r.rolname = %s",
+        (role,),
+    ).fetchone()
+    if row is None:
+        return
+    extra = [
+        attribute for attribute, held in zip(("SUPERUSER", "REPLICATION", "BYPASSRLS"), row[:3], strict=True) if held
+    ]
+    extra += [f"membership in {granted}" for granted in row[3]]
+    if extra:
+        raise PreviewDbError(
+            f"role {role} holds {', '.join(extra)}, which this command never grants; no URL for it is handed out. "
+            f"An administrator takes it back (or drops the role, DROP ROLE {role};) and the pull request runs again."
+        )
+
+
+def grant_tables(server: Server, database: str, role: str) -> None:
+    """As the CI role that owns and migrates `database`: `role` may use its schemas, read and write its tables and
+    use its sequences, read the version table; and it must not be able to create anything there."""
+    grantee = sql.Identifier(role)
+    with server.session(database) as connection:
+        # For what later revisions create: they run as this same role (create, on the next push). Those runs
+        # grant everything again below; these cover a revision run by hand as the CI role in between.
+        for privileges, kind in ((TABLE_PRIVILEGES, "TABLES"), (SEQUENCE_PRIVILEGES, "SEQUENCES"), (None, "SCHEMAS")):
+            connection.execute(
+                sql.SQL("ALTER DEFAULT PRIVILEGES GRANT {} ON {} TO {}").format(
+                    privileges or sql.SQL("USAGE"), sql.SQL(kind), grantee
+                )
+            )
+        # The schemas the CI role may grant (its own, and public through pg_database_owner), and the relations
+        # it owns: what its migrations made. System schemas and anything an administrator owns stay out.
+        schemas = connection.execute(
+            "SELECT n.nspname FROM pg_namespace n WHERE n.nspname <> 'information_schema' "
+            "AND n.nspname NOT LIKE 'pg\\_%' AND has_schema_privilege(n.oid, 'USAGE WITH GRANT OPTION') ORDER BY 1"
+        ).fetchall()
+        relations = connection.execute(
+            "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname <> 'information_schema' "
+            "AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2"
+        ).fetchall()
+        version = [sql.Identifier(n, r) for n, r, kind in relations if r == VERSION_TABLE and kind == "r"]
+        tables = [sql.Identifier(n, r) for n, r, kind in relations if kind != "S" and r != VERSION_TABLE]
+        sequences = [sql.Identifier(n, r) for n, r, kind in relations if kind == "S"]
+        grants = [
+            ("SCHEMA", sql.SQL("USAGE"), [sql.Identifier(n) for (n,) in schemas]),
+            ("TABLE", TABLE_PRIVILEGES, tables),
+            ("SEQUENCE", SEQUENCE_PRIVILEGES, sequences),
+            ("TABLE", sql.SQL("SELECT"), version),
+        ]
+        for kind, privileges, objects in grants:
+            if objects:
+                connection.execute(
+                    sql.SQL("GRANT {} ON {} {} TO {}").format(
+                        privileges, sql.SQL(kind), sql.SQL(", ").join(objects), grantee
+                    )
+                )
+        if version:
+            # Whatever granted more before (the default privileges above, for a version table the CI role
+            # creates by hand later), the deployment only reads which revisions ran.
+            connection.execute(
+                sql.SQL("REVOKE INSERT, UPDATE, DELETE ON TABLE {} FROM {}").format(
+                    sql.SQL(", ").join(version), grantee
+                )
+            )
+        creatable = [
+            str(name)
+            for (name,) in connection.execute(
+                "SELECT n.nspname FROM pg_namespace n WHERE has_schema_privilege(%s, n.oid, 'CREATE') ORDER BY 1",
+                (role,),
+            ).fetchall()
+        ]
+        row = connection.execute("SELECT has_database_privilege(%s, current_database(), 'CREATE')", (role,)).fetchone()
+        if row and row[0]:
+            creatable.append(f"database {database} (new schemas)")
+        if creatable:
+            # Objects it could create would be owned by it and seen by the CI role's next migration (a function
+            # named like one a revision calls runs as the CI role).
+            raise PreviewDbError(
+                f"role {role} could create objects in {', '.join(creatable)} of {database}, because PUBLIC may "
+                "(PostgreSQL 14 and older grant CREATE on schema public to PUBLIC); no URL is handed out. An "
+                "administrator runs REVOKE CREATE ON SCHEMA public FROM PUBLIC; in template1 and in that database "
+                f"({WORK_ORDER})"
+            )
+
+
+def set_password(connection: psycopg.Connection[tuple[Any, ...]], server: Server, role: str, password: str) -> None:
+    """Give the role a new password, then end the sessions opened with the old one: only the newest URL works.
+
+    The statement carries a SCRAM verifier computed here by libpq (PQencryptPasswordConn, what psql's
+    \\password uses), never the password: ALTER ROLE's docs warn a cleartext password may end up in the
+    server's log."""
+    try:
+        verifier = connection.pgconn.encrypt_password(password.encode(), role.encode())
+    except psycopg.Error as error:
+        raise PreviewDbError(explain(error, server.url, f"cannot set the password of role {role}")) from None
+    connection.execute(
+        sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(verifier.decode()))
+    )
+    end_sessions(connection, role)
+
+
+def end_sessions(connection: psycopg.Connection[tuple[Any, ...]], role: str) -> None:
+    connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+
+
+def drop_role(connection: psycopg.Connection[tuple[Any, ...]], role: str) -> None:
+    end_sessions(connection, role)
+    connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def also_reachable(connection: psycopg.Connection[tuple[Any, ...]], role: str, own: str) -> list[str]:
+    """The other databases `role` may connect to: those where PUBLIC still holds CONNECT (PostgreSQL's default)."""
+    rows = connection.execute(
+        "SELECT datname FROM pg_database WHERE datallowconn AND datname <> %s "
+        "AND has_database_privilege(%s, oid, 'CONNECT') ORDER BY datname",
+        (own, role),
+    ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
+def note_createrole_reach(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
+    """Say so when CREATEROLE reaches further than the pull requests' roles: before PostgreSQL 16 it lets a role
+    alter any non-superuser role and grant itself any non-superuser role's membership (PostgreSQL 16 release
+    notes, "Restrict the privileges of CREATEROLE roles"; the PostgreSQL 15 docs, "Role Attributes", call such
+    roles almost superusers)."""
+    version = connection.info.server_version
+    row = connection.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if version < 160000 and row is not None and not row[1]:
+        note(
+            f"PostgreSQL {version // 10000}: CREATEROLE lets role {row[0]} grant itself almost any privilege on "
+            "this server, not only manage the pull requests' roles (PostgreSQL 16 limits it to the roles it "
+            f"created); keep this server for previews and CI_DB_URL for the preview jobs ({WORK_ORDER})"
+        )
 
 
 # --- the subcommands ---------------------------------------------------------------------------
@@ -420,7 +696,7 @@ def drop_database(connection: psycopg.Connection[tuple[Any, ...]], name: str, *,
 
 @dataclass(frozen=True)
 class Outputs:
-    """Where create puts the new database's URL: never on stdout or stderr."""
+    """Where create puts the deployment's URL (the pull request's role): never on stdout or stderr."""
 
     url_file: Path | None
     github_output: Path | None
@@ -437,12 +713,14 @@ class Outputs:
             github_output = Path(value)
         return cls(url_file, github_output)
 
-    def mask(self, server: Server, url: str) -> None:
-        """Register the new URL and the password with the runner's log masker, before anything else runs."""
+    def mask(self, server: Server, url: str, password: str) -> None:
+        """Register the deployment's URL and password, and CI_DB_URL's password, with the runner's log masker,
+        before anything else runs."""
         if self.github_output is None:
             return
-        password = server.password()
-        for value in dict.fromkeys((url, password, quote(password, safe=""))):
+        ci_password = server.password()
+        values = (url, password, quote(password, safe=""), ci_password, quote(ci_password, safe=""))
+        for value in dict.fromkeys(values):
             if value:
                 # The runner reads workflow commands on stderr as well as stdout (actions/runner,
                 # src/Runner.Worker/Handlers/ScriptHandler.cs: an OutputManager on each), so a
@@ -470,15 +748,22 @@ class Outputs:
 
 
 def create(server: Server, number: int, revisions: Revisions, outputs: Outputs) -> str:
+    """Create or migrate the pull request's database as the CI role, then hand out a URL for the pull
+    request's own role with a new password (the previous deployment's stops working)."""
     name = server.pr_name(number)
-    url = server.url_for(name)
-    outputs.mask(server, url)
+    role = server.pr_role(number)
+    url = server.url_for(name)  # the CI role's: it owns the database and runs the migrations
+    password = secrets.token_urlsafe(PASSWORD_BYTES)
+    deployment = server.deployment_url(number, password)
+    outputs.mask(server, deployment, password)
     with server.maintenance() as connection:
         set_lock_wait(connection)
-        require_createdb(connection)
+        require(connection, "CREATEDB", "CREATEROLE")
+        note_createrole_reach(connection)
         with advisory(connection, f"the lock of pull request {number}", PR_LOCK_NAMESPACE, number):
             found = find(connection, name)
             meta = None if found is None else owned(found, server, "pr", number)
+            ensure_role(connection, server, number)
             if meta is not None:
                 reason = revisions.why_not_from(current_revision(url, name), meta.fingerprint)
                 if reason is None:
@@ -491,6 +776,8 @@ def create(server: Server, number: int, revisions: Revisions, outputs: Outputs) 
                 meta = Meta(kind="pr", base=server.base, pr=number, created_at=now())
                 clone_or_create(connection, server, name, revisions)
                 set_meta(connection, name, meta)
+            # Every run, so a database made before roles existed (PUBLIC could connect) is closed too.
+            restrict_database(connection, name, role)
             try:
                 reached = revisions.upgrade(url)
             except migrate.MigrationError as error:
@@ -502,8 +789,16 @@ def create(server: Server, number: int, revisions: Revisions, outputs: Outputs) 
                 set_meta(connection, name, migrated(meta, revisions, reached))
                 raise RevisionsFailedError(f"{failure}; it stays at {reached or 'no revision'}") from None
             set_meta(connection, name, migrated(meta, revisions, reached))
-    note(f"{name} is at {reached}")
-    outputs.write(name, url)
+            grant_tables(server, name, role)
+            set_password(connection, server, role, password)
+            elsewhere = also_reachable(connection, role, name)
+    note(f"{name} is at {reached}; its deployment connects as role {role}")
+    if elsewhere:
+        note(
+            f"role {role} can also connect to {', '.join(elsewhere)}: PUBLIC holds CONNECT there (PostgreSQL's "
+            f"default for every database); the one-time SQL in {WORK_ORDER} takes it away"
+        )
+    outputs.write(name, deployment)
     return name
 
 
@@ -549,18 +844,33 @@ def clone_or_create(
 
 
 def drop(server: Server, number: int) -> str | None:
+    """Drop the pull request's database, then its role (ending the role's sessions); the database's name if
+    it was dropped."""
     name = server.pr_name(number)
+    role = server.pr_role(number)
     with server.maintenance() as connection:
         set_lock_wait(connection)
         with advisory(connection, f"the lock of pull request {number}", PR_LOCK_NAMESPACE, number):
             found = find(connection, name)
+            if found is not None:
+                owned(found, server, "pr", number)
+            found_role = find_role(connection, role)
+            ours = found_role is not None and our_role(found_role, server, number) is not None
+            if ours:
+                require(connection, "CREATEROLE")
             if found is None:
                 note(f"{name} does not exist; nothing to drop")
-                return None
-            owned(found, server, "pr", number)
-            drop_database(connection, name)
-    note(f"{name} dropped")
-    return name
+            else:
+                drop_database(connection, name)
+                note(f"{name} dropped")
+            if ours:
+                drop_role(connection, role)
+                note(f"role {role} dropped")
+            elif found_role is not None:
+                note(
+                    f"role {role} exists but was not created by this command (no matching {MARKER} comment); left alone"
+                )
+    return None if found is None else name
 
 
 @dataclass(frozen=True)
@@ -571,10 +881,11 @@ class PrDatabase:
     number: int
     meta: Meta
 
-    def row(self, revision: str | None, at: datetime.datetime) -> dict[str, Any]:
+    def row(self, revision: str | None, at: datetime.datetime, role: str | None) -> dict[str, Any]:
         return {
             "database": self.name,
             "pr": self.number,
+            "role": role,
             "revision": revision,
             "created_at": self.meta.created_at.isoformat(),
             "migrated_at": self.meta.migrated_at.isoformat() if self.meta.migrated_at else None,
@@ -599,12 +910,54 @@ def pr_databases(connection: psycopg.Connection[tuple[Any, ...]], server: Server
     return sorted(ours, key=lambda database: database.number), sorted(foreign)
 
 
+@dataclass(frozen=True)
+class PrRole:
+    """A pull request's login role for this base, carrying our metadata."""
+
+    name: str
+    number: int
+    meta: Meta
+
+
+def pr_roles(connection: psycopg.Connection[tuple[Any, ...]], server: Server) -> tuple[list[PrRole], list[str]]:
+    """Our pull requests' roles for this base, and the names that look like one but are not ours.
+
+    Roles belong to the whole server, not to a database: they outlive a database dropped by hand, and
+    only our comment tells ours from an administrator's."""
+    rows = connection.execute("SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles").fetchall()
+    ours, foreign = [], []
+    for name, comment in rows:
+        number = server.pr_number_of(str(name))
+        if number is None:
+            continue
+        found = Found(str(name), Meta.parse(comment))
+        meta = our_role(found, server, number)
+        if meta is not None:
+            ours.append(PrRole(found.name, number, meta))
+        else:
+            foreign.append(found.name)
+    return sorted(ours, key=lambda role: role.number), sorted(foreign)
+
+
+def orphaned(connection: psycopg.Connection[tuple[Any, ...]], roles: list[PrRole]) -> list[PrRole]:
+    """Our roles whose database is gone (dropped by hand, or a drop that failed half-way)."""
+    databases = {str(name) for (name,) in connection.execute("SELECT datname FROM pg_database").fetchall()}
+    return [role for role in roles if role.name not in databases]
+
+
 def list_databases(server: Server, out: TextIO, as_json: bool) -> None:
     with server.maintenance() as connection:
         ours, foreign = pr_databases(connection, server)
         found = find(connection, server.template)
+        roles, foreign_roles = pr_roles(connection, server)
+        orphans = orphaned(connection, roles)
     for name in foreign:
         note(f"{name} looks like a pull-request database but carries no {MARKER} comment; not listed, never pruned")
+    for name in foreign_roles:
+        note(f"role {name} looks like a pull request's role but carries no {MARKER} comment; never dropped")
+    for orphan in orphans:
+        note(f"role {orphan.name} has no database any more; prune drops it")
+    role_names = {role.name for role in roles}
     at = now()
     rows = []
     for database in ours:
@@ -613,14 +966,19 @@ def list_databases(server: Server, out: TextIO, as_json: bool) -> None:
         except migrate.MigrationError as error:
             note(f"cannot read the revision of {database.name}: {error}")
             revision = "?"
-        rows.append(database.row(revision, at))
+        rows.append(database.row(revision, at, database.name if database.name in role_names else None))
     template_meta = found.meta if found and found.meta and found.meta.kind == "template" else None
     template_row = None
     if template_meta is not None:
         built = template_meta.created_at.isoformat()
         template_row = {"database": server.template, "revision": template_meta.revision, "built_at": built}
     if as_json:
-        print(json.dumps({"template": template_row, "databases": rows}, indent=2), file=out)
+        orphan_rows = [
+            {"role": orphan.name, "pr": orphan.number, "created_at": orphan.meta.created_at.isoformat()}
+            for orphan in orphans
+        ]
+        document = {"template": template_row, "databases": rows, "orphaned_roles": orphan_rows}
+        print(json.dumps(document, indent=2), file=out)
         return
     table = [("database", "pr", "revision", "created (UTC)", "age days", "idle days")]
     table += [
@@ -643,50 +1001,80 @@ def list_databases(server: Server, out: TextIO, as_json: bool) -> None:
 
 
 def prune(server: Server, older_than: int, dry_run: bool, out: TextIO) -> list[str]:
-    """Drop (or with dry_run name) our databases not migrated for `older_than` days; each name goes to `out`."""
+    """Drop (or with dry_run name) our databases not migrated for `older_than` days with their roles, and our
+    roles whose database is gone whatever their age; each dropped database's name goes to `out`, roles to stderr."""
     cutoff = now() - datetime.timedelta(days=older_than)
     dropped: list[str] = []
     failed: list[str] = []
     with server.maintenance() as connection:
         ours, _ = pr_databases(connection, server)
-        for database in ours:
-            if database.meta.last_used >= cutoff:
-                continue
+        roles, _ = pr_roles(connection, server)
+        role_names = {role.name for role in roles}
+        stale = [database for database in ours if database.meta.last_used < cutoff]
+        orphans = orphaned(connection, roles)
+        if not dry_run and (orphans or any(database.name in role_names for database in stale)):
+            require(connection, "CREATEROLE")
+        for database in stale:
             last = f"last migrated {database.meta.last_used:%Y-%m-%d %H:%M}"
             if dry_run:
                 note(f"would drop {database.name} ({last})")
                 print(database.name, file=out)
                 dropped.append(database.name)
                 continue
-            # A run creating or migrating that pull request right now means it is alive: keep it.
-            if not try_pr_lock(connection, database.number):
-                note(f"{database.name} is being created or migrated right now; kept")
-                continue
-            try:
-                again = find(connection, database.name)
-                if again is not None and again.meta is not None and again.meta.last_used < cutoff:
-                    drop_database(connection, database.name)
-                    note(f"{database.name} dropped ({last})")
-                    print(database.name, file=out)
-                    dropped.append(database.name)
-            except psycopg.Error as error:
-                # One database that cannot be dropped must not keep the others.
-                note(explain(error, server.url, f"cannot drop {database.name}"))
-                failed.append(database.name)
-            finally:
-                connection.execute(
-                    "SELECT pg_advisory_unlock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, database.number)
-                )
+            with pr_lock_if_free(connection, database.number) as free:
+                if not free:
+                    note(f"{database.name} is being created or migrated right now; kept")
+                    continue
+                try:
+                    again = find(connection, database.name)
+                    if again is not None and again.meta is not None and again.meta.last_used < cutoff:
+                        drop_database(connection, database.name)
+                        note(f"{database.name} dropped ({last})")
+                        print(database.name, file=out)
+                        dropped.append(database.name)
+                        if database.name in role_names:
+                            drop_role(connection, database.name)
+                            note(f"role {database.name} dropped")
+                except psycopg.Error as error:
+                    # One database that cannot be dropped must not keep the others.
+                    note(explain(error, server.url, f"cannot drop {database.name} (or its role)"))
+                    failed.append(database.name)
+        failed += prune_orphans(connection, server, orphans, dry_run)
     if failed:
         raise PreviewDbError(f"could not drop {', '.join(failed)} (see above); the others were handled")
     return dropped
+
+
+def prune_orphans(
+    connection: psycopg.Connection[tuple[Any, ...]], server: Server, orphans: list[PrRole], dry_run: bool
+) -> list[str]:
+    """Drop (or with dry_run name) our roles whose database is gone; returns those that could not be dropped."""
+    failed = []
+    for orphan in orphans:
+        if dry_run:
+            note(f"would drop role {orphan.name} (its database is gone)")
+            continue
+        with pr_lock_if_free(connection, orphan.number) as free:
+            if not free:
+                note(f"role {orphan.name}: its pull request is being created right now; kept")
+                continue
+            try:
+                again = find_role(connection, orphan.name)
+                gone = find(connection, orphan.name) is None
+                if gone and again is not None and our_role(again, server, orphan.number) is not None:
+                    drop_role(connection, orphan.name)
+                    note(f"role {orphan.name} dropped: its database is gone")
+            except psycopg.Error as error:
+                note(explain(error, server.url, f"cannot drop role {orphan.name}"))
+                failed.append(f"role {orphan.name}")
+    return failed
 
 
 def template(server: Server, revisions: Revisions) -> str:
     """Bring the template to this checkout's head (run it on main): build aside, then swap under the lock."""
     with server.maintenance() as connection:
         set_lock_wait(connection)
-        require_createdb(connection)
+        require(connection, "CREATEDB")
         with advisory(connection, "the template build lock", BUILD_LOCK):
             current = find(connection, server.template)
             meta = current.meta if current else None
@@ -697,6 +1085,7 @@ def template(server: Server, revisions: Revisions) -> str:
                 and meta.revision == revisions.head
                 and meta.fingerprint == revisions.fingerprint(revisions.head)
             ):
+                restrict_database(connection, server.template)  # one built before PUBLIC lost CONNECT
                 note(f"{server.template} is already at {revisions.head}")
                 return server.template
             if current is not None and (
@@ -709,6 +1098,8 @@ def template(server: Server, revisions: Revisions) -> str:
                 drop_database(connection, server.build)
             built = Meta(kind="template-build", base=server.base, created_at=now())
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(server.build)))
+            # Kept through the rename: no pull request's role may connect to what every clone copies.
+            restrict_database(connection, server.build)
             set_meta(connection, server.build, built)
             build_url = server.url_for(server.build)
             try:

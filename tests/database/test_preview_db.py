@@ -1,4 +1,5 @@
-"""A database per pull request, on a real PostgreSQL, run as a non-superuser role holding only CREATEDB."""
+"""A database and a login role per pull request, on a real PostgreSQL, run as a non-superuser role holding only
+CREATEDB and CREATEROLE, after the work order's one-time SQL."""
 
 from __future__ import annotations
 
@@ -32,9 +33,12 @@ from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import ROOT, alembic_cli
 
 ROLE = "tg_preview"
+# Every database PostgreSQL lets PUBLIC connect to on a new server; the one-time SQL closes them.
+SERVER_DATABASES = ("postgres", "template1")
 # Characters that need percent-encoding in a URL, so building the new URL is exercised for real.
 FAKE_PASSWORD = "Pv%w:rd/5x@Q" + secrets.token_hex(4)
 _bases = itertools.count(1)
+_files = itertools.count(1)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Preview:
     base: str
     url: str
     capsys: pytest.CaptureFixture[str]
+    tmp: Path
 
     @property
     def server(self) -> Server:
@@ -82,11 +87,23 @@ class Preview:
             text=True,
         )
 
+    def create(self, number: int, *args: str) -> str:
+        """create --pr N, which must succeed; the URL it hands the deployment."""
+        target = self.tmp / f"deployment-url-{next(_files)}"
+        result = self.run("create", "--pr", str(number), "--url-to-file", str(target), *args)
+        assert result.code == 0, result.stderr
+        return target.read_text()
+
     def databases(self) -> set[str]:
         rows = self.admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (self.base + "%",))
         return {str(name) for (name,) in rows.fetchall()}
 
-    def pr_url(self, number: int) -> str:
+    def roles(self) -> set[str]:
+        rows = self.admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (self.base + "%",))
+        return {str(name) for (name,) in rows.fetchall()}
+
+    def ci_url(self, number: int) -> str:
+        """The CI role's URL for the pull request's database (which it owns), for looking inside."""
         return self.server.url_for(self.server.pr_name(number))
 
     def revision(self, database: str) -> str | None:
@@ -116,13 +133,21 @@ class Preview:
 def admin(postgres: LocalPostgres) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
     """A superuser session, for what only an administrator does (roles, foreign databases)."""
     with psycopg.connect(postgres.url("postgres"), autocommit=True) as connection:
-        # The work order's one-time SQL for the preview role.
+        # The work order's one-time SQL for the preview role and the server (the base database's part is
+        # in the preview fixture: each test has its own base).
         connection.execute(
             sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} CREATEDB").format(
                 sql.Identifier(ROLE), sql.Literal(FAKE_PASSWORD)
             )
         )
-        yield connection
+        connection.execute(sql.SQL("ALTER ROLE {} CREATEROLE").format(sql.Identifier(ROLE)))
+        every = sql.SQL(", ").join(map(sql.Identifier, SERVER_DATABASES))
+        connection.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(every))
+        try:
+            yield connection
+        finally:
+            # The server outlives this module: give the other tests PostgreSQL's defaults back.
+            connection.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(every))
 
 
 @pytest.fixture
@@ -131,15 +156,18 @@ def preview(
     admin: psycopg.Connection[tuple[Any, ...]],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Preview:
     """A fresh base database per test (so the names derived from it are the test's own), as CI_DB_URL."""
     base = f"pv{next(_bases)}"
     admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(base), sql.Identifier(ROLE)))
+    # The work order's one-time SQL for the base database (the shared preview app's role would get CONNECT too).
+    admin.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(base)))
     url = f"postgresql://{ROLE}:{quote(FAKE_PASSWORD, safe='')}@127.0.0.1:{postgres.port}/{base}"
     monkeypatch.setenv("CI_DB_URL", url)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
-    return Preview(postgres, admin, base, url, capsys)
+    return Preview(postgres, admin, base, url, capsys, tmp_path)
 
 
 def columns(url: str, table: str) -> set[str]:
@@ -265,7 +293,7 @@ def test_create_clones_the_template_and_runs_only_the_prs_revisions(
     assert result.code == 0, result.stderr
     assert f"created from {preview.base}_pr_template at 0003" in result.stderr
     assert upgrades_run(caplog) == ["Running upgrade 0003 -> a004"]
-    assert "plan" in columns(preview.pr_url(12), "tenants")
+    assert "plan" in columns(preview.ci_url(12), "tenants")
 
 
 def test_two_prs_with_diverging_revisions_each_migrate_their_own_database_and_main_stays_at_its_head(
@@ -282,8 +310,8 @@ def test_two_prs_with_diverging_revisions_each_migrate_their_own_database_and_ma
     assert preview.run("create", "--pr", "2", "--config", str(pr_b)).code == 0
     assert preview.revision(f"{preview.base}_pr_1") == "a004"
     assert preview.revision(f"{preview.base}_pr_2") == "b004"
-    assert "widgets" not in tables(preview.pr_url(1))
-    assert "plan" not in columns(preview.pr_url(2), "tenants")
+    assert "widgets" not in tables(preview.ci_url(1))
+    assert "plan" not in columns(preview.ci_url(2), "tenants")
     assert migrate.current_revision(preview.url) == "0003"
     # main's own run still works: no "Can't locate revision" on the shared database.
     result = alembic_cli("upgrade", "head", url=preview.url)
@@ -298,7 +326,7 @@ def test_a_second_create_only_migrates_and_keeps_the_data(
     pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
     assert preview.run("create", "--pr", "3", "--config", str(pr)).code == 0
     created = preview.meta(f"{preview.base}_pr_3").created_at
-    with psycopg.connect(preview.pr_url(3)) as connection:
+    with psycopg.connect(preview.ci_url(3)) as connection:
         connection.execute("INSERT INTO tenants (slug, name) VALUES ('kept', 'Kept')")
     # The pull request pushes one more revision.
     (pr.parent / "alembic" / "versions" / "a005_a.py").write_text(
@@ -310,7 +338,7 @@ def test_a_second_create_only_migrates_and_keeps_the_data(
     assert result.code == 0, result.stderr
     assert "exists; migrating it to a005" in result.stderr
     assert upgrades_run(caplog) == ["Running upgrade a004 -> a005"]
-    with psycopg.connect(preview.pr_url(3)) as connection:
+    with psycopg.connect(preview.ci_url(3)) as connection:
         assert connection.execute("SELECT slug FROM tenants").fetchall() == [("kept",)]
     assert preview.meta(f"{preview.base}_pr_3").created_at == created
 
@@ -324,7 +352,7 @@ def test_a_pr_behind_main_gets_an_empty_database_migrated_from_base(preview: Pre
     assert "it is at m004, which this checkout's history (up to 0003) does not contain" in result.stderr
     assert "behind main" in result.stderr
     assert preview.revision(f"{preview.base}_pr_4") == "0003"
-    assert "from_main" not in tables(preview.pr_url(4))
+    assert "from_main" not in tables(preview.ci_url(4))
 
 
 def test_a_pr_that_edited_one_of_mains_revisions_is_not_cloned_from_the_template(
@@ -349,8 +377,8 @@ def test_a_pr_that_changed_an_applied_revision_gets_its_database_recreated(previ
     result = preview.run("create", "--pr", "8", "--config", str(pr))
     assert result.code == 0, result.stderr
     assert "is recreated: the revision files up to a004 differ" in result.stderr
-    assert {"plan_name"} <= columns(preview.pr_url(8), "tenants")
-    assert "plan" not in columns(preview.pr_url(8), "tenants")
+    assert {"plan_name"} <= columns(preview.ci_url(8), "tenants")
+    assert "plan" not in columns(preview.ci_url(8), "tenants")
 
 
 def test_a_pr_whose_revision_fails_stays_at_its_last_good_revision_and_nothing_else_moves(
@@ -539,12 +567,24 @@ def test_drop_of_a_database_already_gone_succeeds(preview: Preview) -> None:
 
 
 def test_drop_ends_the_preview_apps_sessions(preview: Preview) -> None:
-    assert preview.run("create", "--pr", "1").code == 0
-    with psycopg.connect(preview.pr_url(1)) as app:
+    deployment = preview.create(1)
+    with psycopg.connect(deployment) as app, psycopg.connect(preview.ci_url(1)) as inspecting:
         assert preview.run("drop", "--pr", "1").code == 0
-        with pytest.raises(psycopg.OperationalError):
-            app.execute("SELECT 1")
+        for session in (app, inspecting):
+            with pytest.raises(psycopg.OperationalError):
+                session.execute("SELECT 1")
     assert f"{preview.base}_pr_1" not in preview.databases()
+
+
+def test_drop_removes_the_prs_role(preview: Preview) -> None:
+    deployment = preview.create(1)
+    preview.create(2)
+    result = preview.run("drop", "--pr", "1")
+    assert result.code == 0, result.stderr
+    assert f"role {preview.base}_pr_1 dropped" in result.stderr
+    assert preview.roles() == {f"{preview.base}_pr_2"}
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(deployment, dbname=preview.base).close()
 
 
 def test_a_database_this_command_did_not_create_is_never_migrated_or_dropped(preview: Preview) -> None:
@@ -572,6 +612,8 @@ def test_list_shows_each_pr_database_with_its_age_and_revision(preview: Preview,
     assert sorted(rows) == [2, 10]
     assert rows[2]["revision"] == "a004"
     assert rows[10]["revision"] == "0003"
+    assert [rows[2]["role"], rows[10]["role"]] == [f"{preview.base}_pr_2", f"{preview.base}_pr_10"]
+    assert document["orphaned_roles"] == []
     assert 2.99 < rows[2]["age_days"] < 3.01
     assert rows[10]["age_days"] < 0.01
     table = preview.run("list").stdout.splitlines()
@@ -618,6 +660,323 @@ def test_prune_dry_run_names_what_it_would_drop_and_drops_nothing(preview: Previ
     assert f"{preview.base}_pr_1" in preview.databases()
 
 
+# --- each pull request's own role -----------------------------------------------------------------
+
+
+def test_the_deployment_url_differs_from_ci_db_url_in_user_password_and_database_only() -> None:
+    url = "postgresql://ci:pw@db.internal:6432/tenantguard?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem"
+    handed = conninfo_to_dict(Server.from_url(url).deployment_url(7, "Zq-9_kP"))
+    assert (handed.pop("user"), handed.pop("password"), handed.pop("dbname")) == (
+        "tenantguard_pr_7",
+        "Zq-9_kP",
+        "tenantguard_pr_7",
+    )
+    assert handed == {k: v for k, v in conninfo_to_dict(url).items() if k not in ("user", "password", "dbname")}
+
+
+def test_the_longest_role_name_fits_postgresql_identifiers() -> None:
+    server = Server.from_url(f"postgresql://ci:pw@db.internal/{'t' * preview_db.MAX_BASE_BYTES}")
+    assert len(server.pr_role(preview_db.MAX_PR).encode()) <= preview_db.MAX_IDENTIFIER_BYTES
+
+
+def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) -> None:
+    preview.create(1)
+    role = f"{preview.base}_pr_1"
+    row = preview.admin.execute(
+        "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolinherit, rolreplication, rolbypassrls, "
+        "rolconnlimit, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s",
+        (role,),
+    ).fetchone()
+    assert row is not None
+    assert row[:8] == (True, False, False, False, False, False, False, preview_db.PR_ROLE_CONNECTION_LIMIT)
+    meta = Meta.parse(row[8])
+    assert meta is not None
+    assert (meta.kind, meta.base, meta.pr) == ("role", preview.base, 1)
+    member_of = preview.admin.execute(
+        "SELECT count(*) FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = %s)", (role,)
+    ).fetchone()
+    assert member_of == (0,)
+    # And owns nothing: not its database, nothing in it.
+    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_1")) as inside:
+        owned = inside.execute(
+            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = %s)", (role,)
+        ).fetchone()
+        assert owned == (0,)
+    owner = preview.admin.execute(
+        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (f"{preview.base}_pr_1",)
+    ).fetchone()
+    assert owner == (ROLE,)
+
+
+def test_one_prs_deployment_cannot_connect_to_drop_or_alter_another_prs_database(preview: Preview) -> None:
+    first = preview.create(1)
+    second = preview.create(2)
+    other = f"{preview.base}_pr_2"
+    with pytest.raises(psycopg.OperationalError, match=f'permission denied for database "{other}"'):
+        psycopg.connect(first, dbname=other).close()
+    with psycopg.connect(first, autocommit=True) as pr_1:
+        for statement in (
+            f"DROP DATABASE {other}",
+            f"DROP DATABASE {other} WITH (FORCE)",
+            f"ALTER DATABASE {other} RENAME TO stolen",
+            f"ALTER DATABASE {other} OWNER TO {preview.base}_pr_1",
+            f"ALTER DATABASE {other} WITH CONNECTION LIMIT 0",
+            f"GRANT CONNECT ON DATABASE {other} TO {preview.base}_pr_1",
+            f"ALTER ROLE {other} PASSWORD 'mine-now'",
+            f"DROP ROLE {other}",
+            f"GRANT {other} TO {preview.base}_pr_1",
+            f"CREATE ROLE {preview.base}_pr_99 LOGIN",
+            f"CREATE DATABASE {preview.base}_pr_99",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                pr_1.execute(statement)
+    with psycopg.connect(second) as pr_2:
+        assert pr_2.execute("SELECT current_database()").fetchone() == (other,)
+
+
+def test_no_prs_deployment_can_connect_to_or_change_the_template(preview: Preview) -> None:
+    preview.template()
+    deployment = preview.create(1)
+    template = f"{preview.base}_pr_template"
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(deployment, dbname=template).close()
+    # Even with connections allowed again (only its owner, the CI role, can), the pull request's role could not.
+    assert preview.admin.execute(
+        "SELECT has_database_privilege(%s, %s, 'CONNECT')", (f"{preview.base}_pr_1", template)
+    ).fetchone() == (False,)
+    with psycopg.connect(deployment, autocommit=True) as pr_1:
+        for statement in (
+            f"ALTER DATABASE {template} WITH ALLOW_CONNECTIONS true",
+            f"ALTER DATABASE {template} WITH IS_TEMPLATE false",
+            f"ALTER DATABASE {template} RENAME TO stolen",
+            f"DROP DATABASE {template}",
+            "CREATE TABLE planted (id int)",  # in its own database: what a clone of it would carry
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                pr_1.execute(statement)
+    preview.create(2)
+    assert tables(preview.ci_url(2)) == tables(preview.ci_url(1))
+    assert "planted" not in tables(preview.ci_url(2))
+
+
+def said_reachable(stderr: str, role: str) -> set[str]:
+    """The other databases create says `role` can connect to."""
+    prefix = f"preview-db: role {role} can also connect to "
+    lines = [line.removeprefix(prefix) for line in stderr.splitlines() if line.startswith(prefix)]
+    return set(lines[0].partition(":")[0].split(", ")) if lines else set()
+
+
+def test_the_base_database_is_closed_to_pr_roles_once_the_one_time_sql_ran(preview: Preview) -> None:
+    deployment = preview.create(1)
+    with pytest.raises(psycopg.OperationalError, match=f'permission denied for database "{preview.base}"'):
+        psycopg.connect(deployment, dbname=preview.base).close()
+    for database in SERVER_DATABASES:
+        with pytest.raises(psycopg.OperationalError, match=f'permission denied for database "{database}"'):
+            psycopg.connect(deployment, dbname=database).close()
+
+
+def test_without_the_one_time_sql_a_prs_role_can_connect_to_the_base_database_and_create_says_so(
+    preview: Preview, tmp_path: Path
+) -> None:
+    # PostgreSQL's default: PUBLIC, so every role, may connect to every new database.
+    preview.admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(sql.Identifier(preview.base)))
+    assert migrate.upgrade(preview.url, "head") == "0003"
+    target = tmp_path / "url"
+    result = preview.run("create", "--pr", "1", "--url-to-file", str(target))
+    assert result.code == 0, result.stderr
+    assert preview.base in said_reachable(result.stderr, f"{preview.base}_pr_1")
+    # Connected, but the tables are the CI role's and PUBLIC was granted none of them.
+    with (
+        psycopg.connect(target.read_text(), dbname=preview.base) as inside,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        inside.execute("SELECT * FROM tenants")
+    preview.admin.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(preview.base)))
+    again = preview.run("create", "--pr", "1")
+    assert preview.base not in said_reachable(again.stderr, f"{preview.base}_pr_1")
+
+
+def test_a_prs_role_reads_and_writes_its_own_tables_including_those_of_its_later_revisions(
+    preview: Preview, tmp_path: Path
+) -> None:
+    preview.template()
+    notes = "CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text)"
+    pr = checkout(tmp_path, "a", ("a004", "0003", notes))
+    deployment = preview.create(1, "--config", str(pr))
+    with psycopg.connect(deployment) as app:
+        app.execute("INSERT INTO tenants (slug, name) VALUES ('acme', 'Acme')")
+        app.execute("UPDATE tenants SET name = 'Acme Ltd' WHERE slug = 'acme'")
+        app.execute("INSERT INTO notes (body) VALUES ('from the first push')")
+        assert app.execute("SELECT name FROM tenants").fetchall() == [("Acme Ltd",)]
+    # The next push adds a revision creating another table, with a serial (its sequence needs USAGE).
+    (pr.parent / "alembic" / "versions" / "a005_a.py").write_text(
+        revision_file("a005", "a004", "CREATE TABLE labels (id serial PRIMARY KEY, name text)")
+    )
+    deployment = preview.create(1, "--config", str(pr))
+    with psycopg.connect(deployment) as app:
+        assert app.execute("INSERT INTO labels (name) VALUES ('new') RETURNING id").fetchone() == (1,)
+        assert app.execute("SELECT body FROM notes").fetchall() == [("from the first push",)]
+        app.execute("DELETE FROM tenants WHERE slug = 'acme'")
+        assert app.execute("SELECT version_num FROM alembic_version").fetchall() == [("a005",)]
+
+
+def test_a_table_the_ci_role_creates_by_hand_is_usable_by_the_prs_role_through_default_privileges(
+    preview: Preview,
+) -> None:
+    deployment = preview.create(1)
+    with psycopg.connect(preview.ci_url(1)) as ci:
+        ci.execute("CREATE SCHEMA reports")
+        ci.execute("CREATE TABLE reports.daily (id serial PRIMARY KEY, total int)")
+    with psycopg.connect(deployment) as app:
+        assert app.execute("INSERT INTO reports.daily (total) VALUES (3) RETURNING id").fetchone() == (1,)
+
+
+def test_a_prs_role_can_neither_create_nor_change_the_schema_nor_move_the_recorded_revision(
+    preview: Preview,
+) -> None:
+    deployment = preview.create(1)
+    with psycopg.connect(deployment, autocommit=True) as app:
+        for statement in (
+            "CREATE TABLE planted (id int)",
+            "CREATE SCHEMA planted",
+            "CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'",
+            "CREATE TEMPORARY TABLE scratch (id int)",
+            "ALTER TABLE tenants ADD COLUMN planted int",
+            "DROP TABLE tenants",
+            "TRUNCATE tenants",
+            "UPDATE alembic_version SET version_num = 'zzzz'",
+            "DELETE FROM alembic_version",
+            f"ALTER DATABASE {preview.base}_pr_1 OWNER TO {preview.base}_pr_1",
+            f"ALTER ROLE {preview.base}_pr_1 CREATEDB",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(statement)
+    assert preview.revision(f"{preview.base}_pr_1") == "0003"
+
+
+def test_a_second_create_invalidates_the_previous_password_and_ends_its_sessions(preview: Preview) -> None:
+    first = preview.create(1)
+    with psycopg.connect(first) as old_deployment:
+        second = preview.create(1)
+        with pytest.raises(psycopg.OperationalError):
+            old_deployment.execute("SELECT 1")
+    assert conninfo_to_dict(first)["password"] != conninfo_to_dict(second)["password"]
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(first).close()
+    with psycopg.connect(second) as new_deployment:
+        assert new_deployment.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
+
+
+def test_the_password_reaches_the_server_only_as_a_scram_verifier(preview: Preview) -> None:
+    # With every statement of the CI role logged, the log shows the ALTER ROLE but never the password.
+    preview.admin.execute(sql.SQL("ALTER ROLE {} SET log_statement = 'all'").format(sql.Identifier(ROLE)))
+    try:
+        deployment = preview.create(1)
+    finally:
+        preview.admin.execute(sql.SQL("ALTER ROLE {} RESET log_statement").format(sql.Identifier(ROLE)))
+    log = (preview.postgres.directory / "log").read_text(errors="replace")
+    assert f'ALTER ROLE "{preview.base}_pr_1" PASSWORD \'SCRAM-SHA-256$' in log
+    assert str(conninfo_to_dict(deployment)["password"]) not in log
+
+
+def test_a_role_of_that_name_this_command_did_not_create_is_never_used_or_dropped(preview: Preview) -> None:
+    foreign = f"{preview.base}_pr_7"
+    preview.admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(foreign)))
+    result = preview.run("create", "--pr", "7")
+    assert result.code == preview_db.EXIT_FAILED
+    assert f"role {foreign} exists but was not created by this command" in result.stderr
+    assert preview.databases() == {preview.base}
+    result = preview.run("drop", "--pr", "7")
+    assert result.code == 0, result.stderr
+    assert f"role {foreign} exists but was not created by this command" in result.stderr
+    assert foreign in preview.roles()
+
+
+def test_a_prs_role_given_more_by_hand_gets_no_url(preview: Preview, tmp_path: Path) -> None:
+    preview.create(1)
+    preview.admin.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(sql.Identifier(f"{preview.base}_pr_1")))
+    target = tmp_path / "not-written"
+    result = preview.run("create", "--pr", "1", "--url-to-file", str(target))
+    assert result.code == preview_db.EXIT_FAILED
+    assert f"role {preview.base}_pr_1 holds membership in pg_read_all_data" in result.stderr
+    assert not target.exists()
+
+
+def test_a_prs_role_that_could_create_objects_gets_no_url(preview: Preview, tmp_path: Path) -> None:
+    # What PostgreSQL 14 and older do in schema public by default: PUBLIC may create there.
+    preview.create(1)
+    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_1"), autocommit=True) as superuser:
+        superuser.execute("CREATE SCHEMA shared")
+        superuser.execute("GRANT CREATE ON SCHEMA shared TO PUBLIC")
+    target = tmp_path / "not-written"
+    result = preview.run("create", "--pr", "1", "--url-to-file", str(target))
+    assert result.code == preview_db.EXIT_FAILED
+    assert f"role {preview.base}_pr_1 could create objects in shared of {preview.base}_pr_1" in result.stderr
+    assert "REVOKE CREATE ON SCHEMA public FROM PUBLIC;" in result.stderr
+    assert not target.exists()
+
+
+def test_createrole_before_postgresql_16_is_said_to_reach_further(preview: Preview) -> None:
+    result = preview.run("create", "--pr", "1")
+    assert result.code == 0, result.stderr
+    said = f"CREATEROLE lets role {ROLE} grant itself almost any privilege on this server" in result.stderr
+    assert said == (preview.admin.info.server_version < 160000)
+
+
+def test_a_database_made_before_prs_had_roles_gets_its_role_and_is_closed_to_public(preview: Preview) -> None:
+    name = f"{preview.base}_pr_1"
+    preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ROLE)))
+    preview_db.set_meta(preview.admin, name, Meta(kind="pr", base=preview.base, pr=1, created_at=preview_db.now()))
+    preview.admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(sql.Identifier(name)))
+    deployment = preview.create(1)
+    with psycopg.connect(deployment) as app:
+        assert app.execute("SELECT current_user").fetchone() == (name,)
+    assert preview.admin.execute("SELECT has_database_privilege('public', %s, 'CONNECT')", (name,)).fetchone() == (
+        False,
+    )
+
+
+def test_list_and_prune_find_roles_whose_database_is_gone_and_prune_drops_them(preview: Preview) -> None:
+    for number in (1, 2, 3):
+        preview.create(number)
+    preview.backdate(f"{preview.base}_pr_1", days=30)
+    # Dropped by hand: its role stays behind, since roles belong to the whole server.
+    preview.admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(f"{preview.base}_pr_2")))
+    preview.admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(f"{preview.base}_pr_9")))  # not ours
+    listed = preview.run("list", "--json")
+    assert listed.code == 0, listed.stderr
+    assert [row["role"] for row in json.loads(listed.stdout)["orphaned_roles"]] == [f"{preview.base}_pr_2"]
+    assert f"role {preview.base}_pr_2 has no database any more; prune drops it" in listed.stderr
+    assert f"role {preview.base}_pr_9 looks like a pull request's role but carries no" in listed.stderr
+    dry = preview.run("prune", "--older-than", "7", "--dry-run")
+    assert f"would drop role {preview.base}_pr_2 (its database is gone)" in dry.stderr
+    assert preview.roles() == {f"{preview.base}_pr_{number}" for number in (1, 2, 3, 9)}
+    with psycopg.connect(preview.url, autocommit=True) as busy:
+        # Pull request 2 is being created right now: between its role and its database.
+        busy.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, 2))
+        kept = preview.run("prune", "--older-than", "7")
+    assert kept.code == 0, kept.stderr
+    assert f"role {preview.base}_pr_2: its pull request is being created right now; kept" in kept.stderr
+    assert preview.roles() == {f"{preview.base}_pr_{number}" for number in (2, 3, 9)}
+    result = preview.run("prune", "--older-than", "7")
+    assert result.code == 0, result.stderr
+    assert result.stdout == ""
+    assert f"role {preview.base}_pr_2 dropped: its database is gone" in result.stderr
+    assert preview.roles() == {f"{preview.base}_pr_3", f"{preview.base}_pr_9"}
+
+
+def test_prune_drops_the_role_of_each_database_it_drops(preview: Preview) -> None:
+    deployment = preview.create(1)
+    preview.backdate(f"{preview.base}_pr_1", days=30)
+    with psycopg.connect(deployment) as app:
+        result = preview.run("prune", "--older-than", "7")
+        with pytest.raises(psycopg.OperationalError):
+            app.execute("SELECT 1")
+    assert result.stdout == f"{preview.base}_pr_1\n"
+    assert f"role {preview.base}_pr_1 dropped" in result.stderr
+    assert preview.roles() == set()
+
+
 # --- privileges and limits ---------------------------------------------------------------------
 
 
@@ -628,6 +987,9 @@ def login_role(preview: Preview, role: str, *options: str) -> str:
         sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} " + " ".join(options)).format(
             sql.Identifier(role), sql.Literal(password)
         )
+    )
+    preview.admin.execute(
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(preview.base), sql.Identifier(role))
     )
     return f"postgresql://{role}:{password}@127.0.0.1:{preview.postgres.port}/{preview.base}"
 
@@ -643,6 +1005,32 @@ def test_a_role_without_createdb_is_told_which_privilege_and_where_the_sql_is(
         assert f'ALTER ROLE "{preview.base}_nocreatedb" CREATEDB;' in result.stderr
         assert "workorders/WO-ci-secrets.md" in result.stderr
     assert preview.databases() == {preview.base}
+
+
+def test_a_role_without_createrole_is_told_which_privilege_and_where_the_sql_is(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreaterole", "CREATEDB"))
+    result = preview.run("create", "--pr", "1")
+    assert result.code == preview_db.EXIT_FAILED
+    assert "lacks the CREATEROLE privilege (which each pull request's own login role needs)" in result.stderr
+    assert f'ALTER ROLE "{preview.base}_nocreaterole" CREATEROLE;' in result.stderr
+    assert "CREATEDB privilege" not in result.stderr
+    assert "workorders/WO-ci-secrets.md" in result.stderr
+    assert preview.databases() == {preview.base}
+    assert preview.roles() == {f"{preview.base}_nocreaterole"}
+
+
+def test_drop_without_createrole_says_so_and_drops_nothing(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
+    preview.create(1)
+    monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreaterole", "CREATEDB"))
+    for args in (("drop", "--pr", "1"), ("prune", "--older-than", "1")):
+        preview.backdate(f"{preview.base}_pr_1", days=30)
+        result = preview.run(*args)
+        assert result.code == preview_db.EXIT_FAILED
+        assert "lacks the CREATEROLE privilege" in result.stderr
+    assert f"{preview.base}_pr_1" in preview.databases()
+    assert f"{preview.base}_pr_1" in preview.roles()
 
 
 def test_a_role_that_does_not_own_the_database_is_told_why_drop_failed(preview: Preview) -> None:
@@ -671,7 +1059,7 @@ def sessions(url: str, count: int) -> Iterator[None]:
 def test_a_connection_limit_reached_is_reported_clearly(
     preview: Preview, monkeypatch: pytest.MonkeyPatch, held: int
 ) -> None:
-    url = login_role(preview, f"{preview.base}_limited", "CREATEDB", "CONNECTION LIMIT 1")
+    url = login_role(preview, f"{preview.base}_limited", "CREATEDB", "CREATEROLE", "CONNECTION LIMIT 1")
     monkeypatch.setenv("CI_DB_URL", url)
     with sessions(url, held):
         result = preview.run("create", "--pr", "1")
@@ -684,14 +1072,20 @@ def test_a_connection_limit_reached_is_reported_clearly(
 # --- the new database's URL, and secrecy ------------------------------------------------------
 
 
-def test_the_url_file_is_private_and_opens_the_new_database(preview: Preview, tmp_path: Path) -> None:
+def test_the_url_file_is_private_and_opens_the_new_database_as_the_prs_role(preview: Preview, tmp_path: Path) -> None:
     target = tmp_path / "pr-db-url"
     result = preview.run("create", "--pr", "4", "--url-to-file", str(target))
     assert result.code == 0, result.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with psycopg.connect(target.read_text()) as connection:
-        assert connection.execute("SELECT current_database()").fetchone() == (f"{preview.base}_pr_4",)
-    assert FAKE_PASSWORD not in result.stdout + result.stderr
+        assert connection.execute("SELECT current_database(), current_user").fetchone() == (
+            f"{preview.base}_pr_4",
+            f"{preview.base}_pr_4",
+        )
+    password = str(conninfo_to_dict(target.read_text())["password"])
+    assert len(password) >= 40
+    for secret in (FAKE_PASSWORD, password):
+        assert secret not in result.stdout + result.stderr
 
 
 def test_the_url_file_is_never_written_through_a_symlink(preview: Preview, tmp_path: Path) -> None:
@@ -713,15 +1107,23 @@ def test_github_output_masks_the_url_and_password_before_writing_them(
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
     result = preview.run("create", "--pr", "4", "--github-output")
     assert result.code == 0, result.stderr
-    url = preview.pr_url(4)
+    written = output.read_text()
+    url = written.rpartition("url=")[2].removesuffix("\n")
+    handed = conninfo_to_dict(url)
+    assert (handed["user"], handed["dbname"]) == (f"{preview.base}_pr_4", f"{preview.base}_pr_4")
+    password = str(handed["password"])
     lines = result.stderr.splitlines()
     masks = [line.removeprefix("::add-mask::") for line in lines if line.startswith("::add-mask::")]
-    escaped = [value.replace("%", "%25") for value in (url, FAKE_PASSWORD, quote(FAKE_PASSWORD, safe=""))]
+    # The deployment's URL and password, then CI_DB_URL's password (it never leaves, but no log may show it).
+    values = (url, password, FAKE_PASSWORD, quote(FAKE_PASSWORD, safe=""))
+    escaped = [value.replace("%", "%25") for value in values]
     assert masks == escaped
     assert all(line.startswith("::add-mask::") for line in lines[: len(masks)])  # before anything else
-    assert output.read_text() == f"earlier=kept\ndatabase={preview.base}_pr_4\nurl={url}\n"
+    assert written == f"earlier=kept\ndatabase={preview.base}_pr_4\nurl={url}\n"
     assert result.stdout == f"{preview.base}_pr_4\n"
-    assert FAKE_PASSWORD not in "\n".join(line for line in lines if not line.startswith("::add-mask::"))
+    unmasked = "\n".join(line for line in lines if not line.startswith("::add-mask::"))
+    assert FAKE_PASSWORD not in unmasked
+    assert password not in unmasked
 
 
 def test_github_output_outside_github_actions_is_refused_before_anything_is_created(preview: Preview) -> None:
@@ -733,10 +1135,11 @@ def test_github_output_outside_github_actions_is_refused_before_anything_is_crea
 
 def test_no_output_shows_the_password(preview: Preview, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = checkout(tmp_path, "a", ("a004", "0003", "SELECT 1 / 0"))
+    handed = tmp_path / "pr-1-url"
     texts = []
     for args in (
         ("template",),
-        ("create", "--pr", "1"),
+        ("create", "--pr", "1", "--url-to-file", str(handed)),
         ("create", "--pr", "2", "--config", str(broken)),
         ("list",),
         ("list", "--json"),
@@ -751,10 +1154,12 @@ def test_no_output_shows_the_password(preview: Preview, tmp_path: Path, monkeypa
     assert result.code == preview_db.EXIT_FAILED
     assert "password authentication failed" in result.stderr
     texts.append(result.stdout + result.stderr)
+    role_password = str(conninfo_to_dict(handed.read_text())["password"])
     for text in texts:
         assert FAKE_PASSWORD not in text
         assert quote(FAKE_PASSWORD, safe="") not in text
         assert wrong not in text
+        assert role_password not in text
 
 
 def test_the_work_order_holds_the_section_and_sql_the_messages_point_to() -> None:
@@ -762,3 +1167,5 @@ def test_the_work_order_holds_the_section_and_sql_the_messages_point_to() -> Non
     assert "\n## Preview databases per pull request\n" in work_order
     assert preview_db.WORK_ORDER == 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
     assert "ALTER ROLE ci CREATEDB;" in work_order
+    assert "ALTER ROLE ci CREATEROLE;" in work_order
+    assert "REVOKE CONNECT ON DATABASE tenantguard FROM PUBLIC;" in work_order
