@@ -2,8 +2,9 @@
 
     uv run python bench/preview_db.py [--rounds N]
 
-Whole processes against a throwaway PostgreSQL, run as a role with only CREATEDB. Each pull request
-adds one revision on top of main's: main's 3 current revisions, or 50 generated ones more (53).
+Whole processes against a throwaway PostgreSQL, run as a role with only CREATEDB and CREATEROLE (each
+create also sets up the pull request's own role: grants, a new password). Each pull request adds one
+revision on top of main's: main's 3 current revisions, or 50 generated ones more (53).
 With the template (kept at main's head) only the pull request's revision runs; without it, all.
 Scenarios run interleaved, one new pull request each per round; medians with min and max are
 printed and appended to bench/RESULTS.md, with each median's excess over the floor (a process that
@@ -83,7 +84,9 @@ def measure(rounds: int) -> list[str]:
         password = secrets.token_urlsafe(12)
         admin = psycopg.connect(server.url("postgres"), autocommit=True)
         admin.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} CREATEDB").format(sql.Identifier(ROLE), sql.Literal(password))
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} CREATEDB CREATEROLE").format(
+                sql.Identifier(ROLE), sql.Literal(password)
+            )
         )
 
         def url(database: str) -> str:
