@@ -119,10 +119,10 @@ def pr_number(value: str) -> int:
 
 
 def days(value: str) -> int:
-    """argparse type for --older-than: whole days, at least 1."""
-    if not re.fullmatch(r"[1-9][0-9]{0,4}", value):
-        raise argparse.ArgumentTypeError(f"takes a whole number of days from 1 to 99999; got {value!r}")
-    return int(value)
+    """argparse type for --older-than: whole days, at least 1, with or without a trailing d (14 or 14d)."""
+    if not (match := re.fullmatch(r"([1-9][0-9]{0,4})d?", value)):
+        raise argparse.ArgumentTypeError(f"takes a whole number of days from 1 to 99999, as 14 or 14d; got {value!r}")
+    return int(match[1])
 
 
 @dataclass(frozen=True)

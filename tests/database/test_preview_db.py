@@ -210,6 +210,19 @@ def test_pr_numbers_other_than_plain_positive_integers_are_refused(
     assert "argument --pr: takes the pull request's number, a positive integer" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("value", "days"), [("14", 14), ("14d", 14), ("1", 1), ("99999d", 99999)])
+def test_older_than_takes_whole_days_with_or_without_a_d(value: str, days: int) -> None:
+    assert preview_db.days(value) == days
+
+
+@pytest.mark.parametrize("value", ["0", "0d", "-1", "14h", "2w", "1.5", "d", "14 d", "014", "100000", ""])
+def test_older_than_other_than_whole_days_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        preview_db.main(["prune", "--older-than", value])
+    assert exit_.value.code == preview_db.EXIT_USAGE
+    assert "argument --older-than: takes a whole number of days from 1 to 99999, as 14 or 14d" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "url",
     [
