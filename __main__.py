@@ -7,8 +7,8 @@ from infra import config, stack
 try:
     settings = config.load()
 except config.ConfigError as error:
-    # RunError prints the message without a Python traceback.
-    raise pulumi.RunError(str(error)) from None
+    # RunError prints the message without a Python traceback; tools.plan reads the problems from its cause.
+    raise pulumi.RunError(str(error)) from error
 
 for name, value in stack.build(settings).items():
     pulumi.export(name, value)

@@ -223,6 +223,7 @@ def parse(
     `secret` names the keys whose values are stored encrypted. Raises ConfigError listing every
     problem; no message contains a value that is stored as a secret (nor, for simplicity, any value).
     """
+    today = today or datetime.date.today()  # once: a run across midnight checks and builds with one date
     declared = declared_config()
     problems = list(table_problems(frozenset(declared)))
 
@@ -261,7 +262,7 @@ def parse(
     _check_github(stack, typed, profile, problems)
     _check_vercel(typed, profile, problems)
     _check_production_stack(typed["productionStack"], profile, problems)
-    _check_session_key(typed, today or datetime.date.today(), problems)
+    _check_session_key(typed, today, problems)
     secrets = {secret_key.key: Secret(typed[secret_key.key]) for secret_key in SECRET_KEYS}
     _check_secrets(secrets, profile, problems)
     extras = _check_extra_secrets(typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret, problems)
@@ -289,7 +290,7 @@ def parse(
         vercel_team_id=typed["vercelTeamId"] or None,
         vercel_git_branch=typed["vercelGitBranch"] or None,
         vercel_custom_environment_ids=typed["vercelCustomEnvironmentIds"],
-        session_key=_session_key(typed, today or datetime.date.today()),
+        session_key=_session_key(typed, today),
         run_migrations=typed["runMigrations"],
         production_stack=typed["productionStack"] or None,
         variables={v.name: typed[v.source] for v in VARIABLES if typed[v.source]},

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from infra.config import PROJECT, full_key, secret_keys
+from infra.config import PROJECT, ConfigError, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY, ROUTES
 from infra.secret_keys import set_secret_command
 from infra.tiers import TIERS, profile_for
@@ -206,8 +206,8 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
     try:
         evaluation = evaluator.evaluate(stack, values, set(placeholders), stack_outputs=references)
     except evaluator.ProgramFailedError as failure:
-        plan.errors.extend(line.strip()[2:] for line in str(failure).splitlines()[1:] if line.strip())
-        plan.errors = plan.errors or [str(failure)]
+        invalid = failure.cause.__cause__  # __main__.py raises the RunError from the ConfigError
+        plan.errors.extend(invalid.problems if isinstance(invalid, ConfigError) else [str(failure.cause)])
         return plan
     describe(plan, evaluation, values)
     plan.outputs = dict(evaluation.outputs)
@@ -257,7 +257,6 @@ def plan_all(stacks: Sequence[str], directory: Path, known: Sequence[str] | None
     """Plan `stacks`; a stack another one references is evaluated first (planned even if not asked for)."""
     known = list(known if known is not None else evaluator.known_stacks(directory))
     plans: dict[str, StackPlan] = {}
-    outputs: dict[str, Mapping[str, Any]] = {}
 
     def run(stack: str, seen: tuple[str, ...] = ()) -> StackPlan:
         if stack in plans:
@@ -277,7 +276,6 @@ def plan_all(stacks: Sequence[str], directory: Path, known: Sequence[str] | None
                 return plans[stack]
             references[reference] = referenced.outputs
         plans[stack] = plan_stack(stack, directory, references)
-        outputs[stack] = plans[stack].outputs
         return plans[stack]
 
     return [run(stack) for stack in stacks]

@@ -220,7 +220,7 @@ def test_older_than_other_than_whole_days_is_refused(value: str, capsys: pytest.
     with pytest.raises(SystemExit) as exit_:
         preview_db.main(["prune", "--older-than", value])
     assert exit_.value.code == preview_db.EXIT_USAGE
-    assert "argument --older-than: takes a whole number of days from 1 to 99999, as 14 or 14d" in capsys.readouterr().err
+    assert "--older-than: takes a whole number of days from 1 to 99999, as 14 or 14d" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

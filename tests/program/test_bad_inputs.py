@@ -482,7 +482,3 @@ def test_every_problem_is_listed_at_once(run_stack: Callable[..., evaluator.Eval
 def test_unknown_stack_file_names_the_known_stacks() -> None:
     with pytest.raises(FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*preview, production, staging"):
         evaluator.stack_config("qa")
-
-
-def test_at_least_25_bad_inputs_are_tried() -> None:
-    assert len(CASES) >= 25
