@@ -31,6 +31,15 @@ def test_diff_reports_a_changed_target_revision() -> None:
     assert provider.diff("id", olds, {**olds, "revision": "0003"}).replaces == []
 
 
+def test_diff_reports_a_moved_database_so_the_new_one_is_migrated() -> None:
+    # CI_DB_URL pointed at a new server (a restore, a copy): same revision, but the new database needs it.
+    provider = AlembicProvider()
+    olds = {"database_url": "postgresql://a@old.internal/d", "revision": "0002"}
+    moved = provider.diff("id", olds, {**olds, "database_url": "postgresql://a@new.internal/d"})
+    assert moved.changes is True
+    assert moved.replaces == []  # an update: delete must never run against either database
+
+
 def test_update_upgrades_to_the_new_target(database: str) -> None:
     provider = AlembicProvider()
     olds = created(database, "0001")
