@@ -51,13 +51,8 @@ def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, 
 
 def build(settings: Settings) -> dict[str, object]:
     """Declare the stack's resources and return its outputs, none of which is a secret value."""
-    profile = settings.profile
     github_provider = github.Provider("github", owner=settings.github_owner)
     vercel_provider = vercel.Provider("vercel", team=settings.vercel_team_id)
-    team_ids = [
-        github.get_team_output(slug=slug, opts=pulumi.InvokeOutputOptions(provider=github_provider)).id.apply(int)
-        for slug in settings.reviewer_teams
-    ]
 
     rotation = settings.session_key
     generated = GeneratedSecrets(
@@ -68,69 +63,91 @@ def build(settings: Settings) -> dict[str, object]:
         "shadow-secrets", ShadowSecretCheckArgs.of(settings), pulumi.ResourceOptions(providers=[github_provider])
     )
     values = {name: check.guard(value) for name, value in secret_values(settings, generated).items()}
-    github_values = {
-        route.name: values[route.name] for route in settings.routes if route.github and route.name in values
-    }
-    vercel_values = {
-        route.name: values[route.name] for route in settings.routes if route.vercel and route.name in values
-    }
 
-    provisioned: list[pulumi.Resource] = []
-    secrets_by_repository: dict[str, list[str]] = {}
-    for repository in settings.repositories:
-        environment = DeploymentEnvironment(
-            repository,
-            DeploymentEnvironmentArgs(
-                repository=repository,
-                environment=settings.environment_name,
-                reviewer_team_ids=team_ids,
-                deployment_branches=settings.deployment_branches,
-                prevent_self_review=settings.prevent_self_review,
-                wait_timer_minutes=settings.wait_timer_minutes,
-                admins_bypass=profile.admins_bypass,
-                variables=settings.variables,
-            ),
-            pulumi.ResourceOptions(providers=[github_provider], protect=profile.protect),
-        )
-        secrets = EnvironmentSecrets(
-            f"{repository}-secrets",
-            EnvironmentSecretsArgs(repository=repository, environment=environment.name, values=github_values),
-            pulumi.ResourceOptions(providers=[github_provider], protect=profile.protect),
-        )
-        secrets_by_repository[repository] = secrets.secret_names
-        provisioned.append(secrets)
-
-    variables = VercelVariables(
-        "vercel",
-        VercelVariablesArgs(
-            project_id=settings.vercel_project_id,
-            team_id=settings.vercel_team_id,
-            targets=profile.vercel_targets,
-            git_branch=settings.vercel_git_branch,
-            custom_environment_ids=settings.vercel_custom_environment_ids,
-            values=vercel_values,
-        ),
-        pulumi.ResourceOptions(providers=[vercel_provider], protect=profile.protect),
-    )
-    provisioned.append(variables)
+    team_ids = [
+        github.get_team_output(slug=slug, opts=pulumi.InvokeOutputOptions(provider=github_provider)).id.apply(int)
+        for slug in settings.reviewer_teams
+    ]
+    secrets_by_repository = {
+        repository: _github_environment(settings, repository, team_ids, values, github_provider)
+        for repository in settings.repositories
+    }
+    variables = _vercel_variables(settings, values, vercel_provider)
 
     revision = head_revision()
     if settings.run_migrations:
+        # After every secret and variable: a migration never runs for an environment left half-provisioned.
+        provisioned = [*secrets_by_repository.values(), variables]
         DatabaseMigration(
             "database",
             DatabaseMigrationArgs(database_url=values["CI_DB_URL"], revision=revision, depends_on=provisioned),
         )
+    return _outputs(settings, {r: s.secret_names for r, s in secrets_by_repository.items()}, variables, revision)
 
+
+def _github_environment(
+    settings: Settings,
+    repository: str,
+    team_ids: list[pulumi.Output[int]],
+    values: dict[str, pulumi.Output[str]],
+    provider: github.Provider,
+) -> EnvironmentSecrets:
+    """One repository's deployment environment, its protection rules and its environment secrets."""
+    profile = settings.profile
+    environment = DeploymentEnvironment(
+        repository,
+        DeploymentEnvironmentArgs(
+            repository=repository,
+            environment=settings.environment_name,
+            reviewer_team_ids=team_ids,
+            deployment_branches=settings.deployment_branches,
+            prevent_self_review=settings.prevent_self_review,
+            wait_timer_minutes=settings.wait_timer_minutes,
+            admins_bypass=profile.admins_bypass,
+            variables=settings.variables,
+        ),
+        pulumi.ResourceOptions(providers=[provider], protect=profile.protect),
+    )
+    github_values = {r.name: values[r.name] for r in settings.routes if r.github and r.name in values}
+    return EnvironmentSecrets(
+        f"{repository}-secrets",
+        EnvironmentSecretsArgs(repository=repository, environment=environment.name, values=github_values),
+        pulumi.ResourceOptions(providers=[provider], protect=profile.protect),
+    )
+
+
+def _vercel_variables(
+    settings: Settings, values: dict[str, pulumi.Output[str]], provider: vercel.Provider
+) -> VercelVariables:
+    """The Vercel project's variables for this tier's targets."""
+    return VercelVariables(
+        "vercel",
+        VercelVariablesArgs(
+            project_id=settings.vercel_project_id,
+            team_id=settings.vercel_team_id,
+            targets=settings.profile.vercel_targets,
+            git_branch=settings.vercel_git_branch,
+            custom_environment_ids=settings.vercel_custom_environment_ids,
+            values={r.name: values[r.name] for r in settings.routes if r.vercel and r.name in values},
+        ),
+        pulumi.ResourceOptions(providers=[provider], protect=settings.profile.protect),
+    )
+
+
+def _outputs(
+    settings: Settings, secret_names: dict[str, list[str]], variables: VercelVariables, revision: str
+) -> dict[str, object]:
+    """What the stack exports: names, masked URLs and fingerprints, never a secret value."""
     outputs: dict[str, object] = {
         "environmentName": settings.environment_name,
-        "githubSecretNames": secrets_by_repository,
+        "githubSecretNames": secret_names,
         "vercelVariableKeys": variables.keys,
         "ciDbUrlMasked": mask_url(settings.ci_db_url.value),
         "migrationRevision": revision,
         "migrationsEnabled": settings.run_migrations,
-        "sessionKeyRotation": rotation.describe(),
+        "sessionKeyRotation": settings.session_key.describe(),
     }
-    if profile.exports_fingerprint:
+    if settings.profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value
         guarded = [settings.secret_values[r.name].value for r in settings.routes if r.source in GUARDED_SOURCES]
         outputs[production_guard.FINGERPRINTS_OUTPUT] = [production_guard.fingerprint(url, key) for url in guarded]
