@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pulumi
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
+from infra import config
 from infra import type_tokens as types
 from infra.generated import PREVIOUS
 from infra.routes import ROUTES
+from infra.stack import build
 from tests.helpers import STACKS
 from tools import evaluator
-from tools.fakes import fake_secrets, secret_part
+from tools.fakes import fake_secrets, secret_part, stack_values
 
 ENV = types.ENVIRONMENT
 POLICY = types.BRANCH_POLICY
@@ -254,6 +257,47 @@ def test_the_previous_key_is_retired_after_the_overlap_window(run_stack: Callabl
     evaluation = run_stack("preview", {**rotated(days_ago=8), "sessionKeyOverlapDays": "7"})
     assert "SESSION_SECRET_KEY_PREVIOUS" not in {v["key"] for v in evaluation.named(VARIABLE).values()}
     assert "previous key retired on" in evaluation.outputs["sessionKeyRotation"]
+
+
+ROTATED_ON = datetime.date(2026, 3, 2)
+OVERLAP_DAYS = 7
+
+
+def built_on(today: datetime.date, production_outputs: dict[str, dict[str, Any]]) -> evaluator.Evaluation:
+    """The preview stack, rotated on ROTATED_ON, as config.parse and stack.build see it on `today`."""
+    values, secret = stack_values(
+        "preview",
+        {
+            "sessionKeyRotation": "2",
+            "sessionKeyRotatedOn": ROTATED_ON.isoformat(),
+            "sessionKeyOverlapDays": str(OVERLAP_DAYS),
+        },
+    )
+    settings = config.parse("preview", values, secret, today=today)
+
+    def program() -> None:
+        for name, value in build(settings).items():
+            pulumi.export(name, value)
+
+    return evaluator.run_program(program, "preview", stack_outputs=production_outputs)
+
+
+def test_the_previous_key_is_delivered_on_the_last_day_of_the_overlap(
+    production_reference: dict[str, dict[str, Any]],
+) -> None:
+    last_day = ROTATED_ON + datetime.timedelta(days=OVERLAP_DAYS)
+    evaluation = built_on(last_day, production_reference)
+    assert "SESSION_SECRET_KEY_PREVIOUS" in {v["key"] for v in evaluation.named(VARIABLE).values()}
+    assert evaluation.outputs["sessionKeyRotation"] == "rotation 2; previous key delivered until 2026-03-09"
+
+
+def test_the_previous_key_is_retired_the_day_after_the_overlap(
+    production_reference: dict[str, dict[str, Any]],
+) -> None:
+    day_after = ROTATED_ON + datetime.timedelta(days=OVERLAP_DAYS + 1)
+    evaluation = built_on(day_after, production_reference)
+    assert "SESSION_SECRET_KEY_PREVIOUS" not in {v["key"] for v in evaluation.named(VARIABLE).values()}
+    assert evaluation.outputs["sessionKeyRotation"] == "rotation 2; previous key retired on 2026-03-09"
 
 
 @pytest.mark.parametrize("stack", STACKS)
