@@ -61,3 +61,15 @@ def test_defaults_come_from_pulumi_yaml() -> None:
     assert settings.run_migrations is declared["runMigrations"]["default"]
     assert settings.environment_name == "preview"
     assert settings.vercel_git_branch is None
+
+
+def test_a_repository_listed_again_in_another_case_is_refused_at_its_second_spelling() -> None:
+    # GitHub repository names ignore case: both entries would declare one repository's environment twice.
+    repositories = ["tenantguard", "tenantguard-worker", "TenantGuard-Worker"]
+    values, secret = stack_values("staging", {"repositories": json.dumps(repositories)})
+    with pytest.raises(config.ConfigError) as refused:
+        config.parse("staging", values, secret)
+    assert refused.value.problems == [
+        "tenantguard-infra:repositories (item 3 of 3) repeats an earlier item (compared case-insensitively); "
+        "list each once"
+    ]
