@@ -210,6 +210,43 @@ CASES = [
         "vercelGitBranch",
         "only accepted in staging",
     ),
+    # Vercel targets: only staging narrows them (git branch or custom environments), and ids are checked whole.
+    Bad(
+        "production-with-custom-environment",
+        "production",
+        {"vercelCustomEnvironmentIds": '["env_Production1"]'},
+        "vercelCustomEnvironmentIds",
+        "only accepted in staging; production uses the production target",
+    ),
+    Bad(
+        "preview-with-custom-environment",
+        "preview",
+        {"vercelCustomEnvironmentIds": '["env_Preview1"]'},
+        "vercelCustomEnvironmentIds",
+        "only accepted in staging; preview uses the preview target",
+    ),
+    Bad(
+        "custom-environment-not-an-id",
+        "staging",
+        {"vercelGitBranch": None, "vercelCustomEnvironmentIds": '["staging"]'},
+        "vercelCustomEnvironmentIds",
+        "(item 1 of 1) is not accepted; expected Vercel custom environment ids (env_...)",
+    ),
+    Bad(
+        "custom-environment-id-with-newline",
+        "staging",
+        {"vercelGitBranch": None, "vercelCustomEnvironmentIds": '["env_Staging42", "env_Staging43\\n"]'},
+        "vercelCustomEnvironmentIds",
+        "(item 2 of 2) is not accepted; expected Vercel custom environment ids (env_...)",
+    ),
+    Bad(
+        "team-id-not-an-id",
+        "preview",
+        {"vercelTeamId": "tenantguard"},
+        "vercelTeamId",
+        "is not accepted; expected a Vercel team id (team_...)",
+    ),
+    Bad("secret-as-team-id", "preview", {"vercelTeamId": FAKE_CI}, "vercelTeamId", "expected a Vercel team id"),
     Bad("wait-timer-too-long", "production", {"waitTimerMinutes": "50000"}, "waitTimerMinutes", "between 0 and 43200"),
     # Wrong types.
     Bad("wait-timer-not-a-number", "production", {"waitTimerMinutes": "soon"}, "waitTimerMinutes", "whole number"),

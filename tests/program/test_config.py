@@ -73,3 +73,25 @@ def test_a_repository_listed_again_in_another_case_is_refused_at_its_second_spel
         "tenantguard-infra:repositories (item 3 of 3) repeats an earlier item (compared case-insensitively); "
         "list each once"
     ]
+
+
+@pytest.mark.parametrize(
+    ("team_id", "custom_environment_id"),
+    [("team_tG9hJ2kL4mN6pQ8rS0tV", "env_7QvZk2mN4pXr8sT1uW3yA5bC"), ("team_a", "env_9")],
+    ids=["as-vercel-writes-them", "shortest"],
+)
+def test_well_formed_vercel_team_and_custom_environment_ids_are_accepted(
+    team_id: str, custom_environment_id: str
+) -> None:
+    values, secret = stack_values(
+        "staging",
+        {
+            "vercelTeamId": team_id,
+            "vercelGitBranch": None,
+            "vercelCustomEnvironmentIds": json.dumps([custom_environment_id]),
+        },
+    )
+    settings = config.parse("staging", values, secret)
+    assert settings.vercel_team_id == team_id
+    assert settings.vercel_custom_environment_ids == (custom_environment_id,)
+    assert settings.variables["VERCEL_ORG_ID"] == team_id
