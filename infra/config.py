@@ -423,6 +423,14 @@ def _check_vercel(typed: Mapping[str, Any], profile: TierProfile, problems: list
             f"{full_key('vercelGitBranch')} (or vercelCustomEnvironmentIds) is required in {tier}, "
             f"so {tier} values reach only {tier} deployments and not every preview"
         )
+    if profile.vercel_branch_scope == "required" and git_branch and custom:
+        # Custom environments replace the targets, and Vercel takes a git branch only with the preview
+        # target (REST API, "Create one or more environment variables": gitBranch "must have
+        # target=preview"): the pair would fail at `pulumi up`, after the GitHub secrets were written.
+        problems.append(
+            f"{full_key('vercelGitBranch')} and {full_key('vercelCustomEnvironmentIds')} are both set; give one "
+            "of them: a git branch narrows the preview target, custom environments replace the targets"
+        )
     if profile.vercel_branch_scope == "refused":
         for key in ("vercelGitBranch", "vercelCustomEnvironmentIds"):
             if typed[key]:

@@ -240,6 +240,13 @@ CASES = [
         "(item 2 of 2) is not accepted; expected Vercel custom environment ids (env_...)",
     ),
     Bad(
+        "staging-git-branch-and-custom-environment",
+        "staging",
+        {"vercelCustomEnvironmentIds": '["env_Staging42"]'},
+        "vercelCustomEnvironmentIds",
+        "give one of them",
+    ),
+    Bad(
         "team-id-not-an-id",
         "preview",
         {"vercelTeamId": "tenantguard"},
