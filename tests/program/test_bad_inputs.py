@@ -377,6 +377,16 @@ CASES = [
         "query string",
     ),
     Bad(
+        "redis-query-parameter-twice",
+        "production",
+        {
+            "redisUrl": f"rediss://default:{P('redisUrl', 'production')}@redis.production.internal:6379/0"
+            "?ssl_cert_reqs=required&ssl_cert_reqs=none"
+        },
+        "redisUrl",
+        "sets a query parameter twice; set each once",
+    ),
+    Bad(
         "token-with-newline",
         "preview",
         {"vercelToken": f"{P('vercelToken', 'preview')}\n"},
