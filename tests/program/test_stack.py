@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -329,3 +330,31 @@ def test_outputs_name_things_and_mask_the_database_password(
     assert set(outputs["vercelVariableKeys"]) == VERCEL_KEYS
     assert outputs["ciDbUrlMasked"].startswith(f"postgresql://ci:***@db.{stack}.internal:5432/tenantguard")
     assert not any(isinstance(value, pulumi.Output) for value in outputs.values())
+
+
+GITHUB_MANAGED = [route.name for route in ROUTES if route.github]
+"""Secrets every environment gets before any extra one: what config counts against GitHub's limit."""
+
+
+def extras_filling_the_environment_to(total: int) -> dict[str, str | None]:
+    extras = {f"LLM_KEY_{n:03d}": f"value-{n}" for n in range(total - len(GITHUB_MANAGED))}
+    return {"extraSecrets": json.dumps(extras)}
+
+
+def test_an_environment_takes_exactly_githubs_limit_of_secrets(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    assert config.MAX_ENVIRONMENT_SECRETS == 100  # GitHub: "a maximum of 100 secrets" per environment
+    evaluation = run_stack("preview", extras_filling_the_environment_to(config.MAX_ENVIRONMENT_SECRETS))
+    per_repository = Counter(secret["repository"] for secret in evaluation.named(SECRET).values())
+    assert per_repository == dict.fromkeys(REPOSITORIES, config.MAX_ENVIRONMENT_SECRETS)
+
+
+def test_one_secret_over_githubs_limit_is_refused(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("preview", extras_filling_the_environment_to(config.MAX_ENVIRONMENT_SECRETS + 1))
+    assert (
+        "tenantguard-infra:extraSecrets brings the environment to 101 secrets; "
+        "GitHub allows at most 100 per environment"
+    ) in str(failure.value)
+    assert failure.value.resources == {}
