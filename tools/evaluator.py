@@ -123,6 +123,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.options: dict[str, Options] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
+        self.registered_outputs: dict[str, dict[str, Any]] = {}
         self._registered: set[str] = set()
         self._lock = threading.Lock()
         self.invokes: list[Invoke] = []
@@ -160,6 +161,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return response
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        # What a component passes to register_outputs lands in the state file; Pulumi's mock drops it.
+        self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call] # untyped in the SDK
+
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         # Reads (a StackReference) are custom resources with no options worth keeping.
         self._refuse_duplicate(request.parent, request.type, request.name)
@@ -181,6 +187,8 @@ class Evaluation:
     """The inputs each resource was registered with, by URN, secrets still wrapped."""
     outputs: dict[str, Any]
     """Stack outputs, resolved; secret outputs stay wrapped in Output."""
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What each component (and the stack) passed to register_outputs, by URN, secrets still wrapped."""
     logs: list[str] = field(default_factory=list)
     invokes: list[Invoke] = field(default_factory=list)
     """Provider functions called, in order."""
@@ -372,6 +380,7 @@ def _evaluate(
         options=recorder.options,
         inputs=recorder.inputs,
         outputs=outputs,
+        registered_outputs=recorder.registered_outputs,
         logs=logs,
         invokes=recorder.invokes,
     )

@@ -8,6 +8,7 @@ import logging
 import pulumi
 import pulumi_random
 import pytest
+from pulumi.runtime.rpc import is_rpc_secret
 
 from tools import evaluator
 
@@ -47,3 +48,15 @@ def test_two_resources_under_one_urn_fail_as_the_engine_would() -> None:
 
     with pytest.raises(evaluator.ProgramFailedError, match="Duplicate resource URN"):
         evaluator.run_program(program, "preview")
+
+
+def test_what_a_component_registers_as_outputs_is_recorded() -> None:
+    def program() -> None:
+        component = pulumi.ComponentResource("test:index:Component", "component")
+        component.register_outputs({"plain": "shown", "hidden": pulumi.Output.secret("kept")})
+
+    evaluation = evaluator.run_program(program, "preview")
+    (urn,) = (urn for urn in evaluation.registered_outputs if urn.endswith("::component"))
+    recorded = evaluation.registered_outputs[urn]
+    assert recorded["plain"] == "shown"
+    assert is_rpc_secret(recorded["hidden"])
