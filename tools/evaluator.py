@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import functools
 import gc
+import inspect
 import hashlib
 import json
 import logging
@@ -402,6 +403,17 @@ def _read_abandoned_exceptions(loop: asyncio.AbstractEventLoop) -> None:
             continue
         if candidate.done() and not candidate.cancelled():
             candidate.exception()
+    # An Output's data task awaits its resources, then its value, then whether it is known
+    # (`Output.__init__` in pulumi/output.py): when the first raises, the coroutines it was given for
+    # the others (StackReference.get_output passes `value.future()` and `value.is_known()`) are never
+    # started, and Python warns of each when it is collected. Nothing will await them now.
+    for candidate in gc.get_objects():
+        if (
+            inspect.iscoroutine(candidate)
+            and inspect.getcoroutinestate(candidate) == inspect.CORO_CREATED
+            and candidate.__qualname__.startswith("Output.")
+        ):
+            candidate.close()
 
 
 def _resolve(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import warnings
 
 import pulumi
 import pulumi_random
@@ -39,6 +40,29 @@ def test_a_failed_program_leaves_no_unretrieved_exception_behind(caplog: pytest.
         evaluator.run_program(lambda: None, "preview")
         gc.collect()
     assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
+
+
+def program_whose_output_fails_before_its_value() -> None:
+    # As StackReference.get_output builds its Output: from another Output's value and known-ness
+    # coroutines, which the data task awaits only after the resources, here failing first.
+    async def failing_resources() -> set[pulumi.Resource]:
+        raise WrongInputError("refused on purpose")
+
+    value = pulumi.Output.from_input("value")
+    read = pulumi.Output(failing_resources(), value.future(), value.is_known())
+    pulumi.CustomResource("test:index:Thing", "reader", {"value": read})
+
+
+def test_a_failed_program_leaves_no_coroutine_unawaited() -> None:
+    evaluator.run_program(lambda: None, "preview")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(evaluator.ProgramFailedError, match="refused on purpose"):
+            evaluator.run_program(program_whose_output_fails_before_its_value, "preview")
+        # The runtime lets go of the failed run's outputs when the next run starts.
+        evaluator.run_program(lambda: None, "preview")
+        gc.collect()
+    assert [str(warning.message) for warning in caught if "never awaited" in str(warning.message)] == []
 
 
 def test_two_resources_under_one_urn_fail_as_the_engine_would() -> None:
