@@ -10,8 +10,8 @@ import asyncio
 import contextvars
 import functools
 import gc
-import inspect
 import hashlib
+import inspect
 import json
 import logging
 import runpy
