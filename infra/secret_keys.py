@@ -1,8 +1,9 @@
 """The secret config keys: what kind of value each holds, how it is validated, what an example looks like.
 
-Adding a secret is one row here (plus its route in infra/routes.py and its declaration in Pulumi.yaml,
-which a test compares with this table). The docs' `pulumi config set --secret` lines, the offline
-plan's placeholders and the tests' fakes are all derived from these rows.
+Adding a secret every stack must set is one row here (plus its route in infra/routes.py and its
+declaration in Pulumi.yaml, which a test compares with this table); one only some stacks have, such as
+another LLM key, is an `extraSecrets` entry instead and needs no row. The docs' `pulumi config set
+--secret` lines, the offline plan's placeholders and the tests' fakes are all derived from these rows.
 """
 
 from __future__ import annotations

@@ -50,8 +50,13 @@ class Rule:
     kinds: frozenset[str]
     explains: Callable[[str], bool]
     """Whether the flagged line is one this rule knows is not a secret."""
+    shape: str
+    """What a flagged line must look like for the rule to explain it, as the failure message says."""
     paths: str = "*"
     """The files the rule applies to (fnmatch, `*` crossing directories)."""
+
+    def applies(self, finding: Finding) -> bool:
+        return finding.kind in self.kinds and fnmatch.fnmatch(finding.path, self.paths)
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
@@ -98,15 +103,27 @@ RULES = (
         "identifier",
         frozenset({"Base64 High Entropy String", "Hex High Entropy String"}),
         _only_identifiers,
+        "its only long tokens are Vercel ids, name paths or a config key before [",
     ),
-    Rule("example-url", frozenset({"Basic Auth Credentials"}), _example_url),
-    Rule("named-constant", frozenset({"Secret Keyword"}), _named_constant),
+    Rule(
+        "example-url",
+        frozenset({"Basic Auth Credentials"}),
+        _example_url,
+        "every URL password is one of EXAMPLE_PASSWORDS or a {placeholder}",
+    ),
+    Rule(
+        "named-constant",
+        frozenset({"Secret Keyword"}),
+        _named_constant,
+        "every quoted value is a name, a file, a hyphenated word or a sentence",
+    ),
     Rule(
         "fabricated-in-tests",
         frozenset(
             {"Secret Keyword", "Basic Auth Credentials", "Base64 High Entropy String", "Hex High Entropy String"}
         ),
         _named_fake,
+        "the name it is assigned to, or the quoted value itself, says fake",
         paths="tests/*",
     ),
 )
@@ -142,10 +159,7 @@ def unexplained(findings: Sequence[Finding]) -> list[Finding]:
     return [
         finding
         for finding in findings
-        if not any(
-            finding.kind in rule.kinds and fnmatch.fnmatch(finding.path, rule.paths) and rule.explains(finding.line)
-            for rule in RULES
-        )
+        if not any(rule.applies(finding) and rule.explains(finding.line) for rule in RULES)
     ]
 
 
@@ -158,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for finding in left:
         # The line is not printed: it may hold the secret.
         print(f"{finding.path}:{finding.line_number}: {finding.kind} that no audit rule explains", file=sys.stderr)
+        for rule in RULES:
+            if rule.applies(finding):
+                print(f"  {rule.name} would, if {rule.shape}", file=sys.stderr)
     if left:
         print("Remove the secret, or see SECRET-SCAN.md if it is not one.", file=sys.stderr)
         return 1

@@ -79,6 +79,8 @@ def commands(stack: str, repository: str, backend: str, directory: Path) -> list
             arguments = "".join(f' --argjson t{i} "$team_{i}"' for i in range(len(teams)))
             reviewers = ", reviewers: [" + ", ".join(f'{{type: "Team", id: $t{i}}}' for i in range(len(teams))) + "]"
         # Nobody, admins included, skips an environment's reviewers or branch rule (GitHub's default lets them).
+        # These are this repository's CI environments, not the app deployment environments the stacks
+        # declare (their wait timer is waitTimerMinutes): a reviewer's approval is the wait here.
         body = (
             f"{{prevent_self_review: true, wait_timer: 0, can_admins_bypass: false, "
             f"deployment_branch_policy: {policy}{reviewers}}}"

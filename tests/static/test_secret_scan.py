@@ -102,4 +102,9 @@ def test_the_repository_passes_and_the_failure_does_not_print_the_line(
     assert secret_scan.main([]) == 0
     scanned(tmp_path, "settings.py", f'API_SECRET = "{FAKE_TOKEN}"\n')
     assert secret_scan.main(["--dir", str(tmp_path)]) == 1
-    assert FAKE_TOKEN not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert FAKE_TOKEN not in err
+    # It says which rules could explain such a finding here, and what they need.
+    assert "settings.py:1: Secret Keyword that no audit rule explains" in err
+    assert "  named-constant would, if every quoted value is a name" in err
+    assert "fabricated-in-tests" not in err  # a rule for tests/ only
