@@ -15,7 +15,7 @@ from infra.migration import DatabaseMigration, DatabaseMigrationArgs
 from infra.secret_keys import SECRET_KEYS
 from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.vercel import VercelVariables, VercelVariablesArgs
-from tenantguard_db.migrate import head_revision
+from tenantguard_db.revisions import head_revision
 from tenantguard_db.urls import mask_url
 
 GUARDED_SOURCES = frozenset(secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard)
