@@ -29,8 +29,12 @@ from infra.routes import (
 from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
 from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
 from infra.tiers import PROFILES, TIERS, Tier, TierProfile, profile_for
+from infra.type_tokens import PROJECT as _PROJECT
+from infra.type_tokens import full_key as _full_key
 
-PROJECT = "tenantguard-infra"
+# Defined in infra/type_tokens.py, which the evaluator imports without the program; read from here too.
+PROJECT = _PROJECT
+full_key = _full_key
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
 # Limits the providers document; a value past one is refused here, before any resource exists.
@@ -161,10 +165,6 @@ def declared_config() -> Mapping[str, Mapping[str, Any]]:
     """The `config:` block of Pulumi.yaml: every key the program accepts, with type, default and secrecy."""
     project = yaml.safe_load(PROJECT_FILE.read_text())
     return cast(Mapping[str, Mapping[str, Any]], project["config"])
-
-
-def full_key(key: str) -> str:
-    return f"{PROJECT}:{key}"
 
 
 def secret_keys() -> tuple[str, ...]:

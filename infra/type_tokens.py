@@ -1,4 +1,13 @@
-"""Pulumi type tokens of what the program declares, for the tools that read its resources back."""
+"""Pulumi names of what the program declares (its project, its resources' type tokens), for the tools that read them."""
+
+PROJECT = "tenantguard-infra"
+"""The project in Pulumi.yaml: the prefix of every config key and a part of every URN."""
+
+
+def full_key(key: str) -> str:
+    """A config key as Pulumi passes it to the program, e.g. `tenantguard-infra:tier`."""
+    return f"{PROJECT}:{key}"
+
 
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 BRANCH_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
