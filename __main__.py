@@ -1,8 +1,13 @@
 """Entry point `pulumi up` runs: load the stack's settings, declare its resources, export its outputs."""
 
-import pulumi
+from infra import collector
 
-from infra import config, stack
+# First, so that not even importing the SDKs below pays for collections (infra/collector.py says why).
+collector.off_until_exit()
+
+import pulumi  # noqa: E402 - after the collector is off
+
+from infra import config, stack  # noqa: E402 - after the collector is off
 
 try:
     settings = config.load()

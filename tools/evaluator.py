@@ -273,11 +273,13 @@ def evaluate(
     program: Path = MAIN,
     log_level: int = logging.INFO,
     github_secrets: GitHubListings | None = None,
+    restore_gc: bool = True,
 ) -> Evaluation:
     """Run __main__.py (or another program file) for `stack` with the given config under mocks.
 
     `log_level=logging.DEBUG` also collects the SDK's debug messages (the leak tests read them all).
     `github_secrets` is what GitHub's secret-name lookups answer (default: a clean organization).
+    `restore_gc`: see run_program.
 
     Raises ProgramFailedError when the program fails (its cause is a pulumi.RunError for bad config).
     """
@@ -293,6 +295,7 @@ def evaluate(
         stack_outputs=stack_outputs or {},
         log_level=log_level,
         github_secrets=github_secrets,
+        restore_gc=restore_gc,
     )
 
 
@@ -306,10 +309,13 @@ def run_program(
     log_level: int = logging.INFO,
     monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor] = RecordingMonitor,
     github_secrets: GitHubListings | None = None,
+    restore_gc: bool = True,
 ) -> Evaluation:
     """Run any Pulumi program (a callable that declares resources) for `stack` under the same mocks.
 
     `monitor` builds the mock monitor (a RecordingMonitor subclass, to answer the SDK differently).
+    `restore_gc=False` leaves the garbage collector as the program set it, as in the process Pulumi
+    runs, which exits after one program (the benchmarks' whole-process figures).
     """
     run = functools.partial(
         _evaluate,
@@ -322,17 +328,33 @@ def run_program(
         monitor=monitor,
         github_secrets=github_secrets,
     )
-    # Pulumi's runtime allocates a few dozen futures per resource, in reference cycles: the cyclic
-    # GC then re-walks an ever larger heap, and a 3,000-resource stack took 7 s instead of 2.6 s
-    # (bench/RESULTS.md). Collection waits until the evaluation is over.
-    was_enabled = gc.isenabled()
-    gc.disable()
+    # The collector runs as the program sets it up for its own process (infra/collector.py), so what is
+    # measured and tested here is what `pulumi up` runs. Those settings are the program's, not the
+    # caller's: afterwards the caller's come back (a test session evaluates hundreds of programs).
+    saved = _CollectorSettings.current()
     try:
         # Pulumi's runtime keeps its state in context variables: a fresh context per evaluation.
         return contextvars.copy_context().run(run)
     finally:
-        if was_enabled:
+        if restore_gc:
+            saved.restore()
+
+
+@dataclass(frozen=True)
+class _CollectorSettings:
+    enabled: bool
+    thresholds: tuple[int, int, int]
+
+    @classmethod
+    def current(cls) -> _CollectorSettings:
+        return cls(gc.isenabled(), gc.get_threshold())
+
+    def restore(self) -> None:
+        gc.set_threshold(*self.thresholds)
+        if self.enabled:
             gc.enable()
+        else:
+            gc.disable()
 
 
 def _evaluate(
