@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
@@ -65,8 +65,8 @@ class Scenario:
     existing: bool = False  # the database exists at head already: a push with nothing new
 
 
-def run_create(url: str, config: Path, number: int) -> float:
-    environment = {**os.environ, "CI_DB_URL": url, "PYTHONPATH": str(ROOT)}
+def run_create(url: str, config: Path, number: int, child_env: Mapping[str, str]) -> float:
+    environment = {**child_env, "CI_DB_URL": url, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "tenantguard_db.preview_db", "create", "--pr", str(number)]
     start = time.perf_counter()
     subprocess.run([*command, "--config", str(config)], cwd=ROOT, env=environment, check=True, capture_output=True)
@@ -79,7 +79,9 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def measure(rounds: int) -> list[str]:
+def measure(rounds: int, child_env: Mapping[str, str] | None = None) -> list[str]:
+    """The table; `child_env` is the children's environment (bench/run.py passes one with a controlled .pyc state)."""
+    child_env = dict(os.environ if child_env is None else child_env)
     with LocalPostgres() as server, tempfile.TemporaryDirectory(prefix="tenantguard-bench-pr-") as work:
         password = secrets.token_urlsafe(12)
         admin = psycopg.connect(server.url("postgres"), autocommit=True)
@@ -105,7 +107,7 @@ def measure(rounds: int) -> list[str]:
         ]
         for base in {scenario.base for scenario in scenarios}:
             admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(base), sql.Identifier(ROLE)))
-        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        environment = {**child_env, "PYTHONPATH": str(ROOT)}
         template = [sys.executable, "-m", "tenantguard_db.preview_db", "template", "--config"]
         for base, main in (("b3_tmpl", main_3), ("b53_tmpl", main_53)):
             subprocess.run(
@@ -115,7 +117,7 @@ def measure(rounds: int) -> list[str]:
                 check=True,
                 capture_output=True,
             )
-        run_create(url("b53_tmpl"), pr_53, 999_999)  # the existing database the last scenario migrates again
+        run_create(url("b53_tmpl"), pr_53, 999_999, child_env)  # the existing database the last scenario migrates again
 
         samples: dict[str, list[float]] = {scenario.title: [] for scenario in scenarios}
         floor: list[float] = []
@@ -125,7 +127,7 @@ def measure(rounds: int) -> list[str]:
             floor.append(timed(lambda: subprocess.run(help_command, env=environment, check=True, capture_output=True)))
             for scenario in scenarios:
                 number = 999_999 if scenario.existing else index + 1
-                samples[scenario.title].append(run_create(url(scenario.base), scenario.config, number))
+                samples[scenario.title].append(run_create(url(scenario.base), scenario.config, number, child_env))
             for size, base, main in (("3", "b3_tmpl", main_3), (str(3 + GENERATED), "b53_tmpl", main_53)):
                 # Main moved: the recorded revision no longer matches, so the template is rebuilt.
                 name = preview_db.Server.from_url(url(base)).template

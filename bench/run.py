@@ -1,9 +1,14 @@
-"""Benchmarks: program vs baseline, scale with secrets, migrations vs stock env.py and raw SQL, plan and tests.
+"""Benchmarks as the operator waits for them: whole processes of the program against its floor, and the tools.
 
-    uv run python bench/run.py [--rounds N] [--skip-tests]
+    uv run python bench/run.py [--pairs N] [--scale-pairs N] [--rounds N] [--skip-tests] [--only SECTION ...]
 
-Every comparison runs interleaved (A B A B ...) and reports medians and ratios; the tables are
-printed and appended to bench/RESULTS.md with the date and the machine. Nothing is asserted.
+The floor is the program's own custom resources registered directly (bench/replay.py, recorded once per stack
+and size beforehand by bench/whole_process.py). Program and floor run as whole processes, each starting
+Python, importing what its side needs, evaluating once under Pulumi's mock runtime and exiting, in interleaved
+pairs whose order alternates; each figure is a median, with min and max. Bytecode is controlled: every child
+reads .pyc files only from a private cache (PYTHONPYCACHEPREFIX) that is either filled by an unmeasured run
+first ("warm") or empty and never written ("cold": every module compiled from source). The tables, each with
+what it includes and excludes, are printed and appended to bench/RESULTS.md. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -20,33 +25,42 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import alembic  # noqa: E402
-from tenantguard_db.local_postgres import USER, LocalPostgres  # noqa: E402
-
 PYTHON = sys.executable
-STOCK_ENV = Path(alembic.__file__ or "").parent / "templates" / "generic" / "env.py"
+WHOLE_PROCESS = str(ROOT / "bench" / "whole_process.py")
+STACKS = ("production", "staging", "preview")
+EXTRAS_PER_ENVIRONMENT = 97
+"""The most extra secrets one GitHub environment takes: 100 secrets, 3 of them the stack's own."""
+SCALE = {100: 2, 1_000: 30, 3_000: 92}
+"""Issue sizes (N extra secrets in 2 repositories: about 3 N secret resources) -> repositories of 97 extras each."""
+SECTIONS = ("stacks", "cold", "scale", "plan", "migrations", "preview_db", "check")
 
 
-def run(command: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(command), check=True, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+@dataclass(frozen=True)
+class Run:
+    """One whole child process."""
+
+    wall: float
+    cpu: float
+    """User plus system CPU seconds: less moved than wall time by other work on the machine."""
+    peak_mib: float
+    report: dict[str, object]
 
 
-def timed(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
 
 
-def evaluate_once(which: str, stack: str, extras: int, repeats: int = 1) -> dict[str, float]:
-    command = [PYTHON, str(ROOT / "bench" / "evaluate_once.py"), which, stack, str(extras), str(repeats)]
-    result = run(command, cwd=ROOT)
-    return dict(json.loads(result.stdout))
+def spread(values: Sequence[float], digits: int = 3) -> str:
+    """Median (min-max)."""
+    return f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -57,141 +71,416 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
     ]
 
 
-def program_vs_baseline(rounds: int) -> list[str]:
+class Bytecode:
+    """Child environments with a controlled .pyc state: a private cache, warm (filled first) or cold (empty)."""
+
+    def __init__(self, work: Path) -> None:
+        self.warm_dir = work / "pyc-warm"
+        self.cold_dir = work / "pyc-cold"
+        self.warm_dir.mkdir()
+        self.cold_dir.mkdir()
+
+    def env(self, *, warm: bool = True, **extra: str) -> dict[str, str]:
+        environment = {
+            k: v for k, v in os.environ.items() if k not in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")
+        }
+        environment["PYTHONPYCACHEPREFIX"] = str(self.warm_dir if warm else self.cold_dir)
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"  # measured runs never change the state they are measured in
+        environment["PYTHONPATH"] = str(ROOT)
+        environment.update(extra)
+        return environment
+
+    def fill(self, *commands: Sequence[str]) -> None:
+        """Run each command once, unmeasured, writing the .pyc of everything it imports."""
+        environment = self.env()
+        del environment["PYTHONDONTWRITEBYTECODE"]
+        for command in commands:
+            subprocess.run(list(command), cwd=ROOT, env=environment, check=True, capture_output=True)
+
+
+def whole(command: Sequence[str], env: dict[str, str]) -> Run:
+    """Start a process, wait for its exit; wall time, CPU time and peak memory of that process alone."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        child = subprocess.Popen(list(command), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors)
+        assert child.stdout is not None
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        child.stdout.close()
+        if child.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(command)} failed:\n{errors.read().decode(errors='replace')[-3000:]}")
+    lines = output.decode().strip().splitlines()
+    report = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, report)
+
+
+def pairs(commands: dict[str, Sequence[str]], env: dict[str, str], count: int) -> dict[str, list[Run]]:
+    """`count` interleaved rounds of every command, the order reversed every other round."""
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    names = list(commands)
+    for index in range(count):
+        for name in names if index % 2 == 0 else reversed(names):
+            runs[name].append(whole(commands[name], env))
+    return runs
+
+
+def record(work: Path, stack: str, repositories: int = 0, extras: int = 0) -> Path:
+    out = work / f"{stack}-{repositories}-{extras}.json"
+    command = [PYTHON, WHOLE_PROCESS, "record", stack, str(repositories), str(extras), str(out)]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    return out
+
+
+SIDES = ("program", "floor", "floor-collector-off")
+
+
+def sides(recording: Path) -> dict[str, Sequence[str]]:
+    return {side: [PYTHON, WHOLE_PROCESS, side, str(recording)] for side in SIDES}
+
+
+def evaluation_seconds(runs: list[Run]) -> list[float]:
+    return [float(str(run.report["evaluation_s"])) for run in runs]
+
+
+def ratio(program: Sequence[float], floor: Sequence[float]) -> str:
+    return f"{median(program) / median(floor):.2f}"
+
+
+def stack_rows(runs: dict[str, list[Run]], label: str) -> list[object]:
+    program, floor, floor_off = runs["program"], runs["floor"], runs["floor-collector-off"]
+    heavy = sorted({str(name) for run in program for name in run.report["database_libraries"]})  # type: ignore[attr-defined]
+    return [
+        label,
+        spread([r.wall for r in program]),
+        spread([r.wall for r in floor]),
+        ratio([r.wall for r in program], [r.wall for r in floor]),
+        ratio([r.cpu for r in program], [r.cpu for r in floor]),
+        spread(evaluation_seconds(program)),
+        spread(evaluation_seconds(floor)),
+        ratio(evaluation_seconds(program), evaluation_seconds(floor)),
+        f"{median([r.peak_mib for r in program]):.0f} / {median([r.peak_mib for r in floor]):.0f}",
+        spread([r.wall for r in floor_off]),
+        ratio([r.wall for r in program], [r.wall for r in floor_off]),
+        ratio(evaluation_seconds(program), evaluation_seconds(floor_off)),
+        f"{program[0].report['modules']} / {floor[0].report['modules']}",
+        ", ".join(heavy) or "none",
+    ]
+
+
+STACK_HEADERS = [
+    "stack",
+    "program s",
+    "floor s",
+    "ratio",
+    "ratio, CPU time",
+    "program s, first evaluation",
+    "floor s, first evaluation",
+    "ratio, first evaluation",
+    "peak MiB program / floor",
+    "floor, collector off, s",
+    "program / that",
+    "program / that, first evaluation",
+    "modules program / floor",
+    "Alembic or SQLAlchemy in the program",
+]
+SIDES_TEXT = (
+    "Three sides, interleaved, the order turned round every other round: the program; the floor, the collector "
+    "as Pulumi's exec script leaves it (on, Python's defaults); the floor with the program's collector settings "
+    "(off from the start of the program, frozen at exit: infra/collector.py), which shows what the program costs "
+    "beyond its resources alone. Times are medians with min-max."
+)
+
+
+def stacks_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
     rows = []
-    for stack in ("preview", "staging", "production"):
-        samples: dict[str, list[dict[str, float]]] = {"program": [], "baseline": []}
-        for _ in range(rounds):
-            for which, taken in samples.items():
-                # One small stack takes ~35 ms: the median of 10 in each process steadies it.
-                taken.append(evaluate_once(which, stack, 0, repeats=10))
-        p = statistics.median(s["seconds"] for s in samples["program"])
-        b = statistics.median(s["seconds"] for s in samples["baseline"])
-        pm = statistics.median(s["peak_kib"] for s in samples["program"]) / 1024
-        bm = statistics.median(s["peak_kib"] for s in samples["baseline"]) / 1024
-        rows.append(
-            [stack, f"{1000 * p:.1f}", f"{1000 * b:.1f}", f"{p / b:.2f}", f"{pm:.0f}", f"{bm:.0f}", f"{pm / bm:.2f}"]
+    for stack in STACKS:
+        recording = record(work, stack)
+        commands = sides(recording)
+        bytecode.fill(*commands.values())
+        rows.append(stack_rows(pairs(commands, bytecode.env(), count), stack))
+    return [
+        f"Warm .pyc. {count} interleaved rounds per stack. Whole process: from starting the interpreter to its exit "
+        "(startup, the harness's imports, the evaluation, closing the event loop, interpreter shutdown). First "
+        "evaluation: the one evaluation of that process, with the side's own imports (the program: what "
+        "__main__.py imports; the floor: bench/replay.py and the provider SDKs); the harness (tools/evaluator.py, "
+        "Pulumi's SDK core) is imported before it on both sides. Peak memory: the process's maximum resident set. "
+        "Excluded: the Pulumi CLI, engine and providers, which are the same for both and cannot run here.",
+        "",
+        SIDES_TEXT,
+        "",
+        *table(STACK_HEADERS, rows),
+    ]
+
+
+def cold_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
+    commands = sides(record(work, "production"))
+    runs = pairs(commands, bytecode.env(warm=False), count)
+    return [
+        f"No .pyc at all (an empty cache, never written): every module compiled from source, as in a CI run right "
+        f"after `uv sync` without --compile-bytecode. {count} interleaved rounds; otherwise as above.",
+        "",
+        *table(STACK_HEADERS, [stack_rows(runs, "production, cold")]),
+    ]
+
+
+def scale_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
+    rows = []
+    peaks: list[tuple[int, float, float]] = []
+    for size, repositories in SCALE.items():
+        recording = record(work, "preview", repositories, EXTRAS_PER_ENVIRONMENT)
+        document = json.loads(recording.read_text())
+        secrets = sum(
+            1
+            for entry in document["recording"]["resources"]
+            if entry["type"].endswith(("ActionsEnvironmentSecret", "ProjectEnvironmentVariable"))
         )
-    headers = ["stack", "program ms", "baseline ms", "time ratio", "program MiB", "baseline MiB", "memory ratio"]
-    return table(headers, rows)
-
-
-def scale(rounds: int) -> list[str]:
-    rows = []
-    for count in (10, 100, 1000):
-        samples: dict[str, list[dict[str, float]]] = {"program": [], "baseline": []}
-        for _ in range(max(1, rounds // 2)):
-            for which, taken in samples.items():
-                taken.append(evaluate_once(which, "preview", count))
-        p = statistics.median(s["seconds"] for s in samples["program"])
-        b = statistics.median(s["seconds"] for s in samples["baseline"])
-        secrets = int(samples["program"][0]["resources"])
-        managed = 2 * (count + 3) + (count + 3)  # 2 repositories' GitHub secrets + the Vercel variables
-        rows.append([count, managed, secrets, f"{p:.3f}", f"{b:.3f}", f"{p / b:.2f}", f"{1000 * p / managed:.2f}"])
+        commands = sides(recording)
+        bytecode.fill(*commands.values())
+        runs = pairs(commands, bytecode.env(), count)
+        program, floor, floor_off = runs["program"], runs["floor"], runs["floor-collector-off"]
+        resources = int(str(program[0].report["resources"]))
+        peak_program = median([r.peak_mib for r in program])
+        peak_floor = median([r.peak_mib for r in floor])
+        peaks.append((resources, peak_program, peak_floor))
+        rows.append(
+            [
+                f"{size:,}",
+                repositories,
+                secrets,
+                resources,
+                spread([r.wall for r in program], 2),
+                spread([r.wall for r in floor], 2),
+                ratio([r.wall for r in program], [r.wall for r in floor]),
+                ratio([r.cpu for r in program], [r.cpu for r in floor]),
+                f"{peak_program:.0f} / {peak_floor:.0f}",
+                f"{1000 * median([r.wall for r in program]) / resources:.2f}",
+                spread([r.wall for r in floor_off], 2),
+                ratio([r.wall for r in program], [r.wall for r in floor_off]),
+                f"{median([r.peak_mib for r in floor_off]):.0f}",
+            ]
+        )
+    (small, small_program, small_floor), (large, large_program, large_floor) = peaks[0], peaks[-1]
+    per_resource = (
+        f"Memory per resource (peak, from the smallest to the largest size): program "
+        f"{1024 * (large_program - small_program) / (large - small):.0f} KiB, floor "
+        f"{1024 * (large_floor - small_floor) / (large - small):.0f} KiB."
+    )
     headers = [
-        "extra secrets",
+        "size (extra secrets, as in 2 repositories)",
+        "repositories",
         "secret resources",
         "all resources",
         "program s",
-        "baseline s",
-        "ratio",
-        "ms per secret",
+        "floor s",
+        "ratio (wall)",
+        "ratio (CPU)",
+        "peak MiB program / floor",
+        "program ms per resource",
+        "floor, collector off, s",
+        "program / that",
+        "its peak MiB",
     ]
-    return table(headers, rows)
+    return [
+        f"Preview stack. GitHub takes at most 100 secrets per environment and the program refuses more, so a size "
+        f"of N extra secrets (about 3 N secret resources: two repositories' environments and Vercel) is reached "
+        f"with {EXTRAS_PER_ENVIRONMENT} extra secrets in as many repositories as it takes. Whole process, warm "
+        f".pyc, {count} interleaved rounds per size.",
+        "",
+        SIDES_TEXT,
+        "",
+        *table(headers, rows),
+        "",
+        per_resource,
+    ]
+
+
+def plan_section(bytecode: Bytecode, count: int) -> list[str]:
+    command = [PYTHON, "-m", "tools.plan"]
+    bytecode.fill(command)
+    runs = [whole(command, bytecode.env()) for _ in range(count)]
+    rows = [
+        [
+            "python -m tools.plan (every stack, text)",
+            spread([r.wall for r in runs]),
+            spread([r.cpu for r in runs]),
+            f"{median([r.peak_mib for r in runs]):.0f}",
+        ]
+    ]
+    return [
+        f"Whole process, warm .pyc, {count} runs: evaluating the three stacks with placeholder secrets and printing "
+        "the plan.",
+        "",
+        *table(["command", "wall s", "CPU s", "peak MiB"], rows),
+    ]
 
 
 def stock_project(work: Path, url: str) -> Path:
     """The same revisions under Alembic's stock env.py and alembic.ini (URL in the ini, no lock, no timeouts)."""
+    import alembic  # noqa: PLC0415 - only this section needs it
+
+    stock_env = Path(alembic.__file__ or "").parent / "templates" / "generic" / "env.py"
     project = work / "stock"
     shutil.copytree(ROOT / "alembic", project / "alembic", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(STOCK_ENV, project / "alembic" / "env.py")
+    shutil.copy(stock_env, project / "alembic" / "env.py")
     ini = (ROOT / "alembic.ini").read_text().replace("[alembic]", f"[alembic]\nsqlalchemy.url = {url}", 1)
     (project / "alembic.ini").write_text(ini)
     return project
 
 
-def migrations(rounds: int) -> list[str]:
-    ours = [PYTHON, "-m", "alembic", "upgrade", "head"]
-    samples: dict[str, list[float]] = {
-        key: [] for key in ("ours empty", "stock empty", "ours head", "stock head", "psql")
-    }
-    sql = run([PYTHON, "-m", "alembic", "upgrade", "head", "--sql"], cwd=ROOT).stdout
-    with LocalPostgres() as server, tempfile.TemporaryDirectory(prefix="tenantguard-bench-") as work:
+def migrations_section(work: Path, bytecode: Bytecode, rounds: int) -> list[str]:
+    from tenantguard_db.local_postgres import USER, LocalPostgres  # noqa: PLC0415 - only this section needs them
+
+    upgrade = [PYTHON, "-m", "alembic", "upgrade", "head"]
+    samples: dict[str, list[float]] = {key: [] for key in ("ours empty", "stock empty", "ours head", "stock head")}
+    samples["psql"] = []
+    env = bytecode.env()
+    sql = subprocess.run([*upgrade, "--sql"], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    with LocalPostgres() as server:
         psql = shutil.which("psql") or "psql"
-        script = Path(work) / "upgrade.sql"
+        script = work / "upgrade.sql"
         script.write_text(sql)
+        bytecode.fill([PYTHON, "-m", "alembic", "history"])
         for index in range(rounds):
             mine, stock, raw = (server.create_database(f"{kind}_{index}") for kind in ("ours", "stock", "raw"))
-            stock_dir = stock_project(Path(work) / str(index), stock.replace("postgresql://", "postgresql+psycopg://"))
-            env = {**os.environ, "CI_DB_URL": mine}
-            samples["ours empty"].append(timed(lambda: run(ours, cwd=ROOT, env=env)))  # noqa: B023
-            samples["stock empty"].append(timed(lambda: run(ours, cwd=stock_dir)))  # noqa: B023
-            samples["ours head"].append(timed(lambda: run(ours, cwd=ROOT, env=env)))  # noqa: B023
-            samples["stock head"].append(timed(lambda: run(ours, cwd=stock_dir)))  # noqa: B023
+            stock_dir = stock_project(work / f"stock-{index}", stock.replace("postgresql://", "postgresql+psycopg://"))
+            ours_env = {**env, "CI_DB_URL": mine}
+            steps: list[tuple[str, Callable[[], float]]] = [
+                ("ours empty", lambda: timed_run(upgrade, ROOT, ours_env)),  # noqa: B023
+                ("stock empty", lambda: timed_run(upgrade, stock_dir, env)),  # noqa: B023
+                ("ours head", lambda: timed_run(upgrade, ROOT, ours_env)),  # noqa: B023
+                ("stock head", lambda: timed_run(upgrade, stock_dir, env)),  # noqa: B023
+            ]
+            for key, step in steps:
+                samples[key].append(step())
             command = [psql, "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), raw]
-            samples["psql"].append(timed(lambda: run(command, env={**os.environ, "PGUSER": USER})))  # noqa: B023
-    m = {key: statistics.median(values) for key, values in samples.items()}
+            samples["psql"].append(timed_run(command, ROOT, {**env, "PGUSER": USER}))
     rows = [
         [
             "upgrade head, empty database",
-            f"{m['ours empty']:.3f}",
-            f"{m['stock empty']:.3f}",
-            f"{m['ours empty'] / m['stock empty']:.2f}",
-            f"{m['psql']:.3f}",
+            spread(samples["ours empty"]),
+            spread(samples["stock empty"]),
+            ratio(samples["ours empty"], samples["stock empty"]),
+            spread(samples["psql"]),
         ],
         [
             "upgrade head, at head (no-op)",
-            f"{m['ours head']:.3f}",
-            f"{m['stock head']:.3f}",
-            f"{m['ours head'] / m['stock head']:.2f}",
+            spread(samples["ours head"]),
+            spread(samples["stock head"]),
+            ratio(samples["ours head"], samples["stock head"]),
             "-",
         ],
     ]
-    return table(["alembic CLI run", "our env.py s", "stock env.py s", "ratio", "raw SQL via psql s (floor)"], rows)
-
-
-def plan_and_tests(rounds: int, skip_tests: bool) -> list[str]:
-    plan = [PYTHON, "-m", "tools.plan"]
-    samples = [timed(lambda: run(plan, cwd=ROOT)) for _ in range(rounds)]
-    rows: list[list[object]] = [
-        ["python -m tools.plan (all stacks, whole process)", f"{statistics.median(samples):.3f}"]
+    headers = ["alembic CLI, whole process", "our env.py s", "stock env.py s", "ratio", "raw SQL via psql s (floor)"]
+    return [
+        f"Warm .pyc, {rounds} interleaved rounds on a throwaway PostgreSQL.",
+        "",
+        *table(headers, rows),
     ]
-    lines: list[str] = []
-    if not skip_tests:
-        start = time.perf_counter()
-        result = subprocess.run(
-            [str(ROOT / "scripts" / "check")], cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        rows.append([f"./scripts/check (exit {result.returncode})", f"{time.perf_counter() - start:.1f}"])
-        durations = re.findall(r"^(\d+\.\d+)s (call|setup|teardown)\s+(\S+)$", result.stdout, re.MULTILINE)
-        lines = ["", "Slowest tests:", "", *table(["seconds", "phase", "test"], durations[:10])]
-    return table(["what", "median s"], rows) + lines
+
+
+def timed_run(command: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(list(command), cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def preview_db_section(bytecode: Bytecode, rounds: int) -> list[str]:
+    from bench import preview_db  # noqa: PLC0415 - only this section needs PostgreSQL's tooling
+
+    bytecode.fill([PYTHON, "-m", "tenantguard_db.preview_db", "--help"])
+    return [
+        f"bench/preview_db.py, {rounds} interleaved rounds: `python -m tenantguard_db.preview_db create --pr N` "
+        "from start to a migrated database, whole process, against a throwaway PostgreSQL.",
+        "",
+        *preview_db.measure(rounds, bytecode.env()),
+    ]
+
+
+def check_section() -> list[str]:
+    """./scripts/check twice; the second (warm: mypy's cache, the .pyc) is the one reported."""
+    command = [str(ROOT / "scripts" / "check")]
+    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    summary = re.findall(r"^=+ (.*) in [\d.]+s.*=+$", result.stdout, re.MULTILINE)
+    durations = re.findall(r"^(\d+\.\d+)s (call|setup|teardown)\s+(\S+)$", result.stdout, re.MULTILINE)
+    return [
+        "The second of two runs in a row (warm: mypy's cache and the .pyc in place), wall time, on this machine "
+        "as it was (other work included).",
+        "",
+        *table(
+            ["command", "exit", "wall s", "pytest"],
+            [["./scripts/check", result.returncode, f"{seconds:.1f}", summary[-1] if summary else "-"]],
+        ),
+        "",
+        "Slowest tests:",
+        "",
+        *table(["seconds", "phase", "test"], durations[:10]),
+    ]
+
+
+@contextmanager
+def workspace() -> Iterator[tuple[Path, Bytecode]]:
+    with tempfile.TemporaryDirectory(prefix="tenantguard-bench-") as directory:
+        work = Path(directory)
+        yield work, Bytecode(work)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=15, help="interleaved pairs per stack (default 15)")
+    parser.add_argument("--scale-pairs", type=int, default=7, help="interleaved pairs per scale size (default 7)")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of the plan, migrations and preview databases")
     parser.add_argument("--skip-tests", action="store_true", help="do not time ./scripts/check")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = parser.parse_args()
-    sections = {
-        "Program evaluation under mocks: real program vs its replayed resources (bench/replay.py)": program_vs_baseline(
-            args.rounds
-        ),
-        "Scale: preview stack, 2 repositories, N extra secrets": scale(args.rounds),
-        "Migrations on a real PostgreSQL (CLI, whole process)": migrations(args.rounds),
-        "Offline plan and the test command": plan_and_tests(args.rounds, args.skip_tests),
+    chosen = [s for s in SECTIONS if (args.only is None or s in args.only) and not (s == "check" and args.skip_tests)]
+    titles = {
+        "stacks": "Whole process: the program against its floor (bench/replay.py), every stack",
+        "cold": "Whole process without .pyc: the production stack",
+        "scale": "Scale: whole process, the collector as Pulumi leaves it",
+        "plan": "Offline plan",
+        "migrations": "Migrations on a real PostgreSQL (alembic CLI)",
+        "preview_db": "Preview database per pull request",
+        "check": "The test command",
     }
+    lines: list[str] = []
+    with workspace() as (work, bytecode):
+        for section in chosen:
+            started = time.perf_counter()
+            if section == "stacks":
+                body = stacks_section(work, bytecode, args.pairs)
+            elif section == "cold":
+                body = cold_section(work, bytecode, args.pairs)
+            elif section == "scale":
+                body = scale_section(work, bytecode, args.scale_pairs)
+            elif section == "plan":
+                body = plan_section(bytecode, max(args.rounds, 15))
+            elif section == "migrations":
+                body = migrations_section(work, bytecode, args.rounds)
+            elif section == "preview_db":
+                body = preview_db_section(bytecode, args.rounds)
+            else:
+                body = check_section()
+            lines += [f"### {titles[section]}", "", *body, ""]
+            print(f"{section}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     now = datetime.datetime.now(datetime.UTC)
     machine = f"{platform.node()}, {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
-    lines = [f"## {now:%Y-%m-%d %H:%M} UTC on {machine} ({args.rounds} rounds, medians)", ""]
-    for title, rows in sections.items():
-        lines += [f"### {title}", "", *rows, ""]
-    report = "\n".join(lines)
+    load = os.getloadavg()[0]
+    command = "uv run python bench/run.py " + " ".join(sys.argv[1:])
+    header = [
+        f"## {now:%Y-%m-%d %H:%M} UTC on {machine}",
+        "",
+        f"`{command.strip()}`; load average at the end {load:.1f}.",
+        "",
+    ]
+    report = "\n".join(header + lines)
     print(report)
-    results = ROOT / "bench" / "RESULTS.md"
-    if not results.exists():
-        results.write_text("# Benchmark results\n\nAppended by `uv run python bench/run.py`; newest last.\n\n")
-    with results.open("a") as handle:
+    with (ROOT / "bench" / "RESULTS.md").open("a") as handle:
         handle.write(report + "\n")
 
 
