@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tenantguard_db import migrate
-from tests.alembic_cli import alembic_cli, alembic_process, migrations_with
+from tests.alembic_cli import alembic_in_process, alembic_process, migrations_with
 from tests.database.probes import backend_alive, backend_running, session, take_migration_lock, terminate, wait_for
 
 # Far longer than any wait below: a lock given up before this is given up because the client is gone.
@@ -27,7 +27,7 @@ def silent_server() -> Iterator[int]:
 
 def test_a_server_that_never_answers_fails_on_the_connect_timeout(silent_server: int) -> None:
     url = f"postgresql://ci:FakeNeverSent9@127.0.0.1:{silent_server}/tenantguard"
-    result = alembic_cli("upgrade", "head", url=url, TENANTGUARD_CONNECT_TIMEOUT="2s", timeout=60)
+    result = alembic_in_process("upgrade", "head", url=url, TENANTGUARD_CONNECT_TIMEOUT="2s")
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "no answer within 2s" in output
@@ -37,7 +37,7 @@ def test_a_server_that_never_answers_fails_on_the_connect_timeout(silent_server:
 
 def test_a_connect_timeout_in_the_url_is_kept_when_the_variable_is_unset(silent_server: int) -> None:
     url = f"postgresql://ci@127.0.0.1:{silent_server}/tenantguard?connect_timeout=2"
-    result = alembic_cli("upgrade", "head", url=url, timeout=60)
+    result = alembic_in_process("upgrade", "head", url=url)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "no answer within 2s (connect_timeout in the URL" in output

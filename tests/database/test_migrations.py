@@ -19,7 +19,7 @@ from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
 from tenantguard_db.models import Base
 from tenantguard_db.urls import sqlalchemy_url
-from tests.alembic_cli import ROOT, alembic_cli, migrations_with
+from tests.alembic_cli import ROOT, alembic_cli, alembic_in_process, migrations_with
 
 ALEMBIC = [sys.executable, "-m", "alembic"]
 REVISIONS = ["0001", "0002", "0003"]
@@ -58,8 +58,9 @@ def test_upgrade_from_empty_with_the_work_order_command(database: str) -> None:
 
 def test_upgrade_at_head_does_nothing(database: str) -> None:
     assert migrate.upgrade(database, "head") == "0003"
-    result = alembic_cli("upgrade", "head", url=database)
+    result = alembic_in_process("upgrade", "head", url=database)
     assert result.returncode == 0
+    assert "already at head 0003" in result.stderr  # the run's log lines are here
     assert "Running upgrade" not in result.stderr
     assert version_rows(database) == ["0003"]
 
@@ -67,7 +68,7 @@ def test_upgrade_at_head_does_nothing(database: str) -> None:
 def test_upgrade_from_an_intermediate_revision(database: str) -> None:
     assert migrate.upgrade(database, "0001") == "0001"
     assert "users" not in tables(database)
-    result = alembic_cli("upgrade", "head", url=database)
+    result = alembic_in_process("upgrade", "head", url=database)
     assert "Running upgrade 0001 -> 0002" in result.stderr
     assert version_rows(database) == ["0003"]
 
@@ -123,7 +124,7 @@ op.execute("SELECT 1 / 0")
 
 
 def test_a_failing_revision_leaves_the_last_good_revision(database: str, failing_revision: Path) -> None:
-    result = alembic_cli("upgrade", "head", url=database, cwd=failing_revision)
+    result = alembic_in_process("upgrade", "head", url=database, cwd=failing_revision)
     assert result.returncode != 0
     assert "division by zero" in result.stdout + result.stderr
     assert version_rows(database) == ["0003"]
@@ -167,28 +168,30 @@ def test_no_url_says_which_variables_are_read() -> None:
 
 
 def test_database_url_is_the_fallback(database: str) -> None:
-    result = alembic_cli("upgrade", "head", DATABASE_URL=database)
+    result = alembic_in_process("upgrade", "head", DATABASE_URL=database)
     assert result.returncode == 0, result.stderr
     assert version_rows(database) == ["0003"]
 
 
 def test_bad_timeout_setting_is_refused_by_name(database: str) -> None:
-    result = alembic_cli("upgrade", "head", url=database, TENANTGUARD_LOCK_TIMEOUT="forever")
+    result = alembic_in_process("upgrade", "head", url=database, TENANTGUARD_LOCK_TIMEOUT="forever")
     assert result.returncode != 0
     assert "TENANTGUARD_LOCK_TIMEOUT='forever' is not a duration" in result.stdout + result.stderr
     assert "alembic_version" not in tables(database)
 
 
 def test_timeout_overrides_reach_the_migration(database: str) -> None:
-    result = alembic_cli("upgrade", "head", url=database, TENANTGUARD_STATEMENT_TIMEOUT="2min")
+    result = alembic_in_process("upgrade", "head", url=database, TENANTGUARD_STATEMENT_TIMEOUT="2min")
     assert result.returncode == 0, result.stderr
-    sql = alembic_cli("upgrade", "head", "--sql", TENANTGUARD_LOCK_TIMEOUT="1234ms").stdout
+    sql = alembic_in_process("upgrade", "head", "--sql", TENANTGUARD_LOCK_TIMEOUT="1234ms").stdout
     assert "SET lock_timeout = '1234ms'" in sql
 
 
 def test_a_statement_over_the_timeout_is_cancelled_and_rolled_back(database: str, tmp_path: Path) -> None:
     slow_revision = migrations_with(tmp_path, 'op.execute("SELECT pg_sleep(5)")')
-    result = alembic_cli("upgrade", "head", url=database, cwd=slow_revision, TENANTGUARD_STATEMENT_TIMEOUT="200ms")
+    result = alembic_in_process(
+        "upgrade", "head", url=database, cwd=slow_revision, TENANTGUARD_STATEMENT_TIMEOUT="200ms"
+    )
     assert result.returncode != 0
     assert "statement timeout" in result.stdout + result.stderr
     assert "ran longer than 200ms (TENANTGUARD_STATEMENT_TIMEOUT)" in result.stdout + result.stderr
@@ -196,7 +199,7 @@ def test_a_statement_over_the_timeout_is_cancelled_and_rolled_back(database: str
 
 
 def test_offline_sql_needs_no_database() -> None:
-    result = alembic_cli("upgrade", "head", "--sql")
+    result = alembic_in_process("upgrade", "head", "--sql")
     assert result.returncode == 0, result.stderr
     assert "SET statement_timeout = '5min';" in result.stdout
     assert result.stdout.count("BEGIN;") == len(REVISIONS)

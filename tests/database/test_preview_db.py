@@ -30,7 +30,7 @@ from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
 from tenantguard_db.preview_db import CLONE_LOCK, PR_LOCK_NAMESPACE, Meta, Server
 from tenantguard_db.revision_files import checkout, revision_file
-from tests.alembic_cli import ROOT, alembic_cli
+from tests.alembic_cli import ROOT, alembic_in_process
 
 ROLE = "tg_preview"
 # Every database PostgreSQL lets PUBLIC connect to on a new server; the one-time SQL closes them.
@@ -327,7 +327,7 @@ def test_two_prs_with_diverging_revisions_each_migrate_their_own_database_and_ma
     assert "plan" not in columns(preview.ci_url(2), "tenants")
     assert migrate.current_revision(preview.url) == "0003"
     # main's own run still works: no "Can't locate revision" on the shared database.
-    result = alembic_cli("upgrade", "head", url=preview.url)
+    result = alembic_in_process("upgrade", "head", url=preview.url)
     assert result.returncode == 0, result.stderr
     assert preview.meta(f"{preview.base}_pr_template").revision == "0003"
 

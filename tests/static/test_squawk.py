@@ -1,4 +1,4 @@
-"""squawk lints the SQL of every revision, as `alembic upgrade prev:rev --sql` prints it."""
+"""squawk lints the SQL of every revision, as `alembic upgrade prev:rev --sql` prints it (run in this process)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from tenantguard_db import migrate
-from tests.alembic_cli import alembic_cli
+from tests.alembic_cli import alembic_in_process
 
 SQUAWK = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
 # No rule is excluded. Only Alembic's own alembic_version table (VARCHAR(32), trips
@@ -29,7 +29,7 @@ def revision_ranges() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("start", "end"), revision_ranges())
 def test_revision_sql_passes_squawk(start: str, end: str) -> None:
-    printed = alembic_cli("upgrade", f"{start}:{end}" if start != "base" else end, "--sql")
+    printed = alembic_in_process("upgrade", f"{start}:{end}" if start != "base" else end, "--sql")
     assert printed.returncode == 0, printed.stderr
     sql = printed.stdout
     if start == "base":
