@@ -157,16 +157,20 @@ def free_port() -> int:
 
 
 class LocalPostgres:
-    """initdb + pg_ctl in a temporary directory; password authentication over TCP like a real server."""
+    """initdb + pg_ctl in a temporary directory; password authentication over TCP like a real server.
 
-    def __init__(self, state: Path | None = None) -> None:
+    `state` is where the server is recorded (default: state_directory()), `parent` where its temporary
+    directory is made (default: the system's temporary directory).
+    """
+
+    def __init__(self, state: Path | None = None, parent: Path | None = None) -> None:
         self.bin = server_binaries()
         self.password = secrets.token_urlsafe(18)
         self.port = free_port()
         self.state = state or state_directory()
         self.left_by_killed_runs: list[Path] = []
         """Directories of earlier runs' servers this one stopped and deleted when it started."""
-        self.directory = Path(tempfile.mkdtemp(prefix=DIRECTORY_PREFIX))
+        self.directory = Path(tempfile.mkdtemp(prefix=DIRECTORY_PREFIX, dir=parent))
         self.data = self.directory / "data"
         self._as = _as_server_user()
         if self._as:
