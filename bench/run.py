@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +40,7 @@ EXTRAS_PER_ENVIRONMENT = 97
 """The most extra secrets one GitHub environment takes: 100 secrets, 3 of them the stack's own."""
 SCALE = {100: 2, 1_000: 30, 3_000: 92}
 """Issue sizes (N extra secrets in 2 repositories: about 3 N secret resources) -> repositories of 97 extras each."""
-SECTIONS = ("stacks", "cold", "scale", "plan", "migrations", "preview_db", "check")
+SECTIONS = ("stacks", "cold", "imports", "profile", "scale", "plan", "migrations", "preview_db", "check")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def whole(command: Sequence[str], env: dict[str, str]) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, report)
 
 
-def pairs(commands: dict[str, Sequence[str]], env: dict[str, str], count: int) -> dict[str, list[Run]]:
+def pairs(commands: Mapping[str, Sequence[str]], env: dict[str, str], count: int) -> dict[str, list[Run]]:
     """`count` interleaved rounds of every command, the order reversed every other round."""
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     names = list(commands)
@@ -297,6 +297,107 @@ def scale_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
     ]
 
 
+SDKS = "import pulumi, pulumi_github, pulumiverse_vercel, pulumi_random"
+IMPORTS = {
+    "psycopg (libpq's URL parser, first parse_postgres_url)": "import psycopg.conninfo",
+    "infra.shadow_secrets (the shadow-secret check)": "import infra.shadow_secrets",
+    "tenantguard_db.revisions + the head read from source": (
+        "from tenantguard_db.revisions import head_revision; head_revision()"
+    ),
+    "Alembic + SQLAlchemy + the head through ScriptDirectory (before)": (
+        "from tenantguard_db.migrate import head_revision; head_revision()"
+    ),
+    "all of the program (infra.stack, infra.config; psycopg included)": (
+        "import infra.stack, infra.config, psycopg.conninfo"
+    ),
+}
+
+
+def imports_section(bytecode: Bytecode, count: int) -> list[str]:
+    """What a module adds to a process that has the provider SDKs already: each in a fresh process."""
+    commands = {}
+    for label, statement in IMPORTS.items():
+        code = (
+            f"import time, json\n{SDKS}\nstart = time.perf_counter()\n{statement}\n"
+            "print(json.dumps({'seconds': time.perf_counter() - start}))"
+        )
+        commands[label] = [PYTHON, "-c", code]
+    bytecode.fill(*commands.values())
+    runs = pairs(commands, bytecode.env(), count)
+    rows = [
+        [
+            label,
+            f"{1000 * median([float(str(r.report['seconds'])) for r in taken]):.0f}",
+            f"{median([r.peak_mib for r in taken]):.0f}",
+        ]
+        for label, taken in runs.items()
+    ]
+    return [
+        f"Warm .pyc, {count} interleaved rounds, each a fresh process that has imported the Pulumi SDK and the three "
+        "provider SDKs (which the floor imports too): the time the statement adds, and the process's peak memory.",
+        "",
+        *table(["what", "ms added", "peak MiB"], rows),
+    ]
+
+
+def profile_section(work: Path, bytecode: Bytecode) -> list[str]:
+    """One program process under cProfile: the time each of our modules accounts for, callees included."""
+    import pstats  # noqa: PLC0415 - only this section reads profiles
+
+    recording = record(work, "production")
+    out = work / "program.prof"
+    command = [PYTHON, "-m", "cProfile", "-o", str(out), WHOLE_PROCESS, "program", str(recording)]
+    subprocess.run(command, cwd=ROOT, env=bytecode.env(), check=True, capture_output=True)
+    stats: dict[
+        tuple[str, int, str], tuple[int, int, float, float, dict[tuple[str, int, str], tuple[int, int, float, float]]]
+    ]
+    stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+    total = next(
+        ct
+        for (path, _, name), (_, _, _, ct, _) in stats.items()
+        if path.endswith("tools/evaluator.py") and name == "evaluate"
+    )
+
+    def ours(path: str) -> str | None:
+        relative = path.removeprefix(str(ROOT) + "/")
+        return relative if relative.startswith(("infra/", "tenantguard_db/", "__main__.py")) else None
+
+    attributed: dict[str, float] = {}
+    for (path, _, name), (_, _, _, _, callers) in stats.items():
+        module = ours(path)
+        if module is None or name == "<module>":
+            continue
+        # Time entering this module from elsewhere, with everything it calls: its share of the run.
+        entering = sum(ct for (caller, _, _), (_, _, _, ct) in callers.items() if ours(caller) != module)
+        attributed[module] = attributed.get(module, 0.0) + entering
+    psycopg_import = sum(
+        ct
+        for (path, _, name), (_, _, _, ct, _) in stats.items()
+        if path.endswith("psycopg/__init__.py") and name == "<module>"
+    )
+    rows = [
+        [module, f"{1000 * seconds:.0f}", f"{100 * seconds / total:.0f}%"]
+        for module, seconds in sorted(attributed.items(), key=lambda item: -item[1])
+        if seconds >= 0.001
+    ]
+    rows.append(
+        [
+            "import of psycopg (within tenantguard_db/urls.py)",
+            f"{1000 * psycopg_import:.0f}",
+            f"{100 * psycopg_import / total:.0f}%",
+        ]
+    )
+    return [
+        "The production stack's program, one whole process under cProfile (which slows it about twofold: compare "
+        "shares, not times). Each of our modules is charged with the time its functions run when called from "
+        "another module, callees included (the SDK's resource constructors, lazy imports), its import excluded "
+        "(see the imports above); rows overlap where one of our modules calls another. The evaluation took "
+        f"{1000 * total:.0f} ms under the profiler.",
+        "",
+        *table(["module", "ms under cProfile", "share of the evaluation"], rows),
+    ]
+
+
 def plan_section(bytecode: Bytecode, count: int) -> list[str]:
     command = [PYTHON, "-m", "tools.plan"]
     bytecode.fill(command)
@@ -442,6 +543,8 @@ def main() -> None:
     titles = {
         "stacks": "Whole process: the program against its floor (bench/replay.py), every stack",
         "cold": "Whole process without .pyc: the production stack",
+        "imports": "What the program's imports cost",
+        "profile": "Where the program's evaluation goes",
         "scale": "Scale: whole process, the collector as Pulumi leaves it",
         "plan": "Offline plan",
         "migrations": "Migrations on a real PostgreSQL (alembic CLI)",
@@ -456,6 +559,10 @@ def main() -> None:
                 body = stacks_section(work, bytecode, args.pairs)
             elif section == "cold":
                 body = cold_section(work, bytecode, args.pairs)
+            elif section == "imports":
+                body = imports_section(bytecode, args.pairs)
+            elif section == "profile":
+                body = profile_section(work, bytecode)
             elif section == "scale":
                 body = scale_section(work, bytecode, args.scale_pairs)
             elif section == "plan":
