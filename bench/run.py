@@ -1,6 +1,7 @@
 """Benchmarks as the operator waits for them: whole processes of the program against its floor, and the tools.
 
-    uv run python bench/run.py [--pairs N] [--scale-pairs N] [--rounds N] [--skip-tests] [--only SECTION ...]
+    uv run python bench/run.py [--pairs N] [--scale-pairs N] [--rounds N] [--only SECTION ...]
+                               [--skip-tests | --check-rounds N] [--check-against OTHER_CHECKOUT ...]
 
 The floor is the program's own custom resources registered directly (bench/replay.py, recorded once per stack
 and size beforehand by bench/whole_process.py). Program and floor run as whole processes, each starting
@@ -254,6 +255,7 @@ def scale_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
                 spread([r.wall for r in program], 2),
                 spread([r.wall for r in floor], 2),
                 ratio([r.wall for r in program], [r.wall for r in floor]),
+                f"{median([r.cpu for r in program]):.2f} / {median([r.cpu for r in floor]):.2f}",
                 ratio([r.cpu for r in program], [r.cpu for r in floor]),
                 f"{peak_program:.0f} / {peak_floor:.0f}",
                 f"{1000 * median([r.wall for r in program]) / resources:.2f}",
@@ -276,6 +278,7 @@ def scale_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
         "program s",
         "floor s",
         "ratio (wall)",
+        "CPU s program / floor",
         "ratio (CPU)",
         "peak MiB program / floor",
         "program ms per resource",
@@ -500,28 +503,60 @@ def preview_db_section(bytecode: Bytecode, rounds: int) -> list[str]:
     ]
 
 
-def check_section() -> list[str]:
-    """./scripts/check twice; the second (warm: mypy's cache, the .pyc) is the one reported."""
-    command = [str(ROOT / "scripts" / "check")]
-    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    summary = re.findall(r"^=+ (.*) in [\d.]+s.*=+$", result.stdout, re.MULTILINE)
-    durations = re.findall(r"^(\d+\.\d+)s (call|setup|teardown)\s+(\S+)$", result.stdout, re.MULTILINE)
+def check_section(others: Sequence[Path], rounds: int) -> list[str]:
+    """./scripts/check of this checkout (and of `others`), twice in a row each; the second run is measured."""
+    checkouts = [ROOT, *others]
+    runs: dict[Path, list[tuple[float, float, subprocess.CompletedProcess[str]]]] = {root: [] for root in checkouts}
+    for _ in range(rounds):
+        for root in checkouts:
+            command = [str(root / "scripts" / "check")]
+            subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+            runs[root].append(timed_check(command, root))
+    rows = []
+    for root, taken in runs.items():
+        last = taken[-1][2]
+        summary = re.findall(r"^=+ (.*) in [\d.]+s.*=+$", last.stdout, re.MULTILINE)
+        git = shutil.which("git") or "git"
+        log = [git, "-C", str(root), "log", "-1", "--format=%h"]
+        revision = subprocess.run(log, capture_output=True, text=True, check=False).stdout.strip()
+        rows.append(
+            [
+                f"{root.name} ({revision or 'not a git checkout'})",
+                ", ".join(str(run[2].returncode) for run in taken),
+                spread([run[0] for run in taken], 1),
+                spread([run[1] for run in taken], 1),
+                summary[-1] if summary else "-",
+            ]
+        )
+    durations = re.findall(r"^(\d+\.\d+)s (call|setup|teardown)\s+(\S+)$", runs[ROOT][-1][2].stdout, re.MULTILINE)
     return [
-        "The second of two runs in a row (warm: mypy's cache and the .pyc in place), wall time, on this machine "
-        "as it was (other work included).",
+        f"Each checkout's `./scripts/check` twice in a row, the second measured (warm: mypy's cache and whatever "
+        f".pyc the checkout's own check leaves in place), {rounds} round(s), checkouts interleaved. Wall time on "
+        "this machine as it was, other work included; CPU time is that of the check and every process it waited "
+        "for (PostgreSQL's server processes, which pg_ctl detaches, excluded).",
         "",
-        *table(
-            ["command", "exit", "wall s", "pytest"],
-            [["./scripts/check", result.returncode, f"{seconds:.1f}", summary[-1] if summary else "-"]],
-        ),
+        *table(["checkout", "exit", "wall s", "CPU s", "pytest (last run)"], rows),
         "",
-        "Slowest tests:",
+        "Slowest tests (this checkout, last run):",
         "",
         *table(["seconds", "phase", "test"], durations[:10]),
     ]
+
+
+def timed_check(command: Sequence[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall and CPU seconds of one run (its waited-for descendants included), and what it printed."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(list(command), cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(
+            list(command), child.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        )
+    return wall, usage.ru_utime + usage.ru_stime, result
 
 
 @contextmanager
@@ -537,6 +572,14 @@ def main() -> None:
     parser.add_argument("--scale-pairs", type=int, default=7, help="interleaved pairs per scale size (default 7)")
     parser.add_argument("--rounds", type=int, default=7, help="rounds of the plan, migrations and preview databases")
     parser.add_argument("--skip-tests", action="store_true", help="do not time ./scripts/check")
+    parser.add_argument("--check-rounds", type=int, default=1, help="measured runs of ./scripts/check (default 1)")
+    parser.add_argument(
+        "--check-against",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout (e.g. `git worktree add ../before REV`) whose ./scripts/check is timed alongside",
+    )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = parser.parse_args()
     chosen = [s for s in SECTIONS if (args.only is None or s in args.only) and not (s == "check" and args.skip_tests)]
@@ -572,7 +615,7 @@ def main() -> None:
             elif section == "preview_db":
                 body = preview_db_section(bytecode, args.rounds)
             else:
-                body = check_section()
+                body = check_section(args.check_against, args.check_rounds)
             lines += [f"### {titles[section]}", "", *body, ""]
             print(f"{section}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     now = datetime.datetime.now(datetime.UTC)
