@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import traceback
@@ -63,13 +64,15 @@ def alembic_in_process(
     *args: str,
     url: str | None = None,
     cwd: Path = ROOT,
+    timeout: float = CLI_TIMEOUT,
     variables: Mapping[str, str] | None = None,
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
     """`alembic_cli`'s command run in this process: the same environment, exit code, stdout, and log lines.
 
     Log records are formatted as alembic.ini's handler formats them and returned as stderr, at the levels
-    alembic.ini sets (alembic INFO, everything else WARNING); the process's own logging is left alone.
+    alembic.ini sets (alembic INFO, everything else WARNING); the process's own logging is left alone. A
+    run that outlives `timeout` raises TimeoutError (SIGALRM: call it from the main thread, as pytest does).
     """
     command_line = CommandLine(prog="alembic")
     options = command_line.parser.parse_args(list(args))
@@ -80,7 +83,8 @@ def alembic_in_process(
     handler = logging.StreamHandler(stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
     returncode = 0
-    with _environment(cli_environment(url, **(variables or {}), **env)), _logged_to(handler):
+    environment = cli_environment(url, **(variables or {}), **env)
+    with _environment(environment), _logged_to(handler), _deadline(timeout, f"alembic {' '.join(args)}"):
         try:
             with contextlib.redirect_stdout(stdout):
                 command_line.run_cmd(config, options)
@@ -91,6 +95,30 @@ def alembic_in_process(
             returncode = 1
             stderr.write(traceback.format_exc())
     return subprocess.CompletedProcess(["alembic", *args], returncode, stdout.getvalue(), stderr.getvalue())
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, what: str) -> Iterator[None]:
+    """No test waits on a hung in-process run forever either: TimeoutError once `seconds` have passed.
+
+    The alarm interrupts whatever the run is waiting on; env.py may report that as a failed migration,
+    so the TimeoutError is raised again when the run returns, however it ended.
+    """
+    expired: list[bool] = []
+
+    def expire(_signal: int, _frame: object) -> None:
+        expired.append(True)
+        raise TimeoutError(f"{what} ran for more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    if expired:
+        raise TimeoutError(f"{what} ran for more than {seconds:g} s")
 
 
 @contextlib.contextmanager
