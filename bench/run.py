@@ -529,6 +529,7 @@ def check_section(others: Sequence[Path], rounds: int) -> list[str]:
             ]
         )
     durations = re.findall(r"^(\d+\.\d+)s (call|setup|teardown)\s+(\S+)$", runs[ROOT][-1][2].stdout, re.MULTILINE)
+    profile = suite_profile()
     return [
         f"Each checkout's `./scripts/check` twice in a row, the second measured (warm: mypy's cache and whatever "
         f".pyc the checkout's own check leaves in place), {rounds} round(s), checkouts interleaved. Wall time on "
@@ -540,7 +541,44 @@ def check_section(others: Sequence[Path], rounds: int) -> list[str]:
         "Slowest tests (this checkout, last run):",
         "",
         *table(["seconds", "phase", "test"], durations[:10]),
+        "",
+        "Where the suite's time goes: this checkout's pytest once more, on one worker (-n 0), with "
+        "bench/pytest_cpu.py: CPU seconds of the pytest process and of the processes it waited for, per file "
+        "(session fixtures are charged to the first test that asks for them), the files with the most first.",
+        "",
+        *profile,
     ]
+
+
+def suite_profile() -> list[str]:
+    with tempfile.TemporaryDirectory() as directory:
+        report = Path(directory) / "cpu.json"
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TENANTGUARD_CPU_REPORT": str(report)}
+        command = [PYTHON, "-m", "pytest", "-q", "-n", "0", "-p", "bench.pytest_cpu", "-p", "no:cacheprovider"]
+        subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
+        files: dict[str, dict[str, float]] = json.loads(report.read_text())
+    ordered = sorted(files.items(), key=lambda item: -(item[1]["own"] + item[1]["children"]))
+    rows: list[list[object]] = [
+        [name, f"{v['own']:.1f}", f"{v['children']:.1f}", f"{v['wall']:.1f}"] for name, v in ordered[:12]
+    ]
+    rest = ordered[12:]
+    rows.append(
+        [
+            f"{len(rest)} other files",
+            f"{sum(v['own'] for _, v in rest):.1f}",
+            f"{sum(v['children'] for _, v in rest):.1f}",
+            f"{sum(v['wall'] for _, v in rest):.1f}",
+        ]
+    )
+    rows.append(
+        [
+            "all",
+            f"{sum(v['own'] for v in files.values()):.1f}",
+            f"{sum(v['children'] for v in files.values()):.1f}",
+            f"{sum(v['wall'] for v in files.values()):.1f}",
+        ]
+    )
+    return table(["file", "CPU s, pytest", "CPU s, its processes", "wall s"], rows)
 
 
 def timed_check(command: Sequence[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
