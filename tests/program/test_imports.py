@@ -27,7 +27,7 @@ def test_a_whole_evaluation_of_the_program_imports_no_alembic_or_sqlalchemy() ->
     assert imported.isdisjoint(HEAVY)
 
 
-def test_the_evaluator_imports_none_of_the_program_and_no_provider_sdk() -> None:
+def test_the_evaluator_imports_no_provider_sdk_and_nothing_heavy() -> None:
     imported = imported_after("from tools import evaluator")
     assert "pulumi" in imported
     assert imported.isdisjoint({*HEAVY, "psycopg", "pulumi_github", "pulumiverse_vercel", "pulumi_random"})
