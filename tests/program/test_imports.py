@@ -1,4 +1,4 @@
-"""What a fresh process imports: the program no database library but libpq's, the evaluator nothing of the program."""
+"""What a fresh process imports: the program no Alembic or SQLAlchemy, the evaluator only the program's Pulumi names."""
 
 from __future__ import annotations
 
