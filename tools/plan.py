@@ -28,7 +28,7 @@ import yaml
 
 from infra.config import PROJECT, ConfigError, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY, ROUTES
-from infra.secret_keys import set_secret_command
+from infra.secret_keys import SECRET_KEYS, set_secret_command
 from infra.tiers import TIERS, profile_for
 from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
 from tools import evaluator
@@ -239,7 +239,9 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
     plan.migration = f"{evaluation.outputs['migrationRevision']}" + ("" if enabled else " (disabled)")
     profile = profile_for(plan.tier)
     if profile is not None and profile.production_guard:
-        plan.guard = f"on: CI_DB_URL compared with {plan.reference}"
+        guarded = {secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard}
+        names = sorted({route.name for route in ROUTES if route.source in guarded})
+        plan.guard = f"on: {' and '.join(names)} compared with {plan.reference}"
     elif profile is not None and profile.exports_fingerprint:
         plan.guard = "exports the production fingerprint the other stacks compare with"
     plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", ""))

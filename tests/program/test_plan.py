@@ -73,7 +73,9 @@ def test_plan_json_is_for_machines(stack_dir: Path, capsys: pytest.CaptureFixtur
     assert production["protection"]["adminsBypass"] is False
     assert document["stacks"]["preview"]["protection"]["adminsBypass"] is True
     assert production["migrationRevision"] == "0003"
-    assert document["stacks"]["staging"]["productionDatabaseGuard"].startswith("on: CI_DB_URL compared with")
+    assert document["stacks"]["staging"]["productionDatabaseGuard"].startswith(
+        "on: CI_DB_URL and DATABASE_URL compared with"
+    )
     assert document["stacks"]["staging"]["sessionKey"] == "rotation 1; no previous key"
     assert any("shadow-secret check" in check for check in document["onlineOnly"])
 
