@@ -2,6 +2,11 @@
 
 The offline plan, the tests and the benchmarks all evaluate stacks through `evaluate` (or any other
 program through `run_program`), and read what was registered back through `Evaluation`.
+
+It leans on four SDK internals that `pulumi.runtime.test` itself uses (pulumi/runtime/mocks.py):
+`_sync_await`, `run_pulumi_func`, `settings.SETTINGS.{rpc_manager,outputs}.clear()` and
+`settings.ROOT`. They are not public API; uv.lock pins the SDK, and every test of the program runs
+through here, so an SDK upgrade that moves them fails `./scripts/check` before it lands.
 """
 
 from __future__ import annotations
