@@ -85,6 +85,20 @@ def test_the_uv_cache_is_keyed_on_the_lock_file_where_it_is_used(name: str) -> N
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_a_job_that_holds_an_environments_secrets_restores_no_cache(name: str) -> None:
+    # A cache is written by whichever run saved it first (pull-request jobs without a reviewer among
+    # them) and is not part of the diff a reviewer approves.
+    for job_name, job in jobs(name).items():
+        if not job.get("environment"):
+            continue
+        for step in steps_of(job):
+            uses = step.get("uses", "")
+            assert not uses.startswith("actions/cache"), (name, job_name)
+            if uses.startswith("astral-sh/setup-uv@"):
+                assert step["with"]["enable-cache"] == "false", (name, job_name)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_a_job_that_reads_a_secret_names_an_environment(name: str) -> None:
     for job_name, job in jobs(name).items():
         if secrets_read(job):
