@@ -47,6 +47,10 @@ class TierProfile:
     """CI deploys it after every stack of the other tiers, and only once they succeeded."""
     copyable: bool
     """`tools.bootstrap` may copy it into a new stack of the same tier."""
+    own_vercel_team: bool
+    """No stack of another tier may use its Vercel team: Vercel tokens reach a whole team (the provider
+    reads the team, so a project-scoped token cannot serve it), never one target, so a token that can
+    write another tier's variables could write this tier's (`tools.plan` checks it across stacks)."""
 
 
 PROFILES: dict[Tier, TierProfile] = {
@@ -70,6 +74,7 @@ PROFILES: dict[Tier, TierProfile] = {
             exports_fingerprint=False,
             deploys_last=False,
             copyable=True,
+            own_vercel_team=False,
         ),
         # Staging: named branches deploy; values reach only the staging branch's preview deployments
         # (or a Vercel custom environment), never every preview.
@@ -90,6 +95,7 @@ PROFILES: dict[Tier, TierProfile] = {
             exports_fingerprint=False,
             deploys_last=False,
             copyable=True,
+            own_vercel_team=False,
         ),
         # Production: exact branches, team approval that nobody skips (admins included) or gives
         # themselves, TLS everywhere, protected resources, Vercel's production target only.
@@ -110,6 +116,7 @@ PROFILES: dict[Tier, TierProfile] = {
             exports_fingerprint=True,
             deploys_last=True,
             copyable=False,
+            own_vercel_team=True,
         ),
     )
 }

@@ -69,6 +69,8 @@ class StackPlan:
     """Vercel key -> where it lands, e.g. `preview@staging`."""
     vercel_project: str = ""
     """`team/project` the variables belong to."""
+    vercel_team: str = ""
+    """The Vercel team the stack's provider works in (its token's reach), or `(personal account)`."""
     vercel_places: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Vercel key -> the (target or custom environment, git branch) pairs it is written to."""
     migration: str = ""
@@ -235,6 +237,7 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
         plan.vercel[state["key"]] = ",".join(places) + (f"@{branch}" if branch else "")
         plan.vercel_places[state["key"]] = [(place, branch) for place in places]
         plan.vercel_project = f"{state.get('teamId') or '(personal)'}/{state['projectId']}"
+    plan.vercel_team = values.get("vercelTeamId") or "(personal account)"
     enabled = evaluation.outputs.get("migrationsEnabled")
     plan.migration = f"{evaluation.outputs['migrationRevision']}" + ("" if enabled else " (disabled)")
     profile = profile_for(plan.tier)
@@ -311,6 +314,7 @@ def collisions(plans: Sequence[StackPlan]) -> list[str]:
                     f"{first.environment!r} in {first.owner}/{', '.join(sorted(shared))}: one would overwrite "
                     "the other's secrets and protection; give each stack its own environmentName"
                 )
+            problems += _shared_vercel_team(first, second)
             if first.vercel_project != second.vercel_project:
                 continue
             for key in sorted(set(first.vercel_places) & set(second.vercel_places)):
@@ -323,6 +327,31 @@ def collisions(plans: Sequence[StackPlan]) -> list[str]:
                         "written last; give one a vercelGitBranch or custom environment of its own"
                     )
     return problems
+
+
+def _shared_vercel_team(first: StackPlan, second: StackPlan) -> list[str]:
+    """A tier that needs a Vercel team of its own, sharing it with a stack of another tier.
+
+    The provider reads the team on start (terraform-provider-vercel vercel/provider.go, `Configure`
+    calls `GetTeam`), so its token reaches the whole team; and a Vercel token is scoped to an account,
+    a team or a project, never a target (https://vercel.com/docs/accounts/access-tokens). The token a
+    staging pull request's preview holds, with no reviewer, could then rewrite production's variables.
+    """
+    profiles = [profile_for(first.tier), profile_for(second.tier)]
+    if first.tier == second.tier or first.vercel_team != second.vercel_team:
+        return []
+    guarded = [
+        plan for plan, profile in zip((first, second), profiles, strict=True) if profile and profile.own_vercel_team
+    ]
+    if not guarded:
+        return []
+    other = second if guarded[0] is first else first
+    return [
+        f"stacks {first.stack} and {second.stack} use the same Vercel team {first.vercel_team}, but the "
+        f"{guarded[0].tier} tier needs one of its own: the Vercel token {other.stack}'s CI holds (its pull-request "
+        f"previews run without a reviewer) could write {guarded[0].stack}'s variables, as a Vercel token "
+        f"reaches a whole team, never one target; move {guarded[0].stack} to a Vercel team no other tier uses"
+    ]
 
 
 def matrix(plans: Sequence[StackPlan]) -> dict[str, dict[str, str]]:

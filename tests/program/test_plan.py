@@ -185,6 +185,43 @@ def test_a_preview_and_a_branch_scoped_stack_do_not_collide(
     assert json.loads(out)["collisions"] == []
 
 
+def test_a_stack_of_another_tier_in_productions_vercel_team_is_refused(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    production_team = plan.read_stack_file("production", stack_dir)["vercelTeamId"]
+    edit(stack_dir, "staging", vercelTeamId=production_team)
+    status, text = run(capsys, "--dir", str(stack_dir))
+    assert status == 1
+    assert f"stacks staging and production use the same Vercel team {production_team}" in " ".join(text.split())
+    assert "move production to a Vercel team no other tier uses" in " ".join(text.split())
+
+
+def test_production_and_another_tier_both_without_a_team_share_the_personal_account(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "preview", vercelTeamId=None)
+    edit(stack_dir, "production", vercelTeamId=None)
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    assert [problem.split(", but")[0] for problem in json.loads(out)["collisions"]] == [
+        "stacks preview and production use the same Vercel team (personal account)"
+    ]
+
+
+def test_stacks_of_one_tier_may_share_a_vercel_team(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(evaluator.stack_file("production", stack_dir), evaluator.stack_file("production-eu", stack_dir))
+    edit(
+        stack_dir,
+        "production-eu",
+        environmentName="production",
+        repositories=["tenantguard-eu"],
+        vercelProjectId="prj_E0",
+    )
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert json.loads(out)["collisions"] == []
+    assert status == 0
+
+
 def test_one_stack_is_planned_with_the_stack_it_references(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
     assert status == 0

@@ -140,12 +140,13 @@ def test_each_environment_gets_the_vercel_ids_as_plain_variables_and_nothing_els
     evaluated: dict[str, evaluator.Evaluation], stack: str
 ) -> None:
     variables = evaluated[stack].named(types.ENVIRONMENT_VARIABLE)
+    written = stack_values(stack)[0]
     assert {(v["repository"], v["environment"], v["variableName"], v["value"]) for v in variables.values()} == {
         (repository, stack, name, value)
         for repository in REPOSITORIES
         for name, value in (
-            ("VERCEL_PROJECT_ID", "prj_7QvZk2mN4pXr8sT1uW3yA5bC"),
-            ("VERCEL_ORG_ID", "team_tG9hJ2kL4mN6pQ8rS0tV"),
+            ("VERCEL_PROJECT_ID", written["vercelProjectId"]),
+            ("VERCEL_ORG_ID", written["vercelTeamId"]),
         )
     }
     assert not any(is_rpc_secret(v["value"]) for v in variables.values())
@@ -198,8 +199,8 @@ def test_vercel_variables_land_only_in_their_stacks_targets(
         assert variable.get("gitBranch") == git_branch
         assert variable["sensitive"] is True
         assert is_rpc_secret(variable["value"])
-        assert variable["projectId"] == "prj_7QvZk2mN4pXr8sT1uW3yA5bC"
-        assert variable["teamId"] == "team_tG9hJ2kL4mN6pQ8rS0tV"
+        assert variable["projectId"] == stack_values(stack)[0]["vercelProjectId"]
+        assert variable["teamId"] == stack_values(stack)[0]["vercelTeamId"]
         assert evaluation.options[urn].delete_before_replace
 
 
