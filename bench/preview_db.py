@@ -99,11 +99,24 @@ def measure(rounds: int, child_env: Mapping[str, str] | None = None) -> list[str
         main_53, _ = bench_checkout(Path(work), "main53", GENERATED, pr_revision=False)
         pr_53, total_53 = bench_checkout(Path(work), "pr53", GENERATED, pr_revision=True)
         scenarios = [
-            Scenario("3 revisions, no template", "b3_empty", pr_3, f"all {total_3}"),
-            Scenario("3 revisions, template at main's head", "b3_tmpl", pr_3, "1 (the PR's)"),
-            Scenario(f"{3 + GENERATED} revisions, no template", "b53_empty", pr_53, f"all {total_53}"),
-            Scenario(f"{3 + GENERATED} revisions, template at main's head", "b53_tmpl", pr_53, "1 (the PR's)"),
-            Scenario(f"{3 + GENERATED} revisions, database exists at head", "b53_tmpl", pr_53, "none", existing=True),
+            Scenario("main at 3 revisions + the PR's 1, no template", "b3_empty", pr_3, f"all {total_3}"),
+            Scenario("main at 3 revisions + the PR's 1, template at main's head", "b3_tmpl", pr_3, "1 (the PR's)"),
+            Scenario(
+                f"main at {3 + GENERATED} revisions + the PR's 1, no template", "b53_empty", pr_53, f"all {total_53}"
+            ),
+            Scenario(
+                f"main at {3 + GENERATED} revisions + the PR's 1, template at main's head",
+                "b53_tmpl",
+                pr_53,
+                "1 (the PR's)",
+            ),
+            Scenario(
+                f"main at {3 + GENERATED} revisions + the PR's 1, database exists at head",
+                "b53_tmpl",
+                pr_53,
+                "none",
+                existing=True,
+            ),
         ]
         for base in {scenario.base for scenario in scenarios}:
             admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(base), sql.Identifier(ROLE)))

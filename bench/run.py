@@ -608,7 +608,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=15, help="interleaved pairs per stack (default 15)")
     parser.add_argument("--scale-pairs", type=int, default=7, help="interleaved pairs per scale size (default 7)")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds of the plan, migrations and preview databases")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=7,
+        help="rounds of the migrations and preview databases (default 7); the plan runs at least 15",
+    )
     parser.add_argument("--skip-tests", action="store_true", help="do not time ./scripts/check")
     parser.add_argument("--check-rounds", type=int, default=1, help="measured runs of ./scripts/check (default 1)")
     parser.add_argument(
