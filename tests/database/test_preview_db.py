@@ -92,10 +92,11 @@ class Preview:
             text=True,
         )
 
-    def create(self, number: int, *args: str) -> str:
-        """create --pr N, which must succeed; the URL it hands the deployment."""
+    def create(self, number: int, *args: str, repository: int = REPO) -> str:
+        """create --repository-id R --pr N, which must succeed; the URL it hands the deployment."""
         target = self.tmp / f"deployment-url-{next(_files)}"
-        result = self.run("create", *IN_REPO, "--pr", str(number), "--url-to-file", str(target), *args)
+        in_repository = ("--repository-id", str(repository))
+        result = self.run("create", *in_repository, "--pr", str(number), "--url-to-file", str(target), *args)
         assert result.code == 0, result.stderr
         return target.read_text()
 
@@ -729,7 +730,7 @@ def legacy_pr(preview: Preview, number: int, days_idle: int) -> str:
 
 def test_two_repositories_with_the_same_pr_number_get_separate_databases_and_roles(preview: Preview) -> None:
     mine = preview.create(5)
-    theirs = preview.create(5, *IN_OTHER_REPO)
+    theirs = preview.create(5, repository=OTHER_REPO)
     names = {f"{preview.base}_pr_{REPO}_5", f"{preview.base}_pr_{OTHER_REPO}_5"}
     assert preview.databases() == {preview.base, *names}
     assert preview.roles() == names
@@ -747,7 +748,7 @@ def test_two_repositories_with_the_same_pr_number_get_separate_databases_and_rol
 def test_creating_one_repositorys_pr_keeps_the_other_repositorys_password_and_sessions(preview: Preview) -> None:
     mine = preview.create(5)
     with psycopg.connect(mine, autocommit=True) as app:
-        preview.create(5, *IN_OTHER_REPO)
+        preview.create(5, repository=OTHER_REPO)
         assert app.execute("SELECT 1").fetchone() == (1,)
     with psycopg.connect(mine) as again:
         assert again.execute("SELECT current_user").fetchone() == (f"{preview.base}_pr_{REPO}_5",)
@@ -755,7 +756,7 @@ def test_creating_one_repositorys_pr_keeps_the_other_repositorys_password_and_se
 
 def test_dropping_one_repositorys_pr_leaves_the_other_repositorys_database_and_role(preview: Preview) -> None:
     preview.create(5)
-    theirs = preview.create(5, *IN_OTHER_REPO)
+    theirs = preview.create(5, repository=OTHER_REPO)
     result = preview.run("drop", *IN_REPO, "--pr", "5")
     assert result.code == 0, result.stderr
     assert result.stdout == f"{preview.base}_pr_{REPO}_5\n"
@@ -768,7 +769,7 @@ def test_dropping_one_repositorys_pr_leaves_the_other_repositorys_database_and_r
 def test_pruning_one_repository_leaves_the_other_repositorys_databases_and_roles(preview: Preview) -> None:
     for number in (5, 6):
         preview.create(number)
-        preview.create(number, *IN_OTHER_REPO)
+        preview.create(number, repository=OTHER_REPO)
         preview.backdate(f"{preview.base}_pr_{REPO}_{number}", days=30)
         preview.backdate(f"{preview.base}_pr_{OTHER_REPO}_{number}", days=30)
     # The other repository's pull request 6 lost its database by hand: its role looks orphaned, but is not ours.
@@ -783,7 +784,7 @@ def test_pruning_one_repository_leaves_the_other_repositorys_databases_and_roles
 
 def test_list_shows_each_databases_repository_and_keeps_to_the_one_asked_for(preview: Preview) -> None:
     preview.create(5)
-    preview.create(5, *IN_OTHER_REPO)
+    preview.create(5, repository=OTHER_REPO)
     every = json.loads(preview.run("list", "--json").stdout)
     assert [(row["repository"], row["pr"], row["role"]) for row in every["databases"]] == [
         (REPO, 5, f"{preview.base}_pr_{REPO}_5"),
@@ -814,7 +815,7 @@ def test_repository_ids_other_than_plain_positive_int64s_are_refused_naming_the_
 
 
 def test_the_largest_repository_id_is_accepted(preview: Preview) -> None:
-    preview.create(preview_db.MAX_PR, "--repository-id", str(preview_db.MAX_REPOSITORY_ID))
+    preview.create(preview_db.MAX_PR, repository=preview_db.MAX_REPOSITORY_ID)
     name = f"{preview.base}_pr_{preview_db.MAX_REPOSITORY_ID}_{preview_db.MAX_PR}"
     assert preview.roles() == {name}
     assert name in preview.databases()
@@ -907,9 +908,8 @@ def test_drop_legacy_drops_that_legacy_database_and_role_only(preview: Preview) 
 
 def test_prune_all_repositories_drops_every_repositorys_and_the_legacy_idle_databases(preview: Preview) -> None:
     legacy = legacy_pr(preview, 5, days_idle=30)
-    for args in (IN_REPO, IN_OTHER_REPO):
-        preview.create(5, *args)
     for repository in (REPO, OTHER_REPO):
+        preview.create(5, repository=repository)
         preview.backdate(f"{preview.base}_pr_{repository}_5", days=30)
     result = preview.run("prune", "--older-than", "7", "--all-repositories")
     assert result.code == 0, result.stderr
