@@ -55,8 +55,9 @@ TEMPLATE_SUFFIX = "_pr_template"
 BUILD_SUFFIX = "_pr_template_next"
 MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated
 MAX_PR = 2**31 - 1  # a legacy name's advisory lock takes the number as its int4 second key
-# GitHub's REST API schema gives a repository's `id` as an int64 (and `github.repository_id` is that id):
-# accept every value it can take, so an id that grows past 2^31 keeps working.
+# GitHub's REST API schema types a repository's `id` as an int64 (github/rest-api-description, schemas
+# `repository` and `simple-repository`: integer, format int64); `github.repository_id` is that id. Accept every
+# value it can take, so ids growing past 2^31 keep working.
 MAX_REPOSITORY_ID = 2**63 - 1
 # The longest name derived from the base: <base>_pr_<repository id>_<number>, both at their longest.
 LONGEST_PR_SUFFIX = f"{PR_INFIX}{MAX_REPOSITORY_ID}_{MAX_PR}"
