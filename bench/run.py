@@ -496,8 +496,9 @@ def preview_db_section(bytecode: Bytecode, rounds: int) -> list[str]:
 
     bytecode.fill([PYTHON, "-m", "tenantguard_db.preview_db", "--help"])
     return [
-        f"bench/preview_db.py, {rounds} interleaved rounds: `python -m tenantguard_db.preview_db create --pr N` "
-        "from start to a migrated database, whole process, against a throwaway PostgreSQL.",
+        f"bench/preview_db.py, {rounds} interleaved rounds: "
+        "`python -m tenantguard_db.preview_db create --repository-id ID --pr N` from start to a migrated database, "
+        "whole process, against a throwaway PostgreSQL.",
         "",
         *preview_db.measure(rounds, bytecode.env()),
     ]

@@ -1,7 +1,11 @@
 """One database per pull request on the server CI_DB_URL points at, cloned from a template kept at main's head,
 and one login role per pull request that can reach only that database's tables: the deployment's URL.
 
-    python -m tenantguard_db.preview_db {create --pr N,drop --pr N,list,prune --older-than DAYS,template}
+    python -m tenantguard_db.preview_db {create --repository-id ID --pr N,drop --repository-id ID --pr N,list,
+                                         prune --older-than DAYS --repository-id ID,template}
+
+Names carry the repository's numeric GitHub id as well as the pull request's number: several app repositories
+share one CI_DB_URL, and their pull-request numbers overlap.
 
 The contract (stdout, stderr, exit codes) and the role's privileges are in workorders/WO-ci-secrets.md,
 section "Preview databases per pull request".
@@ -50,9 +54,17 @@ PR_INFIX = "_pr_"
 TEMPLATE_SUFFIX = "_pr_template"
 BUILD_SUFFIX = "_pr_template_next"
 MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated
-MAX_PR = 2**31 - 1  # the per-PR advisory lock takes the number as its int4 second key
-MAX_BASE_BYTES = MAX_IDENTIFIER_BYTES - len(BUILD_SUFFIX)  # the longest name derived from the base
+MAX_PR = 2**31 - 1  # a legacy name's advisory lock takes the number as its int4 second key
+# GitHub's REST API schema types a repository's `id` as an int64 (github/rest-api-description, schemas
+# `repository` and `simple-repository`: integer, format int64); `github.repository_id` is that id. Accept every
+# value it can take, so ids growing past 2^31 keep working.
+MAX_REPOSITORY_ID = 2**63 - 1
+# The longest name derived from the base: <base>_pr_<repository id>_<number>, both at their longest.
+LONGEST_PR_SUFFIX = f"{PR_INFIX}{MAX_REPOSITORY_ID}_{MAX_PR}"
+MAX_BASE_BYTES = MAX_IDENTIFIER_BYTES - max(len(BUILD_SUFFIX), len(LONGEST_PR_SUFFIX))
 _PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
+_REPOSITORY_ID = re.compile(r"[1-9][0-9]{0,18}")
+_REPOSITORY_PR = re.compile(r"([1-9][0-9]{0,18})_([1-9][0-9]{0,9})")
 _BASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A preview app's pool per serverless instance stays small; the limit keeps one preview from taking
 # the server's connections from the others and from CI.
@@ -64,8 +76,10 @@ SEQUENCE_PRIVILEGES = sql.SQL("USAGE, SELECT")
 # Written by the CI role's migrations only: the deployment reads it, never moves it.
 VERSION_TABLE = "alembic_version"
 
-# Advisory locks live in the maintenance (base) database every run connects to. The two-key form
-# (namespace, PR number) never collides with the one-key locks below or with env.py's migration lock.
+# Advisory locks live in the maintenance (base) database every run connects to (env.py's migration lock lives
+# in each migrated database). A legacy name's lock is the two-key (namespace, PR number), as the version before
+# repository ids took it, so an older checkout still running serializes with this one on those names; a
+# repository's pull request locks one int8 key hashed from its name (Server.pr_lock).
 PR_LOCK_NAMESPACE = 0x7E4A_5052
 # Held through a template build, so two runs on main never build at once.
 BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
@@ -118,11 +132,51 @@ def pr_number(value: str) -> int:
     return int(value)
 
 
+def repository_id(value: str) -> int:
+    """argparse type for --repository-id: the repository's numeric GitHub id (`github.repository_id`), 1..2^63-1."""
+    if not _REPOSITORY_ID.fullmatch(value) or int(value) > MAX_REPOSITORY_ID:
+        raise argparse.ArgumentTypeError(
+            "takes the repository's numeric GitHub id (github.repository_id in a workflow), a positive integer "
+            f"from 1 to {MAX_REPOSITORY_ID} without sign or leading zeros; got {value!r}"
+        )
+    return int(value)
+
+
 def days(value: str) -> int:
     """argparse type for --older-than: whole days, at least 1, with or without a trailing d (14 or 14d)."""
     if not (match := re.fullmatch(r"([1-9][0-9]{0,4})d?", value)):
         raise argparse.ArgumentTypeError(f"takes a whole number of days from 1 to 99999, as 14 or 14d; got {value!r}")
     return int(match[1])
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull request of one repository; `repository` None stands for a legacy name, made before repository
+    ids were part of the names (`<base>_pr_<number>`): which repository it belongs to is unknown."""
+
+    repository: int | None
+    number: int
+
+    def __str__(self) -> str:
+        if self.repository is None:
+            return f"pull request {self.number} (legacy name, repository unknown)"
+        return f"pull request {self.number} of repository {self.repository}"
+
+    def sort_key(self) -> tuple[int, int]:
+        return (self.repository or 0, self.number)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which pull requests list and prune see: one repository's, the legacy names' only, or (neither) all."""
+
+    repository: int | None = None
+    legacy: bool = False
+
+    def covers(self, pr: PullRequest) -> bool:
+        if self.legacy:
+            return pr.repository is None
+        return self.repository is None or pr.repository == self.repository
 
 
 @dataclass(frozen=True)
@@ -147,18 +201,31 @@ class Server:
             )
         if len(base) > MAX_BASE_BYTES:
             raise UsageError(
-                f"the database in CI_DB_URL, {base!r}, is {len(base)} bytes; the names derived from it "
-                f"(up to {base}{BUILD_SUFFIX}) must fit PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifier "
-                f"limit: use a base database name of at most {MAX_BASE_BYTES} bytes"
+                f"the database in CI_DB_URL, {base!r}, is {len(base)} bytes; the names derived from it, the longest "
+                f"being <base>{PR_INFIX}<repository id, up to {len(str(MAX_REPOSITORY_ID))} digits>_<pull request "
+                f"number, up to {len(str(MAX_PR))} digits> ({len(LONGEST_PR_SUFFIX)} bytes after the base), must fit "
+                f"PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifier limit: use a base database name of at most "
+                f"{MAX_BASE_BYTES} bytes"
             )
         return cls(url=url, base=base)
 
-    def pr_name(self, number: int) -> str:
-        return f"{self.base}{PR_INFIX}{number}"
+    def pr_name(self, pr: PullRequest) -> str:
+        """<base>_pr_<repository id>_<number>, or a legacy <base>_pr_<number>: built from validated integers only."""
+        if pr.repository is None:
+            return f"{self.base}{PR_INFIX}{pr.number}"
+        return f"{self.base}{PR_INFIX}{pr.repository}_{pr.number}"
 
-    def pr_role(self, number: int) -> str:
+    def pr_role(self, pr: PullRequest) -> str:
         """The pull request's login role: the name of its database (roles and databases are separate namespaces)."""
-        return self.pr_name(number)
+        return self.pr_name(pr)
+
+    def pr_lock(self, pr: PullRequest) -> tuple[int, ...]:
+        """The advisory lock key(s) of a pull request's runs. Two pull requests whose hashes collided would only
+        wait for each other (and prune would keep one for a night), never touch each other's database."""
+        if pr.repository is None:
+            return (PR_LOCK_NAMESPACE, pr.number)
+        digest = hashlib.sha256(self.pr_name(pr).encode()).digest()
+        return (int.from_bytes(digest[:8], "big", signed=True),)
 
     @property
     def template(self) -> str:
@@ -168,22 +235,26 @@ class Server:
     def build(self) -> str:
         return self.base + BUILD_SUFFIX
 
-    def pr_number_of(self, name: str) -> int | None:
-        """The number in a name of the form <base>_pr_<number>, or None."""
+    def pr_of(self, name: str) -> PullRequest | None:
+        """The pull request a name of the form <base>_pr_<repository id>_<number> (or the legacy
+        <base>_pr_<number>) stands for, or None; only the exact spelling pr_name gives."""
         prefix = self.base + PR_INFIX
         rest = name[len(prefix) :] if name.startswith(prefix) else ""
-        return int(rest) if _PR_NUMBER.fullmatch(rest) and int(rest) <= MAX_PR else None
+        if match := _REPOSITORY_PR.fullmatch(rest):
+            repository, number = int(match[1]), int(match[2])
+            return PullRequest(repository, number) if repository <= MAX_REPOSITORY_ID and number <= MAX_PR else None
+        return PullRequest(None, int(rest)) if _PR_NUMBER.fullmatch(rest) and int(rest) <= MAX_PR else None
 
     def url_for(self, database: str) -> str:
         """The base URL with only its database replaced, built from the parsed parts: the CI role's, for
         migrating and inspecting; never handed to a deployment."""
         return parse_postgres_url(self.url).with_database(database)
 
-    def deployment_url(self, number: int, password: str) -> str:
+    def deployment_url(self, pr: PullRequest, password: str) -> str:
         """The URL a pull request's deployment gets: its own role and password, its own database, and
         CI_DB_URL's host, port and query (sslmode and the like)."""
         ci = parse_postgres_url(self.url)
-        return replace(ci, user=self.pr_role(number), password=password).with_database(self.pr_name(number))
+        return replace(ci, user=self.pr_role(pr), password=password).with_database(self.pr_name(pr))
 
     def password(self) -> str:
         return str(conninfo_to_dict(self.url).get("password") or "")
@@ -257,6 +328,7 @@ class Meta:
     base: str
     created_at: datetime.datetime
     pr: int | None = None
+    repository: int | None = None  # absent from a legacy name's comment
     migrated_at: datetime.datetime | None = None
     revision: str | None = None
     fingerprint: str | None = None
@@ -267,6 +339,7 @@ class Meta:
                 MARKER: self.kind,
                 "base": self.base,
                 "pr": self.pr,
+                "repository": self.repository,
                 "created_at": self.created_at.isoformat(),
                 "migrated_at": self.migrated_at.isoformat() if self.migrated_at else None,
                 "revision": self.revision,
@@ -284,6 +357,7 @@ class Meta:
                 kind=str(data[MARKER]),
                 base=str(data["base"]),
                 pr=int(data["pr"]) if data.get("pr") is not None else None,
+                repository=int(data["repository"]) if data.get("repository") is not None else None,
                 created_at=datetime.datetime.fromisoformat(data["created_at"]),
                 migrated_at=datetime.datetime.fromisoformat(migrated) if migrated else None,
                 revision=data.get("revision"),
@@ -295,6 +369,11 @@ class Meta:
     @property
     def last_used(self) -> datetime.datetime:
         return self.migrated_at or self.created_at
+
+    def is_for(self, kind: str, base: str, pr: PullRequest | None) -> bool:
+        """Whether this comment says: this kind, this base, this pull request of this repository (or none)."""
+        wanted = (None, None) if pr is None else (pr.number, pr.repository)
+        return self.kind == kind and self.base == base and (self.pr, self.repository) == wanted
 
 
 @dataclass(frozen=True)
@@ -312,10 +391,10 @@ def find(connection: psycopg.Connection[tuple[Any, ...]], name: str) -> Found | 
     return None if row is None else Found(name, Meta.parse(row[0]))
 
 
-def owned(found: Found, server: Server, kind: str, number: int | None = None) -> Meta:
+def owned(found: Found, server: Server, kind: str, pr: PullRequest | None = None) -> Meta:
     """The metadata of a database we created, or an error that leaves a database we did not create alone."""
     meta = found.meta
-    if meta is None or meta.base != server.base or meta.kind != kind or meta.pr != number:
+    if meta is None or not meta.is_for(kind, server.base, pr):
         raise PreviewDbError(
             f"database {found.name} exists but was not created by this command (no matching "
             f"{MARKER} comment); it is left alone. If it is a leftover, drop it by hand: DROP DATABASE {found.name};"
@@ -339,16 +418,15 @@ def find_role(connection: psycopg.Connection[tuple[Any, ...]], name: str) -> Fou
     return None if row is None else Found(name, Meta.parse(row[0]))
 
 
-def our_role(found: Found, server: Server, number: int) -> Meta | None:
+def our_role(found: Found, server: Server, pr: PullRequest) -> Meta | None:
     """The metadata of the role this command created for that pull request of this base, or None."""
     meta = found.meta
-    ours = meta is not None and meta.kind == ROLE_KIND and meta.base == server.base and meta.pr == number
-    return meta if ours else None
+    return meta if meta is not None and meta.is_for(ROLE_KIND, server.base, pr) else None
 
 
-def owned_role(found: Found, server: Server, number: int) -> None:
+def owned_role(found: Found, server: Server, pr: PullRequest) -> None:
     """Nothing, for the role this command created for that pull request; an error that leaves any other alone."""
-    if our_role(found, server, number) is None:
+    if our_role(found, server, pr) is None:
         raise PreviewDbError(
             f"role {found.name} exists but was not created by this command (no matching {MARKER} comment); it is "
             f"left alone and no URL for it is handed out. If it is a leftover, drop it by hand: DROP ROLE {found.name};"
@@ -436,7 +514,7 @@ def advisory(
     connection: psycopg.Connection[tuple[Any, ...]], what: str, *keys: int, shared: bool = False
 ) -> Iterator[None]:
     kind = "_shared" if shared else ""
-    arguments = sql.SQL(", ").join(sql.SQL("%s::int4" if len(keys) == 2 else "%s::int8") for _ in keys)
+    arguments = lock_arguments(keys)
     try:
         connection.execute(sql.SQL(f"SELECT pg_advisory_lock{kind}({{}})").format(arguments), keys)
     except psycopg.errors.LockNotAvailable:
@@ -451,21 +529,22 @@ def advisory(
             connection.execute(sql.SQL(f"SELECT pg_advisory_unlock{kind}({{}})").format(arguments), keys)
 
 
-def try_pr_lock(connection: psycopg.Connection[tuple[Any, ...]], number: int) -> bool:
-    row = connection.execute("SELECT pg_try_advisory_lock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, number)).fetchone()
-    return bool(row and row[0])
+def lock_arguments(keys: tuple[int, ...]) -> sql.Composable:
+    """pg_advisory_lock's arguments: two int4 keys, or one int8."""
+    return sql.SQL(", ").join(sql.SQL("%s::int4" if len(keys) == 2 else "%s::int8") for _ in keys)
 
 
 @contextlib.contextmanager
-def pr_lock_if_free(connection: psycopg.Connection[tuple[Any, ...]], number: int) -> Iterator[bool]:
-    """The pull request's lock, if no run holds it: a run creating or migrating that pull request means it is
-    alive, and between creating its role and its database the role only looks orphaned."""
-    free = try_pr_lock(connection, number)
+def pr_lock_if_free(connection: psycopg.Connection[tuple[Any, ...]], keys: tuple[int, ...]) -> Iterator[bool]:
+    """The pull request's lock (Server.pr_lock), if no run holds it: a run creating or migrating that pull request
+    means it is alive, and between creating its role and its database the role only looks orphaned."""
+    row = connection.execute(sql.SQL("SELECT pg_try_advisory_lock({})").format(lock_arguments(keys)), keys).fetchone()
+    free = bool(row and row[0])
     try:
         yield free
     finally:
         if free:
-            connection.execute("SELECT pg_advisory_unlock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, number))
+            connection.execute(sql.SQL("SELECT pg_advisory_unlock({})").format(lock_arguments(keys)), keys)
 
 
 NEEDS = {
@@ -513,10 +592,10 @@ def restrict_database(connection: psycopg.Connection[tuple[Any, ...]], name: str
 # --- the pull request's own login role ---------------------------------------------------------
 
 
-def ensure_role(connection: psycopg.Connection[tuple[Any, ...]], server: Server, number: int) -> None:
+def ensure_role(connection: psycopg.Connection[tuple[Any, ...]], server: Server, pr: PullRequest) -> None:
     """The pull request's role, created without a password (nobody logs in as it until set_password) or, if it
     exists and is ours, held to the attributes below; a role of that name we did not create is refused."""
-    role = server.pr_role(number)
+    role = server.pr_role(pr)
     name = sql.Identifier(role)
     found = find_role(connection, role)
     if found is None:
@@ -528,11 +607,11 @@ def ensure_role(connection: psycopg.Connection[tuple[Any, ...]], server: Server,
                 "CONNECTION LIMIT {} PASSWORD NULL"
             ).format(name, sql.Literal(PR_ROLE_CONNECTION_LIMIT))
         )
-        meta = Meta(kind=ROLE_KIND, base=server.base, pr=number, created_at=now())
+        meta = Meta(kind=ROLE_KIND, base=server.base, pr=pr.number, repository=pr.repository, created_at=now())
         connection.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(name, sql.Literal(meta.comment())))
         note(f"role {role} created")
     else:
-        owned_role(found, server, number)
+        owned_role(found, server, pr)
         confined(connection, role)
         # A non-superuser may not even name SUPERUSER, REPLICATION or BYPASSRLS in ALTER ROLE (PostgreSQL 15:
         # "must be superuser to ... change superuser attribute"): confined() checks those instead.
@@ -747,23 +826,26 @@ class Outputs:
             raise PreviewDbError(f"{name} is ready, but its URL could not be written: {error}") from None
 
 
-def create(server: Server, number: int, revisions: Revisions, outputs: Outputs) -> str:
+def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outputs) -> str:
     """Create or migrate the pull request's database as the CI role, then hand out a URL for the pull
     request's own role with a new password (the previous deployment's stops working)."""
-    name = server.pr_name(number)
-    role = server.pr_role(number)
+    if pr.repository is None:
+        # A legacy name may be another repository's pull request of the same number: never create or reuse one.
+        raise UsageError("create needs --repository-id: a legacy name (no repository) is never created")
+    name = server.pr_name(pr)
+    role = server.pr_role(pr)
     url = server.url_for(name)  # the CI role's: it owns the database and runs the migrations
     password = secrets.token_urlsafe(PASSWORD_BYTES)
-    deployment = server.deployment_url(number, password)
+    deployment = server.deployment_url(pr, password)
     outputs.mask(server, deployment, password)
     with server.maintenance() as connection:
         set_lock_wait(connection)
         require(connection, "CREATEDB", "CREATEROLE")
         note_createrole_reach(connection)
-        with advisory(connection, f"the lock of pull request {number}", PR_LOCK_NAMESPACE, number):
+        with advisory(connection, f"the lock of {pr}", *server.pr_lock(pr)):
             found = find(connection, name)
-            meta = None if found is None else owned(found, server, "pr", number)
-            ensure_role(connection, server, number)
+            meta = None if found is None else owned(found, server, "pr", pr)
+            ensure_role(connection, server, pr)
             if meta is not None:
                 reason = revisions.why_not_from(current_revision(url, name), meta.fingerprint)
                 if reason is None:
@@ -773,7 +855,7 @@ def create(server: Server, number: int, revisions: Revisions, outputs: Outputs) 
                     drop_database(connection, name)
                     meta = None
             if meta is None:
-                meta = Meta(kind="pr", base=server.base, pr=number, created_at=now())
+                meta = Meta(kind="pr", base=server.base, pr=pr.number, repository=pr.repository, created_at=now())
                 clone_or_create(connection, server, name, revisions)
                 set_meta(connection, name, meta)
             # Every run, so a database made before roles existed (PUBLIC could connect) is closed too.
@@ -843,19 +925,19 @@ def clone_or_create(
     note(f"{name} created empty and migrated from base: {reason}")
 
 
-def drop(server: Server, number: int) -> str | None:
+def drop(server: Server, pr: PullRequest) -> str | None:
     """Drop the pull request's database, then its role (ending the role's sessions); the database's name if
     it was dropped."""
-    name = server.pr_name(number)
-    role = server.pr_role(number)
+    name = server.pr_name(pr)
+    role = server.pr_role(pr)
     with server.maintenance() as connection:
         set_lock_wait(connection)
-        with advisory(connection, f"the lock of pull request {number}", PR_LOCK_NAMESPACE, number):
+        with advisory(connection, f"the lock of {pr}", *server.pr_lock(pr)):
             found = find(connection, name)
             if found is not None:
-                owned(found, server, "pr", number)
+                owned(found, server, "pr", pr)
             found_role = find_role(connection, role)
-            ours = found_role is not None and our_role(found_role, server, number) is not None
+            ours = found_role is not None and our_role(found_role, server, pr) is not None
             if ours:
                 require(connection, "CREATEROLE")
             if found is None:
@@ -878,13 +960,14 @@ class PrDatabase:
     """A pull-request database of this base, carrying our metadata."""
 
     name: str
-    number: int
+    pr: PullRequest
     meta: Meta
 
     def row(self, revision: str | None, at: datetime.datetime, role: str | None) -> dict[str, Any]:
         return {
             "database": self.name,
-            "pr": self.number,
+            "repository": self.pr.repository,
+            "pr": self.pr.number,
             "role": role,
             "revision": revision,
             "created_at": self.meta.created_at.isoformat(),
@@ -894,20 +977,23 @@ class PrDatabase:
         }
 
 
-def pr_databases(connection: psycopg.Connection[tuple[Any, ...]], server: Server) -> tuple[list[PrDatabase], list[str]]:
-    """Our pull-request databases for this base, and the names that look like one but are not ours."""
+def pr_databases(
+    connection: psycopg.Connection[tuple[Any, ...]], server: Server, scope: Scope
+) -> tuple[list[PrDatabase], list[str]]:
+    """Our pull-request databases for this base within `scope`, and the names in it that look like one but are
+    not ours."""
     rows = connection.execute("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database").fetchall()
     ours, foreign = [], []
     for name, comment in rows:
-        number = server.pr_number_of(str(name))
-        if number is None:
+        pr = server.pr_of(str(name))
+        if pr is None or not scope.covers(pr):
             continue
         meta = Meta.parse(comment)
-        if meta is not None and meta.kind == "pr" and meta.base == server.base and meta.pr == number:
-            ours.append(PrDatabase(str(name), number, meta))
+        if meta is not None and meta.is_for("pr", server.base, pr):
+            ours.append(PrDatabase(str(name), pr, meta))
         else:
             foreign.append(str(name))
-    return sorted(ours, key=lambda database: database.number), sorted(foreign)
+    return sorted(ours, key=lambda database: database.pr.sort_key()), sorted(foreign)
 
 
 @dataclass(frozen=True)
@@ -915,28 +1001,31 @@ class PrRole:
     """A pull request's login role for this base, carrying our metadata."""
 
     name: str
-    number: int
+    pr: PullRequest
     meta: Meta
 
 
-def pr_roles(connection: psycopg.Connection[tuple[Any, ...]], server: Server) -> tuple[list[PrRole], list[str]]:
-    """Our pull requests' roles for this base, and the names that look like one but are not ours.
+def pr_roles(
+    connection: psycopg.Connection[tuple[Any, ...]], server: Server, scope: Scope
+) -> tuple[list[PrRole], list[str]]:
+    """Our pull requests' roles for this base within `scope`, and the names in it that look like one but are not
+    ours.
 
     Roles belong to the whole server, not to a database: they outlive a database dropped by hand, and
     only our comment tells ours from an administrator's."""
     rows = connection.execute("SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles").fetchall()
     ours, foreign = [], []
     for name, comment in rows:
-        number = server.pr_number_of(str(name))
-        if number is None:
+        pr = server.pr_of(str(name))
+        if pr is None or not scope.covers(pr):
             continue
         found = Found(str(name), Meta.parse(comment))
-        meta = our_role(found, server, number)
+        meta = our_role(found, server, pr)
         if meta is not None:
-            ours.append(PrRole(found.name, number, meta))
+            ours.append(PrRole(found.name, pr, meta))
         else:
             foreign.append(found.name)
-    return sorted(ours, key=lambda role: role.number), sorted(foreign)
+    return sorted(ours, key=lambda role: role.pr.sort_key()), sorted(foreign)
 
 
 def orphaned(connection: psycopg.Connection[tuple[Any, ...]], roles: list[PrRole]) -> list[PrRole]:
@@ -945,11 +1034,11 @@ def orphaned(connection: psycopg.Connection[tuple[Any, ...]], roles: list[PrRole
     return [role for role in roles if role.name not in databases]
 
 
-def list_databases(server: Server, out: TextIO, as_json: bool) -> None:
+def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> None:
     with server.maintenance() as connection:
-        ours, foreign = pr_databases(connection, server)
+        ours, foreign = pr_databases(connection, server, scope)
         found = find(connection, server.template)
-        roles, foreign_roles = pr_roles(connection, server)
+        roles, foreign_roles = pr_roles(connection, server, scope)
         orphans = orphaned(connection, roles)
     for name in foreign:
         note(f"{name} looks like a pull-request database but carries no {MARKER} comment; not listed, never pruned")
@@ -957,6 +1046,11 @@ def list_databases(server: Server, out: TextIO, as_json: bool) -> None:
         note(f"role {name} looks like a pull request's role but carries no {MARKER} comment; never dropped")
     for orphan in orphans:
         note(f"role {orphan.name} has no database any more; prune drops it")
+    if any(database.pr.repository is None for database in ours) or any(role.pr.repository is None for role in roles):
+        note(
+            "databases or roles named before repository ids were part of the names (repository -) belong to an "
+            "unknown repository: prune --legacy --older-than DAYS drops them once idle, drop --legacy --pr N one"
+        )
     role_names = {role.name for role in roles}
     at = now()
     rows = []
@@ -974,16 +1068,22 @@ def list_databases(server: Server, out: TextIO, as_json: bool) -> None:
         template_row = {"database": server.template, "revision": template_meta.revision, "built_at": built}
     if as_json:
         orphan_rows = [
-            {"role": orphan.name, "pr": orphan.number, "created_at": orphan.meta.created_at.isoformat()}
+            {
+                "role": orphan.name,
+                "repository": orphan.pr.repository,
+                "pr": orphan.pr.number,
+                "created_at": orphan.meta.created_at.isoformat(),
+            }
             for orphan in orphans
         ]
         document = {"template": template_row, "databases": rows, "orphaned_roles": orphan_rows}
         print(json.dumps(document, indent=2), file=out)
         return
-    table = [("database", "pr", "revision", "created (UTC)", "age days", "idle days")]
+    table = [("database", "repository", "pr", "revision", "created (UTC)", "age days", "idle days")]
     table += [
         (
             row["database"],
+            str(row["repository"] or "-"),
             str(row["pr"]),
             str(row["revision"] or "-"),
             row["created_at"][:16].replace("T", " "),
@@ -994,21 +1094,22 @@ def list_databases(server: Server, out: TextIO, as_json: bool) -> None:
     ]
     if template_meta is not None:
         built = f"{template_meta.created_at:%Y-%m-%d %H:%M}"
-        table.append((server.template, "template", str(template_meta.revision), built, "-", "-"))
+        table.append((server.template, "-", "template", str(template_meta.revision), built, "-", "-"))
     widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip(), file=out)
 
 
-def prune(server: Server, older_than: int, dry_run: bool, out: TextIO) -> list[str]:
-    """Drop (or with dry_run name) our databases not migrated for `older_than` days with their roles, and our
-    roles whose database is gone whatever their age; each dropped database's name goes to `out`, roles to stderr."""
+def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Scope) -> list[str]:
+    """Drop (or with dry_run name) our databases within `scope` not migrated for `older_than` days with their
+    roles, and our roles within it whose database is gone whatever their age; each dropped database's name goes to
+    `out`, roles to stderr."""
     cutoff = now() - datetime.timedelta(days=older_than)
     dropped: list[str] = []
     failed: list[str] = []
     with server.maintenance() as connection:
-        ours, _ = pr_databases(connection, server)
-        roles, _ = pr_roles(connection, server)
+        ours, _ = pr_databases(connection, server, scope)
+        roles, _ = pr_roles(connection, server, scope)
         role_names = {role.name for role in roles}
         stale = [database for database in ours if database.meta.last_used < cutoff]
         orphans = orphaned(connection, roles)
@@ -1021,13 +1122,14 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO) -> list[s
                 print(database.name, file=out)
                 dropped.append(database.name)
                 continue
-            with pr_lock_if_free(connection, database.number) as free:
+            with pr_lock_if_free(connection, server.pr_lock(database.pr)) as free:
                 if not free:
                     note(f"{database.name} is being created or migrated right now; kept")
                     continue
                 try:
                     again = find(connection, database.name)
-                    if again is not None and again.meta is not None and again.meta.last_used < cutoff:
+                    meta = again.meta if again is not None else None
+                    if meta is not None and meta.is_for("pr", server.base, database.pr) and meta.last_used < cutoff:
                         drop_database(connection, database.name)
                         note(f"{database.name} dropped ({last})")
                         print(database.name, file=out)
@@ -1054,14 +1156,14 @@ def prune_orphans(
         if dry_run:
             note(f"would drop role {orphan.name} (its database is gone)")
             continue
-        with pr_lock_if_free(connection, orphan.number) as free:
+        with pr_lock_if_free(connection, server.pr_lock(orphan.pr)) as free:
             if not free:
                 note(f"role {orphan.name}: its pull request is being created right now; kept")
                 continue
             try:
                 again = find_role(connection, orphan.name)
                 gone = find(connection, orphan.name) is None
-                if gone and again is not None and our_role(again, server, orphan.number) is not None:
+                if gone and again is not None and our_role(again, server, orphan.pr) is not None:
                     drop_role(connection, orphan.name)
                     note(f"role {orphan.name} dropped: its database is gone")
             except psycopg.Error as error:
@@ -1140,7 +1242,14 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     config_help = "alembic.ini of the checkout whose revisions apply (default: this repository's)"
 
+    repository_help = "the repository's numeric GitHub id (github.repository_id): its pull requests only"
+    legacy_help = "the names made before repository ids were part of them (<base>_pr_<N>): repository unknown"
+
     create_command = commands.add_parser("create", help="create or migrate a pull request's database")
+    # Required: a forgotten id must not fall back to a name another repository's pull request shares.
+    create_command.add_argument(
+        "--repository-id", type=repository_id, required=True, metavar="ID", help=repository_help
+    )
     create_command.add_argument("--pr", type=pr_number, required=True, help="the pull request's number")
     create_command.add_argument("--config", type=Path, default=migrate.ALEMBIC_INI, help=config_help)
     create_command.add_argument("--url-to-file", type=Path, help="write the new database's URL to this file (0600)")
@@ -1150,11 +1259,26 @@ def parser() -> argparse.ArgumentParser:
         help="mask the new URL in the log, then write database= and url= to $GITHUB_OUTPUT",
     )
     drop_command = commands.add_parser("drop", help="drop a pull request's database (no error if already gone)")
+    drop_scope = drop_command.add_mutually_exclusive_group(required=True)
+    drop_scope.add_argument("--repository-id", type=repository_id, metavar="ID", help=repository_help)
+    drop_scope.add_argument("--legacy", action="store_true", help=legacy_help)
     drop_command.add_argument("--pr", type=pr_number, required=True, help="the pull request's number")
-    list_command = commands.add_parser("list", help="the pull-request databases with age and revision")
+    list_command = commands.add_parser(
+        "list", help="the pull-request databases with repository, age and revision (all repositories by default)"
+    )
     list_command.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+    list_scope = list_command.add_mutually_exclusive_group()
+    list_scope.add_argument("--repository-id", type=repository_id, metavar="ID", help=repository_help)
+    list_scope.add_argument("--legacy", action="store_true", help=legacy_help)
     prune_command = commands.add_parser("prune", help="drop pull-request databases not migrated for DAYS days")
     prune_command.add_argument("--older-than", type=days, required=True, metavar="DAYS")
+    # Required: pruning every repository's databases is never what a forgotten argument should mean.
+    prune_scope = prune_command.add_mutually_exclusive_group(required=True)
+    prune_scope.add_argument("--repository-id", type=repository_id, metavar="ID", help=repository_help)
+    prune_scope.add_argument("--legacy", action="store_true", help=legacy_help)
+    prune_scope.add_argument(
+        "--all-repositories", action="store_true", help="every repository's pull requests and the legacy names"
+    )
     prune_command.add_argument("--dry-run", action="store_true", help="print what would be dropped, drop nothing")
     template_command = commands.add_parser("template", help="build the template at this checkout's head (main)")
     template_command.add_argument("--config", type=Path, default=migrate.ALEMBIC_INI, help=config_help)
@@ -1170,15 +1294,16 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     lock_wait()
     if args.command == "create":
         outputs = Outputs.from_args(args.url_to_file, args.github_output)
-        print(create(server, args.pr, Revisions.load(args.config), outputs), file=out)
+        pr = PullRequest(args.repository_id, args.pr)
+        print(create(server, pr, Revisions.load(args.config), outputs), file=out)
     elif args.command == "drop":
-        dropped = drop(server, args.pr)
+        dropped = drop(server, PullRequest(None if args.legacy else args.repository_id, args.pr))
         if dropped:
             print(dropped, file=out)
     elif args.command == "list":
-        list_databases(server, out, args.json)
+        list_databases(server, out, args.json, Scope(args.repository_id, args.legacy))
     elif args.command == "prune":
-        prune(server, args.older_than, args.dry_run, out)
+        prune(server, args.older_than, args.dry_run, out, Scope(args.repository_id, args.legacy))
     elif args.command == "template":
         print(template(server, Revisions.load(args.config)), file=out)
 

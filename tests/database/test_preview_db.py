@@ -28,7 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
-from tenantguard_db.preview_db import CLONE_LOCK, PR_LOCK_NAMESPACE, Meta, Server
+from tenantguard_db.preview_db import CLONE_LOCK, PR_LOCK_NAMESPACE, Meta, PullRequest, Server
 from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import ROOT, alembic_in_process
 
@@ -37,6 +37,11 @@ ROLE = "tg_preview"
 SERVER_DATABASES = ("postgres", "template1")
 # Characters that need percent-encoding in a URL, so building the new URL is exercised for real.
 FAKE_PASSWORD = "Pv%w:rd/5x@Q" + secrets.token_hex(4)
+# The repository most tests run in (GitHub's numeric repository id), and another with overlapping PR numbers.
+REPO = 1001
+OTHER_REPO = 2002
+IN_REPO = ("--repository-id", str(REPO))
+IN_OTHER_REPO = ("--repository-id", str(OTHER_REPO))
 _bases = itertools.count(1)
 _files = itertools.count(1)
 
@@ -87,10 +92,11 @@ class Preview:
             text=True,
         )
 
-    def create(self, number: int, *args: str) -> str:
-        """create --pr N, which must succeed; the URL it hands the deployment."""
+    def create(self, number: int, *args: str, repository: int = REPO) -> str:
+        """create --repository-id R --pr N, which must succeed; the URL it hands the deployment."""
         target = self.tmp / f"deployment-url-{next(_files)}"
-        result = self.run("create", "--pr", str(number), "--url-to-file", str(target), *args)
+        in_repository = ("--repository-id", str(repository))
+        result = self.run("create", *in_repository, "--pr", str(number), "--url-to-file", str(target), *args)
         assert result.code == 0, result.stderr
         return target.read_text()
 
@@ -102,9 +108,14 @@ class Preview:
         rows = self.admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (self.base + "%",))
         return {str(name) for (name,) in rows.fetchall()}
 
-    def ci_url(self, number: int) -> str:
+    def ci_url(self, number: int, repository: int = REPO) -> str:
         """The CI role's URL for the pull request's database (which it owns), for looking inside."""
-        return self.server.url_for(self.server.pr_name(number))
+        return self.server.url_for(self.server.pr_name(PullRequest(repository, number)))
+
+    def hold_pr_lock(self, connection: psycopg.Connection[tuple[Any, ...]], number: int) -> None:
+        """Take the lock a run for that pull request of REPO holds, as if one were running."""
+        keys = self.server.pr_lock(PullRequest(REPO, number))
+        connection.execute(sql.SQL("SELECT pg_advisory_lock({})").format(preview_db.lock_arguments(keys)), keys)
 
     def revision(self, database: str) -> str | None:
         return migrate.current_revision(self.server.url_for(database))
@@ -191,13 +202,22 @@ def upgrades_run(caplog: pytest.LogCaptureFixture) -> list[str]:
 # --- names, numbers and URLs -------------------------------------------------------------------
 
 
-def test_pr_database_names_are_the_base_name_and_the_number() -> None:
+def test_pr_database_names_are_the_base_name_the_repository_id_and_the_number() -> None:
     server = Server.from_url("postgresql://ci:pw@db.internal:5432/tenantguard")
-    assert server.pr_name(123) == "tenantguard_pr_123"
+    assert server.pr_name(PullRequest(987654321, 123)) == "tenantguard_pr_987654321_123"
     assert server.template == "tenantguard_pr_template"
-    assert server.pr_number_of("tenantguard_pr_123") == 123
-    for other in ("tenantguard", "tenantguard_pr_template", "tenantguard_pr_012", "tenantguardx_pr_1", "tg_pr_1"):
-        assert server.pr_number_of(other) is None
+    assert server.pr_of("tenantguard_pr_987654321_123") == PullRequest(987654321, 123)
+    others = ["tenantguard", "tenantguard_pr_template", "tenantguard_pr_012", "tenantguardx_pr_1", "tg_pr_1"]
+    others += ["tenantguard_pr_0_1", "tenantguard_pr_1_01", "tenantguard_pr_1_2_3", "tenantguard_pr__1"]
+    others += [f"tenantguard_pr_{2**63}_1", f"tenantguard_pr_1_{2**31}"]
+    for other in others:
+        assert server.pr_of(other) is None
+
+
+def test_legacy_names_without_a_repository_are_still_read() -> None:
+    server = Server.from_url("postgresql://ci:pw@db.internal:5432/tenantguard")
+    assert server.pr_of("tenantguard_pr_123") == PullRequest(None, 123)
+    assert server.pr_name(PullRequest(None, 123)) == "tenantguard_pr_123"
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "+3", "012", "1.0", "12a", " 12", "١٢", "2147483648", ""])
@@ -205,7 +225,7 @@ def test_pr_numbers_other_than_plain_positive_integers_are_refused(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        preview_db.main(["create", "--pr", value])
+        preview_db.main(["create", *IN_REPO, "--pr", value])
     assert exit_.value.code == preview_db.EXIT_USAGE
     assert "argument --pr: takes the pull request's number, a positive integer" in capsys.readouterr().err
 
@@ -218,7 +238,7 @@ def test_older_than_takes_whole_days_with_or_without_a_d(value: str, days: int) 
 @pytest.mark.parametrize("value", ["0", "0d", "-1", "14h", "2w", "1.5", "d", "14 d", "014", "100000", ""])
 def test_older_than_other_than_whole_days_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        preview_db.main(["prune", "--older-than", value])
+        preview_db.main(["prune", "--older-than", value, *IN_REPO])
     assert exit_.value.code == preview_db.EXIT_USAGE
     assert "--older-than: takes a whole number of days from 1 to 99999, as 14 or 14d" in capsys.readouterr().err
 
@@ -259,7 +279,10 @@ def test_the_server_shows_no_password_in_its_repr() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("postgresql://ci:pw@db.internal:5432/" + "t" * 47, "at most 46 bytes"),
+        (
+            "postgresql://ci:pw@db.internal:5432/" + "t" * 30,
+            "63-byte identifier limit: use a base database name of at most 29 bytes",
+        ),
         ("postgresql://ci:pw@db.internal:5432/", "CI_DB_URL has no database name"),
         ("postgresql://ci:pw@db.internal:5432/tenant-guard", "ASCII letters, digits and underscores"),
         ("mysql://ci:pw@db.internal/tenantguard", "does not start with postgresql://"),
@@ -269,7 +292,7 @@ def test_a_base_database_the_names_cannot_be_built_from_is_refused_before_connec
     url: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_DB_URL", url)
-    assert preview_db.main(["create", "--pr", "1"]) == preview_db.EXIT_USAGE
+    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == preview_db.EXIT_USAGE
     err = capsys.readouterr().err
     assert message in err
     assert "cannot connect" not in err
@@ -288,11 +311,11 @@ def test_no_url_says_which_variables_are_read(
 
 
 def test_create_without_a_template_migrates_an_empty_database_from_base(preview: Preview) -> None:
-    result = preview.run("create", "--pr", "5")
+    result = preview.run("create", *IN_REPO, "--pr", "5")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"{preview.base}_pr_5\n"
+    assert result.stdout == f"{preview.base}_pr_{REPO}_5\n"
     assert "created empty and migrated from base: no template" in result.stderr
-    assert preview.revision(f"{preview.base}_pr_5") == "0003"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_5") == "0003"
 
 
 def test_create_clones_the_template_and_runs_only_the_prs_revisions(
@@ -302,7 +325,7 @@ def test_create_clones_the_template_and_runs_only_the_prs_revisions(
     pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
     caplog.set_level(logging.INFO, logger="alembic")
     caplog.clear()
-    result = preview.run("create", "--pr", "12", "--config", str(pr))
+    result = preview.run("create", *IN_REPO, "--pr", "12", "--config", str(pr))
     assert result.code == 0, result.stderr
     assert f"created from {preview.base}_pr_template at 0003" in result.stderr
     assert upgrades_run(caplog) == ["Running upgrade 0003 -> a004"]
@@ -316,13 +339,13 @@ def test_two_prs_with_diverging_revisions_each_migrate_their_own_database_and_ma
     preview.template()
     pr_a = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
     pr_b = checkout(tmp_path, "b", ("b004", "0003", "CREATE TABLE widgets (id int)"))
-    assert preview.run("create", "--pr", "1", "--config", str(pr_a)).code == 0
-    assert preview.run("create", "--pr", "2", "--config", str(pr_b)).code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr_a)).code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "2", "--config", str(pr_b)).code == 0
     # Each pull request again, after the other: neither sees the other's revision.
-    assert preview.run("create", "--pr", "1", "--config", str(pr_a)).code == 0
-    assert preview.run("create", "--pr", "2", "--config", str(pr_b)).code == 0
-    assert preview.revision(f"{preview.base}_pr_1") == "a004"
-    assert preview.revision(f"{preview.base}_pr_2") == "b004"
+    assert preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr_a)).code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "2", "--config", str(pr_b)).code == 0
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a004"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_2") == "b004"
     assert "widgets" not in tables(preview.ci_url(1))
     assert "plan" not in columns(preview.ci_url(2), "tenants")
     assert migrate.current_revision(preview.url) == "0003"
@@ -337,8 +360,8 @@ def test_a_second_create_only_migrates_and_keeps_the_data(
 ) -> None:
     preview.template()
     pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
-    assert preview.run("create", "--pr", "3", "--config", str(pr)).code == 0
-    created = preview.meta(f"{preview.base}_pr_3").created_at
+    assert preview.run("create", *IN_REPO, "--pr", "3", "--config", str(pr)).code == 0
+    created = preview.meta(f"{preview.base}_pr_{REPO}_3").created_at
     with psycopg.connect(preview.ci_url(3)) as connection:
         connection.execute("INSERT INTO tenants (slug, name) VALUES ('kept', 'Kept')")
     # The pull request pushes one more revision.
@@ -347,24 +370,24 @@ def test_a_second_create_only_migrates_and_keeps_the_data(
     )
     caplog.set_level(logging.INFO, logger="alembic")
     caplog.clear()
-    result = preview.run("create", "--pr", "3", "--config", str(pr))
+    result = preview.run("create", *IN_REPO, "--pr", "3", "--config", str(pr))
     assert result.code == 0, result.stderr
     assert "exists; migrating it to a005" in result.stderr
     assert upgrades_run(caplog) == ["Running upgrade a004 -> a005"]
     with psycopg.connect(preview.ci_url(3)) as connection:
         assert connection.execute("SELECT slug FROM tenants").fetchall() == [("kept",)]
-    assert preview.meta(f"{preview.base}_pr_3").created_at == created
+    assert preview.meta(f"{preview.base}_pr_{REPO}_3").created_at == created
 
 
 def test_a_pr_behind_main_gets_an_empty_database_migrated_from_base(preview: Preview, tmp_path: Path) -> None:
     main = checkout(tmp_path, "main", ("m004", "0003", "CREATE TABLE from_main (id int)"))
     preview.template(main)
-    result = preview.run("create", "--pr", "4")  # this checkout: 0003, without main's m004
+    result = preview.run("create", *IN_REPO, "--pr", "4")  # this checkout: 0003, without main's m004
     assert result.code == 0, result.stderr
     assert "created empty and migrated from base" in result.stderr
     assert "it is at m004, which this checkout's history (up to 0003) does not contain" in result.stderr
     assert "behind main" in result.stderr
-    assert preview.revision(f"{preview.base}_pr_4") == "0003"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_4") == "0003"
     assert "from_main" not in tables(preview.ci_url(4))
 
 
@@ -375,7 +398,7 @@ def test_a_pr_that_edited_one_of_mains_revisions_is_not_cloned_from_the_template
     pr = checkout(tmp_path, "a")
     edited = pr.parent / "alembic" / "versions" / "0003_audit_events.py"
     edited.write_text(edited.read_text() + "\n# edited in the pull request\n")
-    result = preview.run("create", "--pr", "6", "--config", str(pr))
+    result = preview.run("create", *IN_REPO, "--pr", "6", "--config", str(pr))
     assert result.code == 0, result.stderr
     assert "created empty and migrated from base" in result.stderr
     assert "the revision files up to 0003 differ" in result.stderr
@@ -383,11 +406,11 @@ def test_a_pr_that_edited_one_of_mains_revisions_is_not_cloned_from_the_template
 
 def test_a_pr_that_changed_an_applied_revision_gets_its_database_recreated(preview: Preview, tmp_path: Path) -> None:
     pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
-    assert preview.run("create", "--pr", "8", "--config", str(pr)).code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "8", "--config", str(pr)).code == 0
     (pr.parent / "alembic" / "versions" / "a004_a.py").write_text(
         revision_file("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan_name text")
     )
-    result = preview.run("create", "--pr", "8", "--config", str(pr))
+    result = preview.run("create", *IN_REPO, "--pr", "8", "--config", str(pr))
     assert result.code == 0, result.stderr
     assert "is recreated: the revision files up to a004 differ" in result.stderr
     assert {"plan_name"} <= columns(preview.ci_url(8), "tenants")
@@ -400,56 +423,56 @@ def test_a_pr_whose_revision_fails_stays_at_its_last_good_revision_and_nothing_e
     assert migrate.upgrade(preview.url, "head") == "0003"
     preview.template()
     other = checkout(tmp_path, "b", ("b004", "0003", "CREATE TABLE widgets (id int)"))
-    assert preview.run("create", "--pr", "2", "--config", str(other)).code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "2", "--config", str(other)).code == 0
     broken = checkout(
         tmp_path,
         "a",
         ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"),
         ("a005", "a004", "SELECT 1 / 0"),
     )
-    result = preview.run("create", "--pr", "1", "--config", str(broken))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(broken))
     assert result.code == preview_db.EXIT_REVISIONS_FAILED
     assert "division by zero" in result.stderr
-    assert f"migrating {preview.base}_pr_1 to a005 failed" in result.stderr
+    assert f"migrating {preview.base}_pr_{REPO}_1 to a005 failed" in result.stderr
     assert "it stays at a004" in result.stderr
     assert result.stdout == ""
-    assert preview.revision(f"{preview.base}_pr_1") == "a004"
-    assert preview.revision(f"{preview.base}_pr_2") == "b004"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a004"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_2") == "b004"
     assert migrate.current_revision(preview.url) == "0003"
     assert preview.meta(f"{preview.base}_pr_template").revision == "0003"
     # The author fixes the revision and pushes: the database continues from a004, not from scratch.
     (broken.parent / "alembic" / "versions" / "a005_a.py").write_text(revision_file("a005", "a004", "SELECT 1"))
-    again = preview.run("create", "--pr", "1", "--config", str(broken))
+    again = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(broken))
     assert again.code == 0, again.stderr
     assert "exists; migrating it to a005" in again.stderr
-    assert preview.revision(f"{preview.base}_pr_1") == "a005"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a005"
 
 
 def test_a_revision_file_that_does_not_load_fails_as_the_prs_own_and_leaves_its_database(
     preview: Preview, tmp_path: Path
 ) -> None:
     pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
-    assert preview.run("create", "--pr", "1", "--config", str(pr)).code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr)).code == 0
     (pr.parent / "alembic" / "versions" / "a005_a.py").write_text("revision = 'a005'\ndown_revision = 'a004'\n)(\n")
-    result = preview.run("create", "--pr", "1", "--config", str(pr))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr))
     assert result.code == preview_db.EXIT_REVISIONS_FAILED
     assert "cannot be loaded: SyntaxError" in result.stderr
     assert "Traceback" not in result.stderr
-    assert preview.revision(f"{preview.base}_pr_1") == "a004"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a004"
 
 
 def test_concurrent_creates_for_one_pr_make_one_database(preview: Preview, tmp_path: Path) -> None:
     preview.template()
     pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
-    runs = [preview.spawn("create", "--pr", "9", "--config", str(pr)) for _ in range(3)]
+    runs = [preview.spawn("create", *IN_REPO, "--pr", "9", "--config", str(pr)) for _ in range(3)]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
-    assert all(out == f"{preview.base}_pr_9\n" for out, _ in outputs)
+    assert all(out == f"{preview.base}_pr_{REPO}_9\n" for out, _ in outputs)
     assert sum("created from" in err for _, err in outputs) == 1
     assert sum("exists; migrating" in err for _, err in outputs) == 2
     assert sum("Running upgrade 0003 -> a004" in err for _, err in outputs) == 1
-    assert preview.databases() == {preview.base, f"{preview.base}_pr_9", f"{preview.base}_pr_template"}
-    assert preview.revision(f"{preview.base}_pr_9") == "a004"
+    assert preview.databases() == {preview.base, f"{preview.base}_pr_{REPO}_9", f"{preview.base}_pr_template"}
+    assert preview.revision(f"{preview.base}_pr_{REPO}_9") == "a004"
 
 
 def waiting_for(preview: Preview, objid: int) -> bool:
@@ -472,13 +495,13 @@ def test_a_clone_waits_while_the_template_is_being_swapped(preview: Preview) -> 
     preview.template()
     with psycopg.connect(preview.url, autocommit=True) as swapping:
         swapping.execute("SELECT pg_advisory_lock(%s::int8)", (CLONE_LOCK,))
-        run = preview.spawn("create", "--pr", "10")
+        run = preview.spawn("create", *IN_REPO, "--pr", "10")
         wait_until_waiting(preview, CLONE_LOCK, run)
         swapping.execute("SELECT pg_advisory_unlock(%s::int8)", (CLONE_LOCK,))
     _out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     assert "created from" in err
-    assert preview.revision(f"{preview.base}_pr_10") == "0003"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_10") == "0003"
 
 
 def test_prs_created_while_main_rebuilds_the_template_all_succeed(preview: Preview, tmp_path: Path) -> None:
@@ -486,23 +509,23 @@ def test_prs_created_while_main_rebuilds_the_template_all_succeed(preview: Previ
     # main moves on with a slow revision, so the rebuild overlaps the creates.
     main = checkout(tmp_path, "main", ("m004", "0003", "SELECT pg_sleep(1)"))
     rebuild = preview.spawn("template", "--config", str(main))
-    creates = [preview.spawn("create", "--pr", str(number)) for number in (21, 22, 23)]
+    creates = [preview.spawn("create", *IN_REPO, "--pr", str(number)) for number in (21, 22, 23)]
     results = [run.communicate(timeout=120) for run in [rebuild, *creates]]
     assert [run.returncode for run in [rebuild, *creates]] == [0, 0, 0, 0], results
     assert preview.meta(f"{preview.base}_pr_template").revision == "m004"
     for number in (21, 22, 23):
-        assert preview.revision(f"{preview.base}_pr_{number}") == "0003"
+        assert preview.revision(f"{preview.base}_pr_{REPO}_{number}") == "0003"
     assert f"{preview.base}_pr_template_next" not in preview.databases()
 
 
 def test_the_lock_wait_bounds_the_wait_for_another_run_on_the_same_pr(preview: Preview) -> None:
     with psycopg.connect(preview.url, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, 11))
-        run = preview.spawn("create", "--pr", "11", TENANTGUARD_MIGRATION_LOCK_WAIT="300ms")
+        preview.hold_pr_lock(other, 11)
+        run = preview.spawn("create", *IN_REPO, "--pr", "11", TENANTGUARD_MIGRATION_LOCK_WAIT="300ms")
         _out, err = run.communicate(timeout=120)
     assert run.returncode == preview_db.EXIT_FAILED
-    assert "gave up waiting for the lock of pull request 11 after 300ms" in err
-    assert f"{preview.base}_pr_11" not in preview.databases()
+    assert f"gave up waiting for the lock of pull request 11 of repository {REPO} after 300ms" in err
+    assert f"{preview.base}_pr_{REPO}_11" not in preview.databases()
 
 
 def test_a_lock_wait_without_a_unit_is_refused_as_the_migrations_refuse_it(
@@ -510,7 +533,7 @@ def test_a_lock_wait_without_a_unit_is_refused_as_the_migrations_refuse_it(
 ) -> None:
     # PostgreSQL would read a bare 5 as 5 ms; env.py refuses it, so the same variable must not mean 5 ms here.
     monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
-    result = preview.run("create", "--pr", "1")
+    result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == preview_db.EXIT_USAGE
     assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in result.stderr
     assert preview.databases() == {preview.base}
@@ -521,7 +544,7 @@ def test_a_lock_wait_the_migrations_accept_is_accepted_and_applied(
     preview: Preview, monkeypatch: pytest.MonkeyPatch, value: str, in_force: str
 ) -> None:
     monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", value)
-    result = preview.run("create", "--pr", "1")
+    result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == 0, result.stderr
     with preview.server.maintenance() as connection:
         preview_db.set_lock_wait(connection)
@@ -545,7 +568,7 @@ def test_a_failed_template_build_keeps_the_previous_template(preview: Preview, t
     assert f"{preview.base}_pr_template is unchanged" in result.stderr
     assert preview.meta(f"{preview.base}_pr_template").revision == "0003"
     assert preview.databases() == {preview.base, f"{preview.base}_pr_template"}
-    assert preview.run("create", "--pr", "1").code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
 
 
 def test_a_template_already_at_head_is_left_alone(preview: Preview) -> None:
@@ -565,15 +588,15 @@ def test_a_template_already_at_head_is_left_alone(preview: Preview) -> None:
 def test_drop_removes_only_that_prs_database(preview: Preview) -> None:
     preview.template()
     for number in (1, 2):
-        assert preview.run("create", "--pr", str(number)).code == 0
-    result = preview.run("drop", "--pr", "1")
+        assert preview.run("create", *IN_REPO, "--pr", str(number)).code == 0
+    result = preview.run("drop", *IN_REPO, "--pr", "1")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"{preview.base}_pr_1\n"
-    assert preview.databases() == {preview.base, f"{preview.base}_pr_2", f"{preview.base}_pr_template"}
+    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    assert preview.databases() == {preview.base, f"{preview.base}_pr_{REPO}_2", f"{preview.base}_pr_template"}
 
 
 def test_drop_of_a_database_already_gone_succeeds(preview: Preview) -> None:
-    result = preview.run("drop", "--pr", "404")
+    result = preview.run("drop", *IN_REPO, "--pr", "404")
     assert result.code == 0
     assert result.stdout == ""
     assert "does not exist; nothing to drop" in result.stderr
@@ -582,28 +605,28 @@ def test_drop_of_a_database_already_gone_succeeds(preview: Preview) -> None:
 def test_drop_ends_the_preview_apps_sessions(preview: Preview) -> None:
     deployment = preview.create(1)
     with psycopg.connect(deployment) as app, psycopg.connect(preview.ci_url(1)) as inspecting:
-        assert preview.run("drop", "--pr", "1").code == 0
+        assert preview.run("drop", *IN_REPO, "--pr", "1").code == 0
         for session in (app, inspecting):
             with pytest.raises(psycopg.OperationalError):
                 session.execute("SELECT 1")
-    assert f"{preview.base}_pr_1" not in preview.databases()
+    assert f"{preview.base}_pr_{REPO}_1" not in preview.databases()
 
 
 def test_drop_removes_the_prs_role(preview: Preview) -> None:
     deployment = preview.create(1)
     preview.create(2)
-    result = preview.run("drop", "--pr", "1")
+    result = preview.run("drop", *IN_REPO, "--pr", "1")
     assert result.code == 0, result.stderr
-    assert f"role {preview.base}_pr_1 dropped" in result.stderr
-    assert preview.roles() == {f"{preview.base}_pr_2"}
+    assert f"role {preview.base}_pr_{REPO}_1 dropped" in result.stderr
+    assert preview.roles() == {f"{preview.base}_pr_{REPO}_2"}
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(deployment, dbname=preview.base).close()
 
 
 def test_a_database_this_command_did_not_create_is_never_migrated_or_dropped(preview: Preview) -> None:
-    foreign = f"{preview.base}_pr_7"
+    foreign = f"{preview.base}_pr_{REPO}_7"
     preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(foreign), sql.Identifier(ROLE)))
-    for args in (("create", "--pr", "7"), ("drop", "--pr", "7")):
+    for args in (("create", *IN_REPO, "--pr", "7"), ("drop", *IN_REPO, "--pr", "7")):
         result = preview.run(*args)
         assert result.code == preview_db.EXIT_FAILED
         assert f"database {foreign} exists but was not created by this command" in result.stderr
@@ -614,9 +637,9 @@ def test_a_database_this_command_did_not_create_is_never_migrated_or_dropped(pre
 def test_list_shows_each_pr_database_with_its_age_and_revision(preview: Preview, tmp_path: Path) -> None:
     preview.template()
     pr = checkout(tmp_path, "a", ("a004", "0003", "SELECT 1"))
-    assert preview.run("create", "--pr", "2", "--config", str(pr)).code == 0
-    assert preview.run("create", "--pr", "10").code == 0
-    preview.backdate(f"{preview.base}_pr_2", days=3)
+    assert preview.run("create", *IN_REPO, "--pr", "2", "--config", str(pr)).code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "10").code == 0
+    preview.backdate(f"{preview.base}_pr_{REPO}_2", days=3)
     result = preview.run("list", "--json")
     assert result.code == 0, result.stderr
     document = json.loads(result.stdout)
@@ -625,52 +648,276 @@ def test_list_shows_each_pr_database_with_its_age_and_revision(preview: Preview,
     assert sorted(rows) == [2, 10]
     assert rows[2]["revision"] == "a004"
     assert rows[10]["revision"] == "0003"
-    assert [rows[2]["role"], rows[10]["role"]] == [f"{preview.base}_pr_2", f"{preview.base}_pr_10"]
+    assert [rows[2]["role"], rows[10]["role"]] == [f"{preview.base}_pr_{REPO}_2", f"{preview.base}_pr_{REPO}_10"]
     assert document["orphaned_roles"] == []
     assert 2.99 < rows[2]["age_days"] < 3.01
     assert rows[10]["age_days"] < 0.01
     table = preview.run("list").stdout.splitlines()
-    assert table[0].split() == ["database", "pr", "revision", "created", "(UTC)", "age", "days", "idle", "days"]
-    assert [line.split()[:3] for line in table[1:]] == [
-        [f"{preview.base}_pr_2", "2", "a004"],
-        [f"{preview.base}_pr_10", "10", "0003"],
-        [f"{preview.base}_pr_template", "template", "0003"],
+    assert table[0].split() == [
+        "database",
+        "repository",
+        "pr",
+        "revision",
+        "created",
+        "(UTC)",
+        "age",
+        "days",
+        "idle",
+        "days",
+    ]
+    assert [line.split()[:4] for line in table[1:]] == [
+        [f"{preview.base}_pr_{REPO}_2", str(REPO), "2", "a004"],
+        [f"{preview.base}_pr_{REPO}_10", str(REPO), "10", "0003"],
+        [f"{preview.base}_pr_template", "-", "template", "0003"],
     ]
 
 
 def test_prune_drops_only_our_pr_databases_idle_longer_than_the_limit(preview: Preview) -> None:
     for number in (1, 2, 3):
-        assert preview.run("create", "--pr", str(number)).code == 0
-    preview.backdate(f"{preview.base}_pr_1", days=30)
-    preview.backdate(f"{preview.base}_pr_3", days=30)
-    preview.backdate(f"{preview.base}_pr_2", days=2)
+        assert preview.run("create", *IN_REPO, "--pr", str(number)).code == 0
+    preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
+    preview.backdate(f"{preview.base}_pr_{REPO}_3", days=30)
+    preview.backdate(f"{preview.base}_pr_{REPO}_2", days=2)
     # Not ours: a look-alike without our comment, and another base's pull-request database.
-    for name in (f"{preview.base}_pr_9", f"{preview.base}_other", f"{preview.base}x_pr_1"):
+    for name in (f"{preview.base}_pr_{REPO}_9", f"{preview.base}_other", f"{preview.base}x_pr_1"):
         preview.admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     with psycopg.connect(preview.url, autocommit=True) as busy:
         # Pull request 3 is being created or migrated right now.
-        busy.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, 3))
-        result = preview.run("prune", "--older-than", "7")
+        preview.hold_pr_lock(busy, 3)
+        result = preview.run("prune", "--older-than", "7", *IN_REPO)
     assert result.code == 0, result.stderr
-    assert result.stdout == f"{preview.base}_pr_1\n"
-    assert f"{preview.base}_pr_3 is being created or migrated right now; kept" in result.stderr
+    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    assert f"{preview.base}_pr_{REPO}_3 is being created or migrated right now; kept" in result.stderr
     assert preview.databases() == {
         preview.base,
-        f"{preview.base}_pr_2",
-        f"{preview.base}_pr_3",
-        f"{preview.base}_pr_9",
+        f"{preview.base}_pr_{REPO}_2",
+        f"{preview.base}_pr_{REPO}_3",
+        f"{preview.base}_pr_{REPO}_9",
         f"{preview.base}_other",
         f"{preview.base}x_pr_1",
     }
 
 
 def test_prune_dry_run_names_what_it_would_drop_and_drops_nothing(preview: Preview) -> None:
-    assert preview.run("create", "--pr", "1").code == 0
-    preview.backdate(f"{preview.base}_pr_1", days=30)
-    result = preview.run("prune", "--older-than", "7", "--dry-run")
+    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
+    preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
+    result = preview.run("prune", "--older-than", "7", *IN_REPO, "--dry-run")
     assert result.code == 0
-    assert result.stdout == f"{preview.base}_pr_1\n"
-    assert f"{preview.base}_pr_1" in preview.databases()
+    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    assert f"{preview.base}_pr_{REPO}_1" in preview.databases()
+
+
+# --- repositories sharing one server (tenantguard and tenantguard-worker get the same CI_DB_URL) ----------
+
+
+def legacy_pr(preview: Preview, number: int, days_idle: int) -> str:
+    """A database and role as the version before repository ids named them: <base>_pr_<N>, whose comments have
+    no repository key at all."""
+    name = f"{preview.base}_pr_{number}"
+    idle = (preview_db.now() - datetime.timedelta(days=days_idle)).isoformat()
+    comment = {"tenantguard_preview": "pr", "base": preview.base, "pr": number, "created_at": idle}
+    comment |= {"migrated_at": idle, "revision": None, "fingerprint": None}
+    role = {"tenantguard_preview": "role", "base": preview.base, "pr": number, "created_at": idle}
+    role |= {"migrated_at": None, "revision": None, "fingerprint": None}
+    identifier = sql.Identifier(name)
+    preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(identifier, sql.Identifier(ROLE)))
+    preview.admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(identifier, sql.Literal(json.dumps(comment))))
+    preview.admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(identifier))
+    preview.admin.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(identifier, sql.Literal(json.dumps(role))))
+    preview.admin.execute(sql.SQL("GRANT {} TO {}").format(identifier, sql.Identifier(ROLE)))
+    return name
+
+
+def test_two_repositories_with_the_same_pr_number_get_separate_databases_and_roles(preview: Preview) -> None:
+    mine = preview.create(5)
+    theirs = preview.create(5, repository=OTHER_REPO)
+    names = {f"{preview.base}_pr_{REPO}_5", f"{preview.base}_pr_{OTHER_REPO}_5"}
+    assert preview.databases() == {preview.base, *names}
+    assert preview.roles() == names
+    with psycopg.connect(mine, autocommit=True) as app:
+        assert app.execute("SELECT current_user, current_database()").fetchone() == (f"{preview.base}_pr_{REPO}_5",) * 2
+        app.execute("INSERT INTO tenants (slug, name) VALUES ('mine', 'Only in mine')")
+    with psycopg.connect(theirs) as app:
+        row = app.execute("SELECT current_user, current_database()").fetchone()
+        assert row == (f"{preview.base}_pr_{OTHER_REPO}_5",) * 2
+        assert app.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(mine, dbname=f"{preview.base}_pr_{OTHER_REPO}_5").close()
+
+
+def test_creating_one_repositorys_pr_keeps_the_other_repositorys_password_and_sessions(preview: Preview) -> None:
+    mine = preview.create(5)
+    with psycopg.connect(mine, autocommit=True) as app:
+        preview.create(5, repository=OTHER_REPO)
+        assert app.execute("SELECT 1").fetchone() == (1,)
+    with psycopg.connect(mine) as again:
+        assert again.execute("SELECT current_user").fetchone() == (f"{preview.base}_pr_{REPO}_5",)
+
+
+def test_dropping_one_repositorys_pr_leaves_the_other_repositorys_database_and_role(preview: Preview) -> None:
+    preview.create(5)
+    theirs = preview.create(5, repository=OTHER_REPO)
+    result = preview.run("drop", *IN_REPO, "--pr", "5")
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{preview.base}_pr_{REPO}_5\n"
+    assert preview.databases() == {preview.base, f"{preview.base}_pr_{OTHER_REPO}_5"}
+    assert preview.roles() == {f"{preview.base}_pr_{OTHER_REPO}_5"}
+    with psycopg.connect(theirs) as app:
+        assert app.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_pruning_one_repository_leaves_the_other_repositorys_databases_and_roles(preview: Preview) -> None:
+    for number in (5, 6):
+        preview.create(number)
+        preview.create(number, repository=OTHER_REPO)
+        preview.backdate(f"{preview.base}_pr_{REPO}_{number}", days=30)
+        preview.backdate(f"{preview.base}_pr_{OTHER_REPO}_{number}", days=30)
+    # The other repository's pull request 6 lost its database by hand: its role looks orphaned, but is not ours.
+    theirs = sql.Identifier(f"{preview.base}_pr_{OTHER_REPO}_6")
+    preview.admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(theirs))
+    result = preview.run("prune", "--older-than", "7", *IN_REPO)
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{preview.base}_pr_{REPO}_5\n{preview.base}_pr_{REPO}_6\n"
+    assert preview.databases() == {preview.base, f"{preview.base}_pr_{OTHER_REPO}_5"}
+    assert preview.roles() == {f"{preview.base}_pr_{OTHER_REPO}_5", f"{preview.base}_pr_{OTHER_REPO}_6"}
+
+
+def test_list_shows_each_databases_repository_and_keeps_to_the_one_asked_for(preview: Preview) -> None:
+    preview.create(5)
+    preview.create(5, repository=OTHER_REPO)
+    every = json.loads(preview.run("list", "--json").stdout)
+    assert [(row["repository"], row["pr"], row["role"]) for row in every["databases"]] == [
+        (REPO, 5, f"{preview.base}_pr_{REPO}_5"),
+        (OTHER_REPO, 5, f"{preview.base}_pr_{OTHER_REPO}_5"),
+    ]
+    mine = json.loads(preview.run("list", "--json", *IN_OTHER_REPO).stdout)
+    assert [row["database"] for row in mine["databases"]] == [f"{preview.base}_pr_{OTHER_REPO}_5"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0", "-1", "+1", "01", "1.0", "1e3", " 1", "١٢", "0x10", str(2**63), "", "1; DROP DATABASE x", "1_5"],
+)
+def test_repository_ids_other_than_plain_positive_int64s_are_refused_naming_the_argument_and_change_nothing(
+    preview: Preview, value: str
+) -> None:
+    for args in (
+        ("create", "--repository-id", value, "--pr", "5"),
+        ("drop", "--repository-id", value, "--pr", "5"),
+        ("prune", "--older-than", "1", "--repository-id", value),
+        ("list", "--repository-id", value),
+    ):
+        result = preview.run(*args)
+        assert result.code == preview_db.EXIT_USAGE
+        assert "argument --repository-id: takes the repository's numeric GitHub id" in result.stderr
+    assert preview.databases() == {preview.base}
+    assert preview.roles() == set()
+
+
+def test_the_largest_repository_id_is_accepted(preview: Preview) -> None:
+    preview.create(preview_db.MAX_PR, repository=preview_db.MAX_REPOSITORY_ID)
+    name = f"{preview.base}_pr_{preview_db.MAX_REPOSITORY_ID}_{preview_db.MAX_PR}"
+    assert preview.roles() == {name}
+    assert name in preview.databases()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("create", "--pr", "5"), "the following arguments are required: --repository-id"),
+        (("drop", "--pr", "5"), "one of the arguments --repository-id --legacy is required"),
+        (
+            ("prune", "--older-than", "1"),
+            "one of the arguments --repository-id --legacy --all-repositories is required",
+        ),
+    ],
+    ids=["create", "drop", "prune"],
+)
+def test_changes_without_a_repository_are_refused_and_change_nothing(
+    preview: Preview, args: tuple[str, ...], says: str
+) -> None:
+    legacy = legacy_pr(preview, 5, days_idle=30)
+    result = preview.run(*args)
+    assert result.code == preview_db.EXIT_USAGE
+    assert says in result.stderr
+    assert preview.databases() == {preview.base, legacy}
+    assert preview.roles() == {legacy}
+
+
+def test_a_database_whose_comment_names_another_repository_is_never_migrated_or_dropped(preview: Preview) -> None:
+    name = f"{preview.base}_pr_{REPO}_7"
+    preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ROLE)))
+    forged = Meta(kind="pr", base=preview.base, pr=7, repository=OTHER_REPO, created_at=preview_db.now())
+    preview_db.set_meta(preview.admin, name, forged)
+    for args in (("create", *IN_REPO, "--pr", "7"), ("drop", *IN_REPO, "--pr", "7")):
+        result = preview.run(*args)
+        assert result.code == preview_db.EXIT_FAILED
+        assert f"database {name} exists but was not created by this command" in result.stderr
+    assert name in preview.databases()
+    assert preview.roles() == set()
+
+
+def test_a_legacy_database_is_listed_without_a_repository_and_left_alone_by_a_repositorys_prune(
+    preview: Preview,
+) -> None:
+    legacy = legacy_pr(preview, 5, days_idle=30)
+    preview.create(5)
+    listed = preview.run("list", "--json")
+    assert listed.code == 0, listed.stderr
+    rows = [(row["database"], row["repository"], row["role"]) for row in json.loads(listed.stdout)["databases"]]
+    assert rows == [(legacy, None, legacy), (f"{preview.base}_pr_{REPO}_5", REPO, f"{preview.base}_pr_{REPO}_5")]
+    assert "prune --legacy --older-than DAYS drops them once idle" in listed.stderr
+    pruned = preview.run("prune", "--older-than", "7", *IN_REPO)
+    assert pruned.code == 0, pruned.stderr
+    assert legacy in preview.databases()
+    assert legacy in preview.roles()
+
+
+def test_prune_legacy_drops_only_idle_legacy_databases_and_their_roles(preview: Preview) -> None:
+    idle = legacy_pr(preview, 5, days_idle=30)
+    recent = legacy_pr(preview, 6, days_idle=1)
+    preview.create(5)
+    preview.backdate(f"{preview.base}_pr_{REPO}_5", days=30)
+    result = preview.run("prune", "--older-than", "7", "--legacy")
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{idle}\n"
+    assert preview.databases() == {preview.base, recent, f"{preview.base}_pr_{REPO}_5"}
+    assert preview.roles() == {recent, f"{preview.base}_pr_{REPO}_5"}
+
+
+def test_prune_legacy_keeps_one_an_older_version_is_working_on(preview: Preview) -> None:
+    legacy = legacy_pr(preview, 5, days_idle=30)
+    with psycopg.connect(preview.url, autocommit=True) as busy:
+        # The lock the version before repository ids takes for pull request 5.
+        busy.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, 5))
+        result = preview.run("prune", "--older-than", "7", "--legacy")
+    assert result.code == 0, result.stderr
+    assert f"{legacy} is being created or migrated right now; kept" in result.stderr
+    assert legacy in preview.databases()
+
+
+def test_drop_legacy_drops_that_legacy_database_and_role_only(preview: Preview) -> None:
+    legacy = legacy_pr(preview, 5, days_idle=1)
+    preview.create(5)
+    result = preview.run("drop", "--legacy", "--pr", "5")
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{legacy}\n"
+    assert preview.databases() == {preview.base, f"{preview.base}_pr_{REPO}_5"}
+    assert preview.roles() == {f"{preview.base}_pr_{REPO}_5"}
+
+
+def test_prune_all_repositories_drops_every_repositorys_and_the_legacy_idle_databases(preview: Preview) -> None:
+    legacy = legacy_pr(preview, 5, days_idle=30)
+    for repository in (REPO, OTHER_REPO):
+        preview.create(5, repository=repository)
+        preview.backdate(f"{preview.base}_pr_{repository}_5", days=30)
+    result = preview.run("prune", "--older-than", "7", "--all-repositories")
+    assert result.code == 0, result.stderr
+    assert sorted(result.stdout.split()) == sorted(
+        [legacy, f"{preview.base}_pr_{REPO}_5", f"{preview.base}_pr_{OTHER_REPO}_5"]
+    )
+    assert preview.databases() == {preview.base}
+    assert preview.roles() == set()
 
 
 # --- each pull request's own role -----------------------------------------------------------------
@@ -678,23 +925,25 @@ def test_prune_dry_run_names_what_it_would_drop_and_drops_nothing(preview: Previ
 
 def test_the_deployment_url_differs_from_ci_db_url_in_user_password_and_database_only() -> None:
     url = "postgresql://ci:pw@db.internal:6432/tenantguard?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem"
-    handed = conninfo_to_dict(Server.from_url(url).deployment_url(7, "Zq-9_kP"))
+    handed = conninfo_to_dict(Server.from_url(url).deployment_url(PullRequest(42, 7), "Zq-9_kP"))
     assert (handed.pop("user"), handed.pop("password"), handed.pop("dbname")) == (
-        "tenantguard_pr_7",
+        "tenantguard_pr_42_7",
         "Zq-9_kP",
-        "tenantguard_pr_7",
+        "tenantguard_pr_42_7",
     )
     assert handed == {k: v for k, v in conninfo_to_dict(url).items() if k not in ("user", "password", "dbname")}
 
 
 def test_the_longest_role_name_fits_postgresql_identifiers() -> None:
     server = Server.from_url(f"postgresql://ci:pw@db.internal/{'t' * preview_db.MAX_BASE_BYTES}")
-    assert len(server.pr_role(preview_db.MAX_PR).encode()) <= preview_db.MAX_IDENTIFIER_BYTES
+    longest = PullRequest(preview_db.MAX_REPOSITORY_ID, preview_db.MAX_PR)
+    assert len(server.pr_role(longest).encode()) == preview_db.MAX_IDENTIFIER_BYTES
+    assert len(server.build.encode()) <= preview_db.MAX_IDENTIFIER_BYTES
 
 
 def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) -> None:
     preview.create(1)
-    role = f"{preview.base}_pr_1"
+    role = f"{preview.base}_pr_{REPO}_1"
     row = preview.admin.execute(
         "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolinherit, rolreplication, rolbypassrls, "
         "rolconnlimit, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s",
@@ -710,13 +959,13 @@ def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) 
     ).fetchone()
     assert member_of == (0,)
     # And owns nothing: not its database, nothing in it.
-    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_1")) as inside:
+    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_{REPO}_1")) as inside:
         owned = inside.execute(
             "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = %s)", (role,)
         ).fetchone()
         assert owned == (0,)
     owner = preview.admin.execute(
-        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (f"{preview.base}_pr_1",)
+        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (f"{preview.base}_pr_{REPO}_1",)
     ).fetchone()
     assert owner == (ROLE,)
 
@@ -724,7 +973,7 @@ def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) 
 def test_one_prs_deployment_cannot_connect_to_drop_or_alter_another_prs_database(preview: Preview) -> None:
     first = preview.create(1)
     second = preview.create(2)
-    other = f"{preview.base}_pr_2"
+    other = f"{preview.base}_pr_{REPO}_2"
     with pytest.raises(psycopg.OperationalError, match=f'permission denied for database "{other}"'):
         psycopg.connect(first, dbname=other).close()
     with psycopg.connect(first, autocommit=True) as pr_1:
@@ -732,14 +981,14 @@ def test_one_prs_deployment_cannot_connect_to_drop_or_alter_another_prs_database
             f"DROP DATABASE {other}",
             f"DROP DATABASE {other} WITH (FORCE)",
             f"ALTER DATABASE {other} RENAME TO stolen",
-            f"ALTER DATABASE {other} OWNER TO {preview.base}_pr_1",
+            f"ALTER DATABASE {other} OWNER TO {preview.base}_pr_{REPO}_1",
             f"ALTER DATABASE {other} WITH CONNECTION LIMIT 0",
-            f"GRANT CONNECT ON DATABASE {other} TO {preview.base}_pr_1",
+            f"GRANT CONNECT ON DATABASE {other} TO {preview.base}_pr_{REPO}_1",
             f"ALTER ROLE {other} PASSWORD 'mine-now'",
             f"DROP ROLE {other}",
-            f"GRANT {other} TO {preview.base}_pr_1",
-            f"CREATE ROLE {preview.base}_pr_99 LOGIN",
-            f"CREATE DATABASE {preview.base}_pr_99",
+            f"GRANT {other} TO {preview.base}_pr_{REPO}_1",
+            f"CREATE ROLE {preview.base}_pr_{REPO}_99 LOGIN",
+            f"CREATE DATABASE {preview.base}_pr_{REPO}_99",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 pr_1.execute(statement)
@@ -755,7 +1004,7 @@ def test_no_prs_deployment_can_connect_to_or_change_the_template(preview: Previe
         psycopg.connect(deployment, dbname=template).close()
     # Even with connections allowed again (only its owner, the CI role, can), the pull request's role could not.
     assert preview.admin.execute(
-        "SELECT has_database_privilege(%s, %s, 'CONNECT')", (f"{preview.base}_pr_1", template)
+        "SELECT has_database_privilege(%s, %s, 'CONNECT')", (f"{preview.base}_pr_{REPO}_1", template)
     ).fetchone() == (False,)
     with psycopg.connect(deployment, autocommit=True) as pr_1:
         for statement in (
@@ -795,9 +1044,9 @@ def test_without_the_one_time_sql_a_prs_role_can_connect_to_the_base_database_an
     preview.admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(sql.Identifier(preview.base)))
     assert migrate.upgrade(preview.url, "head") == "0003"
     target = tmp_path / "url"
-    result = preview.run("create", "--pr", "1", "--url-to-file", str(target))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
     assert result.code == 0, result.stderr
-    assert preview.base in said_reachable(result.stderr, f"{preview.base}_pr_1")
+    assert preview.base in said_reachable(result.stderr, f"{preview.base}_pr_{REPO}_1")
     # Connected, but the tables are the CI role's and PUBLIC was granted none of them.
     with (
         psycopg.connect(target.read_text(), dbname=preview.base) as inside,
@@ -805,8 +1054,8 @@ def test_without_the_one_time_sql_a_prs_role_can_connect_to_the_base_database_an
     ):
         inside.execute("SELECT * FROM tenants")
     preview.admin.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(preview.base)))
-    again = preview.run("create", "--pr", "1")
-    assert preview.base not in said_reachable(again.stderr, f"{preview.base}_pr_1")
+    again = preview.run("create", *IN_REPO, "--pr", "1")
+    assert preview.base not in said_reachable(again.stderr, f"{preview.base}_pr_{REPO}_1")
 
 
 def test_a_prs_role_reads_and_writes_its_own_tables_including_those_of_its_later_revisions(
@@ -859,12 +1108,12 @@ def test_a_prs_role_can_neither_create_nor_change_the_schema_nor_move_the_record
             "TRUNCATE tenants",
             "UPDATE alembic_version SET version_num = 'zzzz'",
             "DELETE FROM alembic_version",
-            f"ALTER DATABASE {preview.base}_pr_1 OWNER TO {preview.base}_pr_1",
-            f"ALTER ROLE {preview.base}_pr_1 CREATEDB",
+            f"ALTER DATABASE {preview.base}_pr_{REPO}_1 OWNER TO {preview.base}_pr_{REPO}_1",
+            f"ALTER ROLE {preview.base}_pr_{REPO}_1 CREATEDB",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 app.execute(statement)
-    assert preview.revision(f"{preview.base}_pr_1") == "0003"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "0003"
 
 
 def test_a_second_create_invalidates_the_previous_password_and_ends_its_sessions(preview: Preview) -> None:
@@ -888,18 +1137,18 @@ def test_the_password_reaches_the_server_only_as_a_scram_verifier(preview: Previ
     finally:
         preview.admin.execute(sql.SQL("ALTER ROLE {} RESET log_statement").format(sql.Identifier(ROLE)))
     log = (preview.postgres.directory / "log").read_text(errors="replace")
-    assert f'ALTER ROLE "{preview.base}_pr_1" PASSWORD \'SCRAM-SHA-256$' in log
+    assert f'ALTER ROLE "{preview.base}_pr_{REPO}_1" PASSWORD \'SCRAM-SHA-256$' in log
     assert str(conninfo_to_dict(deployment)["password"]) not in log
 
 
 def test_a_role_of_that_name_this_command_did_not_create_is_never_used_or_dropped(preview: Preview) -> None:
-    foreign = f"{preview.base}_pr_7"
+    foreign = f"{preview.base}_pr_{REPO}_7"
     preview.admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(foreign)))
-    result = preview.run("create", "--pr", "7")
+    result = preview.run("create", *IN_REPO, "--pr", "7")
     assert result.code == preview_db.EXIT_FAILED
     assert f"role {foreign} exists but was not created by this command" in result.stderr
     assert preview.databases() == {preview.base}
-    result = preview.run("drop", "--pr", "7")
+    result = preview.run("drop", *IN_REPO, "--pr", "7")
     assert result.code == 0, result.stderr
     assert f"role {foreign} exists but was not created by this command" in result.stderr
     assert foreign in preview.roles()
@@ -907,39 +1156,43 @@ def test_a_role_of_that_name_this_command_did_not_create_is_never_used_or_droppe
 
 def test_a_prs_role_given_more_by_hand_gets_no_url(preview: Preview, tmp_path: Path) -> None:
     preview.create(1)
-    preview.admin.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(sql.Identifier(f"{preview.base}_pr_1")))
+    preview.admin.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(sql.Identifier(f"{preview.base}_pr_{REPO}_1")))
     target = tmp_path / "not-written"
-    result = preview.run("create", "--pr", "1", "--url-to-file", str(target))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
     assert result.code == preview_db.EXIT_FAILED
-    assert f"role {preview.base}_pr_1 holds membership in pg_read_all_data" in result.stderr
+    assert f"role {preview.base}_pr_{REPO}_1 holds membership in pg_read_all_data" in result.stderr
     assert not target.exists()
 
 
 def test_a_prs_role_that_could_create_objects_gets_no_url(preview: Preview, tmp_path: Path) -> None:
     # What PostgreSQL 14 and older do in schema public by default: PUBLIC may create there.
     preview.create(1)
-    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_1"), autocommit=True) as superuser:
+    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_{REPO}_1"), autocommit=True) as superuser:
         superuser.execute("CREATE SCHEMA shared")
         superuser.execute("GRANT CREATE ON SCHEMA shared TO PUBLIC")
     target = tmp_path / "not-written"
-    result = preview.run("create", "--pr", "1", "--url-to-file", str(target))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
     assert result.code == preview_db.EXIT_FAILED
-    assert f"role {preview.base}_pr_1 could create objects in shared of {preview.base}_pr_1" in result.stderr
+    assert (
+        f"role {preview.base}_pr_{REPO}_1 could create objects in shared of {preview.base}_pr_{REPO}_1" in result.stderr
+    )
     assert "REVOKE CREATE ON SCHEMA public FROM PUBLIC;" in result.stderr
     assert not target.exists()
 
 
 def test_createrole_before_postgresql_16_is_said_to_reach_further(preview: Preview) -> None:
-    result = preview.run("create", "--pr", "1")
+    result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == 0, result.stderr
     said = f"CREATEROLE lets role {ROLE} grant itself almost any privilege on this server" in result.stderr
     assert said == (preview.admin.info.server_version < 160000)
 
 
 def test_a_database_made_before_prs_had_roles_gets_its_role_and_is_closed_to_public(preview: Preview) -> None:
-    name = f"{preview.base}_pr_1"
+    name = f"{preview.base}_pr_{REPO}_1"
     preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ROLE)))
-    preview_db.set_meta(preview.admin, name, Meta(kind="pr", base=preview.base, pr=1, created_at=preview_db.now()))
+    preview_db.set_meta(
+        preview.admin, name, Meta(kind="pr", base=preview.base, pr=1, repository=REPO, created_at=preview_db.now())
+    )
     preview.admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(sql.Identifier(name)))
     deployment = preview.create(1)
     with psycopg.connect(deployment) as app:
@@ -952,41 +1205,43 @@ def test_a_database_made_before_prs_had_roles_gets_its_role_and_is_closed_to_pub
 def test_list_and_prune_find_roles_whose_database_is_gone_and_prune_drops_them(preview: Preview) -> None:
     for number in (1, 2, 3):
         preview.create(number)
-    preview.backdate(f"{preview.base}_pr_1", days=30)
+    preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
     # Dropped by hand: its role stays behind, since roles belong to the whole server.
-    preview.admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(f"{preview.base}_pr_2")))
-    preview.admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(f"{preview.base}_pr_9")))  # not ours
+    preview.admin.execute(
+        sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(f"{preview.base}_pr_{REPO}_2"))
+    )
+    preview.admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(f"{preview.base}_pr_{REPO}_9")))  # not ours
     listed = preview.run("list", "--json")
     assert listed.code == 0, listed.stderr
-    assert [row["role"] for row in json.loads(listed.stdout)["orphaned_roles"]] == [f"{preview.base}_pr_2"]
-    assert f"role {preview.base}_pr_2 has no database any more; prune drops it" in listed.stderr
-    assert f"role {preview.base}_pr_9 looks like a pull request's role but carries no" in listed.stderr
-    dry = preview.run("prune", "--older-than", "7", "--dry-run")
-    assert f"would drop role {preview.base}_pr_2 (its database is gone)" in dry.stderr
-    assert preview.roles() == {f"{preview.base}_pr_{number}" for number in (1, 2, 3, 9)}
+    assert [row["role"] for row in json.loads(listed.stdout)["orphaned_roles"]] == [f"{preview.base}_pr_{REPO}_2"]
+    assert f"role {preview.base}_pr_{REPO}_2 has no database any more; prune drops it" in listed.stderr
+    assert f"role {preview.base}_pr_{REPO}_9 looks like a pull request's role but carries no" in listed.stderr
+    dry = preview.run("prune", "--older-than", "7", *IN_REPO, "--dry-run")
+    assert f"would drop role {preview.base}_pr_{REPO}_2 (its database is gone)" in dry.stderr
+    assert preview.roles() == {f"{preview.base}_pr_{REPO}_{number}" for number in (1, 2, 3, 9)}
     with psycopg.connect(preview.url, autocommit=True) as busy:
         # Pull request 2 is being created right now: between its role and its database.
-        busy.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", (PR_LOCK_NAMESPACE, 2))
-        kept = preview.run("prune", "--older-than", "7")
+        preview.hold_pr_lock(busy, 2)
+        kept = preview.run("prune", "--older-than", "7", *IN_REPO)
     assert kept.code == 0, kept.stderr
-    assert f"role {preview.base}_pr_2: its pull request is being created right now; kept" in kept.stderr
-    assert preview.roles() == {f"{preview.base}_pr_{number}" for number in (2, 3, 9)}
-    result = preview.run("prune", "--older-than", "7")
+    assert f"role {preview.base}_pr_{REPO}_2: its pull request is being created right now; kept" in kept.stderr
+    assert preview.roles() == {f"{preview.base}_pr_{REPO}_{number}" for number in (2, 3, 9)}
+    result = preview.run("prune", "--older-than", "7", *IN_REPO)
     assert result.code == 0, result.stderr
     assert result.stdout == ""
-    assert f"role {preview.base}_pr_2 dropped: its database is gone" in result.stderr
-    assert preview.roles() == {f"{preview.base}_pr_3", f"{preview.base}_pr_9"}
+    assert f"role {preview.base}_pr_{REPO}_2 dropped: its database is gone" in result.stderr
+    assert preview.roles() == {f"{preview.base}_pr_{REPO}_3", f"{preview.base}_pr_{REPO}_9"}
 
 
 def test_prune_drops_the_role_of_each_database_it_drops(preview: Preview) -> None:
     deployment = preview.create(1)
-    preview.backdate(f"{preview.base}_pr_1", days=30)
+    preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
     with psycopg.connect(deployment) as app:
-        result = preview.run("prune", "--older-than", "7")
+        result = preview.run("prune", "--older-than", "7", *IN_REPO)
         with pytest.raises(psycopg.OperationalError):
             app.execute("SELECT 1")
-    assert result.stdout == f"{preview.base}_pr_1\n"
-    assert f"role {preview.base}_pr_1 dropped" in result.stderr
+    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    assert f"role {preview.base}_pr_{REPO}_1 dropped" in result.stderr
     assert preview.roles() == set()
 
 
@@ -1011,7 +1266,7 @@ def test_a_role_without_createdb_is_told_which_privilege_and_where_the_sql_is(
     preview: Preview, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreatedb", "NOCREATEDB"))
-    for args in (("create", "--pr", "1"), ("template",)):
+    for args in (("create", *IN_REPO, "--pr", "1"), ("template",)):
         result = preview.run(*args)
         assert result.code == preview_db.EXIT_FAILED
         assert "lacks the CREATEDB privilege" in result.stderr
@@ -1024,7 +1279,7 @@ def test_a_role_without_createrole_is_told_which_privilege_and_where_the_sql_is(
     preview: Preview, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreaterole", "CREATEDB"))
-    result = preview.run("create", "--pr", "1")
+    result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == preview_db.EXIT_FAILED
     assert "lacks the CREATEROLE privilege (which each pull request's own login role needs)" in result.stderr
     assert f'ALTER ROLE "{preview.base}_nocreaterole" CREATEROLE;' in result.stderr
@@ -1037,21 +1292,21 @@ def test_a_role_without_createrole_is_told_which_privilege_and_where_the_sql_is(
 def test_drop_without_createrole_says_so_and_drops_nothing(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
     preview.create(1)
     monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreaterole", "CREATEDB"))
-    for args in (("drop", "--pr", "1"), ("prune", "--older-than", "1")):
-        preview.backdate(f"{preview.base}_pr_1", days=30)
+    for args in (("drop", *IN_REPO, "--pr", "1"), ("prune", "--older-than", "1", *IN_REPO)):
+        preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
         result = preview.run(*args)
         assert result.code == preview_db.EXIT_FAILED
         assert "lacks the CREATEROLE privilege" in result.stderr
-    assert f"{preview.base}_pr_1" in preview.databases()
-    assert f"{preview.base}_pr_1" in preview.roles()
+    assert f"{preview.base}_pr_{REPO}_1" in preview.databases()
+    assert f"{preview.base}_pr_{REPO}_1" in preview.roles()
 
 
 def test_a_role_that_does_not_own_the_database_is_told_why_drop_failed(preview: Preview) -> None:
-    assert preview.run("create", "--pr", "1").code == 0
+    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
     preview.admin.execute(
-        sql.SQL("ALTER DATABASE {} OWNER TO tenantguard").format(sql.Identifier(f"{preview.base}_pr_1"))
+        sql.SQL("ALTER DATABASE {} OWNER TO tenantguard").format(sql.Identifier(f"{preview.base}_pr_{REPO}_1"))
     )
-    result = preview.run("drop", "--pr", "1")
+    result = preview.run("drop", *IN_REPO, "--pr", "1")
     assert result.code == preview_db.EXIT_FAILED
     assert "must be owner of database" in result.stderr
     assert "must own the pull-request databases" in result.stderr
@@ -1075,7 +1330,7 @@ def test_a_connection_limit_reached_is_reported_clearly(
     url = login_role(preview, f"{preview.base}_limited", "CREATEDB", "CREATEROLE", "CONNECTION LIMIT 1")
     monkeypatch.setenv("CI_DB_URL", url)
     with sessions(url, held):
-        result = preview.run("create", "--pr", "1")
+        result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == preview_db.EXIT_FAILED
     assert "too many connections" in result.stderr
     assert "A connection limit is reached" in result.stderr
@@ -1087,13 +1342,13 @@ def test_a_connection_limit_reached_is_reported_clearly(
 
 def test_the_url_file_is_private_and_opens_the_new_database_as_the_prs_role(preview: Preview, tmp_path: Path) -> None:
     target = tmp_path / "pr-db-url"
-    result = preview.run("create", "--pr", "4", "--url-to-file", str(target))
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--url-to-file", str(target))
     assert result.code == 0, result.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with psycopg.connect(target.read_text()) as connection:
         assert connection.execute("SELECT current_database(), current_user").fetchone() == (
-            f"{preview.base}_pr_4",
-            f"{preview.base}_pr_4",
+            f"{preview.base}_pr_{REPO}_4",
+            f"{preview.base}_pr_{REPO}_4",
         )
     password = str(conninfo_to_dict(target.read_text())["password"])
     assert len(password) >= 40
@@ -1105,7 +1360,7 @@ def test_the_url_file_is_never_written_through_a_symlink(preview: Preview, tmp_p
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_text("untouched")
     (tmp_path / "pr-db-url").symlink_to(elsewhere)
-    result = preview.run("create", "--pr", "4", "--url-to-file", str(tmp_path / "pr-db-url"))
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--url-to-file", str(tmp_path / "pr-db-url"))
     assert result.code == preview_db.EXIT_USAGE
     assert "not a symlink" in result.stderr
     assert elsewhere.read_text() == "untouched"
@@ -1118,12 +1373,12 @@ def test_github_output_masks_the_url_and_password_before_writing_them(
     output = tmp_path / "github_output"
     output.write_text("earlier=kept\n")
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
-    result = preview.run("create", "--pr", "4", "--github-output")
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--github-output")
     assert result.code == 0, result.stderr
     written = output.read_text()
     url = written.rpartition("url=")[2].removesuffix("\n")
     handed = conninfo_to_dict(url)
-    assert (handed["user"], handed["dbname"]) == (f"{preview.base}_pr_4", f"{preview.base}_pr_4")
+    assert (handed["user"], handed["dbname"]) == (f"{preview.base}_pr_{REPO}_4", f"{preview.base}_pr_{REPO}_4")
     password = str(handed["password"])
     lines = result.stderr.splitlines()
     masks = [line.removeprefix("::add-mask::") for line in lines if line.startswith("::add-mask::")]
@@ -1132,15 +1387,15 @@ def test_github_output_masks_the_url_and_password_before_writing_them(
     escaped = [value.replace("%", "%25") for value in values]
     assert masks == escaped
     assert all(line.startswith("::add-mask::") for line in lines[: len(masks)])  # before anything else
-    assert written == f"earlier=kept\ndatabase={preview.base}_pr_4\nurl={url}\n"
-    assert result.stdout == f"{preview.base}_pr_4\n"
+    assert written == f"earlier=kept\ndatabase={preview.base}_pr_{REPO}_4\nurl={url}\n"
+    assert result.stdout == f"{preview.base}_pr_{REPO}_4\n"
     unmasked = "\n".join(line for line in lines if not line.startswith("::add-mask::"))
     assert FAKE_PASSWORD not in unmasked
     assert password not in unmasked
 
 
 def test_github_output_outside_github_actions_is_refused_before_anything_is_created(preview: Preview) -> None:
-    result = preview.run("create", "--pr", "4", "--github-output")
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--github-output")
     assert result.code == preview_db.EXIT_USAGE
     assert "--github-output needs GITHUB_OUTPUT" in result.stderr
     assert preview.databases() == {preview.base}
@@ -1152,18 +1407,18 @@ def test_no_output_shows_the_password(preview: Preview, tmp_path: Path, monkeypa
     texts = []
     for args in (
         ("template",),
-        ("create", "--pr", "1", "--url-to-file", str(handed)),
-        ("create", "--pr", "2", "--config", str(broken)),
+        ("create", *IN_REPO, "--pr", "1", "--url-to-file", str(handed)),
+        ("create", *IN_REPO, "--pr", "2", "--config", str(broken)),
         ("list",),
         ("list", "--json"),
-        ("prune", "--older-than", "1"),
-        ("drop", "--pr", "1"),
+        ("prune", "--older-than", "1", *IN_REPO),
+        ("drop", *IN_REPO, "--pr", "1"),
     ):
         result = preview.run(*args)
         texts.append(result.stdout + result.stderr)
     wrong = "Wr0ngPassw0rdZ"
     monkeypatch.setenv("CI_DB_URL", preview.url.replace(quote(FAKE_PASSWORD, safe=""), wrong))
-    result = preview.run("create", "--pr", "1")
+    result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == preview_db.EXIT_FAILED
     assert "password authentication failed" in result.stderr
     texts.append(result.stdout + result.stderr)

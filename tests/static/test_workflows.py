@@ -247,9 +247,26 @@ def test_the_app_preview_is_a_reusable_workflow_reading_only_the_preview_environ
     assert secrets_read(job) == {"CI_DB_URL", "VERCEL_TOKEN", "INFRA_REPOSITORY_TOKEN"}
     text = yaml.safe_dump(job)
     assert "vars.VERCEL_PROJECT_ID" in text
-    assert "preview_db create --pr" in text
-    assert "preview_db drop --pr" in text
+    runs = "\n".join(step.get("run", "") for step in steps_of(job))
+    assert 'preview_db create --repository-id "${REPOSITORY_ID}" --pr "${PR_NUMBER}"' in runs
+    assert 'preview_db drop --repository-id "${REPOSITORY_ID}" --pr "${PR_NUMBER}"' in runs
     assert 'if [ -z "${CI_DB_URL}" ]' in text
+
+
+def test_every_preview_db_command_of_the_app_preview_names_the_callers_repository() -> None:
+    # Several app repositories share one CI_DB_URL and overlapping pull-request numbers.
+    (job,) = workflow("vercel-preview.yml")["jobs"].values()
+    steps = [step for step in steps_of(job) if "preview_db" in step.get("run", "")]
+    commands = [
+        line for step in steps for line in step["run"].splitlines() if "python -m tenantguard_db.preview_db" in line
+    ]
+    assert len(commands) == 4
+    for command in commands:
+        if " template" not in command:
+            assert '--repository-id "${REPOSITORY_ID}"' in command
+    for step in steps:
+        if "REPOSITORY_ID" in step["run"]:
+            assert step["env"]["REPOSITORY_ID"] == "${{ github.repository_id }}"
 
 
 def run_scripts() -> list[tuple[str, str]]:
