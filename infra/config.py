@@ -15,6 +15,7 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
+from infra.production_guard import postgres_url
 from infra.routes import (
     EXTRA_NAME,
     EXTRA_SECRETS_KEY,
@@ -31,6 +32,7 @@ from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_p
 from infra.tiers import PROFILES, TIERS, Tier, TierProfile, profile_for
 from infra.type_tokens import PROJECT as _PROJECT
 from infra.type_tokens import full_key as _full_key
+from tenantguard_db.urls import UnsafeUrlError, parse_postgres_url
 
 # Defined in infra/type_tokens.py, which the evaluator imports without the program; read from here too.
 PROJECT = _PROJECT
@@ -509,7 +511,24 @@ def _check_secrets(secrets: Mapping[str, Secret], profile: TierProfile, problems
         if PLACEHOLDER_MARK in secret.value:
             problems.append(f"{full_key(key)} still holds the documentation's `...`: {_set_secret_command(key)}")
             continue
-        problems.extend(BY_KEY[key].kind.validate(full_key(key), secret.value, profile))
+        refused = BY_KEY[key].kind.validate(full_key(key), secret.value, profile)
+        problems.extend(refused or _unguardable(full_key(key), secret.value))
+
+
+def _unguardable(where: str, value: str) -> list[str]:
+    """A PostgreSQL URL the production-database guard could not compare (it reads URLs as libpq does).
+
+    Refused in every tier, whatever key holds it: production fingerprints every PostgreSQL URL it
+    distributes, and the other stacks compare every one of theirs (infra/stack.py guarded_urls).
+    """
+    url = postgres_url(value)
+    if url is None:
+        return []
+    try:
+        parse_postgres_url(url)
+    except UnsafeUrlError as refused:
+        return [f"{where} holds a PostgreSQL URL that {refused}"]
+    return []
 
 
 def _check_github_limits(routed: Mapping[str, Secret], extras: Mapping[str, Secret], problems: list[str]) -> None:
@@ -556,6 +575,8 @@ def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: l
             problems.append(f"{name}: {secret_name!r} starts or ends with whitespace; set the value alone")
         elif PLACEHOLDER_MARK in value:
             problems.append(f"{name}: {secret_name!r} still holds the documentation's `...`; set the real value")
+        else:
+            problems.extend(_unguardable(f"{name}.{secret_name}", value))
         seen.add(secret_name.upper())
     return {secret_name: Secret(value) for secret_name, value in extras.items()}
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
@@ -12,6 +15,7 @@ from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
 from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
 from infra.migration import DatabaseMigration, DatabaseMigrationArgs
+from infra.routes import EXTRA_SECRETS_KEY, Route
 from infra.secret_keys import SECRET_KEYS
 from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.vercel import VercelVariables, VercelVariablesArgs
@@ -20,59 +24,107 @@ from tenantguard_db.urls import mask_url
 
 GUARDED_SOURCES = frozenset(secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard)
 
+Gate = pulumi.Output[Sequence[pulumi.Resource]] | None
+"""The production-database guard's verdict (production_guard.verdict), or None in a tier without the guard."""
 
-def secret_values(settings: Settings, generated: GeneratedSecrets) -> dict[str, pulumi.Output[str]]:
-    """Every routed secret's value by secret name, each a Pulumi secret.
 
-    In a tier with the production-database guard, guarded sources are checked before they are
-    routed anywhere: nothing that uses them is written when they name production's database.
+def guarded_urls(settings: Settings) -> dict[str, str]:
+    """Every PostgreSQL URL the stack distributes, by the config key that holds it.
+
+    Chosen by value, not by key: an extra secret (or a key added later) holding a PostgreSQL URL hands
+    out a database just as CI_DB_URL does. Keys whose kind is a PostgreSQL URL are always included, so
+    the guard fails closed should one ever not look like one. Other values (a Redis URL, a token) are
+    not compared: production exports fingerprints of its PostgreSQL databases only.
     """
-    key = settings.db_fingerprint_key.value
-    against = None
-    if settings.profile.production_guard and settings.production_stack is not None:
-        against = production_guard.production(settings.production_stack)
+    urls: dict[str, str] = {}
+    for route in settings.routes:
+        if route.generated:
+            continue
+        value = settings.secret_values[route.name].value
+        url = production_guard.postgres_url(value) or (value if route.source in GUARDED_SOURCES else None)
+        if url is not None:
+            urls[_config_key(route)] = url
+    return urls
+
+
+def _config_key(route: Route) -> str:
+    """The config key a routed value comes from, as messages name it.
+
+    Settings exist only for a config whose every extra secret name passed validation (infra/config.py
+    shows no name that did not), so an extra secret's name may be shown.
+    """
+    if route.source == EXTRA_SECRETS_KEY:
+        return f"{full_key(EXTRA_SECRETS_KEY)}.{route.name}"
+    return full_key(route.source)
+
+
+def verdict(settings: Settings) -> Gate:
+    """The guard's verdict on every PostgreSQL URL the stack distributes, in a tier with the guard."""
+    if not settings.profile.production_guard or settings.production_stack is None:
+        return None
+    against = production_guard.production(settings.production_stack)
+    return production_guard.verdict(guarded_urls(settings), settings.db_fingerprint_key.value, against)
+
+
+def after(gate: Gate, **options: Any) -> pulumi.ResourceOptions:
+    """Resource options that hold the registration until the guard has passed (production_guard.verdict
+    says how the SDK awaits an Output-valued depends_on before RegisterResource).
+
+    Every top-level resource gets them, explicitly, here. Their children wait too: prepare_resource
+    (pulumi/runtime/resource.py, pulumi 3.272) awaits `opts.parent.urn` before the child's
+    RegisterResource, and register_resource resolves a failed registration's URN with its error; custom
+    resources also await their provider's reference (`_create_provider_ref`). Tests check both: nothing
+    but the StackReference is registered when the guard fails, and every resource waits on it.
+    """
+    return pulumi.ResourceOptions(depends_on=gate, **options)
+
+
+def secret_values(settings: Settings, generated: GeneratedSecrets, gate: Gate) -> dict[str, pulumi.Output[str]]:
+    """Every routed secret's value by secret name, each a Pulumi secret, available only once the guard passed."""
     generated_values = generated.by_source()
     values: dict[str, pulumi.Output[str]] = {}
     for route in settings.routes:
         if route.generated:
             if route.source in generated_values:
                 values[route.name] = generated_values[route.source]
-            continue
-        secret = settings.secret_values[route.name].value
-        value = pulumi.Output.secret(secret)
-        if against is not None and route.source in GUARDED_SOURCES:
-            own = production_guard.fingerprint(secret, key)
-            value = production_guard.checked(
-                full_key(route.source), value, own, production_guard.key_check(key), against
-            )
-        values[route.name] = value
-    return values
+        else:
+            values[route.name] = pulumi.Output.secret(settings.secret_values[route.name].value)
+    if gate is None:
+        return values
+    return {name: production_guard.passed(gate, value) for name, value in values.items()}
 
 
 def build(settings: Settings) -> dict[str, object]:
-    """Declare the stack's resources and return its outputs, none of which is a secret value."""
-    github_provider = github.Provider("github", owner=settings.github_owner)
-    vercel_provider = vercel.Provider("vercel", team=settings.vercel_team_id)
+    """Declare the stack's resources and return its outputs, none of which is a secret value.
+
+    First the guard's verdict: every resource below waits for it, so a stack handed one of production's
+    databases (or a fingerprint key that is not production's) registers nothing at all.
+    """
+    gate = verdict(settings)
+    github_provider = github.Provider("github", owner=settings.github_owner, opts=after(gate))
+    vercel_provider = vercel.Provider("vercel", team=settings.vercel_team_id, opts=after(gate))
 
     rotation = settings.session_key
     generated = GeneratedSecrets(
-        "generated", GeneratedSecretsArgs(rotation=rotation.rotation, deliver_previous=rotation.previous_delivered)
+        "generated",
+        GeneratedSecretsArgs(rotation=rotation.rotation, deliver_previous=rotation.previous_delivered),
+        after(gate),
     )
     # Every value waits until no job can read another copy of a credential (repository, organization, ...).
     check = ShadowSecretCheck(
-        "shadow-secrets", ShadowSecretCheckArgs.of(settings), pulumi.ResourceOptions(providers=[github_provider])
+        "shadow-secrets", ShadowSecretCheckArgs.of(settings), after(gate, providers=[github_provider])
     )
-    values = {name: check.guard(value) for name, value in secret_values(settings, generated).items()}
+    values = {name: check.guard(value) for name, value in secret_values(settings, generated, gate).items()}
 
     team_ids = [
         github.get_team_output(slug=slug, opts=pulumi.InvokeOutputOptions(provider=github_provider)).id.apply(int)
         for slug in settings.reviewer_teams
     ]
     secrets_by_repository = {
-        repository: _github_environment(settings, repository, team_ids, values, github_provider)
+        repository: _github_environment(settings, repository, team_ids, values, github_provider, gate=gate)
         for repository in settings.repositories
     }
-    variables = _vercel_variables(settings, values, vercel_provider)
+    variables = _vercel_variables(settings, values, vercel_provider, gate)
 
     revision = head_revision()
     if settings.run_migrations:
@@ -81,6 +133,7 @@ def build(settings: Settings) -> dict[str, object]:
         DatabaseMigration(
             "database",
             DatabaseMigrationArgs(database_url=values["CI_DB_URL"], revision=revision, depends_on=provisioned),
+            after(gate),
         )
     return _outputs(settings, {r: s.secret_names for r, s in secrets_by_repository.items()}, variables, revision)
 
@@ -91,6 +144,8 @@ def _github_environment(
     team_ids: list[pulumi.Output[int]],
     values: dict[str, pulumi.Output[str]],
     provider: github.Provider,
+    *,
+    gate: Gate,
 ) -> EnvironmentSecrets:
     """One repository's deployment environment, its protection rules and its environment secrets."""
     profile = settings.profile
@@ -106,18 +161,18 @@ def _github_environment(
             admins_bypass=profile.admins_bypass,
             variables=settings.variables,
         ),
-        pulumi.ResourceOptions(providers=[provider], protect=profile.protect),
+        after(gate, providers=[provider], protect=profile.protect),
     )
     github_values = {r.name: values[r.name] for r in settings.routes if r.github and r.name in values}
     return EnvironmentSecrets(
         f"{repository}-secrets",
         EnvironmentSecretsArgs(repository=repository, environment=environment.name, values=github_values),
-        pulumi.ResourceOptions(providers=[provider], protect=profile.protect),
+        after(gate, providers=[provider], protect=profile.protect),
     )
 
 
 def _vercel_variables(
-    settings: Settings, values: dict[str, pulumi.Output[str]], provider: vercel.Provider
+    settings: Settings, values: dict[str, pulumi.Output[str]], provider: vercel.Provider, gate: Gate
 ) -> VercelVariables:
     """The Vercel project's variables for this tier's targets."""
     return VercelVariables(
@@ -130,7 +185,7 @@ def _vercel_variables(
             custom_environment_ids=settings.vercel_custom_environment_ids,
             values={r.name: values[r.name] for r in settings.routes if r.vercel and r.name in values},
         ),
-        pulumi.ResourceOptions(providers=[provider], protect=settings.profile.protect),
+        after(gate, providers=[provider], protect=settings.profile.protect),
     )
 
 
@@ -149,7 +204,7 @@ def _outputs(
     }
     if settings.profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value
-        guarded = [settings.secret_values[r.name].value for r in settings.routes if r.source in GUARDED_SOURCES]
+        guarded = guarded_urls(settings).values()
         outputs[production_guard.FINGERPRINTS_OUTPUT] = [production_guard.fingerprint(url, key) for url in guarded]
         outputs[production_guard.FINGERPRINT_OUTPUT] = production_guard.fingerprint(settings.ci_db_url.value, key)
         outputs[production_guard.KEY_CHECK_OUTPUT] = production_guard.key_check(key)

@@ -244,7 +244,9 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
     if profile is not None and profile.production_guard:
         guarded = {secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard}
         names = sorted({route.name for route in ROUTES if route.source in guarded})
-        plan.guard = f"on: {' and '.join(names)} compared with {plan.reference}"
+        plan.guard = (
+            f"on: {', '.join(names)} and any other secret holding a PostgreSQL URL, compared with {plan.reference}"
+        )
     elif profile is not None and profile.exports_fingerprint:
         plan.guard = "exports the production fingerprint the other stacks compare with"
     plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", ""))

@@ -411,6 +411,21 @@ CASES = [
         "extraSecrets",
         "extra secret names are upper-case",
     ),
+    # A PostgreSQL URL the production-database guard could not compare, wherever it is put.
+    Bad(
+        "extra-secret-postgres-url-with-two-hosts",
+        "staging",
+        {"extraSecrets": extras({"REPORTING_DB_URL": f"postgresql://r:{FAKE_STAGING_CI}@a,b/reporting"})},
+        "extraSecrets.REPORTING_DB_URL",
+        "holds a PostgreSQL URL that names several hosts",
+    ),
+    Bad(
+        "token-holding-an-unreadable-postgres-url",
+        "production",
+        {"vercelToken": f"POSTGRES://ci:{P('ciDbUrl', 'production')}@db/x?password=y"},
+        "vercelToken",
+        "holds a PostgreSQL URL that carries a password in the query string",
+    ),
     Bad(
         "non-secret-stored-as-secret",
         "preview",

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from infra.production_guard import FINGERPRINT_OUTPUT, FINGERPRINTS_OUTPUT, KEY_CHECK_OUTPUT, fingerprint, key_check
+from infra.type_tokens import STACK_REFERENCE
 from tests.helpers import assert_no_secret
 from tools import evaluator
-from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part
+from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part, stack_values
 
 PRODUCTION_URL = fake_secrets("production")["ciDbUrl"]
 FINGERPRINT_KEY = fake_secrets("production")["dbFingerprintKey"]
+
+
+def registered_besides_the_reference(failure: pytest.ExceptionInfo[evaluator.ProgramFailedError]) -> list[str]:
+    """What a failed run registered other than its read of production's outputs: providers, components, the rest."""
+    return [urn for urn in failure.value.resources if evaluator.resource_type(urn) != STACK_REFERENCE]
+
+
+def extras(**values: str) -> dict[str, str]:
+    return {"extraSecrets": json.dumps(values)}
 
 
 def test_fingerprint_ignores_credentials_and_options() -> None:
@@ -38,8 +50,7 @@ def test_reusing_the_production_database_is_refused(run_stack: Callable[..., eva
         run_stack(stack, {"ciDbUrl": reused})
     assert "tenantguard-infra:ciDbUrl points at a database of" in str(failure.value)
     assert_no_secret(stack, [str(failure.value)])
-    written = [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
-    assert written == []
+    assert registered_besides_the_reference(failure) == []
 
 
 # The first deploy from an empty backend, in the order README documents: production, then the others.
@@ -58,7 +69,7 @@ def test_a_stack_before_production_exists_fails_and_writes_nothing(
     with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack("staging", stack_outputs={})
     assert PRODUCTION_STACK_NAME in str(failure.value)
-    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
+    assert failure.value.resources == {}
 
 
 def test_a_production_stack_never_deployed_stops_the_run(run_stack: Callable[..., evaluator.Evaluation]) -> None:
@@ -67,7 +78,7 @@ def test_a_production_stack_never_deployed_stops_the_run(run_stack: Callable[...
     message = str(failure.value)
     assert f"{PRODUCTION_STACK_NAME} exports no {FINGERPRINTS_OUTPUT}: it has not been deployed yet" in message
     assert "pulumi up --stack production" in message
-    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
+    assert registered_besides_the_reference(failure) == []
 
 
 def test_once_production_is_deployed_the_others_follow(evaluated: dict[str, evaluator.Evaluation]) -> None:
@@ -98,8 +109,8 @@ def test_a_driver_equivalent_spelling_of_production_is_refused(
     assert reused != PRODUCTION_URL
     with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack("staging", {"ciDbUrl": reused})
-    assert "points at a database of" in str(failure.value)
-    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn]
+    assert "tenantguard-infra:ciDbUrl points at a database of" in str(failure.value)
+    assert registered_besides_the_reference(failure) == []
 
 
 def test_a_different_fingerprint_key_fails_instead_of_passing_everything(
@@ -111,7 +122,7 @@ def test_a_different_fingerprint_key_fails_instead_of_passing_everything(
     assert "tenantguard-infra:dbFingerprintKey differs from the one" in message
     assert "another-key" not in message
     assert_no_secret("preview", [message])
-    assert not [urn for urn in failure.value.resources if "CI_DB_URL" in urn or "dynamic:Resource" in urn]
+    assert registered_besides_the_reference(failure) == []
 
 
 def test_production_exports_a_key_check_that_is_not_the_key(evaluated: dict[str, evaluator.Evaluation]) -> None:
@@ -134,7 +145,7 @@ def test_the_app_database_of_production_is_refused_too(run_stack: Callable[..., 
     with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack("staging", {"databaseUrl": production_app})
     assert "tenantguard-infra:databaseUrl points at a database of" in str(failure.value)
-    assert not [urn for urn in failure.value.resources if "DATABASE_URL" in urn]
+    assert registered_besides_the_reference(failure) == []
 
 
 def test_production_exports_a_fingerprint_of_each_of_its_databases(evaluated: dict[str, evaluator.Evaluation]) -> None:
@@ -158,3 +169,100 @@ def test_a_production_deployed_before_the_list_is_still_compared(
 
 def test_one_reference_serves_every_guarded_value(evaluated: dict[str, evaluator.Evaluation]) -> None:
     assert len(evaluated["staging"].of_type("pulumi:pulumi:StackReference")) == 1
+
+
+# Every PostgreSQL URL the stack distributes is compared, whichever key holds it.
+
+
+def test_an_extra_secret_naming_the_production_database_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", extras(OPENAI_API_KEY="sk-x", REPORTING_DB_URL=PRODUCTION_URL))
+    message = str(failure.value)
+    assert "tenantguard-infra:extraSecrets.REPORTING_DB_URL points at a database of" in message
+    assert secret_part("ciDbUrl", "production") not in message
+    assert_no_secret("staging", [message])
+    assert registered_besides_the_reference(failure) == []
+
+
+OTHER_SCHEMES = {
+    "upper-case scheme": lambda url: url.replace("postgresql://", "POSTGRESQL://"),
+    "mixed-case short scheme": lambda url: url.replace("postgresql://", "Postgres://"),
+    "SQLAlchemy driver suffix": lambda url: url.replace("postgresql://", "postgresql+psycopg://"),
+}
+
+
+@pytest.mark.parametrize("spelling", OTHER_SCHEMES)
+def test_an_extra_secret_in_another_scheme_spelling_is_compared(
+    run_stack: Callable[..., evaluator.Evaluation], spelling: str
+) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("preview", extras(REPORTING_DB_URL=OTHER_SCHEMES[spelling](PRODUCTION_URL)))
+    assert "tenantguard-infra:extraSecrets.REPORTING_DB_URL points at a database of" in str(failure.value)
+    assert registered_besides_the_reference(failure) == []
+
+
+def test_a_production_database_under_a_key_of_another_kind_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    # A token key's validator accepts a URL: the value decides, not the key's kind.
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"vercelToken": PRODUCTION_URL})
+    assert "tenantguard-infra:vercelToken points at a database of" in str(failure.value)
+    assert registered_besides_the_reference(failure) == []
+
+
+def test_every_key_naming_production_is_listed_in_one_message(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"ciDbUrl": PRODUCTION_URL.replace("?sslmode=require", ""), **extras(A_DB=PRODUCTION_URL)})
+    assert "tenantguard-infra:ciDbUrl and tenantguard-infra:extraSecrets.A_DB point at a database of" in str(
+        failure.value
+    )
+
+
+def test_an_extra_secret_naming_a_database_of_its_own_is_delivered(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    own = fake_secrets("staging")["ciDbUrl"].replace("/tenantguard", "/reporting")
+    evaluation = run_stack("staging", extras(REPORTING_DB_URL=own))
+    assert "tenantguard-secrets-REPORTING_DB_URL" in evaluation.named(
+        "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+    )
+
+
+def test_a_redis_url_of_production_in_an_extra_secret_is_not_compared(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    # Production exports fingerprints of its PostgreSQL databases only (infra/stack.py guarded_urls).
+    evaluation = run_stack("staging", extras(CACHE_URL=fake_secrets("production")["redisUrl"]))
+    assert "vercel-CACHE_URL" in evaluation.named("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable")
+
+
+def test_a_database_production_hands_out_as_an_extra_secret_is_refused_elsewhere(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    reporting = PRODUCTION_URL.replace("db.production.internal", "reporting.production.internal")
+    production = evaluator.evaluate("production", *stack_values("production", extras(REPORTING_DB_URL=reporting)))
+    assert len(production.outputs[FINGERPRINTS_OUTPUT]) == 3
+    outputs: dict[str, dict[str, Any]] = {PRODUCTION_STACK_NAME: dict(production.outputs)}
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"databaseUrl": reporting.replace("?sslmode=require", "")}, stack_outputs=outputs)
+    assert "tenantguard-infra:databaseUrl points at a database of" in str(failure.value)
+
+
+# Bad input changes nothing: every resource waits for the verdict.
+
+
+def test_every_resource_of_a_guarded_stack_waits_for_the_guard(evaluated: dict[str, evaluator.Evaluation]) -> None:
+    evaluation = evaluated["staging"]
+    (reference,) = evaluation.urns(STACK_REFERENCE)
+    stack = next(urn for urn in evaluation.options if evaluator.resource_type(urn) == "pulumi:pulumi:Stack")
+
+    def waits(urn: str) -> bool:
+        # A child waits for its parent's registration (prepare_resource awaits `opts.parent.urn`).
+        options = evaluation.options[urn]
+        return reference in options.dependencies or (options.parent != stack and waits(options.parent))
+
+    unguarded = [urn for urn in evaluation.options if urn not in (stack, reference) and not waits(urn)]
+    assert unguarded == []
