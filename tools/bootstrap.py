@@ -24,7 +24,7 @@ from infra.routes import EXTRA_SECRETS_KEY
 from infra.secret_keys import SECRET_KEYS, set_secret_command
 from infra.tiers import TierProfile, profile_for
 from tools import evaluator, plan
-from tools.ci_environments import passphrase_file
+from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
 from tools.docs import YAML, stack_file_body
 from tools.plan import ci_environment_names
 
@@ -140,6 +140,26 @@ def _refuse_collisions(new: str, target: Path, directory: Path) -> None:
         raise BootstrapError(f"the copy would not plan, so it was not kept: {'; '.join(problems)}{hint}")
 
 
+# `gh variable list --json` prints [] when there is no variable; `gh variable get` exits 1 with "variable X was
+# not found", which a script cannot tell from a failed login (cli/cli pkg/cmd/variable/get/get.go,
+# pkg/cmd/variable/list/list.go). So read the current value from the list, `{}` when there is none yet.
+CURRENT_RUNNERS_JQ = '[.[] | select(.name == "INFRA_RUNNERS") | .value][0] // "{}"'
+
+
+def merged_runners_filter(new: str) -> str:
+    """A jq filter adding the new stack's labels to INFRA_RUNNERS and keeping every other stack's."""
+    return f'. + {{"{new}": ["self-hosted", "{new}-net"]}}'
+
+
+def runners_command(new: str, repository: str = DEFAULT_REPOSITORY) -> str:
+    """INFRA_RUNNERS with the new stack's labels merged in; each part stops the rest when it fails."""
+    return (
+        f"runners=$(gh variable list --repo {repository} --json name,value --jq {shlex.quote(CURRENT_RUNNERS_JQ)})"
+        f" && runners=$(printf '%s' \"$runners\" | jq -c {shlex.quote(merged_runners_filter(new))})"
+        f' && gh variable set INFRA_RUNNERS --repo {repository} --body "$runners"'
+    )
+
+
 def next_steps(
     new: str, profile: TierProfile, extra_names: Sequence[str], owner: str, branch_repositories: Sequence[str]
 ) -> list[str]:
@@ -147,7 +167,8 @@ def next_steps(
     key_file = passphrase_file(new)
     steps = [
         "1. A key of its own: a new passphrase in a file only you read (keep it as you keep the other stacks' keys)",
-        f"  (umask 077 && mkdir -p ~/.config/tenantguard && openssl rand -base64 32 > {key_file})",
+        # set -C: run twice, it refuses to overwrite the key the stack's ciphertext was made with.
+        f"  (set -C && umask 077 && mkdir -p ~/.config/tenantguard && openssl rand -base64 32 > {key_file})",
         f"  export PULUMI_CONFIG_PASSPHRASE_FILE={key_file}; unset PULUMI_CONFIG_PASSPHRASE",
         f"  pulumi stack init {new} --secrets-provider passphrase",
         f"  (or a KMS key of its own: pulumi stack init {new} --secrets-provider 'awskms://alias/...?region=...')",
@@ -162,8 +183,9 @@ def next_steps(
     steps += [
         "3. Its CI environments in this repository (they read the passphrase file); review, then pipe to sh:",
         f"  uv run python -m tools.ci_environments {new}",
-        "4. If its databases are private, the runner labels that reach them, in the repository variable INFRA_RUNNERS:",
-        f'  e.g. {{"{new}": ["self-hosted", "{new}-net"]}}, merged into its JSON: gh variable set INFRA_RUNNERS',
+        "4. If its databases are private, the runner labels that reach them, added to the repository variable",
+        "  INFRA_RUNNERS (the other stacks' labels kept; replace the example labels with yours):",
+        f"  {runners_command(new)}",
     ]
     if branch_repositories:
         steps.append(

