@@ -314,6 +314,28 @@ CASES = [
         "ciDbUrl",
         "where the user-info cannot hold it",
     ),
+    # A password sent inside the user name (':' written as %3A) would be shown as the user.
+    Bad(
+        "password-in-user-name",
+        "staging",
+        {"ciDbUrl": f"postgresql://ci%3A{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
+        "ciDbUrl",
+        "has a user name that is not a plain role name (accepted: letters, digits",
+    ),
+    Bad(
+        "redis-password-in-user-name",
+        "preview",
+        {"redisUrl": f"redis://default%3A{P('redisUrl', 'preview')}@redis:6379/0"},
+        "redisUrl",
+        "has a user name that is not a plain ACL user name (accepted: letters, digits",
+    ),
+    Bad(
+        "secret-as-sslmode",
+        "preview",
+        {"databaseUrl": f"postgresql://app:{P('databaseUrl', 'preview')}@db/tg?sslmode={FAKE_CI}"},
+        "databaseUrl",
+        "sets sslmode to a value libpq does not know; accepted: disable, allow, prefer, require",
+    ),
     Bad("fullwidth-at", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}\uff20x@db/tg"}, "ciDbUrl", "outside ASCII"),
     Bad(
         "brackets-in-password",

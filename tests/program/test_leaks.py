@@ -88,3 +88,11 @@ def test_the_displayed_database_url_keeps_only_allowed_parts(run_stack: Callable
     evaluation = run_stack("staging", {"ciDbUrl": url})
     assert evaluation.outputs["ciDbUrlMasked"] == "postgresql://ci:***@db.staging.internal:5432/tenantguard"
     assert_no_secret("staging", plain_strings(evaluation.outputs))
+
+
+def test_the_displayed_database_url_hides_a_database_named_like_the_password(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    password = fake_secrets("staging")["vercelToken"]
+    evaluation = run_stack("staging", {"ciDbUrl": f"postgresql://ci:{password}@db.staging.internal:5432/{password}"})
+    assert evaluation.outputs["ciDbUrlMasked"] == "postgresql://ci:***@db.staging.internal:5432/***"
