@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import json
 import re
@@ -61,6 +62,10 @@ _INTEGER = re.compile(r"-?[0-9]{1,9}")
 _ROTATION = re.compile(r"[1-9][0-9]{0,5}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_OVERLAP_DAYS = 90
+# An undeclared key is named only when it is this close (difflib's ratio, after case and separators are
+# ignored) to a declared one: `reviewerTeam`, `ciDBUrl`, `deployment_branches`; never a pasted token.
+NEAR_MISS_RATIO = 0.8
+_KEY_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
 class ConfigError(ValueError):
@@ -175,6 +180,53 @@ def _set_secret_command(key: str) -> str:
     return f"set it with `{set_secret_command(key)}`"
 
 
+def _normalised(key: str) -> str:
+    return re.sub(r"[-_.]", "", key).casefold()
+
+
+def _near_miss(key: str) -> str | None:
+    """The declared key an unknown key is a misspelling of (case, a separator, a letter or two), if any."""
+    if not _KEY_SHAPE.fullmatch(key):
+        return None
+    by_spelling = {_normalised(declared): declared for declared in declared_config()}
+    if _normalised(key) in by_spelling:
+        return by_spelling[_normalised(key)]
+    close = difflib.get_close_matches(_normalised(key), list(by_spelling), n=1, cutoff=NEAR_MISS_RATIO)
+    return by_spelling[close[0]] if close else None
+
+
+def _unknown_key_problems(stack: str, unknown: list[str], secret: Collection[str]) -> list[str]:
+    """One line per undeclared key that is a near miss of a declared one, and one line for all the others.
+
+    An unknown key's name is shown only when it is a near miss of a declared key: a name may be a value
+    pasted in the wrong place (`pulumi config set <token>`), and these lines reach the plan's PR comment.
+    Any other shape (even a plain camelCase word) could be a passphrase, so the others are only counted.
+    """
+    problems: list[str] = []
+    hidden = 0
+    for key in unknown:
+        meant = _near_miss(key)
+        if meant is None:
+            hidden += 1
+        elif meant in secret_keys() and key not in secret:
+            problems.append(
+                f"{full_key(key)} is not a known key (did you mean {meant}?) and holds plaintext where a secret "
+                f"belongs; remove it (`pulumi config rm {key}`) and `{set_secret_command(meant)}` "
+                "(and rotate it: it was committed)"
+            )
+        else:
+            problems.append(f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm {key}`)")
+    if hidden:
+        problems.append(
+            f"{PROJECT}: {'1 key' if hidden == 1 else f'{hidden} keys'} not declared in Pulumi.yaml "
+            f"{'is' if hidden == 1 else 'are'} set; names not shown, since a name may be a value pasted in the "
+            f"wrong place: list the keys with `pulumi config --stack {stack}` "
+            f"and remove each with `pulumi config rm --stack {stack} <key>`; accepted keys: "
+            f"{', '.join(sorted(declared_config()))}"
+        )
+    return problems
+
+
 def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) -> Any:  # noqa: PLR0911, PLR0912 - one flat branch per declared type reads best
     """The raw config value (a string, as Pulumi passes it, or already decoded) as its declared type."""
     declared = spec.get("type", "object")
@@ -227,9 +279,7 @@ def parse(
     declared = declared_config()
     problems = list(table_problems(frozenset(declared)))
 
-    unknown = sorted(set(values) - set(declared))
-    for key in unknown:
-        problems.append(f"{full_key(key)} is not a known key; accepted keys: {', '.join(sorted(declared))}")
+    problems += _unknown_key_problems(stack, sorted(set(values) - set(declared)), secret)
 
     typed: dict[str, Any] = {}
     for key, spec in declared.items():

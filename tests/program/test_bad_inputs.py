@@ -161,7 +161,15 @@ CASES = [
     Bad("short-fingerprint-key", "preview", {"dbFingerprintKey": "short"}, "dbFingerprintKey", "at least 16"),
     Bad("bad-vercel-project-id", "preview", {"vercelProjectId": "tenantguard-web"}, "vercelProjectId", "prj_"),
     Bad("bad-owner", "preview", {"githubOwner": "tenant guard"}, "githubOwner", "GitHub organization"),
-    Bad("unknown-key", "preview", {"ciDBUrl": "x"}, "ciDBUrl", "not a known key"),
+    Bad("unknown-key", "preview", {"reviewerTeam": '["ops"]'}, "reviewerTeam", "did you mean reviewerTeams?"),
+    Bad(
+        "plaintext-under-mis-cased-secret-key",
+        "staging",
+        {"ciDbURL": f"postgresql://ci:{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
+        "ciDbURL",
+        "(did you mean ciDbUrl?) and holds plaintext where a secret belongs; remove it (`pulumi config rm ciDbURL`) "
+        "and `pulumi config set --secret ciDbUrl <value>` (and rotate it: it was committed)",
+    ),
     Bad("unknown-tier", "preview", {"tier": "qa"}, "tier", "preview, staging, production"),
     # Protection rules.
     Bad("production-without-reviewers", "production", {"reviewerTeams": "[]"}, "reviewerTeams", "at least one team"),
@@ -543,6 +551,35 @@ def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., evaluator
     assert f"tenantguard-infra:{case.key}" in message
     assert case.says in message
     assert_no_secret(case.stack, [message])
+    assert failure.value.resources == {}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [f"sk-proj-{FAKE_CI}", FAKE_CI, "correctHorseBatteryStaple", "reviewerTeams\n"],
+    ids=["token", "camel-case", "words", "near-miss-with-newline"],
+)
+def test_an_unknown_key_is_counted_not_named_unless_a_near_miss(
+    run_stack: Callable[..., evaluator.Evaluation], name: str
+) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("preview", {name: "x"})
+    message = str(failure.value)
+    assert "tenantguard-infra: 1 key not declared in Pulumi.yaml is set; names not shown" in message
+    assert "list the keys with `pulumi config --stack preview`" in message
+    assert name.casefold() not in message.casefold()
+    assert_no_secret("preview", [message])
+    assert failure.value.resources == {}
+
+
+def test_an_encrypted_value_under_a_mis_cased_secret_key_is_not_called_plaintext(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("preview", {"ciDbURL": f"postgresql://ci:{FAKE_CI}@db/tg"}, encrypted=("ciDbURL",))
+    message = str(failure.value)
+    assert "tenantguard-infra:ciDbURL is not a known key; did you mean ciDbUrl?" in message
+    assert "plaintext" not in message
     assert failure.value.resources == {}
 
 
