@@ -52,7 +52,13 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _TEAM_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 _BRANCH = re.compile(r"[^\s~^:?\\\[\x00-\x1f\x7f]{1,255}")
-_BARE_WILDCARD = re.compile(r"[*?/]+")
+# GitHub matches deployment branch patterns against the ref with Ruby's File.fnmatch (docs: "Deployments and
+# environments", Deployment branches and tags: https://docs.github.com/en/actions/reference/workflows-and-actions/
+# deployments-and-environments#deployment-branches-and-tags); braces are refused too, whether or not it expands them.
+_WILDCARD = re.compile(r"[*?\[\]{}]")
+"""fnmatch's special characters, braces included."""
+_FIXED_PREFIX = re.compile(r"[^*?\[\]{}]*[A-Za-z0-9][^*?\[\]{}]*(?:[*?\[\]{}].*)?", re.DOTALL)
+"""A pattern whose text before its first special character holds a letter or digit: `release/*`, `staging`."""
 _VERCEL_PROJECT = re.compile(r"prj_[A-Za-z0-9]{1,64}")
 _VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}")
 _VERCEL_CUSTOM_ENV = re.compile(r"env_[A-Za-z0-9]{1,64}")
@@ -436,15 +442,19 @@ def _check_branches(branches: tuple[str, ...], profile: TierProfile, problems: l
     _check_names("deploymentBranches", branches, _BRANCH, "git branch names or fnmatch patterns", problems)
     if profile.branches_required and not branches:
         problems.append(f"{full_key('deploymentBranches')} must name the branches that may deploy to {tier}")
-    if profile.exact_branches_only and any("*" in branch for branch in branches):
+    if profile.exact_branches_only and any(_WILDCARD.search(branch) for branch in branches):
         problems.append(
-            f"{full_key('deploymentBranches')} must name exact branches in {tier} (e.g. main), no wildcards"
+            f"{full_key('deploymentBranches')} must name exact branches in {tier} (e.g. main), no wildcards or braces"
         )
-    elif not profile.any_branch_allowed and any(_BARE_WILDCARD.fullmatch(branch) for branch in branches):
-        problems.append(
-            f"{full_key('deploymentBranches')} holds a bare wildcard, which hands {tier}'s secrets to every "
-            f"branch; name branches or patterns with a fixed part (e.g. release/*)"
-        )
+    elif not profile.any_branch_allowed:
+        for position, branch in enumerate(branches, start=1):
+            if _BRANCH.fullmatch(branch) and not _FIXED_PREFIX.fullmatch(branch):
+                # `*`, `*-*`, `{staging,*}`, `-*`: each matches branches anyone with push access can create.
+                problems.append(
+                    f"{full_key('deploymentBranches')} (item {position} of {len(branches)}) does not start with a "
+                    f"fixed part, so it can match any branch and hand {tier}'s secrets to it; start each pattern "
+                    "with letters or digits before any *, ? or { (e.g. release/*, staging)"
+                )
 
 
 def _check_vercel(typed: Mapping[str, Any], profile: TierProfile, problems: list[str]) -> None:

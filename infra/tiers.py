@@ -30,7 +30,7 @@ class TierProfile:
     exact_branches_only: bool
     """Branch patterns must be exact names: no wildcard at all."""
     any_branch_allowed: bool
-    """A bare wildcard (`*`, `**`) may open the environment to every branch."""
+    """A pattern without a fixed prefix (`*`, `*-*`, `{staging,*}`) may open the environment to every branch."""
     environment_name: str | None
     """The GitHub environment's fixed name (the policy pack and workflows know it), or None for the stack's."""
     tls_required: bool

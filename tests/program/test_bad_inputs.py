@@ -460,9 +460,54 @@ CASES = [
     # GitHub environment names ignore case: no look-alike of production outside production.
     Bad("preview-named-Production", "preview", {"environmentName": "Production"}, "environmentName", "in any casing"),
     Bad("staging-named-PRODUCTION", "staging", {"environmentName": "PRODUCTION"}, "environmentName", "in any casing"),
-    # A bare wildcard outside the preview tier.
-    Bad("staging-any-branch", "staging", {"deploymentBranches": '["*"]'}, "deploymentBranches", "bare wildcard"),
-    Bad("staging-any-path", "staging", {"deploymentBranches": '["**"]'}, "deploymentBranches", "bare wildcard"),
+    # A pattern without a fixed prefix outside the preview tier: it can match a branch anyone creates.
+    Bad(
+        "staging-any-branch",
+        "staging",
+        {"deploymentBranches": '["*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-any-path",
+        "staging",
+        {"deploymentBranches": '["**"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-wildcard-dash-wildcard",
+        "staging",
+        {"deploymentBranches": '["staging", "*-*"]'},
+        "deploymentBranches",
+        "(item 2 of 2) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-brace-with-wildcard",
+        "staging",
+        {"deploymentBranches": '["{staging,*}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-separator-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["-*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "production-brace-alternatives",
+        "production",
+        {"deploymentBranches": '["{main,dev}"]'},
+        "deploymentBranches",
+        "no wildcards or braces",
+    ),
     Bad(
         "production-pattern",
         "production",
