@@ -29,7 +29,7 @@ from infra.routes import (
 )
 from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
 from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
-from infra.tiers import PROFILES, TIERS, Tier, TierProfile, profile_for
+from infra.tiers import PROFILES, TIERS, Tier, TierProfile, production_claims, profile_for
 from infra.type_tokens import PROJECT as _PROJECT
 from infra.type_tokens import full_key as _full_key
 
@@ -428,13 +428,22 @@ def _check_environment_name(environment: str, configured: bool, profile: TierPro
     if fixed is not None and environment != fixed:
         # The policy pack and the workflows know this tier's environment by this name.
         problems.append(f"{full_key('environmentName')} must be {fixed!r} in {tier} (set it explicitly)")
+    named_other = False
     for other in PROFILES.values():
         # GitHub environment names ignore case: `Production` is the production environment.
         if other is not profile and other.environment_name and environment.casefold() == other.environment_name:
+            named_other = True
             problems.append(
                 f"{full_key('environmentName')} (or the stack name it defaults to) names the "
                 f"{other.tier} environment, in any casing; a {tier} stack needs an environment of its own"
             )
+    claims = production_claims(environment)
+    if fixed is None and claims and not named_other:
+        # The rule tools.bootstrap applies to stack names: `prod`, `production.`, `live-eu` read as production.
+        problems.append(
+            f"{full_key('environmentName')} (or the stack name it defaults to) claims production "
+            f"({', '.join(claims)}) in a {tier} stack; choose a name that says what it is (e.g. {tier}-eu)"
+        )
 
 
 def _check_branches(branches: tuple[str, ...], profile: TierProfile, problems: list[str]) -> None:

@@ -460,6 +460,35 @@ CASES = [
     # GitHub environment names ignore case: no look-alike of production outside production.
     Bad("preview-named-Production", "preview", {"environmentName": "Production"}, "environmentName", "in any casing"),
     Bad("staging-named-PRODUCTION", "staging", {"environmentName": "PRODUCTION"}, "environmentName", "in any casing"),
+    # Nor a name that claims production by one of its words, the rule tools.bootstrap applies to stack names.
+    Bad(
+        "staging-named-production-dot",
+        "staging",
+        {"environmentName": "production."},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (production) in a staging stack; choose a name",
+    ),
+    Bad(
+        "staging-named-prod",
+        "staging",
+        {"environmentName": "prod"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (prod) in a staging stack; choose a name",
+    ),
+    Bad(
+        "preview-named-Live-EU",
+        "preview",
+        {"environmentName": "Live-EU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (live) in a preview stack; choose a name",
+    ),
+    Bad(
+        "staging-named-prd2",
+        "staging",
+        {"environmentName": "prd2"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (prd) in a staging stack; choose a name",
+    ),
     # A pattern without a fixed prefix outside the preview tier: it can match a branch anyone creates.
     Bad(
         "staging-any-branch",
