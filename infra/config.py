@@ -71,6 +71,7 @@ MAX_OVERLAP_DAYS = 90
 # An undeclared key is named only when it is this close (difflib's ratio, after case and separators are
 # ignored) to a declared one: `reviewerTeam`, `ciDBUrl`, `deployment_branches`; never a pasted token.
 NEAR_MISS_RATIO = 0.8
+MAX_EXTRA_CHARACTERS = 2
 _KEY_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
@@ -198,7 +199,10 @@ def _near_miss(key: str) -> str | None:
     if _normalised(key) in by_spelling:
         return by_spelling[_normalised(key)]
     close = difflib.get_close_matches(_normalised(key), list(by_spelling), n=1, cutoff=NEAR_MISS_RATIO)
-    return by_spelling[close[0]] if close else None
+    # At most two characters more than the declared name: a value pasted onto a key name is never shown.
+    if not close or len(_normalised(key)) > len(close[0]) + MAX_EXTRA_CHARACTERS:
+        return None
+    return by_spelling[close[0]]
 
 
 def _unknown_key_problems(stack: str, unknown: list[str], secret: Collection[str]) -> list[str]:

@@ -630,8 +630,8 @@ def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., evaluator
 
 @pytest.mark.parametrize(
     "name",
-    [f"sk-proj-{FAKE_CI}", FAKE_CI, "correctHorseBatteryStaple", "reviewerTeams\n"],
-    ids=["token", "camel-case", "words", "near-miss-with-newline"],
+    [f"sk-proj-{FAKE_CI}", FAKE_CI, "correctHorseBatteryStaple", "reviewerTeams\n", "dbFingerprintKeyA1b2C3d4"],
+    ids=["token", "camel-case", "words", "near-miss-with-newline", "value-appended-to-a-key"],
 )
 def test_an_unknown_key_is_counted_not_named_unless_a_near_miss(
     run_stack: Callable[..., evaluator.Evaluation], name: str
