@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import json
 import re
@@ -29,7 +30,7 @@ from infra.routes import (
 )
 from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
 from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
-from infra.tiers import PROFILES, TIERS, Tier, TierProfile, profile_for
+from infra.tiers import PROFILES, TIERS, Tier, TierProfile, production_claims, profile_for
 from infra.type_tokens import PROJECT as _PROJECT
 from infra.type_tokens import full_key as _full_key
 from tenantguard_db.urls import UnsafeUrlError, parse_postgres_url
@@ -53,7 +54,13 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _TEAM_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 _BRANCH = re.compile(r"[^\s~^:?\\\[\x00-\x1f\x7f]{1,255}")
-_BARE_WILDCARD = re.compile(r"[*?/]+")
+# GitHub matches deployment branch patterns against the ref with Ruby's File.fnmatch (docs: "Deployments and
+# environments", Deployment branches and tags: https://docs.github.com/en/actions/reference/workflows-and-actions/
+# deployments-and-environments#deployment-branches-and-tags); braces are refused too, whether or not it expands them.
+_WILDCARD = re.compile(r"[*?\[\]{}]")
+"""fnmatch's special characters, braces included."""
+_FIXED_PREFIX = re.compile(r"[^*?\[\]{}]*[A-Za-z0-9][^*?\[\]{}]*(?:[*?\[\]{}].*)?", re.DOTALL)
+"""A pattern whose text before its first special character holds a letter or digit: `release/*`, `staging`."""
 _VERCEL_PROJECT = re.compile(r"prj_[A-Za-z0-9]{1,64}")
 _VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}")
 _VERCEL_CUSTOM_ENV = re.compile(r"env_[A-Za-z0-9]{1,64}")
@@ -63,6 +70,11 @@ _INTEGER = re.compile(r"-?[0-9]{1,9}")
 _ROTATION = re.compile(r"[1-9][0-9]{0,5}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_OVERLAP_DAYS = 90
+# An undeclared key is named only when it is this close (difflib's ratio, after case and separators are
+# ignored) to a declared one: `reviewerTeam`, `ciDBUrl`, `deployment_branches`; never a pasted token.
+NEAR_MISS_RATIO = 0.8
+MAX_EXTRA_CHARACTERS = 2
+_KEY_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
 class ConfigError(ValueError):
@@ -177,6 +189,56 @@ def _set_secret_command(key: str) -> str:
     return f"set it with `{set_secret_command(key)}`"
 
 
+def _normalised(key: str) -> str:
+    return re.sub(r"[-_.]", "", key).casefold()
+
+
+def _near_miss(key: str) -> str | None:
+    """The declared key an unknown key is a misspelling of (case, a separator, a letter or two), if any."""
+    if not _KEY_SHAPE.fullmatch(key):
+        return None
+    by_spelling = {_normalised(declared): declared for declared in declared_config()}
+    if _normalised(key) in by_spelling:
+        return by_spelling[_normalised(key)]
+    close = difflib.get_close_matches(_normalised(key), list(by_spelling), n=1, cutoff=NEAR_MISS_RATIO)
+    # At most two characters more than the declared name: a value pasted onto a key name is never shown.
+    if not close or len(_normalised(key)) > len(close[0]) + MAX_EXTRA_CHARACTERS:
+        return None
+    return by_spelling[close[0]]
+
+
+def _unknown_key_problems(stack: str, unknown: list[str], secret: Collection[str]) -> list[str]:
+    """One line per undeclared key that is a near miss of a declared one, and one line for all the others.
+
+    An unknown key's name is shown only when it is a near miss of a declared key: a name may be a value
+    pasted in the wrong place (`pulumi config set <token>`), and these lines reach the plan's PR comment.
+    Any other shape (even a plain camelCase word) could be a passphrase, so the others are only counted.
+    """
+    problems: list[str] = []
+    hidden = 0
+    for key in unknown:
+        meant = _near_miss(key)
+        if meant is None:
+            hidden += 1
+        elif meant in secret_keys() and key not in secret:
+            problems.append(
+                f"{full_key(key)} is not a known key (did you mean {meant}?) and holds plaintext where a secret "
+                f"belongs; remove it (`pulumi config rm {key}`) and `{set_secret_command(meant)}` "
+                "(and rotate it: it was committed)"
+            )
+        else:
+            problems.append(f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm {key}`)")
+    if hidden:
+        problems.append(
+            f"{PROJECT}: {'1 key' if hidden == 1 else f'{hidden} keys'} not declared in Pulumi.yaml "
+            f"{'is' if hidden == 1 else 'are'} set; names not shown, since a name may be a value pasted in the "
+            f"wrong place: list the keys with `pulumi config --stack {stack}` "
+            f"and remove each with `pulumi config rm --stack {stack} <key>`; accepted keys: "
+            f"{', '.join(sorted(declared_config()))}"
+        )
+    return problems
+
+
 def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) -> Any:  # noqa: PLR0911, PLR0912 - one flat branch per declared type reads best
     """The raw config value (a string, as Pulumi passes it, or already decoded) as its declared type."""
     declared = spec.get("type", "object")
@@ -229,9 +291,7 @@ def parse(
     declared = declared_config()
     problems = list(table_problems(frozenset(declared)))
 
-    unknown = sorted(set(values) - set(declared))
-    for key in unknown:
-        problems.append(f"{full_key(key)} is not a known key; accepted keys: {', '.join(sorted(declared))}")
+    problems += _unknown_key_problems(stack, sorted(set(values) - set(declared)), secret)
 
     typed: dict[str, Any] = {}
     for key, spec in declared.items():
@@ -374,13 +434,22 @@ def _check_environment_name(environment: str, configured: bool, profile: TierPro
     if fixed is not None and environment != fixed:
         # The policy pack and the workflows know this tier's environment by this name.
         problems.append(f"{full_key('environmentName')} must be {fixed!r} in {tier} (set it explicitly)")
+    named_other = False
     for other in PROFILES.values():
         # GitHub environment names ignore case: `Production` is the production environment.
         if other is not profile and other.environment_name and environment.casefold() == other.environment_name:
+            named_other = True
             problems.append(
                 f"{full_key('environmentName')} (or the stack name it defaults to) names the "
                 f"{other.tier} environment, in any casing; a {tier} stack needs an environment of its own"
             )
+    claims = production_claims(environment)
+    if fixed is None and claims and not named_other:
+        # The rule tools.bootstrap applies to stack names: `prod`, `production.`, `live-eu` read as production.
+        problems.append(
+            f"{full_key('environmentName')} (or the stack name it defaults to) claims production "
+            f"({', '.join(claims)}) in a {tier} stack; choose a name that says what it is (e.g. {tier}-eu)"
+        )
 
 
 def _check_branches(branches: tuple[str, ...], profile: TierProfile, problems: list[str]) -> None:
@@ -388,15 +457,19 @@ def _check_branches(branches: tuple[str, ...], profile: TierProfile, problems: l
     _check_names("deploymentBranches", branches, _BRANCH, "git branch names or fnmatch patterns", problems)
     if profile.branches_required and not branches:
         problems.append(f"{full_key('deploymentBranches')} must name the branches that may deploy to {tier}")
-    if profile.exact_branches_only and any("*" in branch for branch in branches):
+    if profile.exact_branches_only and any(_WILDCARD.search(branch) for branch in branches):
         problems.append(
-            f"{full_key('deploymentBranches')} must name exact branches in {tier} (e.g. main), no wildcards"
+            f"{full_key('deploymentBranches')} must name exact branches in {tier} (e.g. main), no wildcards or braces"
         )
-    elif not profile.any_branch_allowed and any(_BARE_WILDCARD.fullmatch(branch) for branch in branches):
-        problems.append(
-            f"{full_key('deploymentBranches')} holds a bare wildcard, which hands {tier}'s secrets to every "
-            f"branch; name branches or patterns with a fixed part (e.g. release/*)"
-        )
+    elif not profile.any_branch_allowed:
+        for position, branch in enumerate(branches, start=1):
+            if _BRANCH.fullmatch(branch) and not _FIXED_PREFIX.fullmatch(branch):
+                # `*`, `*-*`, `{staging,*}`, `-*`: each matches branches anyone with push access can create.
+                problems.append(
+                    f"{full_key('deploymentBranches')} (item {position} of {len(branches)}) does not start with a "
+                    f"fixed part, so it can match any branch and hand {tier}'s secrets to it; start each pattern "
+                    "with letters or digits before any *, ? or { (e.g. release/*, staging)"
+                )
 
 
 def _check_vercel(typed: Mapping[str, Any], profile: TierProfile, problems: list[str]) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.routes import EXTRA_SECRETS_KEY
 from infra.tiers import TierProfile
-from tenantguard_db.urls import UnsafeUrlError, parse_postgres_url
+from tenantguard_db.urls import USER_NAME, USER_NAME_RULE, UnsafeUrlError, parse_postgres_url
 
 REDIS_SCHEMES = ("redis", "rediss")
 STRICT_SSLMODES = ("require", "verify-ca", "verify-full")
@@ -64,6 +64,10 @@ def _check_redis_url(name: str, url: str, profile: TierProfile) -> list[str]:  #
         return [f"{name} has a port that is not a number, or an unencoded / # ? in the password; percent-encode them"]
     if not parts.hostname:
         return [f"{name} has no host; expected {scheme}://user:password@host:port/0"]
+    user = unquote(parts.username or "")
+    if user and not USER_NAME.fullmatch(user):
+        # redis-py sends the decoded user name as the ACL user: `default%3Apassword` carries the password.
+        return [f"{name} has a user name that is not a plain ACL user name ({USER_NAME_RULE})"]
     names = [key for key, _ in parse_qsl(parts.query, keep_blank_values=True)]
     if "password" in names:
         return [f"{name} carries a password in the query string; put it in the user-info part, percent-encoded"]

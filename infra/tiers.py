@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 Tier = Literal["preview", "staging", "production"]
 TIERS: tuple[Tier, ...] = ("preview", "staging", "production")
+CLAIMS_PRODUCTION = frozenset({"prod", "production", "prd", "live"})
+"""Words that make a stack or environment name read as production; no stack of another tier may use them."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class TierProfile:
     exact_branches_only: bool
     """Branch patterns must be exact names: no wildcard at all."""
     any_branch_allowed: bool
-    """A bare wildcard (`*`, `**`) may open the environment to every branch."""
+    """A pattern without a fixed prefix (`*`, `*-*`, `{staging,*}`) may open the environment to every branch."""
     environment_name: str | None
     """The GitHub environment's fixed name (the policy pack and workflows know it), or None for the stack's."""
     tls_required: bool
@@ -125,3 +128,10 @@ PROFILES: dict[Tier, TierProfile] = {
 def profile_for(tier: str) -> TierProfile | None:
     """The profile of a tier named in config, or None when no tier has that name."""
     return next((profile for profile in PROFILES.values() if profile.tier == tier), None)
+
+
+def production_claims(name: str) -> tuple[str, ...]:
+    """The words of `name` (split at '-', '.' and '_', in any casing, trailing digits dropped) that claim
+    production: `prod-eu` and `Prod2` -> prod."""
+    words = {word.rstrip("0123456789") for word in re.split(r"[-._]", name.casefold())}
+    return tuple(sorted(CLAIMS_PRODUCTION & words))

@@ -25,7 +25,7 @@ from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VE
 
 MANAGED_NAMES = frozenset(route.name.upper() for route in ROUTES)
 PRODUCTION = "production"
-_WILDCARD = re.compile(r"[*?\[]")
+_WILDCARD = re.compile(r"[*?\[{]")
 
 # Every other place of the two providers where a secret's name can be given a value that jobs or
 # deployments read: repository-, organization- or user-wide secrets (Actions, Dependabot,

@@ -194,15 +194,16 @@ class Server:
         except UnsafeUrlError as refused:
             raise UsageError(f"CI_DB_URL {refused}") from None
         base = str(base)
+        # The name is not quoted: a refused one may be a fragment of the password (shown by allow-list only).
         if not _BASE_NAME.fullmatch(base):
             raise UsageError(
-                f"the database in CI_DB_URL, {base!r}, is not accepted as a base name: use ASCII letters, "
+                "the database in CI_DB_URL is not accepted as a base name: use ASCII letters, "
                 "digits and underscores, not starting with a digit"
             )
         if len(base) > MAX_BASE_BYTES:
             raise UsageError(
-                f"the database in CI_DB_URL, {base!r}, is {len(base)} bytes; the names derived from it, the longest "
-                f"being <base>{PR_INFIX}<repository id, up to {len(str(MAX_REPOSITORY_ID))} digits>_<pull request "
+                f"the database in CI_DB_URL is {len(base)} bytes; the names derived from it, the longest "
+                f"being <database>{PR_INFIX}<repository id, up to {len(str(MAX_REPOSITORY_ID))} digits>_<pull request "
                 f"number, up to {len(str(MAX_PR))} digits> ({len(LONGEST_PR_SUFFIX)} bytes after the base), must fit "
                 f"PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifier limit: use a base database name of at most "
                 f"{MAX_BASE_BYTES} bytes"

@@ -4,8 +4,10 @@ A URL is parsed twice, by libpq's own rules (psycopg's conninfo functions, which
 PQconninfoParse) and by urllib. Where the two disagree (an unencoded `@`, `/`, `#` or `?` in the
 password, a password or host in the query string, several hosts) the URL is refused: the driver
 would connect somewhere the displayed URL and the production-database guard do not see, and could
-print a fragment of the password as a host name. A URL is only ever shown rebuilt from its parsed
-parts (scheme, user, host, port, database, sslmode), never as the given string with a part masked.
+print a fragment of the password as a host name. A user name must be a plain role name, so a password
+sent in it (`user%3Apassword`) is refused rather than shown. A URL is only ever shown rebuilt from its
+parsed parts (scheme, user, host, port, database, sslmode), each in a plain shape and free of the
+password, never as the given string with a part masked.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ MASK = "***"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 DEFAULT_PORT = "5432"
 UNSHOWABLE = "postgresql://(a URL that cannot be shown: it does not parse)"
-PERCENT_ENCODING = "percent-encode @ / # ? : in the user name and password (as %40 %2F %23 %3F %3A)"
+PERCENT_ENCODING = "percent-encode @ / # ? : in the password (as %40 %2F %23 %3F %3A)"
 QUERY_PARAMETERS = frozenset(
     {
         "sslmode",
@@ -49,10 +51,21 @@ QUERY_PARAMETERS = frozenset(
     }
 )
 """Query parameters a URL may carry; none of them changes which database, or with which password, libpq connects."""
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+"""libpq's sslmode values (libpq docs, "Parameter Key Words"); libpq's URL parser takes any text there."""
+USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
+"""A user name that may be shown: a plain role name (a dot for poolers that write `role.project`), at most
+PostgreSQL's 63 bytes. Anything else (a `:` sent as %3A puts the password into the user name) is refused."""
+USER_NAME_RULE = (
+    "accepted: letters, digits, '_', '.', '-', starting with a letter or '_', at most 63 characters; "
+    "write the password after a plain ':' (user:password@host), never percent-encoded into the user name"
+)
+_SHOWN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,63}")
+_SHOWN_HOST = re.compile(r"[A-Za-z0-9_.-]{1,253}")
 _SHOWN_PARAMETER = re.compile(r"[a-z_]{1,40}")
-# Matches the userinfo password in anything URL-shaped, so text that merely contains a URL
-# (a driver's error message, a traceback) can be masked too.
-_USERINFO_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@\s]*)@")
+# Matches the user-info in anything URL-shaped, so text that merely contains a URL (a driver's error
+# message, a traceback) can be masked too: the password always, a user name that is not a plain one too.
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*)(?P<password>:[^@\s]*)?@")
 
 
 class MissingDatabaseUrlError(RuntimeError):
@@ -84,8 +97,23 @@ class PostgresUrl:
     """The query parameters as given (all in QUERY_PARAMETERS): kept when the URL is passed on, not shown."""
 
     def display(self) -> str:
-        """The URL rebuilt from its parts, the password as ***: safe for logs, outputs and messages."""
-        return self._rebuild(MASK if self.password is not None else None, self.dbname)
+        """The URL rebuilt from its allowed parts, the password as ***: safe for logs, outputs and messages.
+
+        Each part is shown only in a plain shape (user, host, database, a known sslmode) and only when it
+        does not hold the password; any other part is shown as ***.
+        """
+        user = self._shown(self.user, USER_NAME) if self.user is not None else None
+        host = self.host if _is_ip(self.host) else self._shown(self.host, _SHOWN_HOST)
+        userinfo = f"{user or ''}{':' + MASK if self.password is not None else ''}@" if user or self.password else ""
+        port = f":{self.port}" if self.port and self.port.isdigit() else ""
+        sslmode = f"?sslmode={self.sslmode}" if self.sslmode in SSLMODES else ""
+        host = f"[{host}]" if ":" in host else host
+        return f"{self.scheme}://{userinfo}{host}{port}/{self._shown(self.dbname, _SHOWN_NAME)}{sslmode}"
+
+    def _shown(self, part: str, shape: re.Pattern[str]) -> str:
+        if not shape.fullmatch(part) or (self.password and self.password.casefold() in part.casefold()):
+            return MASK
+        return part
 
     def identity(self) -> str:
         """The database libpq connects to: host (normalised), port with its default, database name."""
@@ -96,15 +124,22 @@ class PostgresUrl:
         password = quote(self.password, safe="") if self.password is not None else None
         return self._rebuild(password, dbname, self.parameters)
 
-    def _rebuild(self, password: str | None, dbname: str, parameters: tuple[tuple[str, str], ...] = ()) -> str:
+    def _rebuild(self, password: str | None, dbname: str, parameters: tuple[tuple[str, str], ...]) -> str:
         userinfo = ""
         if self.user is not None or password is not None:
             userinfo = quote(self.user or "", safe="") + (f":{password}" if password is not None else "") + "@"
         host = f"[{self.host}]" if ":" in self.host else quote(self.host, safe=".-_")
         port = f":{self.port}" if self.port else ""
-        shown = parameters or ((("sslmode", self.sslmode),) if self.sslmode else ())
-        query = "&".join(f"{name}={quote(value, safe='')}" for name, value in shown)
+        query = "&".join(f"{name}={quote(value, safe='')}" for name, value in parameters)
         return f"{self.scheme}://{userinfo}{host}{port}/{quote(dbname, safe='')}" + (f"?{query}" if query else "")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def canonical_host(host: str) -> str:
@@ -171,14 +206,20 @@ def parse_postgres_url(url: str) -> PostgresUrl:
     dbname = libpq.get("dbname", "")
     if not dbname:
         raise UnsafeUrlError("has no database name; expected postgresql://user:password@host:port/DATABASE")
+    user = libpq.get("user")
+    if user is not None and not USER_NAME.fullmatch(user):
+        raise UnsafeUrlError(f"has a user name that is not a plain role name ({USER_NAME_RULE})")
+    sslmode = libpq.get("sslmode")
+    if sslmode is not None and sslmode not in SSLMODES:
+        raise UnsafeUrlError(f"sets sslmode to a value libpq does not know; accepted: {', '.join(SSLMODES)}")
     return PostgresUrl(
         scheme=scheme,
-        user=libpq.get("user"),
+        user=user,
         password=libpq.get("password"),
         host=host,
         port=libpq.get("port"),
         dbname=dbname,
-        sslmode=libpq.get("sslmode"),
+        sslmode=sslmode,
         parameters=tuple(parse_qsl(split.query, keep_blank_values=True)),
     )
 
@@ -256,8 +297,14 @@ def mask_url(url: str) -> str:
 
 
 def mask_text(text: str, *secrets: str) -> str:
-    """Text with URL passwords and the given secret strings (and their percent-encodings) replaced by ***."""
-    masked = _USERINFO_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    """Text with URL passwords, user names that are not plain role names, and the given secret strings (and
+    their percent-encodings) replaced by ***."""
+
+    def userinfo(match: re.Match[str]) -> str:
+        user = match["user"] if USER_NAME.fullmatch(unquote(match["user"])) or not match["user"] else MASK
+        return f"{match['scheme']}{user}{':' + MASK if match['password'] is not None else ''}@"
+
+    masked = _USERINFO.sub(userinfo, text)
     for secret in secrets:
         for spelling in {secret, quote(secret, safe=""), quote(secret)}:
             if spelling:
@@ -266,20 +313,26 @@ def mask_text(text: str, *secrets: str) -> str:
 
 
 def mask_error(error: BaseException, url: str) -> str:
-    """An error's text with URL passwords masked, and `url`'s own password wherever it stands alone."""
-    password = ""
+    """An error's text with URL passwords masked, and `url`'s own password (or a user name that is not a plain
+    one, which may hold it) wherever it stands alone."""
+    secrets: list[str] = []
     try:
-        password = parse_postgres_url(url).password or ""
+        secrets.append(parse_postgres_url(url).password or "")
     except UnsafeUrlError:
         try:
-            password = unquote(urlsplit(url).password or "")
+            split = urlsplit(url)
+            secrets.append(unquote(split.password or ""))
+            user = unquote(split.username or "")
         except ValueError:
-            password = ""
+            user = ""
+        if user and not USER_NAME.fullmatch(user):
+            # `ci%3Apassword`: the whole user name, and what follows its first ':'.
+            secrets += [user, user.partition(":")[2]]
     try:
         text = str(error)
     except Exception:
         text = type(error).__name__
-    return mask_text(text, password)
+    return mask_text(text, *secrets)
 
 
 def sqlalchemy_url(url: str) -> URL:

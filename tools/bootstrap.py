@@ -22,7 +22,7 @@ import yaml
 from infra.config import PROJECT, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY
 from infra.secret_keys import SECRET_KEYS, set_secret_command
-from infra.tiers import TierProfile, profile_for
+from infra.tiers import TierProfile, production_claims, profile_for
 from tools import evaluator, plan
 from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
 from tools.docs import YAML, stack_file_body
@@ -31,7 +31,6 @@ from tools.plan import ci_environment_names
 MAX_NAME = 63
 STACK_NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_NAME - 1}}}")
 NAME_RULE = f"lowercase letters, digits and '-', starting with a letter or digit, at most {MAX_NAME} characters"
-CLAIMS_PRODUCTION = frozenset({"prod", "production", "prd", "live"})
 DERIVED = ("environmentName", "deploymentBranches", "vercelGitBranch")
 """Keys whose value comes from the new name."""
 NOT_COPIED = ("sessionKeyRotation", "sessionKeyRotatedOn", "acknowledgedSecrets")
@@ -94,10 +93,10 @@ def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], Tie
             f"stack name {new!r} would share this repository's CI environments with {', '.join(clash)} "
             "(infra-<stack>, infra-<stack>-pr, infra-<stack>-read), and so their keys and tokens: choose another"
         )
-    claims = CLAIMS_PRODUCTION & set(new.split("-"))
+    claims = production_claims(new)
     if claims:
         raise BootstrapError(
-            f"stack name {new!r} claims production ({', '.join(sorted(claims))}) but the copy would be a "
+            f"stack name {new!r} claims production ({', '.join(claims)}) but the copy would be a "
             f"{profile.tier}-tier stack, unprotected: choose a name that says what it is"
         )
     return config, profile

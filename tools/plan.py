@@ -205,8 +205,10 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
     values = {key: value for key, value in _as_program_config(config).items() if key not in declared_secret}
     values.update(placeholders)
     plan.reference = values.get("productionStack", "")
+    # Keys the file holds encrypted are secret to the program too (Pulumi decrypts them for it), declared or not.
+    encrypted = {key for key, value in config.items() if _is_secure(value)}
     try:
-        evaluation = evaluator.evaluate(stack, values, set(placeholders), stack_outputs=references)
+        evaluation = evaluator.evaluate(stack, values, set(placeholders) | encrypted, stack_outputs=references)
     except evaluator.ProgramFailedError as failure:
         invalid = failure.cause.__cause__  # __main__.py raises the RunError from the ConfigError
         plan.errors.extend(invalid.problems if isinstance(invalid, ConfigError) else [str(failure.cause)])

@@ -139,8 +139,14 @@ def test_a_password_in_the_url_query_is_refused_and_never_shown(postgres: LocalP
 
 @pytest.mark.parametrize(
     "spelling",
-    ["postgresql://ci:{p}@x@127.0.0.1:1/tg", "postgresql://ci:{p}@h1,h2/tg", "postgresql://ci:{p}@127.0.0.1/tg?host=h"],
-    ids=["raw-at", "several-hosts", "host-in-query"],
+    [
+        "postgresql://ci:{p}@x@127.0.0.1:1/tg",
+        "postgresql://ci:{p}@h1,h2/tg",
+        "postgresql://ci:{p}@127.0.0.1/tg?host=h",
+        "postgresql://ci%3A{p}@127.0.0.1:1/tenantguard",
+        "postgresql://ci:{p}@127.0.0.1:1/tg?sslmode={p}",
+    ],
+    ids=["raw-at", "several-hosts", "host-in-query", "password-in-user-name", "password-as-sslmode"],
 )
 def test_a_url_the_driver_would_read_otherwise_is_refused_before_connecting(spelling: str) -> None:
     fake = "FakePw-Rq72"
@@ -149,6 +155,13 @@ def test_a_url_the_driver_would_read_otherwise_is_refused_before_connecting(spel
     assert "CI_DB_URL " in output(result)
     assert "Rq72" not in output(result)
     assert "cannot connect" not in output(result)
+
+
+def test_the_database_line_hides_a_database_named_like_the_password() -> None:
+    fake = "FakePw-Rq72"
+    result = alembic_in_process("upgrade", "head", url=f"postgresql://ci:{fake}@127.0.0.1:1/{fake}")
+    assert "Database: postgresql://ci:***@127.0.0.1:1/*** (from CI_DB_URL)" in output(result)
+    assert "Rq72" not in output(result)
 
 
 def test_an_unreachable_database_says_where_the_migration_must_run_from(postgres: LocalPostgres) -> None:

@@ -265,11 +265,13 @@ def test_the_new_url_differs_from_ci_db_url_only_in_its_database(url: str) -> No
         ("postgresql://ci:pw@db.internal/ignored?dbname=tenantguard", "'dbname'"),
         ("postgresql://ci:pw@db1.internal:5432,db2.internal:5433/tenantguard", "several hosts"),
         ("postgresql://ci:pw@%2Fvar%2Frun%2Fpostgresql/tenantguard", "Unix-socket"),
+        ("postgresql://ci%3AFakePw-Rq72@db.internal/tenantguard", "not a plain role name"),
     ],
 )
 def test_a_url_libpq_would_read_otherwise_is_refused(url: str, says: str) -> None:
-    with pytest.raises(preview_db.UsageError, match=says):
+    with pytest.raises(preview_db.UsageError, match=says) as refused:
         Server.from_url(url)
+    assert "Rq72" not in str(refused.value)
 
 
 def test_the_server_shows_no_password_in_its_repr() -> None:
@@ -285,6 +287,7 @@ def test_the_server_shows_no_password_in_its_repr() -> None:
         ),
         ("postgresql://ci:pw@db.internal:5432/", "CI_DB_URL has no database name"),
         ("postgresql://ci:pw@db.internal:5432/tenant-guard", "ASCII letters, digits and underscores"),
+        ("postgresql://ci:FakePw-Rq72@db.internal:5432/FakePw-Rq72", "ASCII letters, digits and underscores"),
         ("mysql://ci:pw@db.internal/tenantguard", "does not start with postgresql://"),
     ],
 )
@@ -296,6 +299,7 @@ def test_a_base_database_the_names_cannot_be_built_from_is_refused_before_connec
     err = capsys.readouterr().err
     assert message in err
     assert "cannot connect" not in err
+    assert "Rq72" not in err
 
 
 def test_no_url_says_which_variables_are_read(

@@ -161,7 +161,15 @@ CASES = [
     Bad("short-fingerprint-key", "preview", {"dbFingerprintKey": "short"}, "dbFingerprintKey", "at least 16"),
     Bad("bad-vercel-project-id", "preview", {"vercelProjectId": "tenantguard-web"}, "vercelProjectId", "prj_"),
     Bad("bad-owner", "preview", {"githubOwner": "tenant guard"}, "githubOwner", "GitHub organization"),
-    Bad("unknown-key", "preview", {"ciDBUrl": "x"}, "ciDBUrl", "not a known key"),
+    Bad("unknown-key", "preview", {"reviewerTeam": '["ops"]'}, "reviewerTeam", "did you mean reviewerTeams?"),
+    Bad(
+        "plaintext-under-mis-cased-secret-key",
+        "staging",
+        {"ciDbURL": f"postgresql://ci:{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
+        "ciDbURL",
+        "(did you mean ciDbUrl?) and holds plaintext where a secret belongs; remove it (`pulumi config rm ciDbURL`) "
+        "and `pulumi config set --secret ciDbUrl <value>` (and rotate it: it was committed)",
+    ),
     Bad("unknown-tier", "preview", {"tier": "qa"}, "tier", "preview, staging, production"),
     # Protection rules.
     Bad("production-without-reviewers", "production", {"reviewerTeams": "[]"}, "reviewerTeams", "at least one team"),
@@ -314,6 +322,28 @@ CASES = [
         "ciDbUrl",
         "where the user-info cannot hold it",
     ),
+    # A password sent inside the user name (':' written as %3A) would be shown as the user.
+    Bad(
+        "password-in-user-name",
+        "staging",
+        {"ciDbUrl": f"postgresql://ci%3A{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
+        "ciDbUrl",
+        "has a user name that is not a plain role name (accepted: letters, digits",
+    ),
+    Bad(
+        "redis-password-in-user-name",
+        "preview",
+        {"redisUrl": f"redis://default%3A{P('redisUrl', 'preview')}@redis:6379/0"},
+        "redisUrl",
+        "has a user name that is not a plain ACL user name (accepted: letters, digits",
+    ),
+    Bad(
+        "secret-as-sslmode",
+        "preview",
+        {"databaseUrl": f"postgresql://app:{P('databaseUrl', 'preview')}@db/tg?sslmode={FAKE_CI}"},
+        "databaseUrl",
+        "sets sslmode to a value libpq does not know; accepted: disable, allow, prefer, require",
+    ),
     Bad("fullwidth-at", "preview", {"ciDbUrl": f"postgresql://ci:{FAKE_CI}\uff20x@db/tg"}, "ciDbUrl", "outside ASCII"),
     Bad(
         "brackets-in-password",
@@ -445,9 +475,83 @@ CASES = [
     # GitHub environment names ignore case: no look-alike of production outside production.
     Bad("preview-named-Production", "preview", {"environmentName": "Production"}, "environmentName", "in any casing"),
     Bad("staging-named-PRODUCTION", "staging", {"environmentName": "PRODUCTION"}, "environmentName", "in any casing"),
-    # A bare wildcard outside the preview tier.
-    Bad("staging-any-branch", "staging", {"deploymentBranches": '["*"]'}, "deploymentBranches", "bare wildcard"),
-    Bad("staging-any-path", "staging", {"deploymentBranches": '["**"]'}, "deploymentBranches", "bare wildcard"),
+    # Nor a name that claims production by one of its words, the rule tools.bootstrap applies to stack names.
+    Bad(
+        "staging-named-production-dot",
+        "staging",
+        {"environmentName": "production."},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (production) in a staging stack; choose a name",
+    ),
+    Bad(
+        "staging-named-prod",
+        "staging",
+        {"environmentName": "prod"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (prod) in a staging stack; choose a name",
+    ),
+    Bad(
+        "preview-named-Live-EU",
+        "preview",
+        {"environmentName": "Live-EU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (live) in a preview stack; choose a name",
+    ),
+    Bad(
+        "staging-named-prd2",
+        "staging",
+        {"environmentName": "prd2"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (prd) in a staging stack; choose a name",
+    ),
+    # A pattern without a fixed prefix outside the preview tier: it can match a branch anyone creates.
+    Bad(
+        "staging-any-branch",
+        "staging",
+        {"deploymentBranches": '["*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-any-path",
+        "staging",
+        {"deploymentBranches": '["**"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-wildcard-dash-wildcard",
+        "staging",
+        {"deploymentBranches": '["staging", "*-*"]'},
+        "deploymentBranches",
+        "(item 2 of 2) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-brace-with-wildcard",
+        "staging",
+        {"deploymentBranches": '["{staging,*}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "staging-separator-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["-*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
+        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+    ),
+    Bad(
+        "production-brace-alternatives",
+        "production",
+        {"deploymentBranches": '["{main,dev}"]'},
+        "deploymentBranches",
+        "no wildcards or braces",
+    ),
     Bad(
         "production-pattern",
         "production",
@@ -536,6 +640,35 @@ def test_bad_configuration_is_refused_clearly(run_stack: Callable[..., evaluator
     assert f"tenantguard-infra:{case.key}" in message
     assert case.says in message
     assert_no_secret(case.stack, [message])
+    assert failure.value.resources == {}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [f"sk-proj-{FAKE_CI}", FAKE_CI, "correctHorseBatteryStaple", "reviewerTeams\n", "dbFingerprintKeyA1b2C3d4"],
+    ids=["token", "camel-case", "words", "near-miss-with-newline", "value-appended-to-a-key"],
+)
+def test_an_unknown_key_is_counted_not_named_unless_a_near_miss(
+    run_stack: Callable[..., evaluator.Evaluation], name: str
+) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("preview", {name: "x"})
+    message = str(failure.value)
+    assert "tenantguard-infra: 1 key not declared in Pulumi.yaml is set; names not shown" in message
+    assert "list the keys with `pulumi config --stack preview`" in message
+    assert name.casefold() not in message.casefold()
+    assert_no_secret("preview", [message])
+    assert failure.value.resources == {}
+
+
+def test_an_encrypted_value_under_a_mis_cased_secret_key_is_not_called_plaintext(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("preview", {"ciDbURL": f"postgresql://ci:{FAKE_CI}@db/tg"}, encrypted=("ciDbURL",))
+    message = str(failure.value)
+    assert "tenantguard-infra:ciDbURL is not a known key; did you mean ciDbUrl?" in message
+    assert "plaintext" not in message
     assert failure.value.resources == {}
 
 

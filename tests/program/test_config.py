@@ -95,3 +95,19 @@ def test_well_formed_vercel_team_and_custom_environment_ids_are_accepted(
     assert settings.vercel_team_id == team_id
     assert settings.vercel_custom_environment_ids == (custom_environment_id,)
     assert settings.variables["VERCEL_ORG_ID"] == team_id
+
+
+def test_staging_accepts_branch_patterns_that_start_with_a_fixed_part() -> None:
+    branches = ["staging", "release/*", "hotfix-{a,b}", "2026-*"]
+    values, secret = stack_values("staging", {"deploymentBranches": json.dumps(branches)})
+    assert config.parse("staging", values, secret).deployment_branches == tuple(branches)
+
+
+def test_an_environment_named_production_in_staging_is_reported_once() -> None:
+    values, secret = stack_values("staging", {"environmentName": "PRODUCTION"})
+    with pytest.raises(config.ConfigError) as refused:
+        config.parse("staging", values, secret)
+    assert refused.value.problems == [
+        "tenantguard-infra:environmentName (or the stack name it defaults to) names the production environment, "
+        "in any casing; a staging stack needs an environment of its own"
+    ]

@@ -64,18 +64,24 @@ def leaky_stack_dir(tmp_path: Path) -> Path:
     document = yaml.safe_load(staging.read_text())
     document["config"]["tenantguard-infra:vercelToken"] = fake_secrets("staging")["vercelToken"]
     staging.write_text(yaml.safe_dump(document))
+    # A secret pasted as a key name: the plan evaluates preview (nothing else is wrong there) and reports it.
+    preview = evaluator.stack_file("preview", tmp_path)
+    document = yaml.safe_load(preview.read_text())
+    document["config"][f"tenantguard-infra:sk-{fake_secrets('preview')['vercelToken']}"] = "pasted"
+    preview.write_text(yaml.safe_dump(document))
     return tmp_path
 
 
-@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("output", ["text", "json", "markdown"])
 def test_the_offline_plan_prints_no_secret(
-    leaky_stack_dir: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+    leaky_stack_dir: Path, capsys: pytest.CaptureFixture[str], output: str
 ) -> None:
-    status = plan.main(["--dir", str(leaky_stack_dir), *(["--json"] if as_json else [])])
+    status = plan.main(["--dir", str(leaky_stack_dir), *([f"--{output}"] if output != "text" else [])])
     out = capsys.readouterr().out
     assert status == 1
     assert "tenantguard-infra:vercelToken is in Pulumi.staging.yaml as plaintext" in out
-    if as_json:
+    assert "1 key not declared in Pulumi.yaml is set" in out
+    if output == "json":
         json.loads(out)
     for stack in STACKS:
         assert_no_secret(stack, [out])
@@ -88,3 +94,11 @@ def test_the_displayed_database_url_keeps_only_allowed_parts(run_stack: Callable
     evaluation = run_stack("staging", {"ciDbUrl": url})
     assert evaluation.outputs["ciDbUrlMasked"] == "postgresql://ci:***@db.staging.internal:5432/tenantguard"
     assert_no_secret("staging", plain_strings(evaluation.outputs))
+
+
+def test_the_displayed_database_url_hides_a_database_named_like_the_password(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    password = fake_secrets("staging")["vercelToken"]
+    evaluation = run_stack("staging", {"ciDbUrl": f"postgresql://ci:{password}@db.staging.internal:5432/{password}"})
+    assert evaluation.outputs["ciDbUrlMasked"] == "postgresql://ci:***@db.staging.internal:5432/***"

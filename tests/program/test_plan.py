@@ -356,3 +356,13 @@ def test_an_unquoted_date_is_read_as_pulumi_reads_it(stack_dir: Path, capsys: py
     status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "preview")
     assert status == 0
     assert json.loads(out)["stacks"]["preview"]["sessionKey"].startswith("rotation 2;")
+
+
+def test_an_encrypted_value_under_a_mis_cased_secret_key_is_named_as_a_near_miss_not_as_plaintext(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "preview", ciDbURL={"secure": "v1:AAAAcipher"})
+    status, text = run(capsys, "--dir", str(stack_dir), "--stack", "preview")
+    assert status == 1
+    assert "tenantguard-infra:ciDbURL is not a known key; did you mean ciDbUrl?" in text
+    assert "plaintext" not in text

@@ -212,6 +212,7 @@ BRANCH_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEn
     [
         ({"environment": "production", "branchPattern": "*"}, "no wildcards"),
         ({"environment": "Production", "branchPattern": "release/*"}, "no wildcards"),
+        ({"environment": "production", "branchPattern": "{main,dev}"}, "no wildcards"),
         ({"environment": "production", "tagPattern": "v*"}, "never from tags"),
     ],
 )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra import type_tokens as types
-from infra.tiers import PROFILES, TIERS, TierProfile
+from infra.tiers import PROFILES, TIERS, TierProfile, production_claims
 from tests.program.policy_harness import evaluation_violations
 from tools import evaluator
 from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets
@@ -82,3 +82,16 @@ def test_the_program_applies_its_profile(tier: str, production_reference: dict[s
     assert all(evaluation.options[urn].protect is profile.protect for urn in urns)
     for variable in evaluation.named(types.VERCEL_VARIABLE).values():
         assert tuple(variable["targets"]) == profile.vercel_targets
+
+
+@pytest.mark.parametrize(
+    ("name", "claims"),
+    [("production.", ("production",)), ("Prod-EU", ("prod",)), ("live_2", ("live",)), ("prd7", ("prd",))],
+)
+def test_a_name_claims_production_by_any_of_its_words(name: str, claims: tuple[str, ...]) -> None:
+    assert production_claims(name) == claims
+
+
+@pytest.mark.parametrize("name", ["staging", "preprod", "reproduce", "staging-eu", "delivery"])
+def test_a_name_without_a_production_word_claims_nothing(name: str) -> None:
+    assert production_claims(name) == ()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tenantguard_db.urls import UNSHOWABLE, UnsafeUrlError, mask_error, mask_url, parse_postgres_url, sqlalchemy_url
+from tenantguard_db.urls import (
+    UNSHOWABLE,
+    UnsafeUrlError,
+    mask_error,
+    mask_text,
+    mask_url,
+    parse_postgres_url,
+    sqlalchemy_url,
+)
 
 FAKE_PASSWORD = "FakePw-Zq81-secret"
 
@@ -17,9 +25,22 @@ def test_display_is_rebuilt_from_the_allowed_parts_only() -> None:
     assert mask_url(url) == "postgresql://ci:***@db.example.internal:6432/tenantguard?sslmode=verify-full"
 
 
-def test_display_percent_encodes_what_it_shows() -> None:
-    url = f"postgresql://c%40i:{FAKE_PASSWORD}@[::1]:5432/tenant%2Fguard"
-    assert mask_url(url) == "postgresql://c%40i:***@[::1]:5432/tenant%2Fguard"
+def test_display_hides_a_part_outside_its_plain_shape() -> None:
+    url = f"postgresql://ci:{FAKE_PASSWORD}@[::1]:5432/tenant%2Fguard"
+    assert mask_url(url) == "postgresql://ci:***@[::1]:5432/***"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"postgresql://ci:{FAKE_PASSWORD}@db:5432/{FAKE_PASSWORD}", "postgresql://ci:***@db:5432/***"),
+        (f"postgresql://ci:{FAKE_PASSWORD}@{FAKE_PASSWORD}.internal/tg", "postgresql://ci:***@***/tg"),
+        (f"postgresql://{FAKE_PASSWORD}:{FAKE_PASSWORD}@db/tg", "postgresql://***:***@db/tg"),
+    ],
+    ids=["database", "host", "user"],
+)
+def test_display_hides_a_part_that_holds_the_password(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
 
 
 def test_display_without_a_password_has_no_mask() -> None:
@@ -43,6 +64,9 @@ def test_display_without_a_password_has_no_mask() -> None:
         (f"postgresql://ci:{FAKE_PASSWORD}@db:0/tg", "port"),
         (f"postgresql://ci:{FAKE_PASSWORD}@db/", "no database name"),
         (f"postgresql://ci:{FAKE_PASSWORD}@db/tg?{FAKE_PASSWORD}=1", "a query parameter"),
+        (f"postgresql://ci%3A{FAKE_PASSWORD}@db/tg", "not a plain role name"),
+        (f"postgresql://ci%40{FAKE_PASSWORD}:x@db/tg", "not a plain role name"),
+        (f"postgresql://ci@db/tg?sslmode={FAKE_PASSWORD}", "sslmode to a value libpq does not know"),
     ],
 )
 def test_a_url_the_driver_reads_differently_is_refused_without_quoting_it(url: str, says: str) -> None:
@@ -81,6 +105,21 @@ def test_a_driver_error_is_masked_in_every_spelling_of_the_password() -> None:
         f"failed for {FAKE_PASSWORD}@x and {FAKE_PASSWORD}%40x at postgresql://ci:{FAKE_PASSWORD}%40x@db/tg"
     )
     assert "FakePw-Zq81" not in mask_error(error, url)
+
+
+def test_a_driver_error_is_masked_where_it_quotes_a_password_sent_as_the_user_name() -> None:
+    url = f"postgresql://ci%3A{FAKE_PASSWORD}@db/tg"
+    error = RuntimeError(
+        f'role "ci:{FAKE_PASSWORD}" failed; {FAKE_PASSWORD} at {url} and redis://x%3A{FAKE_PASSWORD}@r'
+    )
+    assert "FakePw-Zq81" not in mask_error(error, url)
+
+
+def test_text_quoting_a_url_hides_a_user_name_that_is_not_a_plain_one() -> None:
+    text = (
+        f"at postgresql://ci%3A{FAKE_PASSWORD}@db/tg, postgresql://ci:{FAKE_PASSWORD}@db/tg and postgresql://ci@db/tg"
+    )
+    assert mask_text(text) == "at postgresql://***@db/tg, postgresql://ci:***@db/tg and postgresql://ci@db/tg"
 
 
 @pytest.mark.parametrize(
