@@ -792,6 +792,11 @@ class Outputs:
             github_output = Path(value)
         return cls(url_file, github_output)
 
+    @property
+    def hands_out(self) -> bool:
+        """Whether a URL has somewhere to go: only then does create give the role a new password."""
+        return self.url_file is not None or self.github_output is not None
+
     def mask(self, server: Server, url: str, password: str) -> None:
         """Register the deployment's URL and password, and CI_DB_URL's password, with the runner's log masker,
         before anything else runs."""
@@ -826,18 +831,36 @@ class Outputs:
             raise PreviewDbError(f"{name} is ready, but its URL could not be written: {error}") from None
 
 
+@dataclass(frozen=True)
+class Handout:
+    """The new password of a pull request's role and the deployment URL carrying it."""
+
+    password: str = field(repr=False)
+    url: str = field(repr=False)
+
+    @classmethod
+    def new(cls, server: Server, pr: PullRequest, outputs: Outputs) -> Handout | None:
+        """A new password, masked in the log before anything else runs; None when `outputs` has nowhere to put
+        the URL."""
+        if not outputs.hands_out:
+            return None
+        password = secrets.token_urlsafe(PASSWORD_BYTES)
+        url = server.deployment_url(pr, password)
+        outputs.mask(server, url, password)
+        return cls(password, url)
+
+
 def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outputs) -> str:
-    """Create or migrate the pull request's database as the CI role, then hand out a URL for the pull
-    request's own role with a new password (the previous deployment's stops working)."""
+    """Create or migrate the pull request's database as the CI role; when `outputs` has somewhere to put it, hand
+    out a URL for the pull request's own role with a new password (the previous deployment's stops working).
+    Without, the role's password is left alone: a new one nobody receives would only cut off the deployment."""
     if pr.repository is None:
         # A legacy name may be another repository's pull request of the same number: never create or reuse one.
         raise UsageError("create needs --repository-id: a legacy name (no repository) is never created")
     name = server.pr_name(pr)
     role = server.pr_role(pr)
     url = server.url_for(name)  # the CI role's: it owns the database and runs the migrations
-    password = secrets.token_urlsafe(PASSWORD_BYTES)
-    deployment = server.deployment_url(pr, password)
-    outputs.mask(server, deployment, password)
+    handout = Handout.new(server, pr, outputs)
     with server.maintenance() as connection:
         set_lock_wait(connection)
         require(connection, "CREATEDB", "CREATEROLE")
@@ -872,7 +895,8 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outpu
                 raise RevisionsFailedError(f"{failure}; it stays at {reached or 'no revision'}") from None
             set_meta(connection, name, migrated(meta, revisions, reached))
             grant_tables(server, name, role)
-            set_password(connection, server, role, password)
+            if handout is not None:
+                set_password(connection, server, role, handout.password)
             elsewhere = also_reachable(connection, role, name)
     note(f"{name} is at {reached}; its deployment connects as role {role}")
     if elsewhere:
@@ -880,7 +904,14 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outpu
             f"role {role} can also connect to {', '.join(elsewhere)}: PUBLIC holds CONNECT there (PostgreSQL's "
             f"default for every database); the one-time SQL in {WORK_ORDER} takes it away"
         )
-    outputs.write(name, deployment)
+    if handout is None:
+        note(
+            f"no URL handed out (neither --url-to-file PATH nor --github-output): the password of role {role} is "
+            "unchanged, so a deployment made before keeps its access; either option hands out a URL with a new "
+            "password, which ends the previous deployment's access"
+        )
+    else:
+        outputs.write(name, handout.url)
     return name
 
 

@@ -1129,6 +1129,22 @@ def test_a_second_create_invalidates_the_previous_password_and_ends_its_sessions
         assert new_deployment.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
 
 
+def test_create_without_a_destination_for_the_url_migrates_and_keeps_the_deployments_password(
+    preview: Preview, tmp_path: Path
+) -> None:
+    first = preview.create(1)
+    pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
+    with psycopg.connect(first, autocommit=True) as deployment:
+        result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr))  # as README shows it
+        assert deployment.execute("SELECT 1").fetchone() == (1,)  # its session was not ended
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a004"
+    assert "no URL handed out (neither --url-to-file PATH nor --github-output)" in result.stderr
+    with psycopg.connect(first) as deployment:
+        assert deployment.execute("SELECT count(plan) FROM tenants").fetchone() == (0,)
+
+
 def test_the_password_reaches_the_server_only_as_a_scram_verifier(preview: Preview) -> None:
     # With every statement of the CI role logged, the log shows the ALTER ROLE but never the password.
     preview.admin.execute(sql.SQL("ALTER ROLE {} SET log_statement = 'all'").format(sql.Identifier(ROLE)))
