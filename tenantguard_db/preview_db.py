@@ -87,6 +87,10 @@ BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
 # template is being dropped or renamed under it.
 CLONE_LOCK = 0x7E4A_6E47_0C10_7E00
 
+# The subcommands that wait on an advisory lock, bounded by TENANTGUARD_MIGRATION_LOCK_WAIT; list and prune take
+# none (prune only tries a pull request's lock, and keeps that pull request when it is held).
+WAITS_ON_LOCKS = frozenset({"create", "drop", "template"})
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -1322,7 +1326,8 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     except MissingDatabaseUrlError as missing:
         raise UsageError(str(missing)) from None
     server = Server.from_url(url)
-    lock_wait()
+    if args.command in WAITS_ON_LOCKS:
+        lock_wait()  # refused before connecting: nothing is changed
     if args.command == "create":
         outputs = Outputs.from_args(args.url_to_file, args.github_output)
         pr = PullRequest(args.repository_id, args.pr)

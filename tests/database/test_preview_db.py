@@ -551,6 +551,41 @@ def test_a_lock_wait_the_migrations_accept_is_accepted_and_applied(
         assert connection.execute("SHOW lock_timeout").fetchone() == (in_force,)
 
 
+@pytest.mark.parametrize("args", [("list",), ("prune", "--older-than", "7", *IN_REPO)], ids=["list", "prune"])
+def test_a_malformed_lock_wait_does_not_stop_the_commands_that_take_no_lock(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
+    preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
+    result = preview.run(*args)
+    assert result.code == 0, result.stderr
+    assert f"{preview.base}_pr_{REPO}_1" in result.stdout
+
+
+@pytest.mark.parametrize("args", [("drop", *IN_REPO, "--pr", "1"), ("template",)], ids=["drop", "template"])
+def test_a_malformed_lock_wait_is_refused_by_the_other_commands_that_wait_on_a_lock(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
+    before = preview.databases()
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
+    result = preview.run(*args)
+    assert result.code == preview_db.EXIT_USAGE
+    assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in result.stderr
+    assert preview.databases() == before
+
+
+def test_a_malformed_lock_wait_is_refused_before_connecting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1: a connection attempt would end in exit 1, "cannot connect".
+    monkeypatch.setenv("CI_DB_URL", "postgresql://ci@127.0.0.1:1/tenantguard?connect_timeout=2")
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
+    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == preview_db.EXIT_USAGE
+    assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in capsys.readouterr().err
+
+
 # --- the template ------------------------------------------------------------------------------
 
 
