@@ -91,6 +91,9 @@ CLONE_LOCK = 0x7E4A_6E47_0C10_7E00
 # none (prune only tries a pull request's lock, and keeps that pull request when it is held).
 WAITS_ON_LOCKS = frozenset({"create", "drop", "template"})
 
+# What prune --dry-run puts before each name on stdout, where a real prune prints only the names it dropped.
+DRY_RUN_PREFIX = "would-drop "
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -1138,7 +1141,8 @@ def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> 
 def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Scope) -> list[str]:
     """Drop (or with dry_run name) our databases within `scope` not migrated for `older_than` days with their
     roles, and our roles within it whose database is gone whatever their age; each dropped database's name goes to
-    `out`, roles to stderr."""
+    `out` (with dry_run, `would-drop <name>`: a script reading `out` never takes a kept database for a dropped
+    one), roles to stderr. Returns the names of the databases dropped."""
     cutoff = now() - datetime.timedelta(days=older_than)
     dropped: list[str] = []
     failed: list[str] = []
@@ -1154,8 +1158,7 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
             last = f"last migrated {database.meta.last_used:%Y-%m-%d %H:%M}"
             if dry_run:
                 note(f"would drop {database.name} ({last})")
-                print(database.name, file=out)
-                dropped.append(database.name)
+                print(f"{DRY_RUN_PREFIX}{database.name}", file=out)
                 continue
             with pr_lock_if_free(connection, server.pr_lock(database.pr)) as free:
                 if not free:
@@ -1177,6 +1180,8 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
                     note(explain(error, server.url, f"cannot drop {database.name} (or its role)"))
                     failed.append(database.name)
         failed += prune_orphans(connection, server, orphans, dry_run)
+    if dry_run:
+        note("dry run: nothing was dropped")
     if failed:
         raise PreviewDbError(f"could not drop {', '.join(failed)} (see above); the others were handled")
     return dropped
@@ -1314,7 +1319,9 @@ def parser() -> argparse.ArgumentParser:
     prune_scope.add_argument(
         "--all-repositories", action="store_true", help="every repository's pull requests and the legacy names"
     )
-    prune_command.add_argument("--dry-run", action="store_true", help="print what would be dropped, drop nothing")
+    prune_command.add_argument(
+        "--dry-run", action="store_true", help="drop nothing; print would-drop <name> for each database it would drop"
+    )
     template_command = commands.add_parser("template", help="build the template at this checkout's head (main)")
     template_command.add_argument("--config", type=Path, default=migrate.ALEMBIC_INI, help=config_help)
     return top
