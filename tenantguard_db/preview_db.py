@@ -87,6 +87,13 @@ BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
 # template is being dropped or renamed under it.
 CLONE_LOCK = 0x7E4A_6E47_0C10_7E00
 
+# The subcommands that wait on an advisory lock, bounded by TENANTGUARD_MIGRATION_LOCK_WAIT; list and prune take
+# none (prune only tries a pull request's lock, and keeps that pull request when it is held).
+WAITS_ON_LOCKS = frozenset({"create", "drop", "template"})
+
+# What prune --dry-run puts before each name on stdout, where a real prune prints only the names it dropped.
+DRY_RUN_PREFIX = "would-drop "
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -793,6 +800,11 @@ class Outputs:
             github_output = Path(value)
         return cls(url_file, github_output)
 
+    @property
+    def hands_out(self) -> bool:
+        """Whether a URL has somewhere to go: only then does create give the role a new password."""
+        return self.url_file is not None or self.github_output is not None
+
     def mask(self, server: Server, url: str, password: str) -> None:
         """Register the deployment's URL and password, and CI_DB_URL's password, with the runner's log masker,
         before anything else runs."""
@@ -827,18 +839,36 @@ class Outputs:
             raise PreviewDbError(f"{name} is ready, but its URL could not be written: {error}") from None
 
 
+@dataclass(frozen=True)
+class Handout:
+    """The new password of a pull request's role and the deployment URL carrying it."""
+
+    password: str = field(repr=False)
+    url: str = field(repr=False)
+
+    @classmethod
+    def new(cls, server: Server, pr: PullRequest, outputs: Outputs) -> Handout | None:
+        """A new password, masked in the log before anything else runs; None when `outputs` has nowhere to put
+        the URL."""
+        if not outputs.hands_out:
+            return None
+        password = secrets.token_urlsafe(PASSWORD_BYTES)
+        url = server.deployment_url(pr, password)
+        outputs.mask(server, url, password)
+        return cls(password, url)
+
+
 def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outputs) -> str:
-    """Create or migrate the pull request's database as the CI role, then hand out a URL for the pull
-    request's own role with a new password (the previous deployment's stops working)."""
+    """Create or migrate the pull request's database as the CI role; when `outputs` has somewhere to put it, hand
+    out a URL for the pull request's own role with a new password (the previous deployment's stops working).
+    Without, the role's password is left alone: a new one nobody receives would only cut off the deployment."""
     if pr.repository is None:
         # A legacy name may be another repository's pull request of the same number: never create or reuse one.
         raise UsageError("create needs --repository-id: a legacy name (no repository) is never created")
     name = server.pr_name(pr)
     role = server.pr_role(pr)
     url = server.url_for(name)  # the CI role's: it owns the database and runs the migrations
-    password = secrets.token_urlsafe(PASSWORD_BYTES)
-    deployment = server.deployment_url(pr, password)
-    outputs.mask(server, deployment, password)
+    handout = Handout.new(server, pr, outputs)
     with server.maintenance() as connection:
         set_lock_wait(connection)
         require(connection, "CREATEDB", "CREATEROLE")
@@ -873,7 +903,8 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outpu
                 raise RevisionsFailedError(f"{failure}; it stays at {reached or 'no revision'}") from None
             set_meta(connection, name, migrated(meta, revisions, reached))
             grant_tables(server, name, role)
-            set_password(connection, server, role, password)
+            if handout is not None:
+                set_password(connection, server, role, handout.password)
             elsewhere = also_reachable(connection, role, name)
     note(f"{name} is at {reached}; its deployment connects as role {role}")
     if elsewhere:
@@ -881,7 +912,14 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outpu
             f"role {role} can also connect to {', '.join(elsewhere)}: PUBLIC holds CONNECT there (PostgreSQL's "
             f"default for every database); the one-time SQL in {WORK_ORDER} takes it away"
         )
-    outputs.write(name, deployment)
+    if handout is None:
+        note(
+            f"no URL handed out (neither --url-to-file PATH nor --github-output): the password of role {role} is "
+            "unchanged, so a deployment made before keeps its access; either option hands out a URL with a new "
+            "password, which ends the previous deployment's access"
+        )
+    else:
+        outputs.write(name, handout.url)
     return name
 
 
@@ -1104,7 +1142,8 @@ def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> 
 def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Scope) -> list[str]:
     """Drop (or with dry_run name) our databases within `scope` not migrated for `older_than` days with their
     roles, and our roles within it whose database is gone whatever their age; each dropped database's name goes to
-    `out`, roles to stderr."""
+    `out` (with dry_run, `would-drop <name>`: a script reading `out` never takes a kept database for a dropped
+    one), roles to stderr. Returns the names of the databases dropped."""
     cutoff = now() - datetime.timedelta(days=older_than)
     dropped: list[str] = []
     failed: list[str] = []
@@ -1120,8 +1159,7 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
             last = f"last migrated {database.meta.last_used:%Y-%m-%d %H:%M}"
             if dry_run:
                 note(f"would drop {database.name} ({last})")
-                print(database.name, file=out)
-                dropped.append(database.name)
+                print(f"{DRY_RUN_PREFIX}{database.name}", file=out)
                 continue
             with pr_lock_if_free(connection, server.pr_lock(database.pr)) as free:
                 if not free:
@@ -1143,6 +1181,8 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
                     note(explain(error, server.url, f"cannot drop {database.name} (or its role)"))
                     failed.append(database.name)
         failed += prune_orphans(connection, server, orphans, dry_run)
+    if dry_run:
+        note("dry run: nothing was dropped")
     if failed:
         raise PreviewDbError(f"could not drop {', '.join(failed)} (see above); the others were handled")
     return dropped
@@ -1280,7 +1320,9 @@ def parser() -> argparse.ArgumentParser:
     prune_scope.add_argument(
         "--all-repositories", action="store_true", help="every repository's pull requests and the legacy names"
     )
-    prune_command.add_argument("--dry-run", action="store_true", help="print what would be dropped, drop nothing")
+    prune_command.add_argument(
+        "--dry-run", action="store_true", help="drop nothing; print would-drop <name> for each database it would drop"
+    )
     template_command = commands.add_parser("template", help="build the template at this checkout's head (main)")
     template_command.add_argument("--config", type=Path, default=migrate.ALEMBIC_INI, help=config_help)
     return top
@@ -1292,7 +1334,8 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     except MissingDatabaseUrlError as missing:
         raise UsageError(str(missing)) from None
     server = Server.from_url(url)
-    lock_wait()
+    if args.command in WAITS_ON_LOCKS:
+        lock_wait()  # refused before connecting: nothing is changed
     if args.command == "create":
         outputs = Outputs.from_args(args.url_to_file, args.github_output)
         pr = PullRequest(args.repository_id, args.pr)

@@ -60,7 +60,11 @@ def bootstrap(
     repositories = [str(r) for r in config.get(full_key("repositories")) or []]
     owner = str(config.get(full_key("githubOwner"), ""))
     branch = bool(config.get(full_key("deploymentBranches")) or config.get(full_key("vercelGitBranch")))
-    return target, profile, next_steps(new, profile, extra_names, owner, repositories if branch else [])
+    return (
+        target,
+        profile,
+        next_steps(new, profile, extra_names, owner, repositories if branch else [], app_repositories=repositories),
+    )
 
 
 def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], TierProfile]:
@@ -160,9 +164,16 @@ def runners_command(new: str, repository: str = DEFAULT_REPOSITORY) -> str:
 
 
 def next_steps(
-    new: str, profile: TierProfile, extra_names: Sequence[str], owner: str, branch_repositories: Sequence[str]
+    new: str,
+    profile: TierProfile,
+    extra_names: Sequence[str],
+    owner: str,
+    branch_repositories: Sequence[str],
+    *,
+    app_repositories: Sequence[str] = (),
 ) -> list[str]:
-    """What remains before the copy deploys, in order, for its tier; commands to run as printed."""
+    """What remains before the copy deploys, in order, for its tier, and for a preview-tier copy what makes the app
+    repositories use it; commands to run as printed."""
     key_file = passphrase_file(new)
     steps = [
         "1. A key of its own: a new passphrase in a file only you read (keep it as you keep the other stacks' keys)",
@@ -202,7 +213,31 @@ def next_steps(
         f"  git add Pulumi.{new}.yaml && git commit -m 'Stack {new}'",
         f"Deploy: merge to main; infra-deploy.yml finds the new stack file and deploys it with the {profile.tier} tier",
     ]
+    if profile.tier == "preview":
+        steps += preview_caller(new, owner, app_repositories)
     return steps
+
+
+def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> list[str]:
+    """The job each app repository's preview workflow adds for a preview-tier copy: vercel-preview.yml reads the
+    environment its `environment` input names (`preview` unless told), and the copy's is named after it."""
+    where = ", ".join(f"{owner}/{repository}" for repository in app_repositories) or "each app repository"
+    # A job id starts with a letter or _ (GitHub docs, "Workflow syntax", jobs.<job_id>); a stack name may not.
+    job = new if new[0].isalpha() else f"preview-{new}"
+    return [
+        f"Then, in {where}: a job next to `preview` in the workflow calling vercel-preview.yml "
+        "(workorders/WO-ci-secrets.md), the commit in uses: and infra-ref being the same tenantguard-infra commit:",
+        f"  {job}:",
+        "    uses: tenantguard/tenantguard-infra/.github/workflows/vercel-preview.yml@<commit>  # pin the commit",
+        "    with:",
+        "      infra-ref: <commit>",
+        f"      environment: {new}",
+        "    secrets:",
+        "      INFRA_REPOSITORY_TOKEN: ${{ secrets.INFRA_REPOSITORY_TOKEN }}"
+        "  # only while tenantguard-infra is private",
+        "  Its ciDbUrl must name another server or base database than the preview stack's: the pull-request "
+        "databases and roles are named from it, and both jobs run for every pull request.",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

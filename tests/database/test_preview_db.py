@@ -555,6 +555,41 @@ def test_a_lock_wait_the_migrations_accept_is_accepted_and_applied(
         assert connection.execute("SHOW lock_timeout").fetchone() == (in_force,)
 
 
+@pytest.mark.parametrize("args", [("list",), ("prune", "--older-than", "7", *IN_REPO)], ids=["list", "prune"])
+def test_a_malformed_lock_wait_does_not_stop_the_commands_that_take_no_lock(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
+    preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
+    result = preview.run(*args)
+    assert result.code == 0, result.stderr
+    assert f"{preview.base}_pr_{REPO}_1" in result.stdout
+
+
+@pytest.mark.parametrize("args", [("drop", *IN_REPO, "--pr", "1"), ("template",)], ids=["drop", "template"])
+def test_a_malformed_lock_wait_is_refused_by_the_other_commands_that_wait_on_a_lock(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
+    before = preview.databases()
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
+    result = preview.run(*args)
+    assert result.code == preview_db.EXIT_USAGE
+    assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in result.stderr
+    assert preview.databases() == before
+
+
+def test_a_malformed_lock_wait_is_refused_before_connecting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1: a connection attempt would end in exit 1, "cannot connect".
+    monkeypatch.setenv("CI_DB_URL", "postgresql://ci@127.0.0.1:1/tenantguard?connect_timeout=2")
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
+    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == preview_db.EXIT_USAGE
+    assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in capsys.readouterr().err
+
+
 # --- the template ------------------------------------------------------------------------------
 
 
@@ -707,7 +742,9 @@ def test_prune_dry_run_names_what_it_would_drop_and_drops_nothing(preview: Previ
     preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
     result = preview.run("prune", "--older-than", "7", *IN_REPO, "--dry-run")
     assert result.code == 0
-    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    # Not the bare name a real prune prints for a database it dropped: a script reading stdout can tell.
+    assert result.stdout == f"would-drop {preview.base}_pr_{REPO}_1\n"
+    assert "dry run: nothing was dropped" in result.stderr
     assert f"{preview.base}_pr_{REPO}_1" in preview.databases()
 
 
@@ -1131,6 +1168,22 @@ def test_a_second_create_invalidates_the_previous_password_and_ends_its_sessions
         psycopg.connect(first).close()
     with psycopg.connect(second) as new_deployment:
         assert new_deployment.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
+
+
+def test_create_without_a_destination_for_the_url_migrates_and_keeps_the_deployments_password(
+    preview: Preview, tmp_path: Path
+) -> None:
+    first = preview.create(1)
+    pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
+    with psycopg.connect(first, autocommit=True) as deployment:
+        result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr))  # as README shows it
+        assert deployment.execute("SELECT 1").fetchone() == (1,)  # its session was not ended
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a004"
+    assert "no URL handed out (neither --url-to-file PATH nor --github-output)" in result.stderr
+    with psycopg.connect(first) as deployment:
+        assert deployment.execute("SELECT count(plan) FROM tenants").fetchone() == (0,)
 
 
 def test_the_password_reaches_the_server_only_as_a_scram_verifier(preview: Preview) -> None:

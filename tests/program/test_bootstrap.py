@@ -10,11 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infra.tiers import profile_for
 from scripts import secret_scan
 from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator, plan
+
+WORKFLOWS = evaluator.ROOT / ".github" / "workflows"
 
 
 @pytest.fixture
@@ -97,6 +100,32 @@ def test_a_preview_copy_stays_preview_tier_says_so_and_has_no_branch_step(
     assert "a preview-tier stack, a copy of preview" in printed
     assert "refs/heads" not in printed
     assert "preview-tier copy" in evaluator.stack_file("preview-eu", repository).read_text().casefold()
+
+
+def test_a_preview_copy_prints_the_caller_job_that_reads_its_environment(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["preview-eu", "--from", "preview", "--vercel-project", "prj_PreviewEu4Kq2", "--dir", str(repository)]
+    assert bootstrap.main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index("    preview-eu:")
+    job = yaml.safe_load("\n".join(line[2:] for line in lines[start : start + 7]))["preview-eu"]
+    workflow = yaml.load((WORKFLOWS / "vercel-preview.yml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506
+    assert job["uses"].startswith("tenantguard/tenantguard-infra/.github/workflows/vercel-preview.yml@")
+    assert set(job["with"]) <= set(workflow["on"]["workflow_call"]["inputs"])
+    written = yaml.safe_load(evaluator.stack_file("preview-eu", repository).read_text())["config"]
+    assert job["with"]["environment"] == written["tenantguard-infra:environmentName"] == "preview-eu"
+    assert "tenantguard/tenantguard" in lines[start - 1]
+
+
+def test_the_caller_job_of_a_copy_whose_name_starts_with_a_digit_gets_a_valid_job_id() -> None:
+    (job,) = yaml.safe_load("\n".join(bootstrap.preview_caller("2b", "tenantguard", ["tenantguard"])[1:8]))
+    assert job == "preview-2b"
+
+
+def test_a_staging_copy_prints_no_preview_caller_job(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
+    assert "vercel-preview.yml" not in capsys.readouterr().out
 
 
 def test_a_copy_starts_its_own_rotation_and_acknowledgements(repository: Path) -> None:

@@ -243,7 +243,8 @@ def test_the_app_preview_is_a_reusable_workflow_reading_only_the_preview_environ
     document = workflow("vercel-preview.yml")
     assert list(document["on"]) == ["workflow_call"]
     (job,) = document["jobs"].values()
-    assert job["environment"] == "preview"
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert document["on"]["workflow_call"]["inputs"]["environment"]["default"] == "preview"
     assert secrets_read(job) == {"CI_DB_URL", "VERCEL_TOKEN", "INFRA_REPOSITORY_TOKEN"}
     text = yaml.safe_dump(job)
     assert "vars.VERCEL_PROJECT_ID" in text
@@ -251,6 +252,17 @@ def test_the_app_preview_is_a_reusable_workflow_reading_only_the_preview_environ
     assert 'preview_db create --repository-id "${REPOSITORY_ID}" --pr "${PR_NUMBER}"' in runs
     assert 'preview_db drop --repository-id "${REPOSITORY_ID}" --pr "${PR_NUMBER}"' in runs
     assert 'if [ -z "${CI_DB_URL}" ]' in text
+
+
+def test_the_app_preview_reads_the_environment_its_caller_names_and_queues_per_environment() -> None:
+    # A copy of the preview stack provisions an environment named after it; a caller job passes that name.
+    document = workflow("vercel-preview.yml")
+    environment = document["on"]["workflow_call"]["inputs"]["environment"]
+    assert (environment["type"], environment.get("required", "false")) == ("string", "false")
+    (job,) = document["jobs"].values()
+    assert job["environment"] == "${{ inputs.environment }}"
+    # The preview stack's and a copy's jobs for one pull request must not cancel each other.
+    assert "${{ inputs.environment }}" in job["concurrency"]["group"]
 
 
 def test_every_preview_db_command_of_the_app_preview_names_the_callers_repository() -> None:
