@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -533,6 +534,9 @@ def test_every_problem_is_listed_at_once(run_stack: Callable[..., evaluator.Eval
     assert "redisUrl" in str(failure.value)
 
 
-def test_unknown_stack_file_names_the_known_stacks() -> None:
-    with pytest.raises(FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*preview, production, staging"):
-        evaluator.stack_config("qa")
+@pytest.mark.stack_files
+def test_unknown_stack_file_names_the_known_stacks(stack_dir: Path) -> None:
+    with pytest.raises(
+        FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*known stacks: preview, production, staging$"
+    ):
+        evaluator.stack_config("qa", stack_dir)

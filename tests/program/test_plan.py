@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from infra.config import secret_keys
+from tests.helpers import STACKS
 from tools import evaluator, plan
 
 
@@ -250,12 +251,16 @@ def test_two_stacks_whose_ci_environments_would_be_one_collide(
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
-    """A git repository holding a copy of this one's program and stack files, one commit deep."""
+    """A git repository holding a copy of this one's program and its three stacks, one commit deep.
+
+    Only the three: the tests below spell out their matrix, and an operator's own stack files (a copy made
+    with tools.bootstrap) would add columns to it.
+    """
     root = evaluator.ROOT
     copy = tmp_path / "repo"
     for name in ("infra", "tools", "tenantguard_db", "alembic"):
         shutil.copytree(root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("__main__.py", "Pulumi.yaml", "alembic.ini", *(p.name for p in root.glob("Pulumi.*.yaml"))):
+    for name in ("__main__.py", "Pulumi.yaml", "alembic.ini", *(evaluator.stack_file(s).name for s in STACKS)):
         shutil.copy(root / name, copy / name)
     git = ["git", "-C", str(copy)]
     subprocess.run(["git", "init", "-q", str(copy)], check=True)
@@ -265,6 +270,7 @@ def repository(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.stack_files
 def test_base_shows_what_a_change_does_to_the_matrix(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(repository, "preview", extraSecrets={"OPENAI_API_KEY": {"secure": "v1:AAAA"}})
     edit(repository, "staging", vercelGitBranch="release")
@@ -274,6 +280,7 @@ def test_base_shows_what_a_change_does_to_the_matrix(repository: Path, capsys: p
     assert "~ DATABASE_URL in staging: vercel:preview@staging -> vercel:preview@release" in text
 
 
+@pytest.mark.stack_files
 def test_markdown_has_the_matrix_a_mermaid_picture_and_the_changes(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

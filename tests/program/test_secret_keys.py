@@ -35,6 +35,7 @@ def test_the_plan_placeholders_pass_every_tier() -> None:
             assert secret_key.kind.validate(config.full_key(secret_key.key), value, profile) == []
 
 
+@pytest.mark.stack_files
 def test_generated_docs_are_current() -> None:
     assert docs.main(["--check"]) == 0
 
