@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ import yaml
 
 from infra.config import PROJECT, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY
-from infra.secret_keys import SECRET_KEYS, set_secret_command
+from infra.secret_keys import SECRET_KEYS, commented, set_secret_command
 from infra.tiers import TierProfile, profile_for
 from tools import evaluator, plan
 from tools.ci_environments import passphrase_file
@@ -151,14 +150,11 @@ def next_steps(
         f"  export PULUMI_CONFIG_PASSPHRASE_FILE={key_file}; unset PULUMI_CONFIG_PASSPHRASE",
         f"  pulumi stack init {new} --secrets-provider passphrase",
         f"  (or a KMS key of its own: pulumi stack init {new} --secrets-provider 'awskms://alias/...?region=...')",
-        "2. Its secrets, encrypted into the stack file:",
+        "2. Its secrets, encrypted into the stack file; each command asks for its value (none lands in shell history):",
     ]
-    for secret_key in SECRET_KEYS:
-        value = secret_key.example(f"{new}.internal", profile)
-        steps.append(f"  {set_secret_command(secret_key.key, value, stack=new)}")
-    steps += [
-        f"  {set_secret_command(f'{EXTRA_SECRETS_KEY}.{name}', shlex.quote('...'), stack=new)}" for name in extra_names
-    ]
+    secrets = [secret_key.set_line(f"{new}.internal", profile, new) for secret_key in SECRET_KEYS]
+    secrets += [(set_secret_command(f"{EXTRA_SECRETS_KEY}.{name}", new), "it asks") for name in extra_names]
+    steps += [f"  {line}" for line in commented(secrets)]
     steps += [
         "3. Its CI environments in this repository (they read the passphrase file); review, then pipe to sh:",
         f"  uv run python -m tools.ci_environments {new}",

@@ -153,6 +153,15 @@ def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"} and bool(_CIPHERTEXT.fullmatch(str(value["secure"])))
 
 
+def _plaintext_secret(name: str, key: str, stack: str) -> str:
+    """What to do about a secret found in plaintext: anyone who saw the file has it, so a new value, encrypted."""
+    return (
+        f"{name} is in Pulumi.{stack}.yaml as plaintext: if that file was ever committed or shared, rotate it; "
+        f"then set the (new) value encrypted with `{set_secret_command(key, stack)}`, which asks for it and "
+        "replaces the plaintext"
+    )
+
+
 def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> None:
     """Which secret keys the file holds encrypted or lacks; an error for any plaintext at any depth."""
     for key in secret_keys():
@@ -161,20 +170,14 @@ def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> Non
         elif _is_secure(config[key]):
             plan.secrets_set.append(key)
         else:
-            plan.errors.append(
-                f"{full_key(key)} is in Pulumi.{stack}.yaml as plaintext; remove it and "
-                f"`{set_secret_command(key)}` (and rotate it: it was committed)"
-            )
+            plan.errors.append(_plaintext_secret(full_key(key), key, stack))
     extras = config.get(EXTRA_SECRETS_KEY, {})
     if extras and not isinstance(extras, dict):
         plan.errors.append(f"{full_key(EXTRA_SECRETS_KEY)} in Pulumi.{stack}.yaml must be a map of names")
         return
     plan.extra_secrets = sorted(extras or {})
     for path in _plaintext_leaves(extras or {}, EXTRA_SECRETS_KEY):
-        plan.errors.append(
-            f"{full_key(path)} is in Pulumi.{stack}.yaml as plaintext; remove it and "
-            f"`{set_secret_command(path)}` (and rotate it: it was committed)"
-        )
+        plan.errors.append(_plaintext_secret(full_key(path), path, stack))
 
 
 def _as_program_config(config: Mapping[str, Any]) -> dict[str, str]:
@@ -192,10 +195,7 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
         return plan
     secret_status(stack, config, plan)
     for key in other_plaintext_secrets(stack, directory):
-        plan.errors.append(
-            f"{key} is in Pulumi.{stack}.yaml as plaintext; remove it and set it with `pulumi config set --secret "
-            f"{key} <value>` (and rotate it: it was committed)"
-        )
+        plan.errors.append(_plaintext_secret(key, key, stack))
     if plan.errors:
         return plan
     declared_secret = set(secret_keys())
@@ -497,7 +497,7 @@ def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequen
 
 
 def missing_secret_commands(plans: Sequence[StackPlan]) -> list[str]:
-    return [set_secret_command(key, "<value>", stack=plan.stack) for plan in plans for key in plan.secrets_missing]
+    return [set_secret_command(key, plan.stack) for plan in plans for key in plan.secrets_missing]
 
 
 def matrix_for_workflows(plans: Sequence[StackPlan]) -> dict[str, list[str]]:
@@ -569,7 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(as_text(plans, problems, changes))
     failed = not all(plan.ok for plan in plans) or bool(problems)
     if args.require_secrets and (commands := missing_secret_commands(plans)):
-        print("Encrypted config missing; set it with (then commit the stack files):", file=sys.stderr)
+        print(
+            "Encrypted config missing; set it with these (each asks for its value), then commit the stack files:",
+            file=sys.stderr,
+        )
         for command in commands:
             print(f"  {command}", file=sys.stderr)
         failed = True

@@ -101,7 +101,8 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     assert printed.index("staging-eu.passphrase)") < printed.index("tools.ci_environments staging-eu")
     assert "INFRA_RUNNERS" in printed
     assert (
-        "pulumi config set --secret --stack staging-eu ciDbUrl 'postgresql://ci:...@db.staging-eu.internal" in printed
+        "pulumi config set --secret --stack staging-eu ciDbUrl   # it asks; e.g. postgresql://ci:...@db.staging-eu.internal"
+        in printed
     )
     # The branch rule and the Vercel git branch apply in the app repositories, not here.
     assert "gh api repos/tenantguard/tenantguard/git/refs -f ref=refs/heads/staging-eu" in printed

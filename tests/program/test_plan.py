@@ -121,7 +121,8 @@ def test_require_secrets_fails_with_the_commands_still_to_run(
     edit(stack_dir, "staging", ciDbUrl={"secure": "v1:AAAAci"})
     assert plan.main(["--dir", str(stack_dir), "--stack", "staging", "--require-secrets"]) == 1
     err = capsys.readouterr().err
-    assert "pulumi config set --secret --stack staging databaseUrl <value>" in err
+    assert "  pulumi config set --secret --stack staging databaseUrl\n" in err
+    assert "each asks for its value" in err
     assert "ciDbUrl" not in err
 
 
@@ -234,6 +235,22 @@ def test_a_secure_value_that_is_not_ciphertext_is_not_set(stack_dir: Path, capsy
     assert status == 1
     assert "tenantguard-infra:ciDbUrl is in Pulumi.staging.yaml as plaintext" in out
     assert "fake-Rq7" not in out
+
+
+def test_a_plaintext_secret_is_rotated_and_set_again_in_its_own_stack_without_its_value(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "staging", ciDbUrl="postgresql://ci:fake-Rq7@db/tg")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
+    assert status == 1
+    (error,) = json.loads(out)["stacks"]["staging"]["errors"]
+    assert error.startswith(
+        "tenantguard-infra:ciDbUrl is in Pulumi.staging.yaml as plaintext: "
+        "if that file was ever committed or shared, rotate it; "
+    )
+    # The command names its stack (not whichever is selected) and ends at the key: Pulumi asks for the value.
+    assert "`pulumi config set --secret --stack staging ciDbUrl`, which asks for it" in error
+    assert "it was committed" not in error
 
 
 def test_two_stacks_whose_ci_environments_would_be_one_collide(
