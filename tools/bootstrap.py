@@ -56,7 +56,7 @@ def bootstrap(
     header = f"# {profile.tier.capitalize()}-tier copy of {source}, made by `{made_by}`.\n"
     generated = YAML.replace("", stack_file_body(new, profile.tier), insert_at_top=True)
     target.write_text(header + generated + yaml.safe_dump({"config": copied}, sort_keys=False))
-    _refuse_collisions(new, target, directory)
+    _refuse_collisions(new, source, profile, target, directory)
     repositories = [str(r) for r in config.get(full_key("repositories")) or []]
     owner = str(config.get(full_key("githubOwner"), ""))
     branch = bool(config.get(full_key("deploymentBranches")) or config.get(full_key("vercelGitBranch")))
@@ -123,7 +123,18 @@ def _copy(config: dict[str, Any], new: str, vercel_project: str | None) -> tuple
     return copied, extra_names
 
 
-def _refuse_collisions(new: str, target: Path, directory: Path) -> None:
+def _lead(new: str, source: str, profile: TierProfile, problems: Sequence[str]) -> str:
+    """The refusal's first line: the fix that applies to this copy when there is one, else what happened."""
+    if profile.vercel_branch_scope == "refused" and any(" both write Vercel variable " in p for p in problems):
+        return (
+            f"a {profile.tier}-tier copy needs a Vercel project of its own: "
+            "run it again with --vercel-project prj_...\n"
+            f"({profile.tier}-tier stacks take no Vercel git branch, so {new} would write {source}'s variables)"
+        )
+    return f"the copy {new} would not plan"
+
+
+def _refuse_collisions(new: str, source: str, profile: TierProfile, target: Path, directory: Path) -> None:
     """Remove the written copy again when the plan finds it colliding with another stack or invalid."""
     known = evaluator.known_stacks(directory)
     plans = plan.plan_all(plan.tier_order(known, directory), directory, known)
@@ -131,12 +142,8 @@ def _refuse_collisions(new: str, target: Path, directory: Path) -> None:
     problems = [problem for problem in plan.collisions(plans) if new in problem] + copy.errors
     if problems:
         target.unlink()
-        hint = (
-            "; a preview-tier copy needs a Vercel project of its own: --vercel-project prj_..."
-            if any("Vercel variable" in problem for problem in problems)
-            else ""
-        )
-        raise BootstrapError(f"the copy would not plan, so it was not kept: {'; '.join(problems)}{hint}")
+        listed = "".join(f"\n  - {problem}" for problem in problems)
+        raise BootstrapError(f"{_lead(new, source, profile, problems)}\nNothing was written; the plan found:{listed}")
 
 
 def next_steps(

@@ -320,9 +320,22 @@ def collisions(plans: Sequence[StackPlan]) -> list[str]:
                     problems.append(
                         f"stacks {first.stack} and {second.stack} both write Vercel variable {key} of "
                         f"project {first.vercel_project} to {where}: deployments would read whichever was "
-                        "written last; give one a vercelGitBranch or custom environment of its own"
+                        f"written last; {_separate_vercel_places(first, second)}"
                     )
     return problems
+
+
+def _separate_vercel_places(first: StackPlan, second: StackPlan) -> str:
+    """The fix for two stacks writing one Vercel variable, in what their tiers accept."""
+    narrowed = [
+        plan.stack
+        for plan in (first, second)
+        if (profile := profile_for(plan.tier)) is not None and profile.vercel_branch_scope != "refused"
+    ]
+    if narrowed:
+        return f"give {' or '.join(narrowed)} a vercelGitBranch or custom environment of its own"
+    # Tiers that refuse a git branch write whole targets: only another project separates them.
+    return "give one a Vercel project of its own (vercelProjectId, e.g. prj_...)"
 
 
 def matrix(plans: Sequence[StackPlan]) -> dict[str, dict[str, str]]:

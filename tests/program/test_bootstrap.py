@@ -114,9 +114,14 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
 
 def test_a_preview_copy_needs_a_vercel_project_of_its_own(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bootstrap.main(["preview-eu", "--from", "preview", "--dir", str(repository)]) == 2
-    err = capsys.readouterr().err
-    assert "both write Vercel variable" in err
-    assert "--vercel-project prj_" in err
+    first, *rest = capsys.readouterr().err.splitlines()
+    assert first == (
+        "bootstrap: a preview-tier copy needs a Vercel project of its own: run it again with --vercel-project prj_..."
+    )
+    problems = [line for line in rest if line.startswith("  - ")]
+    assert len(problems) >= 2
+    assert all(line.count("both write Vercel variable") == 1 for line in problems)
+    assert "vercelGitBranch" not in "\n".join(rest)
     assert not evaluator.stack_file("preview-eu", repository).exists()
 
 

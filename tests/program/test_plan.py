@@ -176,6 +176,21 @@ def test_two_stacks_writing_one_vercel_variable_collide(stack_dir: Path, capsys:
     assert status == 1
     assert "stacks staging and staging-eu both write Vercel variable REDIS_URL" in text
     assert "preview@staging" in text
+    flowing = " ".join(text.split())
+    assert "give staging or staging-eu a vercelGitBranch or custom environment of its own" in flowing
+
+
+def test_two_preview_tier_stacks_in_one_vercel_project_are_told_to_use_a_project_each(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(evaluator.stack_file("preview", stack_dir), evaluator.stack_file("preview-eu", stack_dir))
+    edit(stack_dir, "preview-eu", environmentName="preview-eu")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    collisions = [c for c in json.loads(out)["collisions"] if "both write Vercel variable" in c]
+    assert collisions
+    # The tier refuses a git branch, so that advice would only lead to the next error.
+    assert all(c.endswith("give one a Vercel project of its own (vercelProjectId, e.g. prj_...)") for c in collisions)
 
 
 def test_a_preview_and_a_branch_scoped_stack_do_not_collide(
