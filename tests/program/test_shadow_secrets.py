@@ -276,14 +276,10 @@ def test_an_acknowledgement_that_matches_nothing_says_to_remove_it(run_stack: Ru
 
 # --- removing an extra secret (README, "Remove a key") ----------------------------------------------------------
 
-BEING_REMOVED = {
-    "acknowledgedSecrets": json.dumps(
-        {
-            f"{repository}/environment/OPENAI_API_KEY": "being removed"
-            for repository in ("tenantguard", "tenantguard-worker")
-        }
-    )
-}
+REASON = "being removed"
+BEING_REMOVED = acknowledge(
+    {"tenantguard/environment/OPENAI_API_KEY": REASON, "tenantguard-worker/environment/OPENAI_API_KEY": REASON}
+)
 STILL_IN_GITHUB = GitHubListings(
     environments={
         repository: {"staging": ["CI_DB_URL", "OPENAI_API_KEY"]} for repository in ("tenantguard", "tenantguard-worker")
