@@ -185,8 +185,8 @@ def secret_keys() -> tuple[str, ...]:
     return tuple(key for key, spec in declared_config().items() if spec.get("secret"))
 
 
-def _set_secret_command(key: str) -> str:
-    return f"set it with `{set_secret_command(key)}`"
+def _set_secret_command(key: str, stack: str) -> str:
+    return f"set it with `{set_secret_command(key, stack)}` (it asks for the value)"
 
 
 def _normalised(key: str) -> str:
@@ -308,11 +308,11 @@ def parse(
         elif "default" in spec:
             typed[key] = _coerce(key, spec, spec["default"], problems)
         elif spec.get("secret"):
-            problems.append(f"{full_key(key)} is required: {_set_secret_command(key)}")
+            problems.append(f"{full_key(key)} is required: {_set_secret_command(key, stack)}")
         else:
             problems.append(f"{full_key(key)} is required: set it in Pulumi.{stack}.yaml ({spec['description']})")
         if spec.get("secret") and key in values and key not in secret:
-            problems.append(f"{full_key(key)} must be a secret, not plaintext: {_set_secret_command(key)}")
+            problems.append(f"{full_key(key)} must be a secret, not plaintext: {_set_secret_command(key, stack)}")
 
     if problems:
         # Later rules assume the keys exist with their declared types.
@@ -326,8 +326,8 @@ def parse(
     _check_production_stack(typed["productionStack"], profile, problems)
     _check_session_key(typed, today, problems)
     secrets = {secret_key.key: Secret(typed[secret_key.key]) for secret_key in SECRET_KEYS}
-    _check_secrets(secrets, profile, problems)
-    extras = _check_extra_secrets(typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret, problems)
+    _check_secrets(stack, secrets, profile, problems)
+    extras = _check_extra_secrets(stack, typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret, problems)
     routed = {route.name: secrets[route.source] for route in ROUTES if route.source in secrets}
     _check_github_limits(routed, extras, problems)
     github_names = [route.name for route in ROUTES if route.github] + list(extras)
@@ -573,16 +573,16 @@ def _session_key(typed: Mapping[str, Any], today: datetime.date) -> SessionKeyRo
     )
 
 
-def _check_secrets(secrets: Mapping[str, Secret], profile: TierProfile, problems: list[str]) -> None:
+def _check_secrets(stack: str, secrets: Mapping[str, Secret], profile: TierProfile, problems: list[str]) -> None:
     for key, secret in secrets.items():
         if not secret.value.strip():
-            problems.append(f"{full_key(key)} is empty: {_set_secret_command(key)}")
+            problems.append(f"{full_key(key)} is empty: {_set_secret_command(key, stack)}")
             continue
         if secret.value != secret.value.strip():
             problems.append(f"{full_key(key)} starts or ends with whitespace; set the value alone")
             continue
         if PLACEHOLDER_MARK in secret.value:
-            problems.append(f"{full_key(key)} still holds the documentation's `...`: {_set_secret_command(key)}")
+            problems.append(f"{full_key(key)} still holds the documentation's `...`: {_set_secret_command(key, stack)}")
             continue
         refused = BY_KEY[key].kind.validate(full_key(key), secret.value, profile)
         problems.extend(refused or _unguardable(full_key(key), secret.value))
@@ -619,12 +619,14 @@ def _check_github_limits(routed: Mapping[str, Secret], extras: Mapping[str, Secr
             problems.append(f"{where} is over {MAX_SECRET_BYTES // 1024} KB, GitHub's limit for one secret")
 
 
-def _check_extra_secrets(extras: Mapping[str, str], is_secret: bool, problems: list[str]) -> dict[str, Secret]:
+def _check_extra_secrets(
+    stack: str, extras: Mapping[str, str], is_secret: bool, problems: list[str]
+) -> dict[str, Secret]:
     name = full_key(EXTRA_SECRETS_KEY)
     if extras and not is_secret:
         problems.append(
             f"{name} values must be secrets: set each with "
-            f"`pulumi config set --secret --path '{EXTRA_SECRETS_KEY}.NAME' <value>`"
+            f"`{set_secret_command(f'{EXTRA_SECRETS_KEY}.NAME', stack)}` (it asks for the value)"
         )
     managed = {route.name.upper() for route in ROUTES}
     seen: set[str] = set()

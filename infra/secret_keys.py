@@ -8,7 +8,7 @@ another LLM key, is an `extraSecrets` entry instead and needs no row. The docs' 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -33,7 +33,9 @@ class SecretKind:
     sample: Callable[[str, str, str, TierProfile], str]
     """(secret part, user, domain, profile) -> a value of this kind that the profile accepts."""
     example: Callable[[str, str, TierProfile], str]
-    """(user, domain, profile) -> the shell argument shown in the docs' `pulumi config set` lines."""
+    """(user, domain, profile) -> what `pulumi config set` asks for, shown in a comment beside the command."""
+    read_from: str | None = None
+    """A file the value is redirected from instead of typed at the prompt."""
 
 
 def _check_postgres_url(name: str, url: str, profile: TierProfile) -> list[str]:
@@ -106,18 +108,24 @@ POSTGRES_URL = SecretKind(
     "postgresql:// URL",
     _check_postgres_url,
     _postgres_url,
-    lambda user, domain, profile: f"'{_postgres_url('...', user, domain, profile)}'",
+    lambda user, domain, profile: f"e.g. {_postgres_url('...', user, domain, profile)}",
 )
 REDIS_URL = SecretKind(
     "redis:// URL",
     _check_redis_url,
     _redis_url,
-    lambda user, domain, profile: f"'{_redis_url('...', user, domain, profile)}'",
+    lambda user, domain, profile: f"e.g. {_redis_url('...', user, domain, profile)}",
 )
-TOKEN = SecretKind("token", _check_token, lambda secret, *_: secret, lambda *_: "'...'")
+TOKEN = SecretKind("token", _check_token, lambda secret, *_: secret, lambda *_: "the token alone")
 SHARED_KEY_FILE = "~/.config/tenantguard/db-fingerprint.key"
 """Where the key every stack shares is kept: made once (`openssl rand -hex 32`), read by each stack's set."""
-KEY = SecretKind("random key", _check_key, lambda secret, *_: secret, lambda *_: f'"$(cat {SHARED_KEY_FILE})"')
+KEY = SecretKind(
+    "random key",
+    _check_key,
+    lambda secret, *_: secret,
+    lambda *_: f"one key for every stack, made once: openssl rand -hex 32 > {SHARED_KEY_FILE}",
+    read_from=SHARED_KEY_FILE,
+)
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,13 @@ class SecretKey:
 
     def example(self, domain: str, profile: TierProfile) -> str:
         return self.kind.example(self.user, domain, profile)
+
+    def set_line(self, domain: str, profile: TierProfile, stack: str | None = None) -> tuple[str, str]:
+        """The shell command that sets this key, and a comment saying what value it expects (never in the command)."""
+        command = set_secret_command(self.key, stack)
+        if self.kind.read_from:
+            return f"{command} < {self.kind.read_from}", self.example(domain, profile)
+        return command, f"it asks; {self.example(domain, profile)}"
 
     def sample(self, secret: str, domain: str, profile: TierProfile) -> str:
         return self.kind.sample(secret, self.user, domain, profile)
@@ -155,9 +170,20 @@ EXTRA_SECRETS_EXAMPLE = "OPENAI_API_KEY"
 BY_KEY = {secret_key.key: secret_key for secret_key in SECRET_KEYS}
 
 
-def set_secret_command(key: str, value: str = "<value>", stack: str | None = None) -> str:
-    """The command that stores one secret config key (or `extraSecrets.NAME`) encrypted."""
+def set_secret_command(key: str, stack: str | None = None) -> str:
+    """The command that stores one secret config key (or `extraSecrets.NAME`) encrypted, without its value.
+
+    A value typed on the command line stays in the shell's history. Given none, `pulumi config set` asks for
+    it on a terminal, without echo when --secret is given, and otherwise reads standard input to its end,
+    dropping a trailing newline (pulumi/pulumi pkg/cmd/pulumi/config/config.go, `configSetCmd.Run`; and
+    sdk/go/common/util/cmdutil/console_password.go, `ReadConsoleNoEcho`).
+    """
     where = f" --stack {stack}" if stack else ""
     if key.startswith(f"{EXTRA_SECRETS_KEY}."):
-        return f"pulumi config set --secret{where} --path '{key}' {value}"
-    return f"pulumi config set --secret{where} {key} {value}"
+        return f"pulumi config set --secret{where} --path '{key}'"
+    return f"pulumi config set --secret{where} {key}"
+
+
+def commented(lines: Sequence[tuple[str, str]]) -> list[str]:
+    """(command, comment) pairs as shell lines."""
+    return [f"{command}   # {comment}" for command, comment in lines]

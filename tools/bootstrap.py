@@ -21,7 +21,7 @@ import yaml
 
 from infra.config import PROJECT, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY
-from infra.secret_keys import SECRET_KEYS, set_secret_command
+from infra.secret_keys import SECRET_KEYS, commented, set_secret_command
 from infra.tiers import TierProfile, production_claims, profile_for
 from tools import evaluator, plan
 from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
@@ -56,7 +56,7 @@ def bootstrap(
     header = f"# {profile.tier.capitalize()}-tier copy of {source}, made by `{made_by}`.\n"
     generated = YAML.replace("", stack_file_body(new, profile.tier), insert_at_top=True)
     target.write_text(header + generated + yaml.safe_dump({"config": copied}, sort_keys=False))
-    _refuse_collisions(new, target, directory)
+    _refuse_collisions(new, source, profile, target, directory)
     repositories = [str(r) for r in config.get(full_key("repositories")) or []]
     owner = str(config.get(full_key("githubOwner"), ""))
     branch = bool(config.get(full_key("deploymentBranches")) or config.get(full_key("vercelGitBranch")))
@@ -127,7 +127,18 @@ def _copy(config: dict[str, Any], new: str, vercel_project: str | None) -> tuple
     return copied, extra_names
 
 
-def _refuse_collisions(new: str, target: Path, directory: Path) -> None:
+def _lead(new: str, source: str, profile: TierProfile, problems: Sequence[str]) -> str:
+    """The refusal's first line: the fix that applies to this copy when there is one, else what happened."""
+    if profile.vercel_branch_scope == "refused" and any(" both write Vercel variable " in p for p in problems):
+        return (
+            f"a {profile.tier}-tier copy needs a Vercel project of its own: "
+            "run it again with --vercel-project prj_...\n"
+            f"({profile.tier}-tier stacks take no Vercel git branch, so {new} would write {source}'s variables)"
+        )
+    return f"the copy {new} would not plan"
+
+
+def _refuse_collisions(new: str, source: str, profile: TierProfile, target: Path, directory: Path) -> None:
     """Remove the written copy again when the plan finds it colliding with another stack or invalid."""
     known = evaluator.known_stacks(directory)
     plans = plan.plan_all(plan.tier_order(known, directory), directory, known)
@@ -135,12 +146,8 @@ def _refuse_collisions(new: str, target: Path, directory: Path) -> None:
     problems = [problem for problem in plan.collisions(plans) if new in problem] + copy.errors
     if problems:
         target.unlink()
-        hint = (
-            "; a preview-tier copy needs a Vercel project of its own: --vercel-project prj_..."
-            if any("Vercel variable" in problem for problem in problems)
-            else ""
-        )
-        raise BootstrapError(f"the copy would not plan, so it was not kept: {'; '.join(problems)}{hint}")
+        listed = "".join(f"\n  - {problem}" for problem in problems)
+        raise BootstrapError(f"{_lead(new, source, profile, problems)}\nNothing was written; the plan found:{listed}")
 
 
 # `gh variable list --json` prints [] when there is no variable; `gh variable get` exits 1 with "variable X was
@@ -182,14 +189,11 @@ def next_steps(
         f"  export PULUMI_CONFIG_PASSPHRASE_FILE={key_file}; unset PULUMI_CONFIG_PASSPHRASE",
         f"  pulumi stack init {new} --secrets-provider passphrase",
         f"  (or a KMS key of its own: pulumi stack init {new} --secrets-provider 'awskms://alias/...?region=...')",
-        "2. Its secrets, encrypted into the stack file:",
+        "2. Its secrets, encrypted into the stack file; each command asks for its value (none lands in shell history):",
     ]
-    for secret_key in SECRET_KEYS:
-        value = secret_key.example(f"{new}.internal", profile)
-        steps.append(f"  {set_secret_command(secret_key.key, value, stack=new)}")
-    steps += [
-        f"  {set_secret_command(f'{EXTRA_SECRETS_KEY}.{name}', shlex.quote('...'), stack=new)}" for name in extra_names
-    ]
+    secrets = [secret_key.set_line(f"{new}.internal", profile, new) for secret_key in SECRET_KEYS]
+    secrets += [(set_secret_command(f"{EXTRA_SECRETS_KEY}.{name}", new), "it asks") for name in extra_names]
+    steps += [f"  {line}" for line in commented(secrets)]
     steps += [
         "3. Its CI environments in this repository (they read the passphrase file); review, then pipe to sh:",
         f"  uv run python -m tools.ci_environments {new}",

@@ -155,6 +155,15 @@ def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"} and bool(_CIPHERTEXT.fullmatch(str(value["secure"])))
 
 
+def _plaintext_secret(name: str, key: str, stack: str) -> str:
+    """What to do about a secret found in plaintext: anyone who saw the file has it, so a new value, encrypted."""
+    return (
+        f"{name} is in Pulumi.{stack}.yaml as plaintext: if that file was ever committed or shared, rotate it; "
+        f"then set the (new) value encrypted with `{set_secret_command(key, stack)}`, which asks for it and "
+        "replaces the plaintext"
+    )
+
+
 def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> None:
     """Which secret keys the file holds encrypted or lacks; an error for any plaintext at any depth."""
     for key in secret_keys():
@@ -163,20 +172,14 @@ def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> Non
         elif _is_secure(config[key]):
             plan.secrets_set.append(key)
         else:
-            plan.errors.append(
-                f"{full_key(key)} is in Pulumi.{stack}.yaml as plaintext; remove it and "
-                f"`{set_secret_command(key)}` (and rotate it: it was committed)"
-            )
+            plan.errors.append(_plaintext_secret(full_key(key), key, stack))
     extras = config.get(EXTRA_SECRETS_KEY, {})
     if extras and not isinstance(extras, dict):
         plan.errors.append(f"{full_key(EXTRA_SECRETS_KEY)} in Pulumi.{stack}.yaml must be a map of names")
         return
     plan.extra_secrets = sorted(extras or {})
     for path in _plaintext_leaves(extras or {}, EXTRA_SECRETS_KEY):
-        plan.errors.append(
-            f"{full_key(path)} is in Pulumi.{stack}.yaml as plaintext; remove it and "
-            f"`{set_secret_command(path)}` (and rotate it: it was committed)"
-        )
+        plan.errors.append(_plaintext_secret(full_key(path), path, stack))
 
 
 def _as_program_config(config: Mapping[str, Any]) -> dict[str, str]:
@@ -194,10 +197,7 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
         return plan
     secret_status(stack, config, plan)
     for key in other_plaintext_secrets(stack, directory):
-        plan.errors.append(
-            f"{key} is in Pulumi.{stack}.yaml as plaintext; remove it and set it with `pulumi config set --secret "
-            f"{key} <value>` (and rotate it: it was committed)"
-        )
+        plan.errors.append(_plaintext_secret(key, key, stack))
     if plan.errors:
         return plan
     declared_secret = set(secret_keys())
@@ -328,7 +328,7 @@ def collisions(plans: Sequence[StackPlan]) -> list[str]:
                     problems.append(
                         f"stacks {first.stack} and {second.stack} both write Vercel variable {key} of "
                         f"project {first.vercel_project} to {where}: deployments would read whichever was "
-                        "written last; give one a vercelGitBranch or custom environment of its own"
+                        f"written last; {_separate_vercel_places(first, second)}"
                     )
     return problems
 
@@ -356,6 +356,19 @@ def _shared_vercel_team(first: StackPlan, second: StackPlan) -> list[str]:
         f"previews run without a reviewer) could write {guarded[0].stack}'s variables, as a Vercel token "
         f"reaches a whole team, never one target; move {guarded[0].stack} to a Vercel team no other tier uses"
     ]
+
+
+def _separate_vercel_places(first: StackPlan, second: StackPlan) -> str:
+    """The fix for two stacks writing one Vercel variable, in what their tiers accept."""
+    narrowed = [
+        plan.stack
+        for plan in (first, second)
+        if (profile := profile_for(plan.tier)) is not None and profile.vercel_branch_scope != "refused"
+    ]
+    if narrowed:
+        return f"give {' or '.join(narrowed)} a vercelGitBranch or custom environment of its own"
+    # Tiers that refuse a git branch write whole targets: only another project separates them.
+    return "give one a Vercel project of its own (vercelProjectId, e.g. prj_...)"
 
 
 def matrix(plans: Sequence[StackPlan]) -> dict[str, dict[str, str]]:
@@ -530,7 +543,7 @@ def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequen
 
 
 def missing_secret_commands(plans: Sequence[StackPlan]) -> list[str]:
-    return [set_secret_command(key, "<value>", stack=plan.stack) for plan in plans for key in plan.secrets_missing]
+    return [set_secret_command(key, plan.stack) for plan in plans for key in plan.secrets_missing]
 
 
 def matrix_for_workflows(plans: Sequence[StackPlan]) -> dict[str, list[str]]:
@@ -602,7 +615,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(as_text(plans, problems, changes))
     failed = not all(plan.ok for plan in plans) or bool(problems)
     if args.require_secrets and (commands := missing_secret_commands(plans)):
-        print("Encrypted config missing; set it with (then commit the stack files):", file=sys.stderr)
+        print(
+            "Encrypted config missing; set it with these (each asks for its value), then commit the stack files:",
+            file=sys.stderr,
+        )
         for command in commands:
             print(f"  {command}", file=sys.stderr)
         failed = True

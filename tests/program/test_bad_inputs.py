@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +41,13 @@ CASES = [
     Bad("missing-owner", "preview", {"githubOwner": None}, "githubOwner", "is required"),
     Bad("missing-repositories", "staging", {"repositories": None}, "repositories", "is required"),
     Bad("missing-vercel-project", "preview", {"vercelProjectId": None}, "vercelProjectId", "is required"),
-    Bad("missing-ci-db-url", "staging", {"ciDbUrl": None}, "ciDbUrl", "pulumi config set --secret ciDbUrl"),
+    Bad(
+        "missing-ci-db-url",
+        "staging",
+        {"ciDbUrl": None},
+        "ciDbUrl",
+        "`pulumi config set --secret --stack staging ciDbUrl`",
+    ),
     Bad("missing-database-url", "preview", {"databaseUrl": None}, "databaseUrl", "is required"),
     Bad("missing-redis-url", "production", {"redisUrl": None}, "redisUrl", "is required"),
     Bad("missing-vercel-token", "preview", {"vercelToken": None}, "vercelToken", "is required"),
@@ -681,6 +688,9 @@ def test_every_problem_is_listed_at_once(run_stack: Callable[..., evaluator.Eval
     assert "redisUrl" in str(failure.value)
 
 
-def test_unknown_stack_file_names_the_known_stacks() -> None:
-    with pytest.raises(FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*preview, production, staging"):
-        evaluator.stack_config("qa")
+@pytest.mark.stack_files
+def test_unknown_stack_file_names_the_known_stacks(stack_dir: Path) -> None:
+    with pytest.raises(
+        FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*known stacks: preview, production, staging$"
+    ):
+        evaluator.stack_config("qa", stack_dir)

@@ -61,6 +61,38 @@ def test_a_staging_copy_passes_every_check_as_it_is_written(
     assert "staging-eu" in json.loads(capsys.readouterr().out)["unready"]
 
 
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv", "venv", ".tools", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".pulumi"
+)
+"""What a fresh clone lacks: git's own files, virtualenvs (policy/venv too), caches, a local state backend."""
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Path:
+    """The whole repository as a fresh clone has it, every file tracked, including any stack an operator added."""
+    copy = tmp_path / "clone"
+    shutil.copytree(evaluator.ROOT, copy, ignore=NOT_IN_A_CLONE)
+    subprocess.run(["git", "init", "-q", str(copy)], check=True)
+    subprocess.run(["git", "-C", str(copy), "add", "."], check=True)
+    return copy
+
+
+def test_the_stack_dependent_tests_pass_with_a_staging_and_a_preview_copy_added(clone: Path) -> None:
+    # Names no operator would give a stack, so a copy already in this checkout cannot be in the way.
+    staging_copy = ["staging-bootstrap-test", "--from", "staging"]
+    preview_copy = ["preview-bootstrap-test", "--from", "preview", "--vercel-project", "prj_BootstrapTest7Xq"]
+    for args in (staging_copy, preview_copy):
+        assert bootstrap.main([*args, "--dir", str(clone)]) == 0
+    subprocess.run(["git", "-C", str(clone), "add", "."], check=True)
+    assert {*STACKS, "staging-bootstrap-test", "preview-bootstrap-test"} <= set(evaluator.known_stacks(clone))
+    # The clone's own tests, against the clone's stack files; this worker's pytest settings stay out of it.
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    pytest_in_clone = [sys.executable, "-m", "pytest", "-m", "stack_files", "-n", "0", "-p", "no:cacheprovider", "-q"]
+    result = subprocess.run(pytest_in_clone, cwd=clone, env=environment, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+
+
 def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -73,7 +105,8 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     assert printed.index("staging-eu.passphrase)") < printed.index("tools.ci_environments staging-eu")
     assert bootstrap.runners_command("staging-eu") in printed
     assert (
-        "pulumi config set --secret --stack staging-eu ciDbUrl 'postgresql://ci:...@db.staging-eu.internal" in printed
+        "pulumi config set --secret --stack staging-eu ciDbUrl   # it asks; e.g. postgresql://ci:...@db.staging-eu.internal"
+        in printed
     )
     # The branch rule and the Vercel git branch apply in the app repositories, not here.
     assert "gh api repos/tenantguard/tenantguard/git/refs -f ref=refs/heads/staging-eu" in printed
@@ -85,9 +118,14 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
 
 def test_a_preview_copy_needs_a_vercel_project_of_its_own(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bootstrap.main(["preview-eu", "--from", "preview", "--dir", str(repository)]) == 2
-    err = capsys.readouterr().err
-    assert "both write Vercel variable" in err
-    assert "--vercel-project prj_" in err
+    first, *rest = capsys.readouterr().err.splitlines()
+    assert first == (
+        "bootstrap: a preview-tier copy needs a Vercel project of its own: run it again with --vercel-project prj_..."
+    )
+    problems = [line for line in rest if line.startswith("  - ")]
+    assert len(problems) >= 2
+    assert all(line.count("both write Vercel variable") == 1 for line in problems)
+    assert "vercelGitBranch" not in "\n".join(rest)
     assert not evaluator.stack_file("preview-eu", repository).exists()
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from infra.config import secret_keys
+from tests.helpers import STACKS
 from tools import evaluator, plan
 
 
@@ -120,7 +121,8 @@ def test_require_secrets_fails_with_the_commands_still_to_run(
     edit(stack_dir, "staging", ciDbUrl={"secure": "v1:AAAAci"})
     assert plan.main(["--dir", str(stack_dir), "--stack", "staging", "--require-secrets"]) == 1
     err = capsys.readouterr().err
-    assert "pulumi config set --secret --stack staging databaseUrl <value>" in err
+    assert "  pulumi config set --secret --stack staging databaseUrl\n" in err
+    assert "each asks for its value" in err
     assert "ciDbUrl" not in err
 
 
@@ -174,6 +176,21 @@ def test_two_stacks_writing_one_vercel_variable_collide(stack_dir: Path, capsys:
     assert status == 1
     assert "stacks staging and staging-eu both write Vercel variable REDIS_URL" in text
     assert "preview@staging" in text
+    flowing = " ".join(text.split())
+    assert "give staging or staging-eu a vercelGitBranch or custom environment of its own" in flowing
+
+
+def test_two_preview_tier_stacks_in_one_vercel_project_are_told_to_use_a_project_each(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(evaluator.stack_file("preview", stack_dir), evaluator.stack_file("preview-eu", stack_dir))
+    edit(stack_dir, "preview-eu", environmentName="preview-eu")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    collisions = [c for c in json.loads(out)["collisions"] if "both write Vercel variable" in c]
+    assert collisions
+    # The tier refuses a git branch, so that advice would only lead to the next error.
+    assert all(c.endswith("give one a Vercel project of its own (vercelProjectId, e.g. prj_...)") for c in collisions)
 
 
 def test_a_preview_and_a_branch_scoped_stack_do_not_collide(
@@ -272,6 +289,22 @@ def test_a_secure_value_that_is_not_ciphertext_is_not_set(stack_dir: Path, capsy
     assert "fake-Rq7" not in out
 
 
+def test_a_plaintext_secret_is_rotated_and_set_again_in_its_own_stack_without_its_value(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "staging", ciDbUrl="postgresql://ci:fake-Rq7@db/tg")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
+    assert status == 1
+    (error,) = json.loads(out)["stacks"]["staging"]["errors"]
+    assert error.startswith(
+        "tenantguard-infra:ciDbUrl is in Pulumi.staging.yaml as plaintext: "
+        "if that file was ever committed or shared, rotate it; "
+    )
+    # The command names its stack (not whichever is selected) and ends at the key: Pulumi asks for the value.
+    assert "`pulumi config set --secret --stack staging ciDbUrl`, which asks for it" in error
+    assert "it was committed" not in error
+
+
 def test_two_stacks_whose_ci_environments_would_be_one_collide(
     stack_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -287,12 +320,16 @@ def test_two_stacks_whose_ci_environments_would_be_one_collide(
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
-    """A git repository holding a copy of this one's program and stack files, one commit deep."""
+    """A git repository holding a copy of this one's program and its three stacks, one commit deep.
+
+    Only the three: the tests below spell out their matrix, and an operator's own stack files (a copy made
+    with tools.bootstrap) would add columns to it.
+    """
     root = evaluator.ROOT
     copy = tmp_path / "repo"
     for name in ("infra", "tools", "tenantguard_db", "alembic"):
         shutil.copytree(root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("__main__.py", "Pulumi.yaml", "alembic.ini", *(p.name for p in root.glob("Pulumi.*.yaml"))):
+    for name in ("__main__.py", "Pulumi.yaml", "alembic.ini", *(evaluator.stack_file(s).name for s in STACKS)):
         shutil.copy(root / name, copy / name)
     git = ["git", "-C", str(copy)]
     subprocess.run(["git", "init", "-q", str(copy)], check=True)
@@ -302,6 +339,7 @@ def repository(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.stack_files
 def test_base_shows_what_a_change_does_to_the_matrix(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(repository, "preview", extraSecrets={"OPENAI_API_KEY": {"secure": "v1:AAAA"}})
     edit(repository, "staging", vercelGitBranch="release")
@@ -311,6 +349,7 @@ def test_base_shows_what_a_change_does_to_the_matrix(repository: Path, capsys: p
     assert "~ DATABASE_URL in staging: vercel:preview@staging -> vercel:preview@release" in text
 
 
+@pytest.mark.stack_files
 def test_markdown_has_the_matrix_a_mermaid_picture_and_the_changes(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -10,7 +12,8 @@ import pytest
 from infra import config
 from infra.secret_keys import SECRET_KEYS
 from infra.tiers import PROFILES, TIERS
-from tools import docs, evaluator
+from tests.helpers import STACKS
+from tools import bootstrap, docs, evaluator
 from tools.fakes import PLACEHOLDER, placeholder_secrets, secret_values
 
 
@@ -35,6 +38,7 @@ def test_the_plan_placeholders_pass_every_tier() -> None:
             assert secret_key.kind.validate(config.full_key(secret_key.key), value, profile) == []
 
 
+@pytest.mark.stack_files
 def test_generated_docs_are_current() -> None:
     assert docs.main(["--check"]) == 0
 
@@ -46,10 +50,46 @@ def test_a_stale_generated_block_is_reported(tmp_path: Path, capsys: pytest.Capt
         shutil.copy(evaluator.ROOT / path, root / path)
     readme = root / "README.md"
     readme.write_text(
-        readme.read_text().replace("pulumi config set --secret vercelToken", "pulumi config set vercelToken")
+        readme.read_text().replace(
+            "pulumi config set --secret --stack staging vercelToken", "pulumi config set --stack staging vercelToken"
+        )
     )
     assert docs.main(["--check", "--dir", str(root)]) == 1
     assert "README.md: generated lines are stale" in capsys.readouterr().err
     assert docs.main(["--dir", str(root)]) == 0
     assert docs.main(["--check", "--dir", str(root)]) == 0
-    assert "pulumi config set --secret vercelToken" in readme.read_text()
+    assert "pulumi config set --secret --stack staging vercelToken" in readme.read_text()
+
+
+CONFIG_SET_SECRET = re.compile(r"pulumi config set --secret[^`\n#<]*")
+
+
+def values_on_the_command_line(text: str) -> list[str]:
+    """Each `pulumi config set --secret` in the text that has a value after its key (it would stay in history)."""
+    found = []
+    for match in CONFIG_SET_SECRET.finditer(text):
+        words = shlex.split(match.group())[3:]  # after `pulumi config set`
+        # --secret and --path are switches; --stack takes the stack's name.
+        arguments = [w for i, w in enumerate(words) if not w.startswith("--") and (i == 0 or words[i - 1] != "--stack")]
+        if len(arguments) > 1:
+            found.append(match.group())
+    return found
+
+
+def test_a_value_after_the_key_is_found() -> None:
+    assert values_on_the_command_line("`pulumi config set --secret --stack s --path 'extraSecrets.X' '...'`")
+    assert values_on_the_command_line("pulumi config set --secret ciDbUrl 'postgresql://ci:...@db:5432/tg'")
+    assert not values_on_the_command_line("pulumi config set --secret --stack s ciDbUrl   # e.g. postgresql://...")
+
+
+def test_no_document_puts_a_secret_value_on_the_command_line() -> None:
+    documents = [evaluator.ROOT / "README.md", evaluator.ROOT / "workorders" / "WO-ci-secrets.md"]
+    for path in [*documents, *(evaluator.stack_file(stack) for stack in STACKS)]:
+        assert values_on_the_command_line(path.read_text()) == [], path.name
+
+
+def test_bootstrap_prints_no_secret_value_on_the_command_line() -> None:
+    steps = bootstrap.next_steps("staging-eu", PROFILES["staging"], ["ANTHROPIC_API_KEY"], "tenantguard", [])
+    commands = [step for step in steps if "pulumi config set --secret" in step]
+    assert len(commands) == len(SECRET_KEYS) + 1
+    assert values_on_the_command_line("\n".join(commands)) == []

@@ -274,6 +274,39 @@ def test_an_acknowledgement_that_matches_nothing_says_to_remove_it(run_stack: Ru
     ) in evaluation.logs
 
 
+# --- removing an extra secret (README, "Remove a key") ----------------------------------------------------------
+
+REASON = "being removed"
+BEING_REMOVED = acknowledge(
+    {"tenantguard/environment/OPENAI_API_KEY": REASON, "tenantguard-worker/environment/OPENAI_API_KEY": REASON}
+)
+STILL_IN_GITHUB = GitHubListings(
+    environments={
+        repository: {"staging": ["CI_DB_URL", "OPENAI_API_KEY"]} for repository in ("tenantguard", "tenantguard-worker")
+    }
+)
+"""What GitHub holds while the update that removes the key runs: the check looks before anything is deleted."""
+
+
+def test_removing_an_extra_secret_with_its_acknowledgements_in_one_change_goes_through(run_stack: Run) -> None:
+    evaluation = run_stack("staging", {"extraSecrets": None, **BEING_REMOVED}, github_secrets=STILL_IN_GITHUB)
+    assert [urn for urn in evaluation.urns(types.ENVIRONMENT_SECRET) if "OPENAI_API_KEY" in urn] == []
+    assert evaluation.urns(types.ENVIRONMENT_SECRET)  # the others are written
+    assert len([line for line in evaluation.logs if line.startswith("acknowledged (being removed)")]) == 2
+
+
+def test_removing_an_extra_secret_without_acknowledging_it_stops_the_update(run_stack: Run) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"extraSecrets": None}, github_secrets=STILL_IN_GITHUB)
+    assert "environment secret OPENAI_API_KEY: not managed by this stack" in str(failure.value)
+    assert written(failure.value.resources) == []
+
+
+def test_acknowledging_an_extra_secret_before_removing_it_is_refused() -> None:
+    with pytest.raises(config.ConfigError, match="OPENAI_API_KEY is this stack's own environment secret"):
+        config.parse("staging", *stack_values("staging", BEING_REMOVED))
+
+
 # --- several repositories, failing lookups ----------------------------------------------------------------------
 
 
