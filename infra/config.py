@@ -223,8 +223,9 @@ def _unknown_key_problems(stack: str, unknown: list[str], secret: Collection[str
         elif meant in secret_keys() and key not in secret:
             problems.append(
                 f"{full_key(key)} is not a known key (did you mean {meant}?) and holds plaintext where a secret "
-                f"belongs; remove it (`pulumi config rm {key}`) and `{set_secret_command(meant)}` "
-                "(and rotate it: it was committed)"
+                "belongs: if the stack file was ever committed or shared, rotate it; remove it "
+                f"(`pulumi config rm {key}`) and set the (new) value with `{set_secret_command(meant)}`, "
+                "which asks for it"
             )
         else:
             problems.append(f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm {key}`)")

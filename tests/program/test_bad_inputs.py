@@ -174,8 +174,9 @@ CASES = [
         "staging",
         {"ciDbURL": f"postgresql://ci:{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
         "ciDbURL",
-        "(did you mean ciDbUrl?) and holds plaintext where a secret belongs; remove it (`pulumi config rm ciDbURL`) "
-        "and `pulumi config set --secret ciDbUrl <value>` (and rotate it: it was committed)",
+        "(did you mean ciDbUrl?) and holds plaintext where a secret belongs: if the stack file was ever committed or "
+        "shared, rotate it; remove it (`pulumi config rm ciDbURL`) and set the (new) value with "
+        "`pulumi config set --secret ciDbUrl`, which asks for it",
     ),
     Bad("unknown-tier", "preview", {"tier": "qa"}, "tier", "preview, staging, production"),
     # Protection rules.
