@@ -396,7 +396,9 @@ def _evaluate(
     try:
         _sync_await(run_pulumi_func(program))
     except Exception as error:
-        _read_abandoned_exceptions(asyncio.get_event_loop())
+        loop = asyncio.get_event_loop()
+        _let_the_rest_fail(loop)
+        _read_abandoned_exceptions(loop)
         raise ProgramFailedError(error, recorder.get_registered_resources(), logs) from error
     root = pulumi_settings.get_root_resource()
     exported: dict[str, Any] = getattr(root, "outputs", {})
@@ -411,6 +413,23 @@ def _evaluate(
         logs=logs,
         invokes=recorder.invokes,
     )
+
+
+SETTLING_ROUNDS = 200
+"""Loop iterations a failed program's remaining tasks get to finish; the mock runtime needs a few."""
+
+
+def _let_the_rest_fail(loop: asyncio.AbstractEventLoop) -> None:
+    """Run the failed program's remaining tasks until they are done (or no longer move).
+
+    The program fails with its first error, while registrations that wait on the same failed value
+    (the production-database guard's verdict gates every resource) fail a few loop iterations later.
+    Left pending, they would fail during the next program's run, where nothing reads them.
+    """
+    for _ in range(SETTLING_ROUNDS):
+        if all(task.done() for task in asyncio.all_tasks(loop)):
+            return
+        _sync_await(asyncio.sleep(0))
 
 
 def _read_abandoned_exceptions(loop: asyncio.AbstractEventLoop) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import warnings
+from collections.abc import Callable
 
 import pulumi
 import pulumi_random
@@ -12,6 +14,7 @@ import pytest
 from pulumi.runtime.rpc import is_rpc_secret
 
 from tools import evaluator
+from tools.fakes import fake_secrets, secret_part
 
 
 class WrongInputError(ValueError):
@@ -37,6 +40,24 @@ def test_a_failed_program_leaves_no_unretrieved_exception_behind(caplog: pytest.
             evaluator.run_program(program_failing_mid_graph, "preview")
         # The runtime holds the failed run's outputs until the next run starts; collecting them is
         # when asyncio logs each exception nothing read (left to chance: after pytest's summary).
+        evaluator.run_program(lambda: None, "preview")
+        gc.collect()
+    assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
+
+
+def test_a_stack_stopped_by_the_guard_leaves_no_unretrieved_exception_behind(
+    run_stack: Callable[..., evaluator.Evaluation], caplog: pytest.LogCaptureFixture
+) -> None:
+    # The guard's verdict gates every resource: hundreds of registrations fail loop iterations after
+    # the program has, and would fail during whatever next runs the loop, with nothing to read them.
+    production_app = fake_secrets("production")["databaseUrl"].replace(
+        secret_part("databaseUrl", "production"), secret_part("databaseUrl", "staging")
+    )
+    evaluator.run_program(lambda: None, "preview")
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        with pytest.raises(evaluator.ProgramFailedError, match="points at a database of"):
+            run_stack("staging", {"databaseUrl": production_app})
+        assert [task for task in asyncio.all_tasks(asyncio.get_event_loop()) if not task.done()] == []
         evaluator.run_program(lambda: None, "preview")
         gc.collect()
     assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
