@@ -127,9 +127,33 @@ def test_pull_requests_preview_each_stack_in_its_own_read_only_environment() -> 
     (pulumi,) = [step for step in steps_of(preview) if step.get("uses", "").startswith(PULUMI_ACTION)]
     assert pulumi["with"]["command"] == "preview"
     assert "refresh" not in pulumi["with"]  # a pull request connects to no database
-    assert pulumi["with"]["comment-on-pr"] == "true"
-    assert pulumi["with"]["edit-pr-comment"] == "true"
-    assert preview["permissions"]["pull-requests"] == "write"
+    assert pulumi["with"]["comment-on-summary"] == "true"
+    assert "comment-on-pr" not in pulumi["with"]
+
+
+def test_no_job_that_runs_a_pull_requests_code_holds_a_token_that_writes() -> None:
+    # The pull request's program, policy pack and dynamic provider run in these jobs; pulumi/actions'
+    # inputs, a token among them, reach the CLI's child processes as INPUT_* variables.
+    document = workflow("infra-preview.yml")
+    assert document["permissions"] == {"contents": "read"}
+    for job_name, job in document["jobs"].items():
+        granted = job.get("permissions", {})
+        assert {scope for scope, level in granted.items() if level == "write"} <= {"id-token"}, job_name
+        for step in steps_of(job):
+            assert "github-token" not in step.get("with", {}), job_name
+
+
+def test_each_stacks_preview_diff_reaches_the_comment_workflow_as_data() -> None:
+    preview = jobs("infra-preview.yml")["preview"]
+    (upload,) = [step for step in steps_of(preview) if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == "infra-preview-${{ matrix.stack }}"
+    assert upload["if"] == "${{ !cancelled() }}"
+    (comment,) = jobs("infra-plan-comment.yml").values()
+    downloads = [step for step in steps_of(comment) if step.get("uses", "").startswith("actions/download-artifact@")]
+    assert [step["with"].get("pattern") for step in downloads] == [None, "infra-preview-*"]
+    script = yaml.safe_dump(comment)
+    assert "tenantguard-preview:" in script  # one comment per stack, edited on each push
+    assert "tr -cd 'a-z0-9-'" in script  # the stack name from the artifact is reduced to a stack name's characters
 
 
 def test_no_pull_request_job_can_reach_a_deploy_environment_or_a_write_token() -> None:
