@@ -19,6 +19,7 @@ on the terminal, after the script has said which value belongs there.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -256,6 +257,12 @@ def commands(stack: str, repository: str, backend: str, directory: Path) -> list
     return lines
 
 
+# What GitHub accepts as an owner and a repository name; the script names them unquoted, so nothing
+# else may reach it. Stack names as Pulumi accepts them (pkg/tokens: letters, digits, `-`, `_`, `.`).
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_STACK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.ci_environments", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack")
@@ -268,6 +275,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--dir", type=Path, default=evaluator.ROOT)
     args = parser.parse_args(argv)
+    if not _REPOSITORY.fullmatch(args.repository):
+        print(
+            "ci_environments: --repository is not accepted: give OWNER/REPO as GitHub spells them "
+            "(letters, digits and '-' in the owner; letters, digits, '.', '_' and '-' in the name)",
+            file=sys.stderr,
+        )
+        return 2
+    if not _STACK.fullmatch(args.stack):
+        print(
+            "ci_environments: the stack name is not accepted: letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit, at most 100 characters",
+            file=sys.stderr,
+        )
+        return 2
     try:
         print("\n".join(commands(args.stack, args.repository, args.backend, args.dir)))
     except StackFileError as broken:

@@ -227,3 +227,25 @@ def test_the_printed_script_passes_shellcheck(tmp_path: Path, backend: str) -> N
     script = tmp_path / "environments.sh"
     script.write_text("\n".join(printed("production", backend)) + "\n")
     subprocess.run([shellcheck, "--shell=sh", str(script)], check=True)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("--repository", "a/b;id"),
+        ("--repository", "a/b $(id)"),
+        ("--repository", "tenantguard"),
+        ("--repository", "a/b/c"),
+        ("stack", "staging;id"),
+        ("stack", "../staging"),
+    ],
+)
+def test_a_value_the_script_would_name_unquoted_is_refused_and_nothing_printed(
+    argument: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [value] if argument == "stack" else ["staging", argument, value]
+    assert ci_environments.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert ("--repository" if argument == "--repository" else "stack name") in err
+    assert value not in err
