@@ -28,7 +28,7 @@ import yaml
 
 from infra.config import PROJECT, ConfigError, full_key, secret_keys
 from infra.routes import EXTRA_SECRETS_KEY, ROUTES
-from infra.secret_keys import SECRET_KEYS, set_secret_command
+from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
 from infra.tiers import TIERS, profile_for
 from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
 from tools import evaluator
@@ -543,7 +543,15 @@ def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequen
 
 
 def missing_secret_commands(plans: Sequence[StackPlan]) -> list[str]:
-    return [set_secret_command(key, plan.stack) for plan in plans for key in plan.secrets_missing]
+    """The command for each missing key; a key every stack shares is read from its file, never asked for."""
+    commands = []
+    for plan in plans:
+        for key in plan.secrets_missing:
+            secret_key = BY_KEY.get(key)
+            source = secret_key.kind.read_from if secret_key else None
+            command = set_secret_command(key, plan.stack)
+            commands.append(f"{command} < {source}" if source else command)
+    return commands
 
 
 def matrix_for_workflows(plans: Sequence[StackPlan]) -> dict[str, list[str]]:
@@ -616,7 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = not all(plan.ok for plan in plans) or bool(problems)
     if args.require_secrets and (commands := missing_secret_commands(plans)):
         print(
-            "Encrypted config missing; set it with these (each asks for its value), then commit the stack files:",
+            "Encrypted config missing; set it with these (each asks for its value or reads its file), "
+            "then commit the stack files:",
             file=sys.stderr,
         )
         for command in commands:

@@ -124,6 +124,11 @@ def test_require_secrets_fails_with_the_commands_still_to_run(
     assert "  pulumi config set --secret --stack staging databaseUrl\n" in err
     assert "each asks for its value" in err
     assert "ciDbUrl" not in err
+    # The key every stack shares is read from its file: one typed anew would fail the guard's check.
+    assert (
+        "  pulumi config set --secret --stack staging dbFingerprintKey < ~/.config/tenantguard/db-fingerprint.key\n"
+        in err
+    )
 
 
 def test_a_stack_file_with_encryption_settings_is_read(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
