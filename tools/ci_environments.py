@@ -137,7 +137,9 @@ def _what_goes_in(name: str, environment: Environment, stack: _Stack) -> str:
         # "Stack Read: Basic read-only access to stacks. Allows for running previews."
         # (https://www.pulumi.com/docs/administration/concepts/rbac/permission-sets/)
         grant = "Stack Write" if environment.writes else "Stack Read (enough for previews)"
-        return f"a Pulumi Cloud team token whose team has {grant} on the stack {stack.name} only"
+        # The guard's StackReference reads production's outputs: without Stack Read there, every run fails.
+        reference = " and Stack Read on the production stack it checks against" if stack.production_stack else ""
+        return f"a Pulumi Cloud team token whose team has {grant} on the stack {stack.name}{reference}, nothing else"
     reach = []
     if stack.backend == "s3":
         reach.append(

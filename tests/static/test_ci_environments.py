@@ -187,6 +187,15 @@ def test_pulumi_cloud_tokens_are_stack_read_except_for_deploys() -> None:
     assert "Stack Write" in told["infra-preview"]
 
 
+def test_pulumi_cloud_tokens_of_a_guarded_stack_also_read_production_and_productions_do_not() -> None:
+    for stack, reads_production in (("preview", True), ("staging", True), ("production", False)):
+        lines = printed(stack, "cloud")
+        told = [lines[i - 1] for i, line in enumerate(lines) if "PULUMI_ACCESS_TOKEN" in line.split()[3:4]]
+        assert len(told) == 3
+        for prompt in told:
+            assert ("Stack Read on the production stack" in prompt) is reads_production, (stack, prompt)
+
+
 def test_a_kms_stack_gets_no_passphrase_and_its_roles_decrypt_with_its_key(tmp_path: Path) -> None:
     for backend in ("s3", "cloud"):
         lines = printed("production", backend, with_secrets_provider(tmp_path, KMS))
