@@ -187,6 +187,7 @@ def next_steps(
         # set -C: run twice, it refuses to overwrite the key the stack's ciphertext was made with.
         f"  (set -C && umask 077 && mkdir -p ~/.config/tenantguard && openssl rand -base64 32 > {key_file})",
         f"  export PULUMI_CONFIG_PASSPHRASE_FILE={key_file}; unset PULUMI_CONFIG_PASSPHRASE",
+        "  pulumi login s3://tenantguard-pulumi-state   # the team's backend, as the other stacks (README)",
         f"  pulumi stack init {new} --secrets-provider passphrase",
         f"  (or a KMS key of its own: pulumi stack init {new} --secrets-provider 'awskms://alias/...?region=...')",
         "2. Its secrets, encrypted into the stack file; each command asks for its value (none lands in shell history):",
