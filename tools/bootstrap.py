@@ -224,21 +224,34 @@ def next_steps(
 
 
 def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> list[str]:
-    """The job each app repository's preview workflow adds for a preview-tier copy: vercel-preview.yml reads the
-    environment its `environment` input names (`preview` unless told), and the copy's is named after it."""
+    """The job each app repository's preview workflow adds for a preview-tier copy: the app repository's own job
+    names the copy's environment (named after it) and runs the vercel-preview action with that environment's
+    secrets, which reach only a job naming the environment itself (the action's header says why not a reusable
+    workflow)."""
     where = ", ".join(f"{owner}/{repository}" for repository in app_repositories) or "each app repository"
     # A job id starts with a letter or _ (GitHub docs, "Workflow syntax", jobs.<job_id>); a stack name may not.
     job = new if new[0].isalpha() else f"preview-{new}"
     return [
-        f"Then, in {where}: a job next to `preview` in the workflow calling vercel-preview.yml "
-        "(workorders/WO-ci-secrets.md), the commit in uses: and infra-ref being the same tenantguard-infra commit:",
+        f"Then, in {where}: a job next to `preview` in the preview workflow (workorders/WO-ci-secrets.md), "
+        "with its if:, runs-on and timeout-minutes, the commit in uses: and infra-ref being the same "
+        "tenantguard-infra commit:",
         f"  {job}:",
-        "    uses: tenantguard/tenantguard-infra/.github/workflows/vercel-preview.yml@<commit>  # pin the commit",
-        "    with:",
-        "      infra-ref: <commit>",
-        f"      environment: {new}",
-        "    secrets:",
-        "      INFRA_REPOSITORY_TOKEN: ${{ secrets.INFRA_REPOSITORY_TOKEN }}"
+        f"    environment: {new}",
+        "    concurrency:",
+        f"      group: vercel-preview-{new}-${{{{ github.event.pull_request.number || github.ref }}}}",
+        "      cancel-in-progress: ${{ github.event_name == 'pull_request' && github.event.action != 'closed' }}",
+        "    permissions:",
+        "      contents: read",
+        "    steps:",
+        "      - uses: tenantguard/tenantguard-infra/.github/actions/vercel-preview@<commit>  # pin the commit",
+        "        with:",
+        "          infra-ref: <commit>",
+        f"          environment: {new}",
+        "          ci-db-url: ${{ secrets.CI_DB_URL }}",
+        "          vercel-token: ${{ secrets.VERCEL_TOKEN }}",
+        "          vercel-project-id: ${{ vars.VERCEL_PROJECT_ID }}",
+        "          vercel-org-id: ${{ vars.VERCEL_ORG_ID }}",
+        "          infra-repository-token: ${{ secrets.INFRA_REPOSITORY_TOKEN }}"
         "  # only while tenantguard-infra is private",
         "  Its ciDbUrl must name another server or base database than the preview stack's: the pull-request "
         "databases and roles are named from it, and both jobs run for every pull request.",

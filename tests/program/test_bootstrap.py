@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,9 +16,10 @@ import yaml
 from infra.tiers import profile_for
 from scripts import secret_scan
 from tests.helpers import STACKS
-from tools import bootstrap, docs, evaluator, plan
+from tools import bootstrap, docs, evaluator, plan, workflow_secrets
+from tools.workflow_secrets import Rules, check
 
-WORKFLOWS = evaluator.ROOT / ".github" / "workflows"
+ACTIONS = evaluator.ROOT / ".github" / "actions"
 
 
 @pytest.fixture
@@ -140,30 +142,52 @@ def test_a_preview_copy_stays_preview_tier_says_so_and_has_no_branch_step(
     assert "preview-tier copy" in evaluator.stack_file("preview-eu", repository).read_text().casefold()
 
 
+def printed_job(lines: list[str], job_id: str) -> dict[str, Any]:
+    """The caller job bootstrap printed, from its `  <job_id>:` line to the line before the note after it."""
+    start = lines.index(f"    {job_id}:")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("      "))
+    job: dict[str, Any] = yaml.safe_load("\n".join(line[2:] for line in lines[start:end]))[job_id]
+    return job
+
+
 def test_a_preview_copy_prints_the_caller_job_that_reads_its_environment(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["preview-eu", "--from", "preview", "--vercel-project", "prj_PreviewEu4Kq2", "--dir", str(repository)]
     assert bootstrap.main(args) == 0
     lines = capsys.readouterr().out.splitlines()
-    start = lines.index("    preview-eu:")
-    job = yaml.safe_load("\n".join(line[2:] for line in lines[start : start + 7]))["preview-eu"]
-    workflow = yaml.load((WORKFLOWS / "vercel-preview.yml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506
-    assert job["uses"].startswith("tenantguard/tenantguard-infra/.github/workflows/vercel-preview.yml@")
-    assert set(job["with"]) <= set(workflow["on"]["workflow_call"]["inputs"])
+    job = printed_job(lines, "preview-eu")
     written = yaml.safe_load(evaluator.stack_file("preview-eu", repository).read_text())["config"]
-    assert job["with"]["environment"] == written["tenantguard-infra:environmentName"] == "preview-eu"
-    assert "tenantguard/tenantguard" in lines[start - 1]
+    # The job itself names the copy's environment: only such a job gets that environment's secrets.
+    assert job["environment"] == written["tenantguard-infra:environmentName"] == "preview-eu"
+    (step,) = job["steps"]
+    assert step["uses"].startswith("tenantguard/tenantguard-infra/.github/actions/vercel-preview@")
+    action = yaml.load((ACTIONS / "vercel-preview" / "action.yml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506
+    assert set(step["with"]) <= set(action["inputs"])
+    assert step["with"]["ci-db-url"] == "${{ secrets.CI_DB_URL }}"
+    assert step["with"]["environment"] == "preview-eu"
+    assert "preview-eu" in job["concurrency"]["group"]
+    assert "tenantguard/tenantguard" in lines[lines.index("    preview-eu:") - 1]
+
+
+def test_the_caller_job_of_a_copy_passes_the_workflow_secrets_check(tmp_path: Path) -> None:
+    lines = bootstrap.preview_caller("preview-eu", "tenantguard", ["tenantguard"])
+    job = printed_job(["", *[f"  {line}" for line in lines[1:]]], "preview-eu")
+    document = {"on": {"pull_request": None}, "jobs": {"preview-eu": {"runs-on": "ubuntu-latest", **job}}}
+    path = tmp_path / "preview.yml"
+    path.write_text(yaml.safe_dump(document))
+    rules = Rules.of(workflow_secrets.default_legacy_names(), workflow_secrets.default_managed_names(), ["preview-eu"])
+    assert check(path, rules) == []
 
 
 def test_the_caller_job_of_a_copy_whose_name_starts_with_a_digit_gets_a_valid_job_id() -> None:
-    (job,) = yaml.safe_load("\n".join(bootstrap.preview_caller("2b", "tenantguard", ["tenantguard"])[1:8]))
-    assert job == "preview-2b"
+    job = bootstrap.preview_caller("2b", "tenantguard", ["tenantguard"])[1]
+    assert job == "  preview-2b:"
 
 
 def test_a_staging_copy_prints_no_preview_caller_job(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
-    assert "vercel-preview.yml" not in capsys.readouterr().out
+    assert "vercel-preview" not in capsys.readouterr().out
 
 
 def test_a_copy_starts_its_own_rotation_and_acknowledgements(repository: Path) -> None:

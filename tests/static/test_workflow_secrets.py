@@ -100,6 +100,26 @@ def test_a_file_that_is_not_a_workflow_is_a_finding(tmp_path: Path) -> None:
     ]
 
 
+def test_the_app_preview_workflow_of_the_work_order_is_the_checked_fixture() -> None:
+    # scripts/check runs the schema check, zizmor and this checker on the fixture; this keeps the document equal.
+    order = (ROOT / "workorders" / "WO-ci-secrets.md").read_text()
+    fixture = (FIXTURES / "app-preview.yml").read_text()
+    assert f"```yaml\n{fixture}```" in order
+
+
+def test_the_app_preview_workflow_reads_the_managed_secrets_in_its_environment() -> None:
+    assert found("app-preview.yml", Rules.of(DEFAULT.legacy, DEFAULT.managed, ["preview"])) == []
+
+
+def test_the_app_preview_workflow_fails_the_check_without_its_environment(tmp_path: Path) -> None:
+    without = tmp_path / "app-preview.yml"
+    without.write_text((FIXTURES / "app-preview.yml").read_text().replace("\n    environment: preview\n", "\n"))
+    assert [finding.message.split(" outside")[0] for finding in check(without, DEFAULT)] == [
+        "job 'preview' reads CI_DB_URL",
+        "job 'preview' reads VERCEL_TOKEN",
+    ]
+
+
 def test_this_repositorys_workflows_pass() -> None:
     paths = sorted(WORKFLOWS.glob("*.yml"))
     assert paths
