@@ -233,9 +233,15 @@ def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> lis
     job = new if new[0].isalpha() else f"preview-{new}"
     return [
         f"Then, in {where}: a job next to `preview` in the preview workflow (workorders/WO-ci-secrets.md), "
-        "with its if:, runs-on and timeout-minutes, the commit in uses: and infra-ref being the same "
-        "tenantguard-infra commit:",
+        "the commit in uses: and infra-ref being the same tenantguard-infra commit:",
         f"  {job}:",
+        f"    name: Preview database and deployment ({new})",
+        "    if: >-",
+        "      (github.event_name == 'pull_request'"
+        " && github.event.pull_request.head.repo.full_name == github.repository)",
+        "      || github.event_name == 'push' || github.event_name == 'schedule'",
+        "    runs-on: ubuntu-latest  # one that reaches the copy's database server",
+        "    timeout-minutes: 30",
         f"    environment: {new}",
         "    concurrency:",
         f"      group: vercel-preview-{new}-${{{{ github.event.pull_request.number || github.ref }}}}",

@@ -19,6 +19,7 @@ from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator, plan, workflow_secrets
 from tools.workflow_secrets import Rules, check
 
+WORKFLOW_SECRETS_FIXTURES = evaluator.ROOT / "tests" / "static" / "workflow_secrets"
 ACTIONS = evaluator.ROOT / ".github" / "actions"
 
 
@@ -167,6 +168,10 @@ def test_a_preview_copy_prints_the_caller_job_that_reads_its_environment(
     assert step["with"]["ci-db-url"] == "${{ secrets.CI_DB_URL }}"
     assert step["with"]["environment"] == "preview-eu"
     assert "preview-eu" in job["concurrency"]["group"]
+    # A whole job, as the documented one: same trigger guard, runner and timeout.
+    documented = yaml.load((WORKFLOW_SECRETS_FIXTURES / "app-preview.yml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506
+    for key in ("if", "runs-on", "timeout-minutes", "permissions"):
+        assert str(job[key]).split("#")[0].strip() == str(documented["jobs"]["preview"][key]).split("#")[0].strip(), key
     assert "tenantguard/tenantguard" in lines[lines.index("    preview-eu:") - 1]
 
 
