@@ -16,7 +16,7 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from infra.production_guard import postgres_url
+from infra.production_guard import UnguardableValueError, database_identities
 from infra.routes import (
     EXTRA_NAME,
     EXTRA_SECRETS_KEY,
@@ -33,7 +33,6 @@ from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_p
 from infra.tiers import PROFILES, TIERS, Tier, TierProfile, production_claims, profile_for
 from infra.type_tokens import PROJECT as _PROJECT
 from infra.type_tokens import full_key as _full_key
-from tenantguard_db.urls import UnsafeUrlError, parse_postgres_url
 
 # Defined in infra/type_tokens.py, which the evaluator imports without the program; read from here too.
 PROJECT = _PROJECT
@@ -590,18 +589,16 @@ def _check_secrets(stack: str, secrets: Mapping[str, Secret], profile: TierProfi
 
 
 def _unguardable(where: str, value: str) -> list[str]:
-    """A PostgreSQL URL the production-database guard could not compare (it reads URLs as libpq does).
+    """A PostgreSQL URL or libpq keyword string, anywhere in the value, that the production-database guard
+    could not compare (it reads them as libpq does).
 
-    Refused in every tier, whatever key holds it: production fingerprints every PostgreSQL URL it
-    distributes, and the other stacks compare every one of theirs (infra/stack.py guarded_urls).
+    Refused in every tier, whatever key holds it: production fingerprints every database it distributes,
+    and the other stacks compare every one of theirs (infra/stack.py guarded_identities).
     """
-    url = postgres_url(value)
-    if url is None:
-        return []
     try:
-        parse_postgres_url(url)
-    except UnsafeUrlError as refused:
-        return [f"{where} holds a PostgreSQL URL that {refused}"]
+        database_identities(value)
+    except UnguardableValueError as refused:
+        return [f"{where} {refused}"]
     return []
 
 
