@@ -223,11 +223,13 @@ def _unknown_key_problems(stack: str, unknown: list[str], secret: Collection[str
             problems.append(
                 f"{full_key(key)} is not a known key (did you mean {meant}?) and holds plaintext where a secret "
                 "belongs: if the stack file was ever committed or shared, rotate it; remove it "
-                f"(`pulumi config rm {key}`) and set the (new) value with `{set_secret_command(meant)}`, "
-                "which asks for it"
+                f"(`pulumi config rm --stack {stack} {key}`) and set the (new) value with "
+                f"`{set_secret_command(meant, stack)}`, which asks for it"
             )
         else:
-            problems.append(f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm {key}`)")
+            problems.append(
+                f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm --stack {stack} {key}`)"
+            )
     if hidden:
         problems.append(
             f"{PROJECT}: {'1 key' if hidden == 1 else f'{hidden} keys'} not declared in Pulumi.yaml "
@@ -299,8 +301,8 @@ def parse(
             # Used as declared, the value would land in plaintext resource inputs and URNs.
             problems.append(
                 f"{full_key(key)} is stored as a secret but is not one, so it would be unwrapped into plaintext "
-                f"resource names and inputs; store it in plaintext: `pulumi config rm {key}` then "
-                f"`pulumi config set {key} <value>`"
+                f"resource names and inputs; store it in plaintext: `pulumi config rm --stack {stack} {key}` then "
+                f"`pulumi config set --stack {stack} {key} <value>`"
             )
             continue
         if key in values:

@@ -255,7 +255,8 @@ def report(
             f"stack {stack!r}: {count} other cop{'y' if count == 1 else 'ies'} of a credential that jobs in the "
             f"managed repositories can read; no managed secret was written:\n{lines}\n"
             "Remove them and run `pulumi preview` again. A team that must migrate in steps can acknowledge one copy "
-            f"at a time: pulumi config set --path '{ACKNOWLEDGED_KEY}[\"{unacknowledged[0].key}\"]' '<why, until when>'"
+            f"at a time: pulumi config set --stack {stack} --path '{ACKNOWLEDGED_KEY}[\"{unacknowledged[0].key}\"]' "
+            "'<why, until when>'"
         )
     return [finding.line() for finding in findings]
 

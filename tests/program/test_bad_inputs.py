@@ -168,15 +168,21 @@ CASES = [
     Bad("short-fingerprint-key", "preview", {"dbFingerprintKey": "short"}, "dbFingerprintKey", "at least 16"),
     Bad("bad-vercel-project-id", "preview", {"vercelProjectId": "tenantguard-web"}, "vercelProjectId", "prj_"),
     Bad("bad-owner", "preview", {"githubOwner": "tenant guard"}, "githubOwner", "GitHub organization"),
-    Bad("unknown-key", "preview", {"reviewerTeam": '["ops"]'}, "reviewerTeam", "did you mean reviewerTeams?"),
+    Bad(
+        "unknown-key",
+        "preview",
+        {"reviewerTeam": '["ops"]'},
+        "reviewerTeam",
+        "did you mean reviewerTeams? (`pulumi config rm --stack preview reviewerTeam`)",
+    ),
     Bad(
         "plaintext-under-mis-cased-secret-key",
         "staging",
         {"ciDbURL": f"postgresql://ci:{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
         "ciDbURL",
         "(did you mean ciDbUrl?) and holds plaintext where a secret belongs: if the stack file was ever committed or "
-        "shared, rotate it; remove it (`pulumi config rm ciDbURL`) and set the (new) value with "
-        "`pulumi config set --secret ciDbUrl`, which asks for it",
+        "shared, rotate it; remove it (`pulumi config rm --stack staging ciDbURL`) and set the (new) value with "
+        "`pulumi config set --secret --stack staging ciDbUrl`, which asks for it",
     ),
     Bad("unknown-tier", "preview", {"tier": "qa"}, "tier", "preview, staging, production"),
     # Protection rules.
@@ -505,7 +511,8 @@ CASES = [
         "staging",
         {},
         "repositories",
-        "store it in plaintext",
+        "store it in plaintext: `pulumi config rm --stack staging repositories` then "
+        "`pulumi config set --stack staging repositories <value>`",
         encrypted=("repositories",),
     ),
     # GitHub environment names ignore case: no look-alike of production outside production.
