@@ -58,8 +58,12 @@ _BRANCH = re.compile(r"[^\s~^:?\\\[\x00-\x1f\x7f]{1,255}")
 # deployments-and-environments#deployment-branches-and-tags); braces are refused too, whether or not it expands them.
 _WILDCARD = re.compile(r"[*?\[\]{}]")
 """fnmatch's special characters, braces included."""
-_FIXED_PREFIX = re.compile(r"[^*?\[\]{}]*[A-Za-z0-9][^*?\[\]{}]*(?:[*?\[\]{}].*)?", re.DOTALL)
-"""A pattern whose text before its first special character holds a letter or digit: `release/*`, `staging`."""
+_SCOPED_BRANCH = re.compile(r"[^*?\[\]{}]+|(?:[^*?\[\]{}/]*[A-Za-z0-9][^*?\[\]{}/]*/)+[*?][^\[\]{}]*")
+"""An exact branch name (`staging`), or a pattern fixing whole path segments before any wildcard (`release/*`,
+`hotfix/v2/*`): each fixed segment holds a letter or digit and ends at a `/`; no braces or brackets anywhere.
+A fixed character or two (`s*`, `2026-*`) or a brace (`f{a,*}`) leaves a pattern that a branch anyone with push
+access may create can match; a `/`-ended namespace is what a ruleset can reserve (GitHub rulesets' "Restrict
+creations" targets ref name patterns: docs.github.com, "Available rules for rulesets")."""
 _VERCEL_PROJECT = re.compile(r"prj_[A-Za-z0-9]{1,64}")
 _VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}")
 _VERCEL_CUSTOM_ENV = re.compile(r"env_[A-Za-z0-9]{1,64}")
@@ -465,12 +469,14 @@ def _check_branches(branches: tuple[str, ...], profile: TierProfile, problems: l
         )
     elif not profile.any_branch_allowed:
         for position, branch in enumerate(branches, start=1):
-            if _BRANCH.fullmatch(branch) and not _FIXED_PREFIX.fullmatch(branch):
-                # `*`, `*-*`, `{staging,*}`, `-*`: each matches branches anyone with push access can create.
+            if _BRANCH.fullmatch(branch) and not _SCOPED_BRANCH.fullmatch(branch):
+                # `*`, `s*`, `2026-*`, `release/v*`, `f{a,*}`: each matches branches anyone who can push may create.
                 problems.append(
-                    f"{full_key('deploymentBranches')} (item {position} of {len(branches)}) does not start with a "
-                    f"fixed part, so it can match any branch and hand {tier}'s secrets to it; start each pattern "
-                    "with letters or digits before any *, ? or { (e.g. release/*, staging)"
+                    f"{full_key('deploymentBranches')} (item {position} of {len(branches)}) is not accepted in "
+                    f"{tier}: give an exact branch name (e.g. {tier}) or whole path segments before any wildcard "
+                    "(e.g. release/*, hotfix/v2/*), with no braces or brackets; anyone who can push a matching "
+                    f"branch gets {tier}'s secrets, so protect that namespace with a ruleset that limits who can "
+                    "create such branches"
                 )
 
 

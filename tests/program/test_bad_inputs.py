@@ -547,46 +547,129 @@ CASES = [
         "environmentName",
         "(or the stack name it defaults to) claims production (prd) in a staging stack; choose a name",
     ),
-    # A pattern without a fixed prefix outside the preview tier: it can match a branch anyone creates.
+    # Outside the preview tier, an exact name or whole path segments before any wildcard: anything else can
+    # match a branch anyone with push access creates.
     Bad(
         "staging-any-branch",
         "staging",
         {"deploymentBranches": '["*"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name (e.g. staging) or whole path segments "
+        "before any wildcard (e.g. release/*, hotfix/v2/*), with no braces or brackets; anyone who can push a "
+        "matching branch gets staging's secrets, so protect that namespace with a ruleset that limits who can "
+        "create such branches",
     ),
     Bad(
         "staging-any-path",
         "staging",
         {"deploymentBranches": '["**"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "staging-wildcard-dash-wildcard",
         "staging",
         {"deploymentBranches": '["staging", "*-*"]'},
         "deploymentBranches",
-        "(item 2 of 2) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 2 of 2) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "staging-brace-with-wildcard",
         "staging",
         {"deploymentBranches": '["{staging,*}"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "staging-separator-then-wildcard",
         "staging",
         {"deploymentBranches": '["-*"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-one-letter-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["s*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-one-other-letter-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["x*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-one-digit-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["1*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-letter-then-question-mark",
+        "staging",
+        {"deploymentBranches": '["a?*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted",
+    ),
+    Bad(
+        "staging-letter-then-brace-with-wildcard",
+        "staging",
+        {"deploymentBranches": '["f{a,*}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-date-prefix",
+        "staging",
+        {"deploymentBranches": '["2026-*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-brace-alternatives",
+        "staging",
+        {"deploymentBranches": '["hotfix-{a,b}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-brace-inside-a-namespace",
+        "staging",
+        {"deploymentBranches": '["release/{a,b}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-brace-after-a-namespace-wildcard",
+        "staging",
+        {"deploymentBranches": '["release/*-{a,b}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-namespace-without-a-segment",
+        "staging",
+        {"deploymentBranches": '["/*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-namespace-segment-of-punctuation",
+        "staging",
+        {"deploymentBranches": '["-/*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-partial-segment",
+        "staging",
+        {"deploymentBranches": '["release/v*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "production-brace-alternatives",
