@@ -541,6 +541,27 @@ CASES = [
         "(or the stack name it defaults to) claims production (live) in a preview stack; choose a name",
     ),
     Bad(
+        "staging-named-ProdEU",
+        "staging",
+        {"environmentName": "ProdEU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (prod) in a staging stack; choose a name",
+    ),
+    Bad(
+        "staging-named-liveEU",
+        "staging",
+        {"environmentName": "liveEU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (live) in a staging stack; choose a name",
+    ),
+    Bad(
+        "staging-named-ProductionEU",
+        "staging",
+        {"environmentName": "ProductionEU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (production) in a staging stack; choose a name",
+    ),
+    Bad(
         "staging-named-prd2",
         "staging",
         {"environmentName": "prd2"},
