@@ -16,7 +16,7 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from infra.production_guard import postgres_url
+from infra.production_guard import UnguardableValueError, database_identities
 from infra.routes import (
     EXTRA_NAME,
     EXTRA_SECRETS_KEY,
@@ -33,7 +33,6 @@ from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_p
 from infra.tiers import PROFILES, TIERS, Tier, TierProfile, production_claims, profile_for
 from infra.type_tokens import PROJECT as _PROJECT
 from infra.type_tokens import full_key as _full_key
-from tenantguard_db.urls import UnsafeUrlError, parse_postgres_url
 
 # Defined in infra/type_tokens.py, which the evaluator imports without the program; read from here too.
 PROJECT = _PROJECT
@@ -59,8 +58,12 @@ _BRANCH = re.compile(r"[^\s~^:?\\\[\x00-\x1f\x7f]{1,255}")
 # deployments-and-environments#deployment-branches-and-tags); braces are refused too, whether or not it expands them.
 _WILDCARD = re.compile(r"[*?\[\]{}]")
 """fnmatch's special characters, braces included."""
-_FIXED_PREFIX = re.compile(r"[^*?\[\]{}]*[A-Za-z0-9][^*?\[\]{}]*(?:[*?\[\]{}].*)?", re.DOTALL)
-"""A pattern whose text before its first special character holds a letter or digit: `release/*`, `staging`."""
+_SCOPED_BRANCH = re.compile(r"[^*?\[\]{}]+|(?:[^*?\[\]{}/]*[A-Za-z0-9][^*?\[\]{}/]*/)+[*?][^\[\]{}]*")
+"""An exact branch name (`staging`), or a pattern fixing whole path segments before any wildcard (`release/*`,
+`hotfix/v2/*`): each fixed segment holds a letter or digit and ends at a `/`; no braces or brackets anywhere.
+A fixed character or two (`s*`, `2026-*`) or a brace (`f{a,*}`) leaves a pattern that a branch anyone with push
+access may create can match; a `/`-ended namespace is what a ruleset can reserve (GitHub rulesets' "Restrict
+creations" targets ref name patterns: docs.github.com, "Available rules for rulesets")."""
 _VERCEL_PROJECT = re.compile(r"prj_[A-Za-z0-9]{1,64}")
 _VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}")
 _VERCEL_CUSTOM_ENV = re.compile(r"env_[A-Za-z0-9]{1,64}")
@@ -224,11 +227,13 @@ def _unknown_key_problems(stack: str, unknown: list[str], secret: Collection[str
             problems.append(
                 f"{full_key(key)} is not a known key (did you mean {meant}?) and holds plaintext where a secret "
                 "belongs: if the stack file was ever committed or shared, rotate it; remove it "
-                f"(`pulumi config rm {key}`) and set the (new) value with `{set_secret_command(meant)}`, "
-                "which asks for it"
+                f"(`pulumi config rm --stack {stack} {key}`) and set the (new) value with "
+                f"`{set_secret_command(meant, stack)}`, which asks for it"
             )
         else:
-            problems.append(f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm {key}`)")
+            problems.append(
+                f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm --stack {stack} {key}`)"
+            )
     if hidden:
         problems.append(
             f"{PROJECT}: {'1 key' if hidden == 1 else f'{hidden} keys'} not declared in Pulumi.yaml "
@@ -300,8 +305,8 @@ def parse(
             # Used as declared, the value would land in plaintext resource inputs and URNs.
             problems.append(
                 f"{full_key(key)} is stored as a secret but is not one, so it would be unwrapped into plaintext "
-                f"resource names and inputs; store it in plaintext: `pulumi config rm {key}` then "
-                f"`pulumi config set {key} <value>`"
+                f"resource names and inputs; store it in plaintext: `pulumi config rm --stack {stack} {key}` then "
+                f"`pulumi config set --stack {stack} {key} <value>`"
             )
             continue
         if key in values:
@@ -464,12 +469,14 @@ def _check_branches(branches: tuple[str, ...], profile: TierProfile, problems: l
         )
     elif not profile.any_branch_allowed:
         for position, branch in enumerate(branches, start=1):
-            if _BRANCH.fullmatch(branch) and not _FIXED_PREFIX.fullmatch(branch):
-                # `*`, `*-*`, `{staging,*}`, `-*`: each matches branches anyone with push access can create.
+            if _BRANCH.fullmatch(branch) and not _SCOPED_BRANCH.fullmatch(branch):
+                # `*`, `s*`, `2026-*`, `release/v*`, `f{a,*}`: each matches branches anyone who can push may create.
                 problems.append(
-                    f"{full_key('deploymentBranches')} (item {position} of {len(branches)}) does not start with a "
-                    f"fixed part, so it can match any branch and hand {tier}'s secrets to it; start each pattern "
-                    "with letters or digits before any *, ? or { (e.g. release/*, staging)"
+                    f"{full_key('deploymentBranches')} (item {position} of {len(branches)}) is not accepted in "
+                    f"{tier}: give an exact branch name (e.g. {tier}) or whole path segments before any wildcard "
+                    "(e.g. release/*, hotfix/v2/*), with no braces or brackets; anyone who can push a matching "
+                    f"branch gets {tier}'s secrets, so protect that namespace with a ruleset that limits who can "
+                    "create such branches"
                 )
 
 
@@ -590,18 +597,16 @@ def _check_secrets(stack: str, secrets: Mapping[str, Secret], profile: TierProfi
 
 
 def _unguardable(where: str, value: str) -> list[str]:
-    """A PostgreSQL URL the production-database guard could not compare (it reads URLs as libpq does).
+    """A PostgreSQL URL or libpq keyword string, anywhere in the value, that the production-database guard
+    could not compare (it reads them as libpq does).
 
-    Refused in every tier, whatever key holds it: production fingerprints every PostgreSQL URL it
-    distributes, and the other stacks compare every one of theirs (infra/stack.py guarded_urls).
+    Refused in every tier, whatever key holds it: production fingerprints every database it distributes,
+    and the other stacks compare every one of theirs (infra/stack.py guarded_identities).
     """
-    url = postgres_url(value)
-    if url is None:
-        return []
     try:
-        parse_postgres_url(url)
-    except UnsafeUrlError as refused:
-        return [f"{where} holds a PostgreSQL URL that {refused}"]
+        database_identities(value)
+    except UnguardableValueError as refused:
+        return [f"{where} {refused}"]
     return []
 
 

@@ -1,6 +1,7 @@
 """Keeps non-production stacks off production's databases: keyed fingerprints of their identities, compared.
 
-Every PostgreSQL URL a stack distributes is compared, whichever config key holds it (extraSecrets too).
+Every PostgreSQL database a stack distributes is compared, whichever config key holds it (extraSecrets too)
+and however it is written: a URL anywhere in the value (JDBC's, a .env line, JSON) or a libpq keyword string.
 
 The identity is what libpq connects to (tenantguard_db.urls: host normalised, port with its default,
 database name), so driver-equivalent spellings of one database have one fingerprint. Production also
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from typing import Any
 
 import pulumi
 
-from tenantguard_db.urls import parse_postgres_url
+from tenantguard_db.urls import UnsafeUrlError, database_identity, parse_postgres_url
 
 FINGERPRINTS_OUTPUT = "databaseFingerprints"
 FINGERPRINT_OUTPUT = "databaseFingerprint"
@@ -28,26 +30,121 @@ FINGERPRINT_KEY_KEY = "tenantguard-infra:dbFingerprintKey"
 _KEY_CHECK_MESSAGE = b"tenantguard production-database guard: key check"
 
 
-POSTGRES_SCHEME = re.compile(r"(?:postgres|postgresql)(?:\+[a-z0-9_]+)?://", re.IGNORECASE)
-"""How a PostgreSQL URL starts: libpq's two schemes, in any case (schemes are case-insensitive, RFC 3986
+POSTGRES_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])(?:postgres|postgresql)(?:\+[a-z0-9_]+)?://", re.IGNORECASE)
+"""Where a PostgreSQL URL starts: libpq's two schemes, in any case (schemes are case-insensitive, RFC 3986
 section 3.1, and URL parsers other than libpq's accept them so), with or without a SQLAlchemy driver
-suffix (postgresql+psycopg://)."""
+suffix (postgresql+psycopg://), not inside a longer scheme; JDBC's `jdbc:` before it is no part of it."""
+_URL_END = re.compile(r"""[^\x21-\x7e]|["'<>\\^`{|}]""")
+"""What ends a URL inside other text: a character RFC 3986 (section 2) allows in none (a space, `"`, `<`, `{`,
+non-ASCII) or the single quote that wraps one in shell and .env files."""
+_TRAILING_PUNCTUATION = ".,;:!?)]"
+"""What follows an embedded URL in prose or a list rather than belonging to its database name."""
+_ENV_LINE = re.compile(r"\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(?P<value>.*)", re.DOTALL)
+"""A dotenv line, `NAME=value` (or `export NAME="value"`): its value is read on its own."""
+_KEYWORD_HOSTS = ("host", "hostaddr")
 
 
-def postgres_url(value: str) -> str | None:
-    """`value` with a libpq scheme when it is a PostgreSQL URL in any of those spellings, else None.
+class UnguardableValueError(ValueError):
+    """A value naming a PostgreSQL database in a way the guard cannot read as libpq would; never quotes it."""
 
-    Only the scheme is rewritten; fingerprints do not depend on it. Values that are not URLs of this
-    shape are not compared: a Redis URL names another kind of server, which production exports no
-    fingerprint of; libpq keyword strings (`host=... dbname=...`) and JDBC URLs are not recognised.
+
+def database_identities(value: str) -> tuple[str, ...]:
+    """The identity (tenantguard_db.urls.database_identity) of every PostgreSQL database `value` names.
+
+    Found anywhere in it: the value itself as a URL, any URL inside it (JDBC's `jdbc:postgresql://...`, a
+    pasted `.env` line, prose), the strings of a JSON document, and libpq keyword strings (`host=...
+    dbname=...`) whole or as a `.env` line's value. A value naming none (an API key, a Redis URL) has no
+    identity. Raises UnguardableValueError for a URL or keyword string the guard cannot read as libpq does
+    (several hosts, a password or host in a URL's query, ...): it could not be compared.
     """
-    match = POSTGRES_SCHEME.match(value)
-    return None if match is None else "postgresql://" + value[match.end() :]
+    identities: list[str] = []
+    for text in _texts(value):
+        identities += _identities_in(text)
+    return tuple(dict.fromkeys(identities))
+
+
+def _texts(value: str) -> list[str]:
+    """The strings of a JSON document (decoded, so `\\/` and `\\u0040` read as libpq would see them), else the value."""
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return [value]
+    if not isinstance(document, dict | list):
+        return [value]
+    strings: list[str] = []
+    pending: list[Any] = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return strings
+
+
+def _identities_in(text: str) -> list[str]:
+    whole = POSTGRES_SCHEME.match(text)
+    if whole is not None:
+        # The whole value is one URL, read exactly as given (a password may hold any character).
+        return [_url_identity(text[whole.end() :])]
+    identities = []
+    for match in POSTGRES_SCHEME.finditer(text):
+        found = _URL_END.search(text, match.end())
+        url = text[match.end() : found.start() if found else len(text)].rstrip(_TRAILING_PUNCTUATION)
+        identities.append(_url_identity(url))
+    candidates = [text]
+    for line in text.splitlines():
+        env_line = _ENV_LINE.fullmatch(line)
+        candidates += [line, env_line["value"].strip().strip("\"'")] if env_line else [line]
+    return identities + [identity for candidate in candidates for identity in _keyword_identities(candidate)]
+
+
+def _url_identity(after_scheme: str) -> str:
+    """The identity of the URL whose text after its scheme (any spelling of POSTGRES_SCHEME) is `after_scheme`."""
+    try:
+        return parse_postgres_url("postgresql://" + after_scheme).identity()
+    except UnsafeUrlError as refused:
+        raise UnguardableValueError(f"holds a PostgreSQL URL that {refused}") from None
+
+
+def _keyword_identities(text: str) -> list[str]:
+    """The database of a libpq keyword string (`host=... dbname=...`); none for text that is not one.
+
+    libpq refuses any word that is not one of its keywords (`sk-...`, `abc==`, `key=value`), so an API key
+    or token never parses as one; a string that parses but names no host is a local socket or a fragment.
+    """
+    if POSTGRES_SCHEME.match(text.strip()):
+        return []  # a URL, compared above; conninfo_to_dict would read it as one too
+    from psycopg import conninfo  # noqa: PLC0415 - libpq loads only when a value is read
+
+    try:
+        parsed = {key: str(value) for key, value in conninfo.conninfo_to_dict(text).items() if value is not None}
+    except Exception:  # psycopg's message quotes the string: not a keyword string, whatever failed
+        return []
+    # With both, libpq connects to hostaddr and checks the certificate against host: each is compared.
+    hosts = [parsed[key] for key in _KEYWORD_HOSTS if parsed.get(key)]
+    if not hosts:
+        return []
+    if any("," in part for part in (*hosts, parsed.get("port", ""))):
+        raise UnguardableValueError("holds a libpq connection string that names several hosts; give exactly one host")
+    # libpq's default database name is the user name; without either it is the OS user's, unknown here.
+    dbname = parsed.get("dbname") or parsed.get("user")
+    if not dbname:
+        return []
+    port = parsed.get("port")
+    port = str(int(port)) if port and port.isdigit() else port
+    return [database_identity(host, port, dbname) for host in hosts]
 
 
 def fingerprint(url: str, key: str) -> str:
     """HMAC-SHA256 of the database libpq would connect to; the password and user play no part."""
-    identity = parse_postgres_url(url).identity()
+    return identity_fingerprint(parse_postgres_url(url).identity(), key)
+
+
+def identity_fingerprint(identity: str, key: str) -> str:
+    """HMAC-SHA256 of a database identity (tenantguard_db.urls.database_identity) under the shared key."""
     return hmac.new(key.encode(), identity.encode(), hashlib.sha256).hexdigest()
 
 
@@ -95,8 +192,10 @@ def production(stack: str) -> Production:
     )
 
 
-def verdict(guarded: Mapping[str, str], key: str, against: Production) -> pulumi.Output[Sequence[pulumi.Resource]]:
-    """Resolves, to no resource, once no URL of `guarded` (by config key) names one of production's databases.
+def verdict(
+    guarded: Mapping[str, Sequence[str]], key: str, against: Production
+) -> pulumi.Output[Sequence[pulumi.Resource]]:
+    """Resolves, to no resource, once no database identity of `guarded` (by config key) is one of production's.
 
     Otherwise it fails, naming the keys and never a value. It is meant as every resource's `depends_on`:
     the SDK awaits an Output-valued depends_on before it sends RegisterResource (prepare_resource in
@@ -107,7 +206,7 @@ def verdict(guarded: Mapping[str, str], key: str, against: Production) -> pulumi
     stack = against.stack
     keys = list(guarded)
     what = " and ".join(keys)
-    own = {config_key: fingerprint(url, key) for config_key, url in guarded.items()}
+    own = {config_key: [identity_fingerprint(i, key) for i in identities] for config_key, identities in guarded.items()}
     own_key_check = key_check(key)
 
     def check(args: list[Any]) -> Sequence[pulumi.Resource]:
@@ -129,7 +228,7 @@ def verdict(guarded: Mapping[str, str], key: str, against: Production) -> pulumi
         reused = [
             config_key
             for config_key, mine in own.items()
-            if any(hmac.compare_digest(str(theirs), mine) for theirs in known)
+            if any(hmac.compare_digest(str(theirs), one) for one in mine for theirs in known)
         ]
         if reused:
             verb = "points" if len(reused) == 1 else "point"

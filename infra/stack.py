@@ -20,7 +20,7 @@ from infra.secret_keys import SECRET_KEYS
 from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.vercel import VercelVariables, VercelVariablesArgs
 from tenantguard_db.revisions import head_revision
-from tenantguard_db.urls import mask_url
+from tenantguard_db.urls import mask_url, parse_postgres_url
 
 GUARDED_SOURCES = frozenset(secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard)
 
@@ -28,23 +28,26 @@ Gate = pulumi.Output[Sequence[pulumi.Resource]] | None
 """The production-database guard's verdict (production_guard.verdict), or None in a tier without the guard."""
 
 
-def guarded_urls(settings: Settings) -> dict[str, str]:
-    """Every PostgreSQL URL the stack distributes, by the config key that holds it.
+def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Every PostgreSQL database the stack distributes, by the config key whose value names it.
 
-    Chosen by value, not by key: an extra secret (or a key added later) holding a PostgreSQL URL hands
-    out a database just as CI_DB_URL does. Keys whose kind is a PostgreSQL URL are always included, so
-    the guard fails closed should one ever not look like one. Other values (a Redis URL, a token) are
-    not compared: production exports fingerprints of its PostgreSQL databases only.
+    Chosen by value, not by key: an extra secret (or a key added later) naming a database hands it out
+    just as CI_DB_URL does, whether as a URL anywhere in the value or as a libpq keyword string
+    (production_guard.database_identities). Keys whose kind is a PostgreSQL URL are always read as one,
+    so the guard fails closed should one ever not look like one. Other values (a Redis URL, a token)
+    are not compared: production exports fingerprints of its PostgreSQL databases only.
     """
-    urls: dict[str, str] = {}
+    guarded: dict[str, tuple[str, ...]] = {}
     for route in settings.routes:
         if route.generated:
             continue
         value = settings.secret_values[route.name].value
-        url = production_guard.postgres_url(value) or (value if route.source in GUARDED_SOURCES else None)
-        if url is not None:
-            urls[_config_key(route)] = url
-    return urls
+        identities = production_guard.database_identities(value)
+        if route.source in GUARDED_SOURCES:
+            identities = tuple(dict.fromkeys((parse_postgres_url(value).identity(), *identities)))
+        if identities:
+            guarded[_config_key(route)] = identities
+    return guarded
 
 
 def _config_key(route: Route) -> str:
@@ -63,7 +66,7 @@ def verdict(settings: Settings) -> Gate:
     if not settings.profile.production_guard or settings.production_stack is None:
         return None
     against = production_guard.production(settings.production_stack)
-    return production_guard.verdict(guarded_urls(settings), settings.db_fingerprint_key.value, against)
+    return production_guard.verdict(guarded_identities(settings), settings.db_fingerprint_key.value, against)
 
 
 def after(gate: Gate, **options: Any) -> pulumi.ResourceOptions:
@@ -204,8 +207,8 @@ def _outputs(
     }
     if settings.profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value
-        guarded = guarded_urls(settings).values()
-        outputs[production_guard.FINGERPRINTS_OUTPUT] = [production_guard.fingerprint(url, key) for url in guarded]
+        guarded = [identity for identities in guarded_identities(settings).values() for identity in identities]
+        outputs[production_guard.FINGERPRINTS_OUTPUT] = [production_guard.identity_fingerprint(i, key) for i in guarded]
         outputs[production_guard.FINGERPRINT_OUTPUT] = production_guard.fingerprint(settings.ci_db_url.value, key)
         outputs[production_guard.KEY_CHECK_OUTPUT] = production_guard.key_check(key)
     return outputs

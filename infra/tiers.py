@@ -130,8 +130,13 @@ def profile_for(tier: str) -> TierProfile | None:
     return next((profile for profile in PROFILES.values() if profile.tier == tier), None)
 
 
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+"""A word of a name: a run of capitals (an acronym), a capitalised or lower-case run, or a number; anything
+else (`-`, `.`, `_`) separates words, and so do camelCase and letter/digit boundaries."""
+
+
 def production_claims(name: str) -> tuple[str, ...]:
-    """The words of `name` (split at '-', '.' and '_', in any casing, trailing digits dropped) that claim
-    production: `prod-eu` and `Prod2` -> prod."""
-    words = {word.rstrip("0123456789") for word in re.split(r"[-._]", name.casefold())}
+    """The words of `name` that claim production, in any casing: `prod-eu`, `Prod2`, `ProdEU`, `liveEU` ->
+    prod or live. A word is only ever whole: `preprod`, `product` and `reproduce` claim nothing."""
+    words = {word.casefold() for word in _WORD.findall(name)}
     return tuple(sorted(CLAIMS_PRODUCTION & words))

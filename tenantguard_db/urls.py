@@ -117,7 +117,7 @@ class PostgresUrl:
 
     def identity(self) -> str:
         """The database libpq connects to: host (normalised), port with its default, database name."""
-        return f"{canonical_host(self.host)}:{self.port or DEFAULT_PORT}/{self.dbname}"
+        return database_identity(self.host, self.port, self.dbname)
 
     def with_database(self, dbname: str) -> str:
         """This URL with another database, rebuilt from its parts (password in clear: pass it on, never show it)."""
@@ -140,6 +140,11 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def database_identity(host: str, port: str | None, dbname: str) -> str:
+    """One database as libpq reaches it, however it was written: canonical host, port with its default, name."""
+    return f"{canonical_host(host)}:{port or DEFAULT_PORT}/{dbname}"
 
 
 def canonical_host(host: str) -> str:

@@ -169,5 +169,5 @@ def test_an_unreachable_database_says_where_the_migration_must_run_from(postgres
     with pytest.raises(migrate.UnreachableDatabaseError) as failure:
         migrate.upgrade(closed, "head")
     assert "INFRA_RUNNERS" in str(failure.value)
-    assert "pulumi config set runMigrations false" in str(failure.value)
+    assert "pulumi config set --stack <stack> runMigrations false" in str(failure.value)
     assert postgres.password not in str(failure.value)

@@ -168,15 +168,21 @@ CASES = [
     Bad("short-fingerprint-key", "preview", {"dbFingerprintKey": "short"}, "dbFingerprintKey", "at least 16"),
     Bad("bad-vercel-project-id", "preview", {"vercelProjectId": "tenantguard-web"}, "vercelProjectId", "prj_"),
     Bad("bad-owner", "preview", {"githubOwner": "tenant guard"}, "githubOwner", "GitHub organization"),
-    Bad("unknown-key", "preview", {"reviewerTeam": '["ops"]'}, "reviewerTeam", "did you mean reviewerTeams?"),
+    Bad(
+        "unknown-key",
+        "preview",
+        {"reviewerTeam": '["ops"]'},
+        "reviewerTeam",
+        "did you mean reviewerTeams? (`pulumi config rm --stack preview reviewerTeam`)",
+    ),
     Bad(
         "plaintext-under-mis-cased-secret-key",
         "staging",
         {"ciDbURL": f"postgresql://ci:{FAKE_STAGING_CI}@db.staging.internal:5432/tenantguard"},
         "ciDbURL",
         "(did you mean ciDbUrl?) and holds plaintext where a secret belongs: if the stack file was ever committed or "
-        "shared, rotate it; remove it (`pulumi config rm ciDbURL`) and set the (new) value with "
-        "`pulumi config set --secret ciDbUrl`, which asks for it",
+        "shared, rotate it; remove it (`pulumi config rm --stack staging ciDbURL`) and set the (new) value with "
+        "`pulumi config set --secret --stack staging ciDbUrl`, which asks for it",
     ),
     Bad("unknown-tier", "preview", {"tier": "qa"}, "tier", "preview, staging, production"),
     # Protection rules.
@@ -465,6 +471,34 @@ CASES = [
         "holds a PostgreSQL URL that carries a password in the query string",
     ),
     Bad(
+        "extra-secret-jdbc-url-with-a-password-in-the-query",
+        "staging",
+        {"extraSecrets": extras({"EXTRA_DB": f"jdbc:postgresql://db/tg?user=ci&password={FAKE_STAGING_CI}"})},
+        "extraSecrets.EXTRA_DB",
+        "holds a PostgreSQL URL that carries a password in the query string",
+    ),
+    Bad(
+        "extra-secret-env-line-with-two-hosts",
+        "staging",
+        {"extraSecrets": extras({"EXTRA_DB": f"DATABASE_URL=postgresql://r:{FAKE_STAGING_CI}@a,b/reporting"})},
+        "extraSecrets.EXTRA_DB",
+        "holds a PostgreSQL URL that names several hosts",
+    ),
+    Bad(
+        "extra-secret-json-url-with-host-in-the-query",
+        "preview",
+        {"extraSecrets": extras({"EXTRA_DB": json.dumps({"url": f"postgresql://r:{FAKE_CI}@db/tg?host=prod"})})},
+        "extraSecrets.EXTRA_DB",
+        "holds a PostgreSQL URL that sets the query parameter 'host'",
+    ),
+    Bad(
+        "extra-secret-keyword-string-with-two-hosts",
+        "staging",
+        {"extraSecrets": extras({"EXTRA_DB": f"host=a,b dbname=tg password={FAKE_STAGING_CI}"})},
+        "extraSecrets.EXTRA_DB",
+        "holds a libpq connection string that names several hosts",
+    ),
+    Bad(
         "non-secret-stored-as-secret",
         "preview",
         {},
@@ -477,7 +511,8 @@ CASES = [
         "staging",
         {},
         "repositories",
-        "store it in plaintext",
+        "store it in plaintext: `pulumi config rm --stack staging repositories` then "
+        "`pulumi config set --stack staging repositories <value>`",
         encrypted=("repositories",),
     ),
     # GitHub environment names ignore case: no look-alike of production outside production.
@@ -506,52 +541,156 @@ CASES = [
         "(or the stack name it defaults to) claims production (live) in a preview stack; choose a name",
     ),
     Bad(
+        "staging-named-ProdEU",
+        "staging",
+        {"environmentName": "ProdEU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (prod) in a staging stack; choose a name",
+    ),
+    Bad(
+        "staging-named-liveEU",
+        "staging",
+        {"environmentName": "liveEU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (live) in a staging stack; choose a name",
+    ),
+    Bad(
+        "staging-named-ProductionEU",
+        "staging",
+        {"environmentName": "ProductionEU"},
+        "environmentName",
+        "(or the stack name it defaults to) claims production (production) in a staging stack; choose a name",
+    ),
+    Bad(
         "staging-named-prd2",
         "staging",
         {"environmentName": "prd2"},
         "environmentName",
         "(or the stack name it defaults to) claims production (prd) in a staging stack; choose a name",
     ),
-    # A pattern without a fixed prefix outside the preview tier: it can match a branch anyone creates.
+    # Outside the preview tier, an exact name or whole path segments before any wildcard: anything else can
+    # match a branch anyone with push access creates.
     Bad(
         "staging-any-branch",
         "staging",
         {"deploymentBranches": '["*"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name (e.g. staging) or whole path segments "
+        "before any wildcard (e.g. release/*, hotfix/v2/*), with no braces or brackets; anyone who can push a "
+        "matching branch gets staging's secrets, so protect that namespace with a ruleset that limits who can "
+        "create such branches",
     ),
     Bad(
         "staging-any-path",
         "staging",
         {"deploymentBranches": '["**"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "staging-wildcard-dash-wildcard",
         "staging",
         {"deploymentBranches": '["staging", "*-*"]'},
         "deploymentBranches",
-        "(item 2 of 2) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 2 of 2) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "staging-brace-with-wildcard",
         "staging",
         {"deploymentBranches": '["{staging,*}"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "staging-separator-then-wildcard",
         "staging",
         {"deploymentBranches": '["-*"]'},
         "deploymentBranches",
-        "(item 1 of 1) does not start with a fixed part, so it can match any branch and hand staging's secrets "
-        "to it; start each pattern with letters or digits before any *, ? or { (e.g. release/*, staging)",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-one-letter-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["s*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-one-other-letter-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["x*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-one-digit-then-wildcard",
+        "staging",
+        {"deploymentBranches": '["1*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-letter-then-question-mark",
+        "staging",
+        {"deploymentBranches": '["a?*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted",
+    ),
+    Bad(
+        "staging-letter-then-brace-with-wildcard",
+        "staging",
+        {"deploymentBranches": '["f{a,*}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-date-prefix",
+        "staging",
+        {"deploymentBranches": '["2026-*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-brace-alternatives",
+        "staging",
+        {"deploymentBranches": '["hotfix-{a,b}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-brace-inside-a-namespace",
+        "staging",
+        {"deploymentBranches": '["release/{a,b}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-brace-after-a-namespace-wildcard",
+        "staging",
+        {"deploymentBranches": '["release/*-{a,b}"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-namespace-without-a-segment",
+        "staging",
+        {"deploymentBranches": '["/*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-namespace-segment-of-punctuation",
+        "staging",
+        {"deploymentBranches": '["-/*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
+    ),
+    Bad(
+        "staging-partial-segment",
+        "staging",
+        {"deploymentBranches": '["release/v*"]'},
+        "deploymentBranches",
+        "(item 1 of 1) is not accepted in staging: give an exact branch name",
     ),
     Bad(
         "production-brace-alternatives",

@@ -97,8 +97,8 @@ def test_well_formed_vercel_team_and_custom_environment_ids_are_accepted(
     assert settings.variables["VERCEL_ORG_ID"] == team_id
 
 
-def test_staging_accepts_branch_patterns_that_start_with_a_fixed_part() -> None:
-    branches = ["staging", "release/*", "hotfix-{a,b}", "2026-*"]
+def test_staging_accepts_exact_branches_and_patterns_fixing_whole_path_segments() -> None:
+    branches = ["staging", "release-2026", "release/2026-q1", "release/*", "hotfix/v2/*", "team/web/**"]
     values, secret = stack_values("staging", {"deploymentBranches": json.dumps(branches)})
     assert config.parse("staging", values, secret).deployment_branches == tuple(branches)
 

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from infra.production_guard import FINGERPRINT_OUTPUT, FINGERPRINTS_OUTPUT, KEY_CHECK_OUTPUT, fingerprint, key_check
+from infra.production_guard import (
+    FINGERPRINT_OUTPUT,
+    FINGERPRINTS_OUTPUT,
+    KEY_CHECK_OUTPUT,
+    database_identities,
+    fingerprint,
+    key_check,
+)
 from infra.type_tokens import STACK_REFERENCE
 from tests.helpers import assert_no_secret
 from tools import evaluator
@@ -203,6 +210,86 @@ def test_an_extra_secret_in_another_scheme_spelling_is_compared(
     assert registered_besides_the_reference(failure) == []
 
 
+# Production's database written in another form, or inside a longer value: each is found and compared.
+PRODUCTION_HOST = "db.production.internal"
+EMBEDDED_FORMS: dict[str, Callable[[str], str]] = {
+    "JDBC URL": lambda url: f"jdbc:{url}",
+    "pasted .env line": lambda url: f"DATABASE_URL={url}",
+    "quoted export line among others": lambda url: f'OTHER=1\nexport DATABASE_URL="{url}"',
+    "JSON document": lambda url: json.dumps({"url": url}),
+    "JSON with escaped slashes": lambda url: json.dumps({"url": url}).replace("/", "\\/"),
+    "URL in prose, after a harmless one": lambda url: (
+        f"primary postgresql://ci@db.staging.internal/tenantguard, fallback ({url})."
+    ),
+    "libpq keyword string": lambda url: (
+        f"host={PRODUCTION_HOST} port=5432 dbname=tenantguard user=ci password={secret_part('ciDbUrl', 'staging')}"
+    ),
+    "libpq keyword string as a .env value": lambda url: f"PG_DSN='host={PRODUCTION_HOST} dbname=tenantguard'",
+    "libpq keyword string, database defaulting to the user": lambda url: "hostaddr=10.0.0.5 user=tenantguard",
+}
+
+
+@pytest.mark.parametrize("form", EMBEDDED_FORMS)
+def test_a_production_database_inside_a_longer_value_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation], form: str
+) -> None:
+    reused = PRODUCTION_URL.replace(secret_part("ciDbUrl", "production"), secret_part("ciDbUrl", "staging"))
+    outputs = {
+        PRODUCTION_STACK_NAME: {
+            FINGERPRINTS_OUTPUT: [
+                fingerprint(PRODUCTION_URL, FINGERPRINT_KEY),
+                fingerprint("postgresql://10.0.0.5/tenantguard", FINGERPRINT_KEY),
+            ],
+            KEY_CHECK_OUTPUT: key_check(FINGERPRINT_KEY),
+        }
+    }
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", extras(EXTRA_DB=EMBEDDED_FORMS[form](reused)), stack_outputs=outputs)
+    message = str(failure.value)
+    assert "tenantguard-infra:extraSecrets.EXTRA_DB points at a database of" in message
+    assert_no_secret("staging", [message])
+    assert registered_besides_the_reference(failure) == []
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        f"sk-proj-{secret_part('ciDbUrl', 'staging')}",
+        "ZmFrZS1iYXNlNjQtdG9rZW4==",
+        "key=value",
+        "dbname=tenantguard",
+        f"host={PRODUCTION_HOST}",
+        '{"api_key": "sk-fake-0123456789"}',
+        "xpostgresql://db.production.internal/tenantguard",
+    ],
+    ids=["api-key", "base64", "key-value", "dbname-alone", "host-alone", "json-token", "other-scheme"],
+)
+def test_a_value_naming_no_database_names_none(token: str) -> None:
+    # libpq refuses words that are not its keywords, and a host or a database alone is not a connection.
+    assert database_identities(token) == ()
+
+
+def test_an_llm_key_shaped_like_key_value_pairs_is_delivered(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    evaluation = run_stack("staging", extras(OPENAI_API_KEY="sk-proj-a1b2==", ANTHROPIC_API_KEY="key=value"))
+    assert {"tenantguard-secrets-OPENAI_API_KEY", "tenantguard-secrets-ANTHROPIC_API_KEY"} <= set(
+        evaluation.named("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+    )
+
+
+def test_a_production_extra_secret_in_jdbc_form_is_fingerprinted(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    reporting = "jdbc:postgresql://reporting.production.internal:5432/reporting?sslmode=require"
+    production = evaluator.evaluate("production", *stack_values("production", extras(REPORTING_JDBC=reporting)))
+    assert production.outputs[FINGERPRINTS_OUTPUT][-1] == fingerprint(reporting.removeprefix("jdbc:"), FINGERPRINT_KEY)
+    outputs: dict[str, dict[str, Any]] = {PRODUCTION_STACK_NAME: dict(production.outputs)}
+    staging_url = "postgresql://ci:x@reporting.production.internal/reporting"
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"databaseUrl": staging_url}, stack_outputs=outputs)
+    assert "tenantguard-infra:databaseUrl points at a database of" in str(failure.value)
+    assert registered_besides_the_reference(failure) == []
+
+
 def test_a_production_database_under_a_key_of_another_kind_is_refused(
     run_stack: Callable[..., evaluator.Evaluation],
 ) -> None:
@@ -234,7 +321,7 @@ def test_an_extra_secret_naming_a_database_of_its_own_is_delivered(
 def test_a_redis_url_of_production_in_an_extra_secret_is_not_compared(
     run_stack: Callable[..., evaluator.Evaluation],
 ) -> None:
-    # Production exports fingerprints of its PostgreSQL databases only (infra/stack.py guarded_urls).
+    # Production exports fingerprints of its PostgreSQL databases only (infra/stack.py guarded_identities).
     evaluation = run_stack("staging", extras(CACHE_URL=fake_secrets("production")["redisUrl"]))
     assert "vercel-CACHE_URL" in evaluation.named("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable")
 

@@ -175,6 +175,13 @@ def test_each_other_copy_fails_the_stack_and_says_what_to_delete(run_stack: Run,
     assert "no managed secret was written" in message
 
 
+def test_the_acknowledgement_command_names_the_stack(run_stack: Run) -> None:
+    message = failure_of(run_stack, "staging", GitHubListings(repository={"tenantguard": ["DB_URL"]}))
+    assert (
+        "pulumi config set --stack staging --path 'acknowledgedSecrets[\"tenantguard/repository/DB_URL\"]'" in message
+    )
+
+
 def test_a_private_organization_secret_does_not_reach_a_public_repository(run_stack: Run) -> None:
     listings = GitHubListings(
         organization=[OrgSecret("DB_URL", "private")],

@@ -86,12 +86,26 @@ def test_the_program_applies_its_profile(tier: str, production_reference: dict[s
 
 @pytest.mark.parametrize(
     ("name", "claims"),
-    [("production.", ("production",)), ("Prod-EU", ("prod",)), ("live_2", ("live",)), ("prd7", ("prd",))],
+    [
+        ("production.", ("production",)),
+        ("Prod-EU", ("prod",)),
+        ("live_2", ("live",)),
+        ("prd7", ("prd",)),
+        ("ProdEU", ("prod",)),
+        ("liveEU", ("live",)),
+        ("ProductionEU", ("production",)),
+        ("euProd", ("prod",)),
+        ("PRODEu", ("prod",)),
+        ("2prod", ("prod",)),
+        ("eu2Live3", ("live",)),
+    ],
 )
 def test_a_name_claims_production_by_any_of_its_words(name: str, claims: tuple[str, ...]) -> None:
     assert production_claims(name) == claims
 
 
-@pytest.mark.parametrize("name", ["staging", "preprod", "reproduce", "staging-eu", "delivery"])
+@pytest.mark.parametrize(
+    "name", ["staging", "preprod", "Preprod", "product", "products", "ProductEU", "reproduce", "staging-eu", "delivery"]
+)
 def test_a_name_without_a_production_word_claims_nothing(name: str) -> None:
     assert production_claims(name) == ()
