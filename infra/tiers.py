@@ -138,5 +138,8 @@ else (`-`, `.`, `_`) separates words, and so do camelCase and letter/digit bound
 def production_claims(name: str) -> tuple[str, ...]:
     """The words of `name` that claim production, in any casing: `prod-eu`, `Prod2`, `ProdEU`, `liveEU` ->
     prod or live. A word is only ever whole: `preprod`, `product` and `reproduce` claim nothing."""
+    # Both readings: camelCase words (`ProdEU`), and each separated part in one casing (`pROD`, `PrOd`),
+    # where a camelCase split would cut a word that is only oddly cased.
     words = {word.casefold() for word in _WORD.findall(name)}
+    words |= {word for part in re.split(r"[^A-Za-z0-9]+", name.casefold()) for word in _WORD.findall(part)}
     return tuple(sorted(CLAIMS_PRODUCTION & words))

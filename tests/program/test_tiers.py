@@ -98,6 +98,10 @@ def test_the_program_applies_its_profile(tier: str, production_reference: dict[s
         ("PRODEu", ("prod",)),
         ("2prod", ("prod",)),
         ("eu2Live3", ("live",)),
+        ("pROD", ("prod",)),
+        ("PrOd-eu", ("prod",)),
+        ("proD", ("prod",)),
+        ("pRoduction", ("production",)),
     ],
 )
 def test_a_name_claims_production_by_any_of_its_words(name: str, claims: tuple[str, ...]) -> None:
