@@ -151,6 +151,10 @@ def test_each_stacks_preview_diff_reaches_the_comment_workflow_as_data() -> None
     (comment,) = jobs("infra-plan-comment.yml").values()
     downloads = [step for step in steps_of(comment) if step.get("uses", "").startswith("actions/download-artifact@")]
     assert [step["with"].get("pattern") for step in downloads] == [None, "infra-preview-*"]
+    # A fork's run uses the fork's workflow and could upload a forged preview: only this repository's count.
+    same_repository = "github.event.workflow_run.head_repository.full_name == github.repository"
+    (post,) = [step for step in steps_of(comment) if "tenantguard-preview:" in step.get("run", "")]
+    assert downloads[1]["if"] == post["if"] == same_repository
     script = yaml.safe_dump(comment)
     assert "tenantguard-preview:" in script  # one comment per stack, edited on each push
     assert "tr -cd 'a-z0-9-'" in script  # the stack name from the artifact is reduced to a stack name's characters
