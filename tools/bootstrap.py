@@ -238,13 +238,15 @@ def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> lis
         f"    name: Preview database and deployment ({new})",
         "    if: >-",
         "      (github.event_name == 'pull_request'"
-        " && github.event.pull_request.head.repo.full_name == github.repository)",
+        " && github.event.pull_request.head.repo.full_name == github.repository",
+        "       && github.actor != 'dependabot[bot]')",
         "      || github.event_name == 'push' || github.event_name == 'schedule'",
         "    runs-on: ubuntu-latest  # one that reaches the copy's database server",
         "    timeout-minutes: 30",
         f"    environment: {new}",
         "    concurrency:",
-        f"      group: vercel-preview-{new}-${{{{ github.event.pull_request.number || github.ref }}}}",
+        f"      group: vercel-preview-{new}-${{{{ github.event_name }}}}"
+        "-${{ github.event.pull_request.number || github.ref }}",
         "      cancel-in-progress: ${{ github.event_name == 'pull_request' && github.event.action != 'closed' }}",
         "    permissions:",
         "      contents: read",

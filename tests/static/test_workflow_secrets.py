@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tools import workflow_secrets
 from tools.workflow_secrets import Rules, check
@@ -172,3 +173,12 @@ def test_the_command_checks_every_workflow_of_a_directory(tmp_path: Path) -> Non
     result = run([".github/workflows"], tmp_path)
     assert result.returncode == 1
     assert {line.split(":")[0] for line in result.stdout.splitlines()} == {".github/workflows/b.yaml"}
+
+
+def test_the_app_preview_job_skips_runs_without_its_secrets_and_queues_per_event() -> None:
+    (job,) = yaml.safe_load((FIXTURES / "app-preview.yml").read_text())["jobs"].values()
+    # Forks get no secrets, Dependabot's runs only Dependabot secrets: either would fail as "incomplete".
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+    assert "github.actor != 'dependabot[bot]'" in job["if"]
+    # The template rebuild (push) and the nightly prune (schedule) share main's ref: each event its own queue.
+    assert job["concurrency"]["group"].startswith("vercel-preview-preview-${{ github.event_name }}-")
