@@ -1022,17 +1022,26 @@ def pr_databases(
     """Our pull-request databases for this base within `scope`, and the names in it that look like one but are
     not ours."""
     rows = connection.execute("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database").fetchall()
+    ours, foreign = _sorted_by_comment(rows, server, scope, "pr")
+    return [PrDatabase(*found) for found in ours], foreign
+
+
+def _sorted_by_comment(
+    rows: list[tuple[Any, ...]], server: Server, scope: Scope, kind: str
+) -> tuple[list[tuple[str, PullRequest, Meta]], list[str]]:
+    """Of (name, comment) rows named like a pull request's within `scope`: those whose comment says they are
+    ours (of `kind`, this base, that pull request), in pull-request order, and the others' names."""
     ours, foreign = [], []
     for name, comment in rows:
         pr = server.pr_of(str(name))
         if pr is None or not scope.covers(pr):
             continue
         meta = Meta.parse(comment)
-        if meta is not None and meta.is_for("pr", server.base, pr):
-            ours.append(PrDatabase(str(name), pr, meta))
+        if meta is not None and meta.is_for(kind, server.base, pr):
+            ours.append((str(name), pr, meta))
         else:
             foreign.append(str(name))
-    return sorted(ours, key=lambda database: database.pr.sort_key()), sorted(foreign)
+    return sorted(ours, key=lambda found: found[1].sort_key()), sorted(foreign)
 
 
 @dataclass(frozen=True)
@@ -1053,18 +1062,8 @@ def pr_roles(
     Roles belong to the whole server, not to a database: they outlive a database dropped by hand, and
     only our comment tells ours from an administrator's."""
     rows = connection.execute("SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles").fetchall()
-    ours, foreign = [], []
-    for name, comment in rows:
-        pr = server.pr_of(str(name))
-        if pr is None or not scope.covers(pr):
-            continue
-        found = Found(str(name), Meta.parse(comment))
-        meta = our_role(found, server, pr)
-        if meta is not None:
-            ours.append(PrRole(found.name, pr, meta))
-        else:
-            foreign.append(found.name)
-    return sorted(ours, key=lambda role: role.pr.sort_key()), sorted(foreign)
+    ours, foreign = _sorted_by_comment(rows, server, scope, ROLE_KIND)
+    return [PrRole(*found) for found in ours], foreign
 
 
 def orphaned(connection: psycopg.Connection[tuple[Any, ...]], roles: list[PrRole]) -> list[PrRole]:
