@@ -277,20 +277,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--dir", type=Path, default=evaluator.ROOT)
     args = parser.parse_args(argv)
-    if not _REPOSITORY.fullmatch(args.repository):
-        print(
-            "ci_environments: --repository is not accepted: give OWNER/REPO as GitHub spells them "
+    for value, accepted, refusal in (
+        (
+            args.repository,
+            _REPOSITORY,
+            "--repository is not accepted: give OWNER/REPO as GitHub spells them "
             "(letters, digits and '-' in the owner; letters, digits, '.', '_' and '-' in the name)",
-            file=sys.stderr,
-        )
-        return 2
-    if not _STACK.fullmatch(args.stack):
-        print(
-            "ci_environments: the stack name is not accepted: letters, digits, '.', '_' and '-', "
+        ),
+        (
+            args.stack,
+            _STACK,
+            "the stack name is not accepted: letters, digits, '.', '_' and '-', "
             "starting with a letter or digit, at most 100 characters",
-            file=sys.stderr,
-        )
-        return 2
+        ),
+    ):
+        if not accepted.fullmatch(value):
+            print(f"ci_environments: {refusal}", file=sys.stderr)
+            return 2
     try:
         print("\n".join(commands(args.stack, args.repository, args.backend, args.dir)))
     except StackFileError as broken:
