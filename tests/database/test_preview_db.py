@@ -46,6 +46,13 @@ _bases = itertools.count(1)
 _files = itertools.count(1)
 
 
+def assert_each_refused(connection: psycopg.Connection[tuple[Any, ...]], statements: tuple[str, ...]) -> None:
+    """Every statement fails for lack of privilege (the connection is in autocommit: each fails alone)."""
+    for statement in statements:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute(statement)
+
+
 @dataclass
 class Result:
     code: int
@@ -1018,21 +1025,22 @@ def test_one_prs_deployment_cannot_connect_to_drop_or_alter_another_prs_database
     with pytest.raises(psycopg.OperationalError, match=f'permission denied for database "{other}"'):
         psycopg.connect(first, dbname=other).close()
     with psycopg.connect(first, autocommit=True) as pr_1:
-        for statement in (
-            f"DROP DATABASE {other}",
-            f"DROP DATABASE {other} WITH (FORCE)",
-            f"ALTER DATABASE {other} RENAME TO stolen",
-            f"ALTER DATABASE {other} OWNER TO {preview.base}_pr_{REPO}_1",
-            f"ALTER DATABASE {other} WITH CONNECTION LIMIT 0",
-            f"GRANT CONNECT ON DATABASE {other} TO {preview.base}_pr_{REPO}_1",
-            f"ALTER ROLE {other} PASSWORD 'mine-now'",
-            f"DROP ROLE {other}",
-            f"GRANT {other} TO {preview.base}_pr_{REPO}_1",
-            f"CREATE ROLE {preview.base}_pr_{REPO}_99 LOGIN",
-            f"CREATE DATABASE {preview.base}_pr_{REPO}_99",
-        ):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                pr_1.execute(statement)
+        assert_each_refused(
+            pr_1,
+            (
+                f"DROP DATABASE {other}",
+                f"DROP DATABASE {other} WITH (FORCE)",
+                f"ALTER DATABASE {other} RENAME TO stolen",
+                f"ALTER DATABASE {other} OWNER TO {preview.base}_pr_{REPO}_1",
+                f"ALTER DATABASE {other} WITH CONNECTION LIMIT 0",
+                f"GRANT CONNECT ON DATABASE {other} TO {preview.base}_pr_{REPO}_1",
+                f"ALTER ROLE {other} PASSWORD 'mine-now'",
+                f"DROP ROLE {other}",
+                f"GRANT {other} TO {preview.base}_pr_{REPO}_1",
+                f"CREATE ROLE {preview.base}_pr_{REPO}_99 LOGIN",
+                f"CREATE DATABASE {preview.base}_pr_{REPO}_99",
+            ),
+        )
     with psycopg.connect(second) as pr_2:
         assert pr_2.execute("SELECT current_database()").fetchone() == (other,)
 
@@ -1048,15 +1056,16 @@ def test_no_prs_deployment_can_connect_to_or_change_the_template(preview: Previe
         "SELECT has_database_privilege(%s, %s, 'CONNECT')", (f"{preview.base}_pr_{REPO}_1", template)
     ).fetchone() == (False,)
     with psycopg.connect(deployment, autocommit=True) as pr_1:
-        for statement in (
-            f"ALTER DATABASE {template} WITH ALLOW_CONNECTIONS true",
-            f"ALTER DATABASE {template} WITH IS_TEMPLATE false",
-            f"ALTER DATABASE {template} RENAME TO stolen",
-            f"DROP DATABASE {template}",
-            "CREATE TABLE planted (id int)",  # in its own database: what a clone of it would carry
-        ):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                pr_1.execute(statement)
+        assert_each_refused(
+            pr_1,
+            (
+                f"ALTER DATABASE {template} WITH ALLOW_CONNECTIONS true",
+                f"ALTER DATABASE {template} WITH IS_TEMPLATE false",
+                f"ALTER DATABASE {template} RENAME TO stolen",
+                f"DROP DATABASE {template}",
+                "CREATE TABLE planted (id int)",  # in its own database: what a clone of it would carry
+            ),
+        )
     preview.create(2)
     assert tables(preview.ci_url(2)) == tables(preview.ci_url(1))
     assert "planted" not in tables(preview.ci_url(2))
@@ -1139,21 +1148,22 @@ def test_a_prs_role_can_neither_create_nor_change_the_schema_nor_move_the_record
 ) -> None:
     deployment = preview.create(1)
     with psycopg.connect(deployment, autocommit=True) as app:
-        for statement in (
-            "CREATE TABLE planted (id int)",
-            "CREATE SCHEMA planted",
-            "CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'",
-            "CREATE TEMPORARY TABLE scratch (id int)",
-            "ALTER TABLE tenants ADD COLUMN planted int",
-            "DROP TABLE tenants",
-            "TRUNCATE tenants",
-            "UPDATE alembic_version SET version_num = 'zzzz'",
-            "DELETE FROM alembic_version",
-            f"ALTER DATABASE {preview.base}_pr_{REPO}_1 OWNER TO {preview.base}_pr_{REPO}_1",
-            f"ALTER ROLE {preview.base}_pr_{REPO}_1 CREATEDB",
-        ):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                app.execute(statement)
+        assert_each_refused(
+            app,
+            (
+                "CREATE TABLE planted (id int)",
+                "CREATE SCHEMA planted",
+                "CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'",
+                "CREATE TEMPORARY TABLE scratch (id int)",
+                "ALTER TABLE tenants ADD COLUMN planted int",
+                "DROP TABLE tenants",
+                "TRUNCATE tenants",
+                "UPDATE alembic_version SET version_num = 'zzzz'",
+                "DELETE FROM alembic_version",
+                f"ALTER DATABASE {preview.base}_pr_{REPO}_1 OWNER TO {preview.base}_pr_{REPO}_1",
+                f"ALTER ROLE {preview.base}_pr_{REPO}_1 CREATEDB",
+            ),
+        )
     assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "0003"
 
 
