@@ -232,7 +232,6 @@ def jq(program: str, document: str, *flags: str) -> str:
     return subprocess.run(["jq", *flags, program], input=document, capture_output=True, text=True, check=True).stdout
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq runs the printed filters; it is not installed here")
 def test_the_runner_labels_are_merged_into_infra_runners_keeping_the_other_stacks() -> None:
     # What `gh variable list --json name,value` prints; `--jq` prints a string result raw, as `jq -r` does.
     listed = json.dumps(
@@ -246,7 +245,6 @@ def test_the_runner_labels_are_merged_into_infra_runners_keeping_the_other_stack
     assert merged == {"production": ["self-hosted", "prod-net"], "staging-eu": ["self-hosted", "staging-eu-net"]}
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq runs the printed filters; it is not installed here")
 def test_infra_runners_not_set_yet_starts_from_an_empty_object() -> None:
     current = jq(bootstrap.CURRENT_RUNNERS_JQ, "[]", "-r")
     assert current == "{}\n"

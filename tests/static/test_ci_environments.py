@@ -91,7 +91,6 @@ def test_pulumi_cloud_adds_its_access_token() -> None:
     assert "PULUMI_ACCESS_TOKEN" not in secrets_of(printed("preview", "s3"), "infra-preview-pr")
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq builds the request bodies; it is not installed here")
 def test_the_request_bodies_are_the_json_github_expects() -> None:
     for line in printed("production"):
         if not line.startswith("jq -n"):
