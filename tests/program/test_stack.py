@@ -190,6 +190,7 @@ def test_vercel_variables_land_only_in_their_stacks_targets(
 ) -> None:
     evaluation = evaluated[stack]
     variables = evaluation.named(VARIABLE)
+    written = stack_values(stack)[0]
     assert {v["key"] for v in variables.values()} == VERCEL_KEYS
     for urn, registration in evaluation.resources.items():
         if f"${VARIABLE}::" not in urn:
@@ -199,8 +200,8 @@ def test_vercel_variables_land_only_in_their_stacks_targets(
         assert variable.get("gitBranch") == git_branch
         assert variable["sensitive"] is True
         assert is_rpc_secret(variable["value"])
-        assert variable["projectId"] == stack_values(stack)[0]["vercelProjectId"]
-        assert variable["teamId"] == stack_values(stack)[0]["vercelTeamId"]
+        assert variable["projectId"] == written["vercelProjectId"]
+        assert variable["teamId"] == written["vercelTeamId"]
         assert evaluation.options[urn].delete_before_replace
 
 
