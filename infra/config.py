@@ -16,6 +16,8 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
+from infra.approval_gates import VISIBILITY_KEY, Protection, protection
+from infra.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan, Visibility
 from infra.production_guard import UnguardableValueError, database_identities
 from infra.routes import (
     EXTRA_NAME,
@@ -139,12 +141,15 @@ class Settings:
     profile: TierProfile
     """The rules of the stack's tier (infra/tiers.py)."""
     github_owner: str
+    github_plan: Plan
+    repository_visibility: Visibility
+    """What the stack declares; the program checks it against GitHub before anything is written."""
     repositories: tuple[str, ...]
     environment_name: str
     reviewer_teams: tuple[str, ...]
     deployment_branches: tuple[str, ...]
-    wait_timer_minutes: int
-    prevent_self_review: bool
+    protection: Protection
+    """What each repository's environment is sent and the approval gate that results (infra/approval_gates.py)."""
     vercel_project_id: str
     vercel_team_id: str | None
     vercel_git_branch: str | None
@@ -341,19 +346,21 @@ def parse(
     problems += acknowledgement_problems(
         full_key(ACKNOWLEDGED_KEY), typed[ACKNOWLEDGED_KEY], typed["repositories"], github_names
     )
-    if problems:
+    gate = _protection(typed, profile, problems)
+    if problems or gate is None:
         raise ConfigError(stack, problems)
 
     return Settings(
         stack=stack,
         profile=profile,
         github_owner=typed["githubOwner"],
+        github_plan=typed[PLAN_KEY],
+        repository_visibility=typed[VISIBILITY_KEY],
         repositories=typed["repositories"],
         environment_name=profile.environment_name or typed["environmentName"] or stack,
         reviewer_teams=typed["reviewerTeams"],
         deployment_branches=typed["deploymentBranches"],
-        wait_timer_minutes=typed["waitTimerMinutes"],
-        prevent_self_review=profile.prevent_self_review or typed["preventSelfReview"],
+        protection=gate,
         vercel_project_id=typed["vercelProjectId"],
         vercel_team_id=typed["vercelTeamId"] or None,
         vercel_git_branch=typed["vercelGitBranch"] or None,
@@ -417,7 +424,7 @@ def _check_github(stack: str, typed: Mapping[str, Any], profile: TierProfile, pr
     _check_names("reviewerTeams", teams, _TEAM_SLUG, "team slugs (lowercase letters, digits, '-', '_')", problems)
     if len(teams) > MAX_REVIEWERS:
         problems.append(f"{full_key('reviewerTeams')} lists {len(teams)} teams; GitHub accepts at most {MAX_REVIEWERS}")
-    if profile.reviewers_required and not teams:
+    if profile.approval_gate_required and not teams:
         problems.append(
             f"{full_key('reviewerTeams')} must name at least one team in {tier} (deployments need approval)"
         )
@@ -428,6 +435,32 @@ def _check_github(stack: str, typed: Mapping[str, Any], profile: TierProfile, pr
         problems.append(f"{full_key('waitTimerMinutes')} must be between 0 and {MAX_WAIT_TIMER_MINUTES}")
     if profile.prevent_self_review and not typed["preventSelfReview"]:
         problems.append(f"{full_key('preventSelfReview')} must be true in {tier}")
+    if typed[PLAN_KEY] not in PLANS:
+        problems.append(
+            f"{full_key(PLAN_KEY)} must be one of {', '.join(PLANS)} (the plan of {full_key('githubOwner')})"
+        )
+    if typed[VISIBILITY_KEY] not in VISIBILITIES:
+        problems.append(f"{full_key(VISIBILITY_KEY)} must be one of {', '.join(VISIBILITIES)}")
+
+
+def _protection(typed: Mapping[str, Any], profile: TierProfile, problems: list[str]) -> Protection | None:
+    """What the plan and visibility let the environments have, or a problem naming the keys to change."""
+    if typed[PLAN_KEY] not in PLANS or typed[VISIBILITY_KEY] not in VISIBILITIES:
+        return None  # _check_github said so
+    decided = protection(
+        profile,
+        typed[PLAN_KEY],
+        typed[VISIBILITY_KEY],
+        reviewer_teams=typed["reviewerTeams"],
+        wait_timer_minutes=typed["waitTimerMinutes"],
+        prevent_self_review=profile.prevent_self_review or typed["preventSelfReview"],
+        branches=typed["deploymentBranches"],
+        repositories=typed["repositories"],
+    )
+    if isinstance(decided, str):
+        problems.append(decided)
+        return None
+    return decided
 
 
 def _check_environment_name(environment: str, configured: bool, profile: TierProfile, problems: list[str]) -> None:

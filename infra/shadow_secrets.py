@@ -8,10 +8,13 @@ Dependabot triggers, reads the other copy. The lookups list secret *names*: GitH
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from urllib.parse import quote
 
 import pulumi
 import pulumi_github as github
@@ -229,6 +232,24 @@ def find(  # noqa: PLR0912 - one loop per level reads best
     return findings
 
 
+def environment_endpoint(full_name: str, environment: str) -> str:
+    """GitHub's REST path of one environment (GET /repos/{owner}/{repo}/environments/{environment_name})."""
+    return f"repos/{full_name}/environments/{quote(environment, safe='')}"
+
+
+def existing_environment(full_name: str, code: int, body: str) -> str | None:
+    """The environment's name as GitHub spells it, or None while it does not exist (a 404: a new stack's)."""
+    if code == HTTPStatus.NOT_FOUND:
+        return None
+    try:
+        name = json.loads(body).get("name") if code == HTTPStatus.OK else None
+    except (ValueError, AttributeError):
+        name = None
+    if not isinstance(name, str):
+        raise LookupFailedError(f"the environment of {full_name} (getRestApi): GitHub answered {code} without its name")
+    return name
+
+
 class ShadowSecretsFoundError(pulumi.RunError):
     """Other copies of a credential exist that jobs could read; nothing that waits on the check is written."""
 
@@ -275,10 +296,15 @@ class ShadowSecretCheckArgs:
     legacy_names: Sequence[str]
     acknowledged: Mapping[str, str]
     """Findings reported as warnings, by `REPOSITORY/LEVEL/NAME`, with the reason."""
+    found: Mapping[str, pulumi.Output[github.GetRepositoryResult]]
+    """Each repository's getRepository answer (infra/repositories.py looks them up once for every check)."""
 
     @classmethod
-    def of(cls, settings: Settings) -> ShadowSecretCheckArgs:
+    def of(
+        cls, settings: Settings, found: Mapping[str, pulumi.Output[github.GetRepositoryResult]]
+    ) -> ShadowSecretCheckArgs:
         return cls(
+            found=found,
             owner=settings.github_owner,
             repositories=settings.repositories,
             environment=settings.environment_name,
@@ -291,16 +317,17 @@ class ShadowSecretCheckArgs:
 class ShadowSecretCheck(pulumi.ComponentResource):
     """Looks up every secret name the managed repositories' jobs could read; `guard` makes values wait on it.
 
-    Each lookup is a data source of the GitHub provider (integrations/terraform-provider-github @b6ce8c06, github/),
+    Each lookup is a data source of the GitHub provider (integrations/terraform-provider-github v6.13.0, github/),
     through the stack's explicit provider: `data_source_github_actions_secrets.go` (ListRepoSecrets: repository
     secrets only, no organization ones), `data_source_github_actions_organization_secrets.go` (ListOrgSecrets: name
-    and visibility), `data_source_github_actions_environment_secrets.go`, `data_source_github_dependabot_secrets.go`,
-    `data_source_github_dependabot_organization_secrets.go`, `data_source_github_repository_environments.go` and
-    `data_source_github_repository.go` (visibility, repo_id). Neither the provider nor pulumi_github 6.15 has a data
-    source for the organization secrets a repository can read or for the repositories of a `selected` one; the latter
-    are read with `get` of the `*OrganizationSecretRepositories` resources, whose Read calls
-    ListSelectedReposForOrgSecret (a read is kept in the stack's state but never created, changed or deleted, and
-    does not count as a change for `--expect-no-changes`: pulumi/pulumi pkg/engine/update.go `HasChanges`).
+    and visibility), `data_source_github_actions_environment_secrets.go`,
+    `data_source_github_dependabot_secrets.go`, `data_source_github_dependabot_organization_secrets.go`,
+    `data_source_github_rest_api.go` (the environment) and `data_source_github_repository.go` (visibility, repo_id;
+    looked up once by infra/repositories.py). Neither the provider nor pulumi_github 6.15 has a data source for the
+    organization secrets a repository can read or for the repositories of a `selected` one; the latter are read with
+    `get` of the `*OrganizationSecretRepositories` resources, whose Read calls ListSelectedReposForOrgSecret (a read
+    is kept in the stack's state but never created, changed or deleted, and does not count as a change for
+    `--expect-no-changes`: pulumi/pulumi pkg/engine/update.go `HasChanges`).
     Codespaces secrets are out of scope: Actions jobs never read them.
     """
 
@@ -388,10 +415,8 @@ class ShadowSecretCheck(pulumi.ComponentResource):
 
     async def _listing(self, repository: str, invoke: pulumi.InvokeOutputOptions) -> RepositoryListing:
         full_name = f"{self._args.owner}/{repository}"
-        found, secrets, dependabot, environments = await self._gather(
-            self._answer(
-                f"repository {full_name} (getRepository)", github.get_repository_output(name=repository, opts=invoke)
-            ),
+        found, secrets, dependabot, environment_answer = await self._gather(
+            self._answer(f"repository {full_name} (getRepository)", self._args.found[repository]),
             self._answer(
                 f"Actions secrets of {full_name} (getActionsSecrets)",
                 github.get_actions_secrets_output(name=repository, opts=invoke),
@@ -401,17 +426,20 @@ class ShadowSecretCheck(pulumi.ComponentResource):
                 github.get_dependabot_secrets_output(name=repository, opts=invoke),
             ),
             self._answer(
-                f"environments of {full_name} (getRepositoryEnvironments)",
-                # Caveat: at b6ce8c06 this data source resets its page on every loop, so a repository with more than
-                # one page of environments (30) never finishes the lookup.
-                github.get_repository_environments_output(repository=repository, opts=invoke),
+                f"the {self._args.environment!r} environment of {full_name} (getRestApi)",
+                # One GET of the environment itself rather than getRepositoryEnvironments, whose paging loop
+                # re-reads its first page for ever once a repository has more than 30 environments (v6.13.0
+                # data_source_github_repository_environments.go makes its list options inside the loop).
+                # getRestApi answers a 404 with code 404 instead of an error (data_source_github_rest_api.go).
+                github.get_rest_api_output(
+                    endpoint=environment_endpoint(full_name, self._args.environment), opts=invoke
+                ),
             ),
         )
         if not found.id:
             # data_source_github_repository.go answers a 404 with an empty id rather than an error.
             raise LookupFailedError(f"repository {full_name} (getRepository): not found, or the token cannot read it")
-        wanted = self._args.environment.lower()  # GitHub environment names ignore case
-        environment = next((env.name for env in environments.environments or [] if env.name.lower() == wanted), None)
+        environment = existing_environment(full_name, environment_answer.code, environment_answer.body)
         environment_secrets: Sequence[Any] = []
         if environment is not None:
             # Looked up only once the environment exists: GitHub answers 404 for a new stack's environment.

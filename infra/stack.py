@@ -9,7 +9,7 @@ import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
-from infra import production_guard
+from infra import production_guard, repositories
 from infra.config import Settings, full_key
 from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
@@ -103,8 +103,11 @@ def build(settings: Settings) -> dict[str, object]:
     First the guard's verdict: every resource below waits for it, so a stack handed one of production's
     databases (or a fingerprint key that is not production's) registers nothing at all.
     """
-    gate = verdict(settings)
-    github_provider = github.Provider("github", owner=settings.github_owner, opts=after(gate))
+    guard = verdict(settings)
+    github_provider = github.Provider("github", owner=settings.github_owner, opts=after(guard))
+    # Then the repositories as GitHub has them: everything else also waits until their visibility is the declared one.
+    found = repositories.look_up(settings.github_owner, settings.repositories, github_provider)
+    gate = repositories.visibility_verdict(settings.github_owner, settings.repository_visibility, found, guard)
     vercel_provider = vercel.Provider("vercel", team=settings.vercel_team_id, opts=after(gate))
 
     rotation = settings.session_key
@@ -115,12 +118,15 @@ def build(settings: Settings) -> dict[str, object]:
     )
     # Every value waits until no job can read another copy of a credential (repository, organization, ...).
     check = ShadowSecretCheck(
-        "shadow-secrets", ShadowSecretCheckArgs.of(settings), after(gate, providers=[github_provider])
+        "shadow-secrets", ShadowSecretCheckArgs.of(settings, found), after(gate, providers=[github_provider])
     )
     values = {name: check.guard(value) for name, value in secret_values(settings, generated, gate).items()}
 
+    # summary_only: the id is all the program needs; without it the provider pages through every member and
+    # repository of the team (data_source_github_team.go, integrations/terraform-provider-github v6.13.0).
+    team_lookup = pulumi.InvokeOutputOptions(provider=github_provider)
     team_ids = [
-        github.get_team_output(slug=slug, opts=pulumi.InvokeOutputOptions(provider=github_provider)).id.apply(int)
+        github.get_team_output(slug=slug, summary_only=True, opts=team_lookup).id.apply(int)
         for slug in settings.reviewer_teams
     ]
     secrets_by_repository = {
@@ -159,9 +165,7 @@ def _github_environment(
             environment=settings.environment_name,
             reviewer_team_ids=team_ids,
             deployment_branches=settings.deployment_branches,
-            prevent_self_review=settings.prevent_self_review,
-            wait_timer_minutes=settings.wait_timer_minutes,
-            admins_bypass=profile.admins_bypass,
+            protection=settings.protection,
             variables=settings.variables,
         ),
         after(gate, providers=[provider], protect=profile.protect),
@@ -204,6 +208,7 @@ def _outputs(
         "migrationRevision": revision,
         "migrationsEnabled": settings.run_migrations,
         "sessionKeyRotation": settings.session_key.describe(),
+        "approvalGates": dict.fromkeys(settings.repositories, settings.protection.gate),
     }
     if settings.profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value

@@ -24,10 +24,12 @@ class TierProfile:
     """Pulumi `protect` on the environments, branch rules, secrets and Vercel variables."""
     admins_bypass: bool
     """Whether repository admins may skip the environment's reviewers and branch rules."""
-    reviewers_required: bool
-    """At least one reviewer team must approve each deployment."""
+    approval_gate_required: bool
+    """Each deployment needs an approval by the stack's reviewer teams: environment reviewers where the GitHub plan
+    has them, otherwise a branch ruleset that lets only approved changes reach the deploying branches
+    (infra/approval_gates.py). The teams are required in config either way."""
     prevent_self_review: bool
-    """Self-review is always prevented; when False, `preventSelfReview` decides."""
+    """Self-review is always prevented where reviewers approve; when False, `preventSelfReview` decides."""
     branches_required: bool
     """`deploymentBranches` must name the branches that may deploy."""
     exact_branches_only: bool
@@ -64,7 +66,7 @@ PROFILES: dict[Tier, TierProfile] = {
             tier="preview",
             protect=False,
             admins_bypass=True,
-            reviewers_required=False,
+            approval_gate_required=False,
             prevent_self_review=False,
             branches_required=False,
             exact_branches_only=False,
@@ -85,7 +87,7 @@ PROFILES: dict[Tier, TierProfile] = {
             tier="staging",
             protect=False,
             admins_bypass=True,
-            reviewers_required=False,
+            approval_gate_required=False,
             prevent_self_review=False,
             branches_required=True,
             exact_branches_only=False,
@@ -106,7 +108,7 @@ PROFILES: dict[Tier, TierProfile] = {
             tier="production",
             protect=True,
             admins_bypass=False,
-            reviewers_required=True,
+            approval_gate_required=True,
             prevent_self_review=True,
             branches_required=True,
             exact_branches_only=True,

@@ -8,6 +8,7 @@ Answers are in the provider's wire format (camelCase keys), as the real data sou
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,8 @@ GET_REPOSITORY = _function("getRepository")
 GET_ACTIONS_SECRETS = _function("getActionsSecrets")
 GET_ORGANIZATION_SECRETS = _function("getActionsOrganizationSecrets")
 GET_ENVIRONMENT_SECRETS = _function("getActionsEnvironmentSecrets")
-GET_ENVIRONMENTS = _function("getRepositoryEnvironments")
+GET_REST_API = _function("getRestApi")
+"""Answers GET /repos/{owner}/{repo}/environments/{name}: whether the stack's environment exists."""
 GET_DEPENDABOT_SECRETS = _function("getDependabotSecrets")
 GET_DEPENDABOT_ORGANIZATION_SECRETS = _function("getDependabotOrganizationSecrets")
 ORGANIZATION_SECRET_REPOSITORIES = _resource("actionsOrganizationSecretRepositories")
@@ -38,7 +40,7 @@ LOOKUPS = frozenset(
         GET_ACTIONS_SECRETS,
         GET_ORGANIZATION_SECRETS,
         GET_ENVIRONMENT_SECRETS,
-        GET_ENVIRONMENTS,
+        GET_REST_API,
         GET_DEPENDABOT_SECRETS,
         GET_DEPENDABOT_ORGANIZATION_SECRETS,
     }
@@ -87,7 +89,7 @@ class GitHubListings:
         self, token: str, args: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """The answer to one lookup, or the provider's failure."""
-        repository = str(args.get("name") or args.get("repository") or ORGANIZATION)
+        repository = str(args.get("name") or args.get("repository") or _endpoint_repository(args) or ORGANIZATION)
         reason = self.failing.get((token, repository))
         if reason is not None:
             return {}, [("", reason)]
@@ -102,9 +104,8 @@ class GitHubListings:
         if token == GET_DEPENDABOT_SECRETS:
             names = self.dependabot_repository.get(repository, ())
             return {"id": repository, "name": repository, "secrets": _names(names)}, []
-        if token == GET_ENVIRONMENTS:
-            environments = [{"name": name, "nodeId": f"EN_{name}"} for name in self.environments.get(repository, {})]
-            return {"id": repository, "repository": repository, "environments": environments}, []
+        if token == GET_REST_API:
+            return self._environment(str(args["endpoint"])), []
         if token == GET_ENVIRONMENT_SECRETS:
             environment = str(args["environment"])
             listed = self.environments.get(repository, {})
@@ -118,12 +119,29 @@ class GitHubListings:
             return {"id": "organization", "secrets": _organization(self.dependabot_organization)}, []
         raise LookupError(f"not a lookup of the shadow-secret check: {token}")
 
+    def _environment(self, endpoint: str) -> dict[str, Any]:
+        """getRestApi's answer for `repos/{owner}/{repo}/environments/{name}`: 200 with the name, or 404."""
+        _, _, repository, _, wanted = endpoint.split("/")
+        # GitHub environment names ignore case; the answer spells the name as it was created.
+        name = next((env for env in self.environments.get(repository, {}) if env.casefold() == wanted.casefold()), None)
+        if name is None:
+            body = json.dumps({"message": "Not Found", "status": "404"})
+            return {"id": "request-id", "endpoint": endpoint, "code": 404, "status": "404 Not Found", "body": body}
+        body = json.dumps({"name": name, "protection_rules": []})
+        return {"id": "request-id", "endpoint": endpoint, "code": 200, "status": "200 OK", "body": body}
+
     def read(self, type_token: str, resource_id: str) -> dict[str, Any]:
         """The state of a read `*OrganizationSecretRepositories` resource: the repositories selected for a secret."""
         secrets = self.organization if type_token == ORGANIZATION_SECRET_REPOSITORIES else self.dependabot_organization
         secret = next(secret for secret in secrets if secret.name == resource_id)
         ids = [repository_id(repository) for repository in secret.repositories]
         return {"secretName": secret.name, "selectedRepositoryIds": ids}
+
+
+def _endpoint_repository(args: Mapping[str, Any]) -> str | None:
+    """The repository a getRestApi endpoint (`repos/{owner}/{repo}/...`) names."""
+    parts = str(args.get("endpoint") or "").split("/")
+    return parts[2] if len(parts) > 2 and parts[0] == "repos" else None
 
 
 def _names(names: Sequence[str]) -> list[dict[str, str]]:

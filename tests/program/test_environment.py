@@ -10,6 +10,7 @@ from pulumi.runtime.resource import inherited_child_alias
 from pulumi.runtime.sync_await import _sync_await
 
 from infra import type_tokens as types
+from infra.approval_gates import Protection
 from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from tools import evaluator
 
@@ -18,9 +19,14 @@ ARGS = DeploymentEnvironmentArgs(
     environment="production",
     reviewer_team_ids=[42],
     deployment_branches=["main"],
-    prevent_self_review=True,
-    wait_timer_minutes=5,
-    admins_bypass=False,
+    protection=Protection(
+        reviewers=True,
+        prevent_self_review=True,
+        wait_timer_minutes=5,
+        can_admins_bypass=False,
+        ruleset=False,
+        gate="environment reviewers",
+    ),
 )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from infra import config
 from infra import type_tokens as types
+from infra.shadow_secrets import OrganizationSecret, RepositoryListing, find
 from tests.helpers import assert_no_secret
 from tools import evaluator
 from tools.fakes import stack_values
@@ -187,17 +188,35 @@ def test_a_private_organization_secret_does_not_reach_a_public_repository(run_st
         organization=[OrgSecret("DB_URL", "private")],
         visibility={"tenantguard": "public", "tenantguard-worker": "public"},
     )
-    assert run_stack("preview", github_secrets=listings).of_type(types.ENVIRONMENT_SECRET)
+    evaluation = run_stack("preview", {"repositoryVisibility": "public"}, github_secrets=listings)
+    assert evaluation.of_type(types.ENVIRONMENT_SECRET)
 
 
 def test_an_internal_repository_counts_as_private(run_stack: Run) -> None:
     listings = GitHubListings(
         organization=[OrgSecret("DB_URL", "private")],
-        visibility={"tenantguard": "public", "tenantguard-worker": "internal"},
+        visibility={"tenantguard": "internal", "tenantguard-worker": "internal"},
     )
-    message = failure_of(run_stack, "preview", listings)
+    message = failure_of(run_stack, "preview", listings, githubPlan="enterprise", repositoryVisibility="internal")
     assert f"{WORKER}: organization secret DB_URL" in message
-    assert f"{CI}: organization secret" not in message
+    assert f"{CI}: organization secret DB_URL" in message
+
+
+@pytest.mark.parametrize(("visibility", "reached"), [("public", False), ("private", True), ("internal", True)])
+def test_a_private_organization_secret_reaches_private_and_internal_repositories_only(
+    visibility: str, reached: bool
+) -> None:
+    listing = RepositoryListing("app", visibility, 1, (), (), None, ())
+    findings = find(
+        listing,
+        owner="tenantguard",
+        environment="preview",
+        organization=[OrganizationSecret("DB_URL", "private")],
+        dependabot_organization=[],
+        managed=["CI_DB_URL"],
+        legacy=["DB_URL"],
+    )
+    assert bool(findings) is reached
 
 
 def test_a_selected_organization_secret_counts_only_for_the_repositories_on_its_list(run_stack: Run) -> None:

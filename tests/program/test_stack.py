@@ -56,6 +56,8 @@ def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, evaluato
     }
     if branch_policies:
         expected[POLICY] = branch_policies
+    if stack == "production":
+        expected[types.RULESET] = 2  # GitHub Team, private repositories: no environment reviewers (test_approval_gates)
     if stack != "production":
         expected["pulumi:pulumi:StackReference"] = 1
     assert dict(resource_types(evaluated[stack])) == expected
@@ -92,15 +94,47 @@ def test_staging_deploys_only_from_the_staging_branch(evaluated: dict[str, evalu
     }
 
 
-def test_production_needs_team_approval_and_deploys_only_from_main(evaluated: dict[str, evaluator.Evaluation]) -> None:
+def test_production_on_team_with_private_repositories_deploys_only_approved_main(
+    evaluated: dict[str, evaluator.Evaluation],
+) -> None:
+    teams = [evaluator.team_id("platform-ops"), evaluator.team_id("security")]
     for env in evaluated["production"].named(ENV).values():
+        assert env["deploymentBranchPolicy"] == {"customBranchPolicies": True, "protectedBranches": False}
+        # GitHub Team has no reviewers, wait timer or bypass setting for private repositories: nothing it would drop.
+        assert not env.get("reviewers")
+        assert (env["preventSelfReview"], env["waitTimer"], env["canAdminsBypass"]) == (False, 0, True)
+    policies = evaluated["production"].named(POLICY)
+    assert {p["branchPattern"] for p in policies.values()} == {"main"}
+    rulesets = evaluated["production"].named(types.RULESET)
+    assert {ruleset["repository"] for ruleset in rulesets.values()} == set(REPOSITORIES)
+    for ruleset in rulesets.values():
+        assert (ruleset["target"], ruleset["enforcement"]) == ("branch", "active")
+        assert not ruleset.get("bypassActors")
+        assert ruleset["conditions"] == {
+            "refName": {"includes": ["~DEFAULT_BRANCH", "refs/heads/main"], "excludes": []}
+        }
+        rules = ruleset["rules"]
+        assert (rules["deletion"], rules["nonFastForward"]) == (True, True)
+        pull_request = rules["pullRequest"]
+        assert pull_request["requiredApprovingReviewCount"] == 1
+        assert (pull_request["dismissStaleReviewsOnPush"], pull_request["requireLastPushApproval"]) == (True, True)
+        assert pull_request["requiredReviewers"] == [
+            {"filePatterns": ["*"], "minimumApprovals": 1, "reviewer": {"id": team, "type": "Team"}} for team in teams
+        ]
+
+
+def test_production_on_enterprise_needs_its_reviewers_and_deploys_only_from_main(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    evaluation = run_stack("production", {"githubPlan": "enterprise", "waitTimerMinutes": "5"})
+    for env in evaluation.named(ENV).values():
         assert env["deploymentBranchPolicy"] == {"customBranchPolicies": True, "protectedBranches": False}
         assert env["reviewers"] == [{"teams": [evaluator.team_id("platform-ops"), evaluator.team_id("security")]}]
         assert env["preventSelfReview"] is True
         assert env["waitTimer"] == 5
         assert env["canAdminsBypass"] is False
-    policies = evaluated["production"].named(POLICY)
-    assert {p["branchPattern"] for p in policies.values()} == {"main"}
+    assert evaluation.named(types.RULESET) == {}
+    assert {p["branchPattern"] for p in evaluation.named(POLICY).values()} == {"main"}
 
 
 def test_branch_policies_depend_on_their_environment(evaluated: dict[str, evaluator.Evaluation]) -> None:

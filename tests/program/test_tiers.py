@@ -14,16 +14,17 @@ from tools import evaluator
 from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets
 
 
-def least_config(profile: TierProfile) -> dict[str, str]:
+def least_config(profile: TierProfile, plan: str = "team") -> dict[str, str]:
     """The loosest configuration a tier accepts: only what its profile requires."""
     values = {
         "tier": profile.tier,
         "githubOwner": "tenantguard",
         "repositories": json.dumps(["app"]),
+        "githubPlan": plan,
         "vercelProjectId": "prj_least",
         "preventSelfReview": "false" if not profile.prevent_self_review else "true",
     }
-    if profile.reviewers_required:
+    if profile.approval_gate_required:
         values["reviewerTeams"] = json.dumps(["ops"])
     if profile.branches_required:
         values["deploymentBranches"] = json.dumps(["main"])
@@ -47,7 +48,7 @@ def test_production_relaxes_nothing() -> None:
     production = PROFILES["production"]
     assert production.protect
     assert not production.admins_bypass
-    assert production.reviewers_required
+    assert production.approval_gate_required
     assert production.prevent_self_review
     assert production.exact_branches_only
     assert production.tls_required
@@ -68,14 +69,19 @@ def test_the_least_each_profile_allows_passes_the_policy_pack(
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_the_program_applies_its_profile(tier: str, production_reference: dict[str, dict[str, Any]]) -> None:
+@pytest.mark.parametrize("plan", ["team", "enterprise"])
+def test_the_program_applies_its_profile(tier: str, plan: str, production_reference: dict[str, dict[str, Any]]) -> None:
     profile = PROFILES[tier]  # type: ignore[index]
     secrets = fake_secrets(f"least-{tier}", profile.tier)
-    values = {**least_config(profile), **secrets}
+    values = {**least_config(profile, plan), **secrets}
     evaluation = evaluator.evaluate(f"least-{tier}", values, set(secrets), stack_outputs=production_reference)
     (environment,) = evaluation.named(types.ENVIRONMENT).values()
-    assert environment["canAdminsBypass"] is profile.admins_bypass
-    assert environment["preventSelfReview"] is profile.prevent_self_review
+    if plan == "enterprise":  # private repositories have every protection rule only there
+        assert environment["canAdminsBypass"] is profile.admins_bypass
+        assert environment["preventSelfReview"] is profile.prevent_self_review
+    else:
+        assert (environment["canAdminsBypass"], environment["preventSelfReview"]) == (True, False)
+    assert bool(evaluation.named(types.RULESET)) is (profile.approval_gate_required and plan == "team")
     protected_types = (types.ENVIRONMENT, types.BRANCH_POLICY, types.ENVIRONMENT_SECRET, types.VERCEL_VARIABLE)
     urns = [urn for token in protected_types for urn in evaluation.urns(token)]
     assert len(urns) > 3
