@@ -25,8 +25,8 @@ from infra.secret_keys import SECRET_KEYS, commented, set_secret_command
 from infra.tiers import TierProfile, production_claims, profile_for
 from tools import evaluator, plan
 from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
+from tools.ci_layout import environment_names
 from tools.docs import YAML, stack_file_body
-from tools.plan import ci_environment_names
 
 MAX_NAME = 63
 STACK_NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_NAME - 1}}}")
@@ -90,8 +90,8 @@ def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], Tie
             f"{source} is a {profile.tier}-tier stack: copying it is refused; production stacks are written by "
             "hand and reviewed, and copies are made from staging or preview stacks"
         )
-    taken = {name: stack for stack in evaluator.known_stacks(directory) for name in ci_environment_names(stack)}
-    clash = sorted({taken[name] for name in ci_environment_names(new) if name in taken})
+    taken = {name: stack for stack in evaluator.known_stacks(directory) for name in environment_names(stack)}
+    clash = sorted({taken[name] for name in environment_names(new) if name in taken})
     if clash:
         raise BootstrapError(
             f"stack name {new!r} would share this repository's CI environments with {', '.join(clash)} "

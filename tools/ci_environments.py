@@ -1,13 +1,12 @@
 """Prints the shell script that gives one stack its three environments in this (the infra) repository.
 
-    python -m tools.ci_environments STACK [--repository OWNER/REPO] [--backend s3|cloud]
+    python -m tools.ci_environments STACK [--repository OWNER/REPO] [--visibility private|public|internal]
+                                          [--github-plan PLAN] [--backend s3|cloud]
 
 Each stack's CI jobs run in environments of their own, so whoever holds one stack's credentials holds
-no other's (README, "One trust boundary per stack"):
-
-    infra-STACK-pr    pull-request previews: any branch, read-only tokens and role; reviewers in production tiers
-    infra-STACK       deploys: main only, write tokens and role; reviewers in production tiers
-    infra-STACK-read  the daily drift check: main only, read-only tokens and role; reviewers in production tiers
+no other's; which environments exist and what gates them follows this repository's plan and visibility
+(tools/ci_layout.py says which and why). The script first checks that GitHub shows the repository with
+the visibility given here, and changes nothing when it does not.
 
 The script is printed for review, never run: pipe it to `sh` from a terminal once it looks right. It
 needs `gh` (logged in) and `jq`, stops at the first failure, and checks before any `gh` command that the
@@ -19,6 +18,7 @@ on the terminal, after the script has said which value belongs there.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shlex
 import sys
@@ -29,42 +29,15 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from infra.github_plans import PLANS, VISIBILITIES, Plan
 from infra.tiers import profile_for
 from tools import evaluator
-from tools.plan import StackFileError, ci_environment_names, read_stack_file
+from tools.ci_layout import PASSPHRASE, CiEnvironment, CiLayoutError, layout, reviewers_available
+from tools.plan import DEFAULT_INFRA_REPOSITORY, StackFileError, owner_plan, read_stack_file
 
-DEFAULT_REPOSITORY = "tenantguard/tenantguard-infra"
-PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE"  # noqa: S105 - the secret's name
+DEFAULT_REPOSITORY = DEFAULT_INFRA_REPOSITORY
 BACKEND_ROLE = "PULUMI_BACKEND_ROLE"
 FIRST_DEPLOY = 'README, "The first deploy", step 1'
-
-
-@dataclass(frozen=True)
-class Environment:
-    name: str
-    purpose: str
-    branches: tuple[str, ...]
-    """Branches that may run jobs in it; empty means any (pull requests run on refs/pull/N/merge)."""
-    reviewers: bool
-    writes: bool
-    """Only the deploy environment changes anything: its tokens and backend role write, the others only read."""
-    secrets: tuple[str, ...]
-
-
-def environments(stack: str, production_tier: bool, backend: str, kms: bool = False) -> list[Environment]:
-    backend_token = ("PULUMI_ACCESS_TOKEN",) if backend == "cloud" else ()
-    key = (() if kms else (PASSPHRASE,)) + backend_token
-    read = (*key, "INFRA_GITHUB_READ_TOKEN", "INFRA_VERCEL_TOKEN")
-    write = (*key, "INFRA_GITHUB_TOKEN", "INFRA_VERCEL_TOKEN")
-    previews, deploys, drift = ci_environment_names(stack)
-    # The drift environment holds the stack's key too, and GitHub may judge a pull request's access to a
-    # main-only environment by the pull request's head branch, which can be called `main` (README, "One
-    # trust boundary per stack"; unverified): production tiers gate it with their reviewers as well.
-    return [
-        Environment(previews, "pull-request previews", (), production_tier, False, read),
-        Environment(deploys, "deploys", ("main",), production_tier, True, write),
-        Environment(drift, "drift checks", ("main",), production_tier, False, read),
-    ]
 
 
 def passphrase_file(stack: str) -> str:
@@ -119,7 +92,7 @@ class _Stack:
     production_stack: bool
 
 
-def _what_goes_in(name: str, environment: Environment, stack: _Stack) -> str:
+def _what_goes_in(name: str, environment: CiEnvironment, stack: _Stack) -> str:
     """What the operator must paste for a secret or variable, so a write token never lands in a read environment."""
     if name == "INFRA_GITHUB_READ_TOKEN":
         return (
@@ -155,8 +128,8 @@ def _what_goes_in(name: str, environment: Environment, stack: _Stack) -> str:
     return f"the ARN of the IAM role that may {' and '.join(reach)}, nothing else; {trust}"
 
 
-def _preamble(stack: str, tier: str, repository: str, key: str | None) -> list[str]:
-    """Stop on the first failure, and refuse before any `gh` command when something the script needs is missing."""
+def _preamble(stack: str, tier: str, repository: str, key: str | None, visibility: str) -> list[str]:
+    """Stop on the first failure, and refuse before any change when something the script relies on is not so."""
     lines = [
         # Piped to sh: stop at the first failing command, and on an unset variable.
         "set -eu",
@@ -186,22 +159,55 @@ def _preamble(stack: str, tier: str, repository: str, key: str | None) -> list[s
             "(: </dev/tty) 2>/dev/null", "no terminal to ask for the tokens on: run it from one; nothing was changed"
         )
     )
+    # What each environment gets was decided for this visibility: GitHub's answer must agree before any change.
+    lines.append(
+        _refuse_unless(
+            f'test "$(gh api repos/{repository} --jq .visibility)" = {visibility}',
+            f"{repository} is not {visibility} on GitHub: run this again with --visibility as GitHub shows it, "
+            "which decides what its environments can have; nothing was changed",
+        )
+    )
     return lines
 
 
-def commands(stack: str, repository: str, backend: str, directory: Path) -> list[str]:
+def _jq_object(body: dict[str, object], reviewer_teams: int) -> str:
+    """The request body as a jq expression: JSON, with the reviewer teams' ids from jq variables $t0, $t1, ..."""
+    fields = [f"{json.dumps(name)}: {json.dumps(value)}" for name, value in sorted(body.items())]
+    if reviewer_teams:
+        teams = ", ".join(f'{{"type": "Team", "id": $t{index}}}' for index in range(reviewer_teams))
+        fields.append(f'"reviewers": [{teams}]')
+    return "{" + ", ".join(fields) + "}"
+
+
+def commands(
+    stack: str,
+    repository: str,
+    backend: str,
+    directory: Path,
+    *,
+    visibility: str = "private",
+    github_plan: Plan | None = None,
+) -> list[str]:
     config = read_stack_file(stack, directory)
     profile = profile_for(str(config.get("tier", "")))
     if profile is None:
         raise StackFileError(f"Pulumi.{stack}.yaml names no tier this program knows")
     key = kms_key(stack, directory)
     owner = repository.split("/", maxsplit=1)[0]
-    production_tier = profile.reviewers_required
+    plan = github_plan or owner_plan(owner, directory)
+    try:
+        ci = layout(stack, profile, plan, visibility, backend=backend, kms=key is not None)
+    except CiLayoutError as refused:
+        raise StackFileError(str(refused)) from None
     teams = [str(team) for team in config.get("reviewerTeams") or []]
     vercel_team = str(config.get("vercelTeamId") or "vercelTeamId")
     about = _Stack(stack, profile.tier, vercel_team, key, repository, backend, bool(config.get("productionStack")))
-    lines = _preamble(stack, profile.tier, repository, key)
-    if production_tier and teams:
+    lines = _preamble(stack, profile.tier, repository, key, visibility)
+    known = f"GitHub {plan}" if plan else "a plan no stack file names (see --github-plan)"
+    lines.append(f"# {repository} is {visibility} on {known}: {ci.summary}.")
+    if not reviewers_available(plan, visibility):
+        lines.append("# GitHub has no environment reviewers, wait timers or admin-bypass setting here: none is sent.")
+    if any(environment.reviewers for environment in ci.environments) and teams:
         lines.append("# The reviewers are the stack's own reviewerTeams; their ids:")
         for index, team in enumerate(teams):
             lines.append(f"team_{index}=$(gh api orgs/{owner}/teams/{shlex.quote(team)} --jq .id)")
@@ -216,20 +222,10 @@ def commands(stack: str, repository: str, backend: str, directory: Path) -> list
         lines.append(
             "# only when not a dry run), so the -pr and -read roles only read; only the deploy role writes state."
         )
-    for environment in environments(stack, production_tier, backend, kms=key is not None):
-        policy = "{protected_branches: false, custom_branch_policies: true}" if environment.branches else "null"
-        reviewers = ""
-        arguments = ""
-        if environment.reviewers and teams:
-            arguments = "".join(f' --argjson t{i} "$team_{i}"' for i in range(len(teams)))
-            reviewers = ", reviewers: [" + ", ".join(f'{{type: "Team", id: $t{i}}}' for i in range(len(teams))) + "]"
-        # Nobody, admins included, skips an environment's reviewers or branch rule (GitHub's default lets them).
-        # These are this repository's CI environments, not the app deployment environments the stacks
-        # declare (their wait timer is waitTimerMinutes): a reviewer's approval is the wait here.
-        body = (
-            f"{{prevent_self_review: true, wait_timer: 0, can_admins_bypass: false, "
-            f"deployment_branch_policy: {policy}{reviewers}}}"
-        )
+    for environment in ci.environments:
+        reviewer_teams = len(teams) if environment.reviewers else 0
+        arguments = "".join(f' --argjson t{i} "$team_{i}"' for i in range(reviewer_teams))
+        body = _jq_object(environment.request_body(), reviewer_teams)
         lines += ["", f"# {environment.name}: {environment.purpose}"]
         # PUT /repos/{owner}/{repo}/environments/{name} (GitHub REST, "Create or update an environment").
         lines.append(
@@ -275,6 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="s3",
         help="object storage, reached through an OIDC role (default), or Pulumi Cloud (PULUMI_ACCESS_TOKEN)",
     )
+    parser.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        default="private",
+        help="this repository's visibility on GitHub (default private); the script checks it before any change",
+    )
+    parser.add_argument(
+        "--github-plan",
+        choices=PLANS,
+        help="the plan of the repository's owner, when no stack file names that owner (githubOwner, githubPlan)",
+    )
     parser.add_argument("--dir", type=Path, default=evaluator.ROOT)
     args = parser.parse_args(argv)
     for value, accepted, refusal in (
@@ -295,7 +302,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"ci_environments: {refusal}", file=sys.stderr)
             return 2
     try:
-        print("\n".join(commands(args.stack, args.repository, args.backend, args.dir)))
+        lines = commands(
+            args.stack,
+            args.repository,
+            args.backend,
+            args.dir,
+            visibility=args.visibility,
+            github_plan=args.github_plan,
+        )
+        print("\n".join(lines))
     except StackFileError as broken:
         print(f"ci_environments: {broken}", file=sys.stderr)
         return 2

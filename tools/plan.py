@@ -22,24 +22,31 @@ import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
+from infra.approval_gates import VISIBILITY_KEY
 from infra.config import PROJECT, ConfigError, full_key, secret_keys
+from infra.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan
 from infra.routes import EXTRA_SECRETS_KEY, ROUTES
 from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
 from infra.tiers import TIERS, profile_for
-from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, VERCEL_VARIABLE
+from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, RULESET, VERCEL_VARIABLE
 from tools import evaluator
+from tools.ci_layout import CiLayout, CiLayoutError, environment_names, layout
 from tools.fakes import placeholder_secrets
 
+DEFAULT_INFRA_REPOSITORY = "tenantguard/tenantguard-infra"
+"""This repository on GitHub, unless --infra-repository says otherwise."""
 WIDTH = 100
 """Text output fits a terminal this wide."""
 ONLINE_ONLY = (
     "other copies of each credential: repository, organization and Dependabot secrets under a managed or legacy "
     "name, and secrets in the stack's environment it does not manage (the shadow-secret check, which GitHub answers)",
     "that the reviewer teams exist (their ids here are placeholders)",
+    "that each repository's visibility is the stack's repositoryVisibility (a difference stops the run before "
+    "anything is written)",
     "the production-database guard on the real URLs (the secrets here are placeholders)",
 )
 """What the plan cannot check without GitHub and the real secrets; `pulumi preview` checks it."""
@@ -58,12 +65,21 @@ class StackPlan:
     environment: str = ""
     owner: str = ""
     repositories: list[str] = field(default_factory=list)
+    github_plan: str = ""
+    visibility: str = ""
+    """The repositories' visibility the stack declares (and every preview and update checks against GitHub)."""
+    gate: str = ""
+    """What approves a deployment to the stack's environments, on that plan and visibility."""
+    ruleset: bool = False
+    """A branch ruleset stands in for environment reviewers the plan does not have."""
     reviewers: list[str] = field(default_factory=list)
     branches: list[str] = field(default_factory=list)
     wait_timer_minutes: int = 0
     prevent_self_review: bool = False
     admins_bypass: bool = True
     protected: bool = False
+    ci: str = ""
+    """How the stack's pull requests, deploys and drift checks are gated in this repository (tools/ci_layout.py)."""
     github_secrets: list[str] = field(default_factory=list)
     vercel: dict[str, str] = field(default_factory=dict)
     """Vercel key -> where it lands, e.g. `preview@staging`."""
@@ -224,6 +240,11 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
     plan.environment = str(evaluation.outputs["environmentName"])
     plan.owner = values.get("githubOwner", "")
     plan.repositories = sorted(state["repository"] for state in environments)
+    plan.github_plan = values.get(PLAN_KEY, "")
+    plan.visibility = values.get(VISIBILITY_KEY, "private")
+    gates = evaluation.outputs.get("approvalGates") or {}
+    plan.gate = next(iter(gates.values()), "")
+    plan.ruleset = bool(evaluation.of_type(RULESET))
     plan.reviewers = list(json.loads(values.get("reviewerTeams", "[]")))
     plan.branches = sorted({r.state["branchPattern"] for r in evaluation.of_type(BRANCH_POLICY)}) or ["(any branch)"]
     first = environments[0]
@@ -290,9 +311,20 @@ def plan_all(stacks: Sequence[str], directory: Path, known: Sequence[str] | None
     return [run(stack) for stack in stacks]
 
 
-def ci_environment_names(stack: str) -> tuple[str, str, str]:
-    """The environments of this repository a stack's CI jobs run in (README; tools/ci_environments.py)."""
-    return (f"infra-{stack}-pr", f"infra-{stack}", f"infra-{stack}-read")
+def owner_plan(owner: str, directory: Path) -> Plan | None:
+    """The GitHub plan the stack files give `owner` (githubPlan of the stacks whose githubOwner it is), if any.
+
+    Stacks of one owner that disagree are a collision (`collisions`); the first stack file's answer is given here.
+    """
+    for stack in evaluator.known_stacks(directory):
+        try:
+            config = read_stack_file(stack, directory)
+        except StackFileError:
+            continue
+        plan = config.get(PLAN_KEY)
+        if str(config.get("githubOwner", "")).casefold() == owner.casefold() and plan in PLANS:
+            return cast(Plan, plan)
+    return None
 
 
 def collisions(plans: Sequence[StackPlan]) -> list[str]:
@@ -301,7 +333,7 @@ def collisions(plans: Sequence[StackPlan]) -> list[str]:
     valid = [plan for plan in plans if plan.ok]
     for index, first in enumerate(plans):
         for second in plans[index + 1 :]:
-            shared_ci = set(ci_environment_names(first.stack)) & set(ci_environment_names(second.stack))
+            shared_ci = set(environment_names(first.stack)) & set(environment_names(second.stack))
             if shared_ci:
                 problems.append(
                     f"stacks {first.stack} and {second.stack} would share this repository's CI environment "
@@ -309,6 +341,12 @@ def collisions(plans: Sequence[StackPlan]) -> list[str]:
                 )
     for index, first in enumerate(valid):
         for second in valid[index + 1 :]:
+            if first.owner.casefold() == second.owner.casefold() and first.github_plan != second.github_plan:
+                problems.append(
+                    f"stacks {first.stack} and {second.stack} give the GitHub owner {first.owner} different plans "
+                    f"({full_key(PLAN_KEY)}: {first.github_plan} and {second.github_plan}); an owner has one plan: "
+                    "set the one GitHub shows (Settings, Billing and plans) in both"
+                )
             # GitHub compares owner, repository and environment names case-insensitively.
             shared = {r.casefold() for r in first.repositories} & {r.casefold() for r in second.repositories}
             same_owner = first.owner.casefold() == second.owner.casefold()
@@ -450,7 +488,12 @@ def as_json(
                 "tier": plan.tier,
                 "environment": plan.environment,
                 "repositories": plan.repositories,
+                "githubPlan": plan.github_plan,
+                "repositoryVisibility": plan.visibility,
+                "approvalGate": plan.gate,
+                "ci": plan.ci,
                 "protection": {
+                    "ruleset": plan.ruleset,
                     "reviewerTeams": plan.reviewers,
                     "branches": plan.branches,
                     "waitTimerMinutes": plan.wait_timer_minutes,
@@ -500,7 +543,12 @@ def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False)
 
 
-def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequence[str] | None = None) -> str:
+def as_text(
+    plans: Sequence[StackPlan],
+    problems: Sequence[str],
+    changes: Sequence[str] | None = None,
+    infra: InfraRepository | None = None,
+) -> str:
     rows = matrix(plans)
     lines = ["Where each secret lands (gh: GitHub environment secret, vercel: targets[@git branch])"]
     for group in _column_groups(plans, rows):
@@ -514,6 +562,8 @@ def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequen
         for problem in problems:
             lines += _wrap(f"- {problem}", "  ")
     lines += ["", "Stacks"]
+    if infra is not None:
+        lines += _wrap(f"(CI below: {infra.describe()})", "  ")
     for plan in plans:
         if not plan.ok:
             lines.append(f"  {plan.stack}: INVALID")
@@ -524,11 +574,9 @@ def as_text(plans: Sequence[StackPlan], problems: Sequence[str], changes: Sequen
             f"  {plan.stack} ({plan.tier}): environment {plan.environment!r} in {', '.join(plan.repositories)}"
         )
         details = [
-            f"reviewers: {', '.join(plan.reviewers) or 'none'}; branches: {', '.join(plan.branches)}; "
-            f"wait timer: {plan.wait_timer_minutes} min; "
-            f"self-review {'blocked' if plan.prevent_self_review else 'allowed'}; "
-            f"admin bypass {'allowed' if plan.admins_bypass else 'blocked'}; "
-            f"{'protected' if plan.protected else 'unprotected'}",
+            f"GitHub {plan.github_plan}, {plan.visibility} repositories: {plan.gate}",
+            f"branches: {', '.join(plan.branches)}; {'protected' if plan.protected else 'unprotected'}",
+            f"CI: {plan.ci}",
             f"migration target: {plan.migration}; production-database guard: {plan.guard or 'off'}",
             f"session key: {plan.session_key}",
             f"secrets set: {', '.join(plan.secrets_set) or 'none'}; "
@@ -554,20 +602,52 @@ def missing_secret_commands(plans: Sequence[StackPlan]) -> list[str]:
     return commands
 
 
-def matrix_for_workflows(plans: Sequence[StackPlan]) -> dict[str, list[str]]:
-    """Stack names for the workflows' matrices: the stacks ready to run, split by deploy order.
+def matrix_for_workflows(plans: Sequence[StackPlan], infra: InfraRepository) -> dict[str, list[str]]:
+    """Stack names for the workflows' matrices: the stacks ready to run, split by deploy order and by where their
+    pull requests' live preview runs (tools/ci_layout.py).
 
     A stack whose file lacks an encrypted secret is not ready: CI could only fail on it ("missing
     configuration values"), so it is listed apart, for the workflows to say so, until its config is committed.
     """
     ready = [plan for plan in plans if plan.ok and not plan.secrets_missing]
     last = [p.stack for p in ready if (profile := profile_for(p.tier)) is not None and profile.deploys_last]
+    layouts = {plan.stack: infra.layout(plan) for plan in ready}
     return {
         "all": [plan.stack for plan in ready],
         "early": [plan.stack for plan in ready if plan.stack not in last],
         "late": last,
+        "previews": [stack for stack, ci in layouts.items() if ci is not None and ci.live_pull_request_preview],
+        "previewedOnDeploy": [stack for stack, ci in layouts.items() if ci is None or not ci.live_pull_request_preview],
+        "noDispatch": [stack for stack, ci in layouts.items() if ci is None or not ci.dispatch_allowed],
         "unready": [plan.stack for plan in plans if plan not in ready],
     }
+
+
+@dataclass(frozen=True)
+class InfraRepository:
+    """This repository, as the workflows see it: its owner's plan (from the stack files) and its visibility."""
+
+    name: str
+    visibility: str
+    plan: Plan | None
+
+    @classmethod
+    def of(cls, name: str, visibility: str, directory: Path) -> InfraRepository:
+        return cls(name, visibility, owner_plan(name.split("/", maxsplit=1)[0], directory))
+
+    def describe(self) -> str:
+        plan = f"GitHub {self.plan}" if self.plan else "a GitHub plan no stack file names"
+        return f"this repository, {self.name}, is {self.visibility} on {plan}"
+
+    def layout(self, plan: StackPlan) -> CiLayout | None:
+        """The stack's CI environments here, or None where this repository can have none (never previewed live)."""
+        profile = profile_for(plan.tier)
+        if profile is None:
+            return None
+        try:
+            return layout(plan.stack, profile, self.plan, self.visibility, backend="s3", kms=False)
+        except CiLayoutError:
+            return None
 
 
 def tier_order(stacks: Sequence[str], directory: Path) -> list[str]:
@@ -595,7 +675,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--require-secrets", action="store_true", help="exit 1 when a stack file lacks an encrypted secret"
     )
     parser.add_argument("--dir", type=Path, default=evaluator.ROOT, help="directory holding the stack files")
+    parser.add_argument(
+        "--infra-repository",
+        default=DEFAULT_INFRA_REPOSITORY,
+        metavar="OWNER/REPO",
+        help=f"this repository, whose CI environments the plan describes (default {DEFAULT_INFRA_REPOSITORY})",
+    )
+    parser.add_argument(
+        "--infra-visibility",
+        default="private",
+        help="this repository's visibility on GitHub (default private: the strictest case); anything else but "
+        "public or internal counts as private",
+    )
     args = parser.parse_args(argv)
+    visibility = args.infra_visibility if args.infra_visibility in VISIBILITIES else "private"
+    infra = InfraRepository.of(args.infra_repository, visibility, args.dir)
     known = evaluator.known_stacks(args.dir)
     stacks = tier_order(args.stack or known, args.dir)
     plans = plan_all(stacks, args.dir, known)
@@ -611,8 +705,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             changes = matrix_changes(base, matrix(plans))
         except (StackFileError, subprocess.CalledProcessError) as error:
             problems = [*problems, f"cannot compare with {args.base}: {error}"]
+    for stack_plan in plans:
+        if stack_plan.ok:
+            ci = infra.layout(stack_plan)
+            stack_plan.ci = ci.summary if ci else f"none: {infra.name} can have no environments on its plan"
     if args.matrix:
-        print(json.dumps(matrix_for_workflows(plans)))
+        print(json.dumps(matrix_for_workflows(plans, infra)))
     elif args.json:
         print(json.dumps(as_json(plans, problems, changes), indent=2))
     elif args.markdown:
@@ -620,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(as_markdown(plans, problems, matrix(plans), base))
     else:
-        print(as_text(plans, problems, changes))
+        print(as_text(plans, problems, changes, infra))
     failed = not all(plan.ok for plan in plans) or bool(problems)
     if args.require_secrets and (commands := missing_secret_commands(plans)):
         print(

@@ -83,8 +83,8 @@ def as_markdown(plans: Sequence[StackPlan], problems: Sequence[str], head: Matri
     for plan in plans:
         if plan.ok:
             protection = (
-                f"reviewers: {', '.join(plan.reviewers) or 'none'}; branches: {', '.join(plan.branches)}; "
-                f"{'protected' if plan.protected else 'unprotected'}"
+                f"GitHub {plan.github_plan}, {plan.visibility}: {plan.gate}; branches: {', '.join(plan.branches)}; "
+                f"{'protected' if plan.protected else 'unprotected'}; CI: {plan.ci}"
             )
             missing = ", ".join(plan.secrets_missing) or "none"
             lines.append(f"| {plan.stack} | {plan.tier} | `{plan.environment}` | {protection} | {missing} |")

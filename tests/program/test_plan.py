@@ -44,8 +44,12 @@ def test_plan_prints_the_scoping_matrix_and_protection(stack_dir: Path, capsys: 
     ]
     assert "gh:staging + vercel:preview@staging" in text
     flowing = " ".join(text.split())  # the stack details wrap at 100 columns
-    assert "reviewers: platform-ops, security; branches: main; wait timer: 5 min;" in flowing
-    assert "self-review blocked; admin bypass blocked; protected" in flowing
+    assert (
+        "GitHub team, private repositories: ruleset on main: a pull request approved by each of platform-ops, "
+        "security (stale approvals dismissed, not by the last pusher), no force pushes or deletion, no bypass"
+    ) in flowing
+    assert "branches: main; protected" in flowing
+    assert "CI: pull requests get the offline plan only: infra-production-pr could have no reviewers here" in flowing
     assert "migration target: 0003" in flowing
 
 
@@ -71,8 +75,11 @@ def test_plan_json_is_for_machines(stack_dir: Path, capsys: pytest.CaptureFixtur
     production = document["stacks"]["production"]
     assert production["protection"]["reviewerTeams"] == ["platform-ops", "security"]
     assert production["protection"]["protected"] is True
-    assert production["protection"]["adminsBypass"] is False
-    assert document["stacks"]["preview"]["protection"]["adminsBypass"] is True
+    assert production["protection"]["ruleset"] is True
+    assert (production["githubPlan"], production["repositoryVisibility"]) == ("team", "private")
+    assert production["approvalGate"].startswith("ruleset on main: a pull request approved by each of")
+    assert document["stacks"]["preview"]["protection"]["ruleset"] is False
+    assert document["stacks"]["preview"]["approvalGate"] == "no reviewers (none on this plan for private repositories)"
     assert production["migrationRevision"] == "0003"
     assert document["stacks"]["staging"]["productionDatabaseGuard"].startswith(
         "on: CI_DB_URL, DATABASE_URL and any other secret holding a PostgreSQL URL, compared with"
@@ -268,6 +275,9 @@ def test_the_workflow_matrix_follows_the_tiers(stack_dir: Path, capsys: pytest.C
         "all": ["preview", "a-copy", "staging", "production"],
         "early": ["preview", "a-copy", "staging"],
         "late": ["production"],
+        "previews": ["preview", "a-copy", "staging"],
+        "previewedOnDeploy": ["production"],
+        "noDispatch": ["production"],
         "unready": [],
     }
 
@@ -282,8 +292,60 @@ def test_a_stack_whose_secrets_are_not_all_set_is_left_out_of_the_workflows(
         "all": ["production"],
         "early": [],
         "late": ["production"],
+        "previews": [],
+        "previewedOnDeploy": ["production"],
+        "noDispatch": ["production"],
         "unready": ["preview", "staging"],
     }
+
+
+@pytest.mark.parametrize(
+    ("visibility", "plan", "live"),
+    [
+        ("public", "team", True),
+        ("private", "enterprise", True),
+        ("internal", "enterprise", True),
+        ("private", "team", False),
+        ("", "team", False),  # a payload without visibility counts as private
+        ("secret", "enterprise", True),  # anything but public or internal is private: enterprise has reviewers
+    ],
+)
+def test_production_is_previewed_live_only_where_its_pr_environment_can_have_reviewers(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str], visibility: str, plan: str, live: bool
+) -> None:
+    for stack in STACKS:
+        edit(stack_dir, stack, githubPlan=plan)
+        encrypted(stack_dir, stack)
+    status, out = run(capsys, "--dir", str(stack_dir), "--matrix", "--infra-visibility", visibility)
+    assert status == 0
+    matrix = json.loads(out)
+    assert ("production" in matrix["previews"]) is live
+    assert ("production" in matrix["previewedOnDeploy"]) is not live
+    assert ("production" in matrix["noDispatch"]) is not live
+    assert {"preview", "staging"} <= set(matrix["previews"])
+
+
+def test_an_infra_repository_of_another_owner_has_reviewers_only_when_public(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for stack in STACKS:
+        edit(stack_dir, stack, githubPlan="enterprise")
+        encrypted(stack_dir, stack)
+    argv = ["--dir", str(stack_dir), "--matrix", "--infra-repository", "elsewhere/infra"]
+    status, out = run(capsys, *argv, "--infra-visibility", "private")
+    assert (status, json.loads(out)["previewedOnDeploy"]) == (0, ["production"])
+    status, out = run(capsys, *argv, "--infra-visibility", "public")
+    assert (status, json.loads(out)["previewedOnDeploy"]) == (0, [])
+
+
+def test_stacks_of_one_owner_must_agree_on_its_plan(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(stack_dir, "staging", githubPlan="enterprise")
+    status, text = run(capsys, "--dir", str(stack_dir))
+    assert status == 1
+    flowing = " ".join(text.split())
+    assert "give the GitHub owner tenantguard different plans (tenantguard-infra:githubPlan: team and enterprise)" in (
+        flowing
+    )
 
 
 def test_a_secure_value_that_is_not_ciphertext_is_not_set(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,15 +11,44 @@ from pathlib import Path
 
 import pytest
 
+from infra.github_plans import Plan, capabilities
 from tests.helpers import STACKS
 from tools import ci_environments, evaluator
+from tools.github_requests import environment_violations
 from tools.plan import StackFileError
 
 KMS = "awskms://alias/tenantguard-production?region=eu-west-1"
 
 
-def printed(stack: str, backend: str = "s3", directory: Path = evaluator.ROOT) -> list[str]:
-    return ci_environments.commands(stack, "tenantguard/tenantguard-infra", backend, directory)
+def printed(
+    stack: str,
+    backend: str = "s3",
+    directory: Path = evaluator.ROOT,
+    *,
+    visibility: str = "private",
+    plan: Plan | None = None,
+) -> list[str]:
+    return ci_environments.commands(
+        stack, "tenantguard/tenantguard-infra", backend, directory, visibility=visibility, github_plan=plan
+    )
+
+
+def bodies(lines: list[str]) -> dict[str, dict[str, object]]:
+    """Each environment's PUT request body, as the printed jq program builds it (team ids 11, 22)."""
+    found = {}
+    for line in lines:
+        if not line.startswith("jq -n"):
+            continue
+        program, request = line.split(" | gh api")
+        result = subprocess.run(
+            ["bash", "-c", program],
+            env={"team_0": "11", "team_1": "22", "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found[request.split("environments/")[1].split()[0]] = json.loads(result.stdout)
+    return found
 
 
 def with_secrets_provider(directory: Path, provider: str) -> Path:
@@ -55,7 +84,7 @@ def test_each_stack_gets_a_preview_a_deploy_and_a_drift_environment() -> None:
 
 
 def test_only_deploy_environments_hold_the_write_token() -> None:
-    lines = printed("production")
+    lines = printed("production", visibility="public")
     assert secrets_of(lines, "infra-production") == {
         "PULUMI_CONFIG_PASSPHRASE",
         "INFRA_GITHUB_TOKEN",
@@ -76,38 +105,62 @@ def test_deploys_and_drift_checks_run_from_main_only_and_previews_from_any_branc
     assert all("-f name=main -f type=branch" in line for line in policies)
 
 
-def test_production_needs_its_reviewers_to_preview_deploy_and_check_drift() -> None:
-    lines = printed("production")
-    put = {line.split("environments/")[1].split()[0]: line for line in lines if "--method PUT" in line}
-    assert "reviewers" in put["infra-production-pr"]
-    assert "reviewers" in put["infra-production"]
-    assert "reviewers" in put["infra-production-read"]
+@pytest.mark.parametrize(("visibility", "plan"), [("public", "team"), ("private", "enterprise"), ("public", "free")])
+def test_where_reviewers_exist_production_needs_them_to_preview_and_deploy_but_not_for_drift(
+    visibility: str, plan: Plan
+) -> None:
+    lines = printed("production", visibility=visibility, plan=plan)
+    sent = bodies(lines)
+    assert list(sent) == ["infra-production-pr", "infra-production", "infra-production-read"]
+    teams = [{"type": "Team", "id": 11}, {"type": "Team", "id": 22}]
+    assert sent["infra-production-pr"]["reviewers"] == teams
+    assert sent["infra-production"]["reviewers"] == teams
+    # Only main's runs reach the drift environment since GitHub judges pull requests by refs/pull/N/merge.
+    assert "reviewers" not in sent["infra-production-read"]
     assert "gh api orgs/tenantguard/teams/platform-ops --jq .id" in "\n".join(lines)
-    assert "reviewers" not in "\n".join(printed("staging"))
+
+
+def test_on_team_with_a_private_repository_production_has_no_pull_request_environment() -> None:
+    lines = printed("production")
+    sent = bodies(lines)
+    assert list(sent) == ["infra-production", "infra-production-read"]
+    # GitHub would refuse (422) any protection field here: the bodies carry the branch policy alone.
+    assert all(set(body) == {"deployment_branch_policy"} for body in sent.values())
+    assert "offline plan only" in "\n".join(lines)
+    assert "teams/" not in "\n".join(lines)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize(
+    ("visibility", "plan"), [(v, p) for v in ("public", "private") for p in ("pro", "team", "enterprise")]
+)
+def test_no_body_asks_for_what_github_refuses_or_ignores(stack: str, visibility: str, plan: Plan) -> None:
+    caps = capabilities(plan, visibility)
+    for environment, body in bodies(printed(stack, visibility=visibility, plan=plan)).items():
+        # Sent with `gh api`: nothing retries a refused request, so a field the plan lacks fails the script.
+        assert environment_violations(body, caps, retried=False) == [], environment
+        if caps is not None and caps.protection_rules:
+            assert (body["can_admins_bypass"], body["wait_timer"]) == (False, 0), environment
+
+
+def test_a_repository_on_free_that_is_private_can_hold_no_stacks_credentials() -> None:
+    with pytest.raises(StackFileError, match="private on GitHub free, where it has no environments"):
+        printed("staging", plan="free")
+
+
+def test_the_script_checks_the_repositorys_visibility_before_any_change() -> None:
+    lines = printed("staging", visibility="public")
+    check = next(index for index, line in enumerate(lines) if "--jq .visibility" in line)
+    first_change = next(
+        index for index, line in enumerate(lines) if line.startswith(("jq -n", "gh secret", "gh api --method"))
+    )
+    assert check < first_change
+    assert lines[check].startswith('test "$(gh api repos/tenantguard/tenantguard-infra --jq .visibility)" = public ||')
 
 
 def test_pulumi_cloud_adds_its_access_token() -> None:
     assert "PULUMI_ACCESS_TOKEN" in secrets_of(printed("preview", "cloud"), "infra-preview-pr")
     assert "PULUMI_ACCESS_TOKEN" not in secrets_of(printed("preview", "s3"), "infra-preview-pr")
-
-
-def test_the_request_bodies_are_the_json_github_expects() -> None:
-    for line in printed("production"):
-        if not line.startswith("jq -n"):
-            continue
-        program = line.split(" | gh api")[0]
-        result = subprocess.run(
-            ["bash", "-c", program],
-            env={"team_0": "11", "team_1": "22", "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        body = json.loads(result.stdout)
-        assert body["prevent_self_review"] is True
-        assert set(body) >= {"wait_timer", "deployment_branch_policy"}
-        if "reviewers" in body:
-            assert body["reviewers"] == [{"type": "Team", "id": 11}, {"type": "Team", "id": 22}]
 
 
 def test_secrets_come_from_the_passphrase_file_or_the_terminal_never_the_script() -> None:
@@ -119,10 +172,10 @@ def test_secrets_come_from_the_passphrase_file_or_the_terminal_never_the_script(
             assert source == expected, line
 
 
-def test_nobody_skips_the_environments_rules_admins_included() -> None:
-    bodies = [line for line in printed("production") if line.startswith("jq -n")]
-    assert len(bodies) == 3
-    assert all("can_admins_bypass: false" in body for body in bodies)
+def test_where_github_has_the_setting_nobody_skips_the_environments_rules_admins_included() -> None:
+    sent = bodies(printed("production", visibility="public"))
+    assert len(sent) == 3
+    assert all(body["can_admins_bypass"] is False for body in sent.values())
 
 
 def test_the_script_stops_at_its_first_failure() -> None:
@@ -188,7 +241,7 @@ def test_pulumi_cloud_tokens_are_stack_read_except_for_deploys() -> None:
 
 def test_pulumi_cloud_tokens_of_a_guarded_stack_also_read_production_and_productions_do_not() -> None:
     for stack, reads_production in (("preview", True), ("staging", True), ("production", False)):
-        lines = printed(stack, "cloud")
+        lines = printed(stack, "cloud", visibility="public")
         told = [lines[i - 1] for i, line in enumerate(lines) if "PULUMI_ACCESS_TOKEN" in line.split()[3:4]]
         assert len(told) == 3
         for prompt in told:
@@ -197,7 +250,7 @@ def test_pulumi_cloud_tokens_of_a_guarded_stack_also_read_production_and_product
 
 def test_a_kms_stack_gets_no_passphrase_and_its_roles_decrypt_with_its_key(tmp_path: Path) -> None:
     for backend in ("s3", "cloud"):
-        lines = printed("production", backend, with_secrets_provider(tmp_path, KMS))
+        lines = printed("production", backend, with_secrets_provider(tmp_path, KMS), visibility="public")
         script = "\n".join(lines)
         assert "PULUMI_CONFIG_PASSPHRASE" not in {line.split()[3] for line in lines if line.startswith("gh secret set")}
         assert "passphrase" not in script.replace("reads no passphrase", "")

@@ -204,9 +204,47 @@ def test_deploys_run_early_tiers_then_production_each_in_its_main_only_environme
     for job in (deploy["deploy"], production):
         assert job["environment"] == "infra-${{ matrix.stack }}"
         assert "INFRA_RUNNERS" in job["runs-on"]
-        (pulumi,) = [step for step in steps_of(job) if step.get("uses", "").startswith(PULUMI_ACTION)]
-        assert pulumi["with"]["command"] == "up"
+        preview, up = [step for step in steps_of(job) if step.get("uses", "").startswith(PULUMI_ACTION)]
+        assert up["with"]["command"] == "up"
         assert "INFRA_GITHUB_TOKEN" in secrets_read(job)
+        # A stack whose pull requests get no live preview (tools/ci_layout.py) is previewed here, before the up.
+        assert preview["with"]["command"] == "preview"
+        assert preview["if"] == "contains(fromJSON(needs.plan.outputs.previewed-on-deploy), matrix.stack)"
+        assert job["concurrency"]["group"] == "infra-deploy-${{ matrix.stack }}"
+
+
+def test_no_drift_check_shares_a_concurrency_group_with_a_deploy() -> None:
+    # A newly queued job cancels the pending one of its group, whatever cancel-in-progress says: a drift check
+    # queued behind a deploy waiting for its reviewer would cancel that deploy.
+    deploy_groups = {job["concurrency"]["group"] for job in jobs("infra-deploy.yml").values() if "concurrency" in job}
+    for name in NAMES:
+        if name == "infra-deploy.yml":
+            continue
+        document = workflow(name)
+        groups = [document.get("concurrency", {}).get("group", "")]
+        groups += [job.get("concurrency", {}).get("group", "") for job in document["jobs"].values()]
+        assert not deploy_groups & set(groups), name
+    drift = jobs("infra-drift.yml")["drift"]
+    assert drift["concurrency"]["group"] == "infra-drift-${{ matrix.stack }}"
+
+
+def test_a_manual_dispatch_never_deploys_a_stack_whose_deploy_environment_has_no_reviewers() -> None:
+    step = next(step for step in steps_of(jobs("infra-deploy.yml")["plan"]) if step.get("id") == "stacks")
+    script = step["run"]
+    assert '[ "${EVENT}" = workflow_dispatch ] && [ -n "${refused}" ]' in script
+    assert script.index("exit 1") < script.index('echo "early=')
+    assert step["env"]["EVENT"] == "${{ github.event_name }}"
+
+
+def test_the_workflows_pass_the_repositorys_visibility_to_the_plan() -> None:
+    for name, job in (("infra-preview.yml", "plan"), ("infra-deploy.yml", "plan")):
+        for step in steps_of(jobs(name)[job]):
+            if "tools.plan" in step.get("run", ""):
+                assert step["env"]["INFRA_VISIBILITY"] == "${{ github.event.repository.visibility }}", (name, step)
+                assert '--infra-visibility "${INFRA_VISIBILITY}"' in step["run"] or "INFRA_VISIBILITY" in step["run"]
+    preview = jobs("infra-preview.yml")["plan"]
+    stacks = next(step for step in steps_of(preview) if step.get("id") == "stacks")
+    assert "jq -c .previews" in stacks["run"]
 
 
 def test_drift_checks_apply_nothing_and_use_read_only_tokens() -> None:
