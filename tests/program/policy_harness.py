@@ -2,14 +2,16 @@
 
 The Pulumi CLI starts a policy pack with the stack's config in `PULUMI_CONFIG` (Pulumi.yaml's
 defaults merged in), and pulumi-policy loads it into Pulumi's runtime config before each analysis;
-the harness sets the same config, in a context of its own, around each run.
+the harness sets the same config, in a context of its own, around each run. As the engine does,
+resource policies see a resource's inputs and stack policies its outputs (for a StackReference, the
+other stack's exports).
 """
 
 from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -30,6 +32,8 @@ from policy.rules import POLICIES
 from tools import evaluator
 
 Violations = dict[str, dict[str, list[str]]]
+Resource = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], dict[str, Any]]
+"""(type, props), or (type, inputs, outputs) when they differ."""
 
 
 def plain(value: Any) -> Any:
@@ -58,7 +62,7 @@ def _options() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [], None)
 
 
-def _run(resources: list[tuple[str, dict[str, Any]]]) -> Violations:
+def _run(resources: Sequence[Resource]) -> Violations:
     found: Violations = {}
 
     def reporter(policy: str, name: str) -> Callable[..., None]:
@@ -69,13 +73,13 @@ def _run(resources: list[tuple[str, dict[str, Any]]]) -> Violations:
         return report
 
     stack = []
-    for index, (resource_type, props) in enumerate(resources):
+    for index, (resource_type, inputs, *outputs) in enumerate(resources):
         name = f"r{index}"
         urn = f"urn:pulumi:s::p::{resource_type}::{name}"
-        stack.append(PolicyResource(resource_type, props, urn, name, _options(), None, None, [], {}))
+        stack.append(PolicyResource(resource_type, (outputs or [inputs])[0], urn, name, _options(), None, None, [], {}))
         for policy in POLICIES:
             if isinstance(policy, ResourceValidationPolicy):
-                args = ResourceValidationArgs(resource_type, props, urn, name, _options(), None)
+                args = ResourceValidationArgs(resource_type, inputs, urn, name, _options(), None)
                 policy.validate(args, reporter(policy.name, name))
     for policy in POLICIES:
         if isinstance(policy, StackValidationPolicy):
@@ -83,9 +87,7 @@ def _run(resources: list[tuple[str, dict[str, Any]]]) -> Violations:
     return found
 
 
-def stack_violations(
-    resources: list[tuple[str, dict[str, Any]]], config: Mapping[str, str] | None = None
-) -> Violations:
+def stack_violations(resources: Sequence[Resource], config: Mapping[str, str] | None = None) -> Violations:
     """Every policy over a stack of (type, props) resources: violations by resource name, then policy.
 
     `config` is the stack's config as the CLI passes it (`cli_config()`: Pulumi.yaml's defaults).
@@ -113,7 +115,11 @@ def evaluation_violations(evaluation: evaluator.Evaluation, values: Mapping[str,
     """
     return stack_violations(
         [
-            (evaluator.resource_type(urn), plain(registration.state))
+            (
+                evaluator.resource_type(urn),
+                plain(evaluation.inputs.get(urn, registration.state)),
+                plain(registration.state),
+            )
             for urn, registration in evaluation.resources.items()
         ],
         cli_config(values),

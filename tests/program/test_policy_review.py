@@ -20,6 +20,7 @@ PLAINTEXT = "no-credential-in-plaintext"
 SECRET_VALUES = "secret-values-are-secret"
 BRANCHES = "production-branches-exact"
 
+
 BEFORE_THE_FIX = pytest.mark.xfail(strict=True, reason="the review found the pack lets this pass")
 
 FAKE_DB_URL = "postgresql://app:fake-pw-Zt4@db.internal:5432/tenantguard"
@@ -42,7 +43,6 @@ SECRET_PLACES = {
 WITH_AN_EXTRA_SECRET = cli_config({"extraSecrets": {"OPENAI_API_KEY": "sk-fake-openai"}})
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize("resource_type", sorted(SECRET_PLACES))
 @pytest.mark.parametrize("name", ["DB_URL", "PROD_DB_URL", "POSTGRES_URL", "CI_DB_URL_2", "OPENAI_API_KEY"])
 def test_a_secret_outside_an_environment_under_a_credential_name(resource_type: str, name: str) -> None:
@@ -52,7 +52,6 @@ def test_a_secret_outside_an_environment_under_a_credential_name(resource_type: 
     assert name in found[NAMES][0]
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize(
     "value",
     [
@@ -68,7 +67,6 @@ def test_a_plaintext_variable_holding_a_credential(value: str) -> None:
     assert list(found) == [PLAINTEXT]
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize(
     "content",
     [
@@ -117,7 +115,6 @@ VERCEL_PLAINTEXT: list[Any] = [
 ]
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize(("resource_type", "props"), VERCEL_PLAINTEXT)
 def test_a_non_sensitive_vercel_value_holding_a_credential(resource_type: str, props: dict[str, Any]) -> None:
     found = violations(resource_type, props)
@@ -128,13 +125,11 @@ ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSe
 SECRET = {"repository": "tenantguard", "environment": "preview", "secretName": "CI_DB_URL"}
 
 
-@BEFORE_THE_FIX
 def test_an_environment_secret_with_an_empty_value() -> None:
     found = violations(ENVIRONMENT_SECRET, {**SECRET, "value": ""})
     assert list(found) == [SECRET_VALUES]
 
 
-@BEFORE_THE_FIX
 def test_an_environment_secret_with_a_made_up_encrypted_value() -> None:
     made_up = {"valueEncrypted": "fake-not-sealed", "keyId": "568250167242549743"}
     found = violations(ENVIRONMENT_SECRET, {**SECRET, **made_up})
@@ -148,7 +143,6 @@ def test_production_branch_rule_through_the_older_branch_policy_type() -> None:
     assert list(found) == [BRANCHES]
 
 
-@BEFORE_THE_FIX
 def test_a_command_of_another_provider_setting_a_legacy_secret() -> None:
     props = {"create": 'gh secret set DB_URL --repo tenantguard/tenantguard --body "$FAKE_URL"', "triggers": []}
     found = violations("command:local:Command", props)
