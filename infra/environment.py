@@ -50,7 +50,9 @@ class DeploymentEnvironment(pulumi.ComponentResource):
                 if args.reviewer_team_ids
                 else None
             ),
-            prevent_self_review=args.prevent_self_review,
+            # GitHub refuses the flag without reviewers (422 "Required reviewers must have at least one reviewer to
+            # set prevent_self_review"): there is nobody to keep from approving their own deployment.
+            prevent_self_review=args.prevent_self_review and bool(args.reviewer_team_ids),
             wait_timer=args.wait_timer_minutes,
             can_admins_bypass=args.admins_bypass,
             deployment_branch_policy=branch_policy,

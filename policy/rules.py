@@ -16,7 +16,7 @@ from policy.placement import (
     one_environment_per_stack,
     production_targets_are_exclusive,
 )
-from policy.production import production_environment_protected
+from policy.production import production_approval_gate, production_branches_exact, self_review_needs_reviewers
 from policy.stack_config import legacy_names_received
 from policy.values import no_credential_in_plaintext, secret_values_are_secret
 
@@ -57,9 +57,22 @@ POLICIES: list[Policy] = [
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(
-        name="production-environment-protected",
-        description="Production has required reviewers, prevents self-review and admin bypass, exact branches.",
-        validate=production_environment_protected,
+        name="production-branches-exact",
+        description="Production deploys from exact branch names (either branch-policy type), never tags or wildcards.",
+        validate=production_branches_exact,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="production-approval-gate",
+        description="Per repository, production has required reviewers (no self-review, no admin bypass) or, "
+        "without reviewers or wait timer, an active branch ruleset requiring a team's approval.",
+        validate=production_approval_gate,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="self-review-needs-reviewers",
+        description="No environment sets preventSelfReview without reviewers: GitHub refuses it.",
+        validate=self_review_needs_reviewers,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(

@@ -30,14 +30,16 @@ ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSe
 VERCEL_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 
 
-def test_the_pack_has_its_eight_mandatory_policies() -> None:
+def test_the_pack_has_its_ten_mandatory_policies() -> None:
     assert [policy.name for policy in POLICIES] == [
         NAMES,
         DELIVERED,
         "one-environment-per-stack",
         PLAINTEXT,
         SECRET_VALUES,
-        "production-environment-protected",
+        "production-branches-exact",
+        "production-approval-gate",
+        "self-review-needs-reviewers",
         "vercel-production-targets-exclusive",
         CONFIG,
     ]

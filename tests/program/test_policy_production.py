@@ -24,8 +24,6 @@ GATE = "production-approval-gate"
 SELF_REVIEW = "self-review-needs-reviewers"
 BRANCHES = "production-branches-exact"
 
-BEFORE_THE_FIX = pytest.mark.xfail(strict=True, reason="the pack judges production by reviewers alone")
-RENAMED = pytest.mark.xfail(strict=True, reason="the pack reports this as production-environment-protected")
 
 Stack = list[tuple[str, dict[str, Any]]]
 
@@ -110,17 +108,14 @@ def test_reviewers_on_the_environment_pass() -> None:
     assert stack_violations(REVIEWED) == {}
 
 
-@BEFORE_THE_FIX
 def test_a_ruleset_requiring_a_teams_review_passes() -> None:
     assert stack_violations(RULED) == {}
 
 
-@BEFORE_THE_FIX
 def test_a_ruleset_requiring_code_owners_with_a_codeowners_file_passes() -> None:
     assert stack_violations(code_owned()) == {}
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize("path", [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"])
 def test_codeowners_may_live_where_github_looks(path: str) -> None:
     stack = code_owned()
@@ -136,7 +131,6 @@ def _drop(key: str) -> Callable[[dict[str, Any]], None]:
     return lambda props: props.pop(key, None)
 
 
-@RENAMED
 @pytest.mark.parametrize(
     ("change", "says"),
     [
@@ -190,7 +184,6 @@ RULESET_CLAUSES = [
 ]
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize(("change", "says"), RULESET_CLAUSES)
 def test_each_clause_of_the_ruleset_gate(change: Callable[[dict[str, Any]], None], says: str) -> None:
     found = stack_violations(changed(RULED, 2, change))
@@ -199,7 +192,6 @@ def test_each_clause_of_the_ruleset_gate(change: Callable[[dict[str, Any]], None
     assert says in " ".join(found["r0"][GATE])
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize(
     ("change", "says"),
     [
@@ -214,13 +206,11 @@ def test_each_environment_clause_of_the_ruleset_gate(change: Callable[[dict[str,
     assert says in " ".join(found["r0"][GATE])
 
 
-@BEFORE_THE_FIX
 def test_prevent_self_review_without_reviewers_is_refused_in_the_ruleset_gate() -> None:
     found = stack_violations(changed(RULED, 0, _set("preventSelfReview", True)))
     assert found == {"r0": {SELF_REVIEW: found["r0"][SELF_REVIEW]}}
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize(
     ("stack", "says"),
     [
@@ -240,7 +230,6 @@ def test_the_ruleset_must_cover_the_repository_and_every_production_branch(stack
     assert says in " ".join(found["r0"][GATE])
 
 
-@BEFORE_THE_FIX
 @pytest.mark.parametrize(
     ("change", "says"),
     [
@@ -271,7 +260,6 @@ def test_each_clause_of_the_code_owner_variant(change: Callable[[Stack], Any], s
     assert says in " ".join(found["r0"][GATE])
 
 
-@BEFORE_THE_FIX
 def test_prevent_self_review_without_reviewers_is_refused_in_any_environment() -> None:
     staging = {"repository": "tenantguard", "environment": "staging", "preventSelfReview": True, "waitTimer": 0}
     found = stack_violations([(ENVIRONMENT, staging)])
@@ -291,9 +279,7 @@ def test_exact_production_branches_pass(resource_type: str, environment: str) ->
     assert stack_violations([(resource_type, branch_rule(resource_type, environment, "main"))]) == {}
 
 
-@pytest.mark.parametrize(
-    "resource_type", [pytest.param(BRANCH_POLICY, marks=RENAMED), pytest.param(OLD_BRANCH_POLICY, marks=BEFORE_THE_FIX)]
-)
+@pytest.mark.parametrize("resource_type", [BRANCH_POLICY, OLD_BRANCH_POLICY])
 @pytest.mark.parametrize("pattern", ["*", "release/*", "{main,dev}", "ma?n", "[m]ain"])
 def test_production_branch_rules_are_exact_names(resource_type: str, pattern: str) -> None:
     found = stack_violations([(resource_type, branch_rule(resource_type, "PRODUCTION", pattern))])
@@ -302,7 +288,6 @@ def test_production_branch_rules_are_exact_names(resource_type: str, pattern: st
     assert "no wildcards" in found["r0"][BRANCHES][0]
 
 
-@BEFORE_THE_FIX
 def test_production_never_deploys_from_tags() -> None:
     props = {"repository": "tenantguard", "environment": "production", "tagPattern": "v*"}
     found = stack_violations([(BRANCH_POLICY, props)])

@@ -21,8 +21,6 @@ SECRET_VALUES = "secret-values-are-secret"
 BRANCHES = "production-branches-exact"
 
 
-BEFORE_THE_FIX = pytest.mark.xfail(strict=True, reason="the review found the pack lets this pass")
-
 FAKE_DB_URL = "postgresql://app:fake-pw-Zt4@db.internal:5432/tenantguard"
 
 SECRET_PLACES = {
@@ -136,7 +134,6 @@ def test_an_environment_secret_with_a_made_up_encrypted_value() -> None:
     assert list(found) == [SECRET_VALUES]
 
 
-@BEFORE_THE_FIX
 def test_production_branch_rule_through_the_older_branch_policy_type() -> None:
     props = {"repository": "tenantguard", "environmentName": "production", "name": "*"}
     found = violations("github:index/repositoryDeploymentBranchPolicy:RepositoryDeploymentBranchPolicy", props)
