@@ -173,3 +173,35 @@ def test_a_secret_holding_type_says_so() -> None:
     for kind in (*GITHUB.values(), *VERCEL.values()):
         if kind.secret_paths or kind.arguments:
             assert Carries.SECRET in kind.carries
+
+
+GATE_INPUTS = {
+    "github:index/repositoryEnvironment:RepositoryEnvironment": (
+        {"repository", "environment", "reviewers", "preventSelfReview", "canAdminsBypass", "waitTimer"}
+        | {"deploymentBranchPolicy"},
+        {"teams", "users", "customBranchPolicies"},
+    ),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": (
+        {"repository", "environment", "branchPattern", "tagPattern"},
+        set(),
+    ),
+    "github:index/repositoryDeploymentBranchPolicy:RepositoryDeploymentBranchPolicy": (
+        {"repository", "environmentName", "name"},
+        set(),
+    ),
+    "github:index/repositoryRuleset:RepositoryRuleset": (
+        {"repository", "name", "target", "enforcement", "bypassActors", "conditions", "rules"},
+        {"refName", "includes", "excludes", "deletion", "nonFastForward", "pullRequest"}
+        | {"requiredApprovingReviewCount", "dismissStaleReviewsOnPush", "requireLastPushApproval"}
+        | {"requireCodeOwnerReview", "requiredReviewers", "reviewer", "type", "minimumApprovals", "filePatterns"},
+    ),
+    "github:index/repositoryFile:RepositoryFile": ({"repository", "file", "content", "branch"}, set()),
+}
+"""What production's gate reads (policy/production.py, rulesets.py), as the provider's schema names it."""
+
+
+@pytest.mark.parametrize("token", sorted(GATE_INPUTS))
+def test_the_production_gate_reads_inputs_the_sdk_has(token: str) -> None:
+    top, nested = GATE_INPUTS[token]
+    assert top <= sdk_types("pulumi_github")[token].inputs
+    assert nested <= nested_inputs("pulumi_github")
