@@ -57,12 +57,14 @@ def test_production_relaxes_nothing() -> None:
 
 
 @pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("plan", ["team", "enterprise"])
 def test_the_least_each_profile_allows_passes_the_policy_pack(
-    tier: str, production_reference: dict[str, dict[str, Any]]
+    tier: str, plan: str, production_reference: dict[str, dict[str, Any]]
 ) -> None:
+    # On Team production is gated by the ruleset, on Enterprise by environment reviewers: the pack accepts both.
     profile = PROFILES[tier]  # type: ignore[index]
     secrets = fake_secrets(f"least-{tier}", profile.tier)
-    values = {**least_config(profile), **secrets}
+    values = {**least_config(profile, plan), **secrets}
     evaluation = evaluator.evaluate(f"least-{tier}", values, set(secrets), stack_outputs=production_reference)
     assert evaluation.of_type(types.ENVIRONMENT)
     assert evaluation_violations(evaluation) == {}

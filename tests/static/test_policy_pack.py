@@ -1,17 +1,21 @@
 """The policy pack as the Pulumi CLI runs it: installed by README's command on a fresh copy, then started.
 
 The CLI installs nothing for a local pack and starts `policy/venv/bin/python -u -m pulumi.policy
-<engine> <pack dir>` (pulumi/pulumi sdk/python/cmd/pulumi-language-python RunPlugin); the pack then
-serves the analyzer gRPC protocol on the port it prints. This test does the same and asks it what
-it enforces, and whether it refuses a managed secret declared repository-wide.
+<engine> <pack dir>` (pulumi/pulumi sdk/python/cmd/pulumi-language-python RunPlugin), with the stack's
+config, Pulumi.yaml's defaults merged in, as JSON in `PULUMI_CONFIG` (`constructEnv`,
+sdk/go/common/resource/plugin/analyzer_plugin.go); the pack then serves the analyzer gRPC protocol on
+the port it prints. This test does the same and asks it what it enforces, whether it refuses a managed
+secret declared repository-wide, and whether it takes the legacy names from the stack's config.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -38,12 +42,16 @@ def fresh_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy
 
 
-@pytest.fixture(scope="module")
-def analyzer(fresh_copy: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    pack = fresh_copy / "policy"
+@contextmanager
+def started(pack: Path, config: Mapping[str, str] | None) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """The pack as the CLI starts it; `config`: the stack's config as `PULUMI_CONFIG` carries it (None: no config)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PULUMI_CONFIG")}
+    if config is not None:
+        env["PULUMI_CONFIG"] = json.dumps(dict(config))
     process = subprocess.Popen(
         [str(pack / "venv" / "bin" / "python"), "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(pack)],
         cwd=pack,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -59,6 +67,43 @@ def analyzer(fresh_copy: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
         process.wait(timeout=10)
 
 
+STACK_CONFIG = {
+    "tenantguard-infra:tier": "staging",
+    "tenantguard-infra:legacySecretNames": json.dumps(["OLD_DATABASE_DSN"]),
+    "tenantguard-infra:extraSecrets": json.dumps({"OPENAI_API_KEY": "sk-fake-openai"}),
+}
+"""A stack's config as the CLI passes it: arrays and objects as JSON, secrets decrypted."""
+
+
+@pytest.fixture(scope="module")
+def analyzer(fresh_copy: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    with started(fresh_copy / "policy", None) as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def configured_analyzer(fresh_copy: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    with started(fresh_copy / "policy", STACK_CONFIG) as stub:
+        yield stub
+
+
+def analyze(stub: analyzer_pb2_grpc.AnalyzerStub, resource_type: str, props: dict[str, str]) -> list[str]:
+    properties = struct_pb2.Struct()
+    properties.update(props)
+    request = analyzer_pb2.AnalyzeRequest(
+        type=resource_type,
+        properties=properties,
+        urn=f"urn:pulumi:staging::tenantguard-infra::{resource_type}::stray",
+        name="stray",
+    )
+    return [d.policyName for d in stub.Analyze(request, timeout=30).diagnostics]
+
+
+def analyze_stack(stub: analyzer_pb2_grpc.AnalyzerStub) -> list[str]:
+    response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[]), timeout=30)
+    return [d.policyName for d in response.diagnostics]
+
+
 def test_the_installed_pack_offers_every_policy(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
     assert info.name == "tenantguard-secret-scoping"
@@ -66,16 +111,24 @@ def test_the_installed_pack_offers_every_policy(analyzer: analyzer_pb2_grpc.Anal
 
 
 def test_the_installed_pack_refuses_a_repository_wide_managed_secret(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
-    properties = struct_pb2.Struct()
-    properties.update({"secretName": "CI_DB_URL", "repository": "tenantguard", "value": "v"})
-    request = analyzer_pb2.AnalyzeRequest(
-        type="github:index/actionsSecret:ActionsSecret",
-        properties=properties,
-        urn="urn:pulumi:preview::tenantguard-infra::github:index/actionsSecret:ActionsSecret::stray",
-        name="stray",
-    )
-    response = analyzer.Analyze(request, timeout=30)
-    assert [d.policyName for d in response.diagnostics] == ["managed-secrets-only-as-environment-secrets"]
+    props = {"secretName": "CI_DB_URL", "repository": "tenantguard", "value": "v"}
+    assert analyze(analyzer, "github:index/actionsSecret:ActionsSecret", props) == ["credential-names-in-their-place"]
+
+
+def test_the_installed_pack_takes_legacy_names_and_extras_from_the_stacks_config(
+    configured_analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    dependabot = "github:index/dependabotSecret:DependabotSecret"
+    for name in ("OLD_DATABASE_DSN", "OPENAI_API_KEY"):
+        props = {"secretName": name, "repository": "tenantguard", "value": "v"}
+        assert analyze(configured_analyzer, dependabot, props) == ["credential-names-in-their-place"]
+    props = {"secretName": "DB_URL", "repository": "tenantguard", "value": "v"}  # the default, overridden here
+    assert analyze(configured_analyzer, dependabot, props) == []
+    assert analyze_stack(configured_analyzer) == []
+
+
+def test_the_installed_pack_fails_a_run_without_the_stacks_config(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    assert analyze_stack(analyzer) == ["legacy-names-from-stack-config"]
 
 
 def test_the_pack_requirements_are_uv_locks_pinned_with_hashes() -> None:
