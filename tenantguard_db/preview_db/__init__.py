@@ -1373,8 +1373,3 @@ def show_revisions_run() -> None:
     handler.addFilter(lambda record: record.levelno > logging.INFO or record.getMessage().startswith("Running "))
     logging.getLogger("alembic").addHandler(handler)
     logging.getLogger("alembic").setLevel(logging.INFO)
-
-
-if __name__ == "__main__":
-    show_revisions_run()
-    sys.exit(main())
