@@ -27,7 +27,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
 from urllib.parse import quote
 
 import psycopg
@@ -47,6 +47,10 @@ from tenantguard_db.urls import (
     parse_postgres_url,
     url_from_environment,
 )
+
+# A session of the CI role as psycopg opens it (rows as tuples): every function below that talks to the server
+# takes one.
+Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
 
 WORK_ORDER = 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
 MARKER = "tenantguard_preview"
@@ -268,13 +272,13 @@ class Server:
         return str(conninfo_to_dict(self.url).get("password") or "")
 
     @contextlib.contextmanager
-    def maintenance(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    def maintenance(self) -> Iterator[Connection]:
         """An autocommit session on the base database: where the locks live and databases are created."""
         with self.session(self.base, autocommit=True) as connection:
             yield connection
 
     @contextlib.contextmanager
-    def session(self, database: str, *, autocommit: bool = False) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    def session(self, database: str, *, autocommit: bool = False) -> Iterator[Connection]:
         """A session of the CI role on `database`; without autocommit, one transaction committed at the end."""
         url = self.url_for(database)
         options: dict[str, Any] = {"application_name": "tenantguard-preview-db"}
@@ -392,7 +396,7 @@ class Found:
     meta: Meta | None
 
 
-def find(connection: psycopg.Connection[tuple[Any, ...]], name: str) -> Found | None:
+def find(connection: Connection, name: str) -> Found | None:
     row = connection.execute(
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
     ).fetchone()
@@ -410,7 +414,7 @@ def owned(found: Found, server: Server, kind: str, pr: PullRequest | None = None
     return meta
 
 
-def set_meta(connection: psycopg.Connection[tuple[Any, ...]], name: str, meta: Meta) -> None:
+def set_meta(connection: Connection, name: str, meta: Meta) -> None:
     connection.execute(
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(meta.comment()))
     )
@@ -419,7 +423,7 @@ def set_meta(connection: psycopg.Connection[tuple[Any, ...]], name: str, meta: M
 ROLE_KIND = "role"
 
 
-def find_role(connection: psycopg.Connection[tuple[Any, ...]], name: str) -> Found | None:
+def find_role(connection: Connection, name: str) -> Found | None:
     row = connection.execute(
         "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (name,)
     ).fetchone()
@@ -513,14 +517,12 @@ class Revisions:
 # --- locks -------------------------------------------------------------------------------------
 
 
-def set_lock_wait(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
+def set_lock_wait(connection: Connection) -> None:
     connection.execute("SELECT set_config('lock_timeout', %s, false)", (lock_wait().text,))
 
 
 @contextlib.contextmanager
-def advisory(
-    connection: psycopg.Connection[tuple[Any, ...]], what: str, *keys: int, shared: bool = False
-) -> Iterator[None]:
+def advisory(connection: Connection, what: str, *keys: int, shared: bool = False) -> Iterator[None]:
     kind = "_shared" if shared else ""
     arguments = lock_arguments(keys)
     try:
@@ -543,7 +545,7 @@ def lock_arguments(keys: tuple[int, ...]) -> sql.Composable:
 
 
 @contextlib.contextmanager
-def pr_lock_if_free(connection: psycopg.Connection[tuple[Any, ...]], keys: tuple[int, ...]) -> Iterator[bool]:
+def pr_lock_if_free(connection: Connection, keys: tuple[int, ...]) -> Iterator[bool]:
     """The pull request's lock (Server.pr_lock), if no run holds it: a run creating or migrating that pull request
     means it is alive, and between creating its role and its database the role only looks orphaned."""
     row = connection.execute(sql.SQL("SELECT pg_try_advisory_lock({})").format(lock_arguments(keys)), keys).fetchone()
@@ -561,7 +563,7 @@ NEEDS = {
 }
 
 
-def require(connection: psycopg.Connection[tuple[Any, ...]], *privileges: str) -> None:
+def require(connection: Connection, *privileges: str) -> None:
     """Stop before changing anything when the CI role lacks one of `privileges` (keys of NEEDS), naming each."""
     row = connection.execute(
         "SELECT current_user, rolsuper OR rolcreatedb, rolsuper OR rolcreaterole FROM pg_roles "
@@ -579,7 +581,7 @@ def require(connection: psycopg.Connection[tuple[Any, ...]], *privileges: str) -
         raise PreviewDbError(f"role {role} lacks the {lacks}. An administrator runs once: {grants} (see {WORK_ORDER})")
 
 
-def drop_database(connection: psycopg.Connection[tuple[Any, ...]], name: str, *, template: bool = False) -> None:
+def drop_database(connection: Connection, name: str, *, template: bool = False) -> None:
     if template:
         connection.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(name)))
     # FORCE ends the sessions of the preview app still connected to it (PostgreSQL 13+); those of a pull
@@ -587,7 +589,7 @@ def drop_database(connection: psycopg.Connection[tuple[Any, ...]], name: str, *,
     connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def restrict_database(connection: psycopg.Connection[tuple[Any, ...]], name: str, role: str | None = None) -> None:
+def restrict_database(connection: Connection, name: str, role: str | None = None) -> None:
     """Only the owner (the CI role) and `role` may connect. PostgreSQL grants CONNECT and TEMPORARY on every new
     database to PUBLIC, which would let every role on the server, other pull requests' included, connect."""
     connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
@@ -600,7 +602,7 @@ def restrict_database(connection: psycopg.Connection[tuple[Any, ...]], name: str
 # --- the pull request's own login role ---------------------------------------------------------
 
 
-def ensure_role(connection: psycopg.Connection[tuple[Any, ...]], server: Server, pr: PullRequest) -> None:
+def ensure_role(connection: Connection, server: Server, pr: PullRequest) -> None:
     """The pull request's role, created without a password (nobody logs in as it until set_password) or, if it
     exists and is ours, held to the attributes below; a role of that name we did not create is refused."""
     role = server.pr_role(pr)
@@ -636,7 +638,7 @@ def ensure_role(connection: psycopg.Connection[tuple[Any, ...]], server: Server,
     connection.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(name))
 
 
-def confined(connection: psycopg.Connection[tuple[Any, ...]], role: str) -> None:
+def confined(connection: Connection, role: str) -> None:
     """Refuse a role that holds more than this command grants (an administrator gave it more by hand)."""
     row = connection.execute(
         "SELECT r.rolsuper, r.rolreplication, r.rolbypassrls, "
@@ -728,7 +730,7 @@ def grant_tables(server: Server, database: str, role: str) -> None:
             )
 
 
-def set_password(connection: psycopg.Connection[tuple[Any, ...]], server: Server, role: str, password: str) -> None:
+def set_password(connection: Connection, server: Server, role: str, password: str) -> None:
     """Give the role a new password, then end the sessions opened with the old one: only the newest URL works.
 
     The statement carries a SCRAM verifier computed here by libpq (PQencryptPasswordConn, what psql's
@@ -744,16 +746,16 @@ def set_password(connection: psycopg.Connection[tuple[Any, ...]], server: Server
     end_sessions(connection, role)
 
 
-def end_sessions(connection: psycopg.Connection[tuple[Any, ...]], role: str) -> None:
+def end_sessions(connection: Connection, role: str) -> None:
     connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
 
 
-def drop_role(connection: psycopg.Connection[tuple[Any, ...]], role: str) -> None:
+def drop_role(connection: Connection, role: str) -> None:
     end_sessions(connection, role)
     connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
-def also_reachable(connection: psycopg.Connection[tuple[Any, ...]], role: str, own: str) -> list[str]:
+def also_reachable(connection: Connection, role: str, own: str) -> list[str]:
     """The other databases `role` may connect to: those where PUBLIC still holds CONNECT (PostgreSQL's default)."""
     rows = connection.execute(
         "SELECT datname FROM pg_database WHERE datallowconn AND datname <> %s "
@@ -763,7 +765,7 @@ def also_reachable(connection: psycopg.Connection[tuple[Any, ...]], role: str, o
     return [str(name) for (name,) in rows]
 
 
-def note_createrole_reach(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
+def note_createrole_reach(connection: Connection) -> None:
     """Say so when CREATEROLE reaches further than the pull requests' roles: before PostgreSQL 16 it lets a role
     alter any non-superuser role and grant itself any non-superuser role's membership (PostgreSQL 16 release
     notes, "Restrict the privileges of CREATEROLE roles"; the PostgreSQL 15 docs, "Role Attributes", call such
@@ -934,9 +936,7 @@ def current_revision(url: str, name: str) -> str | None:
         raise PreviewDbError(explain(error, url, f"cannot read the revision of {name}")) from None
 
 
-def clone_or_create(
-    connection: psycopg.Connection[tuple[Any, ...]], server: Server, name: str, revisions: Revisions
-) -> None:
+def clone_or_create(connection: Connection, server: Server, name: str, revisions: Revisions) -> None:
     """Clone the template when the checkout descends from it; otherwise an empty database, migrated from base."""
     with advisory(connection, "the template (being rebuilt)", CLONE_LOCK, shared=True):
         found = find(connection, server.template)
@@ -1016,9 +1016,7 @@ class PrDatabase:
         }
 
 
-def pr_databases(
-    connection: psycopg.Connection[tuple[Any, ...]], server: Server, scope: Scope
-) -> tuple[list[PrDatabase], list[str]]:
+def pr_databases(connection: Connection, server: Server, scope: Scope) -> tuple[list[PrDatabase], list[str]]:
     """Our pull-request databases for this base within `scope`, and the names in it that look like one but are
     not ours."""
     rows = connection.execute("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database").fetchall()
@@ -1053,9 +1051,7 @@ class PrRole:
     meta: Meta
 
 
-def pr_roles(
-    connection: psycopg.Connection[tuple[Any, ...]], server: Server, scope: Scope
-) -> tuple[list[PrRole], list[str]]:
+def pr_roles(connection: Connection, server: Server, scope: Scope) -> tuple[list[PrRole], list[str]]:
     """Our pull requests' roles for this base within `scope`, and the names in it that look like one but are not
     ours.
 
@@ -1066,7 +1062,7 @@ def pr_roles(
     return [PrRole(*found) for found in ours], foreign
 
 
-def orphaned(connection: psycopg.Connection[tuple[Any, ...]], roles: list[PrRole]) -> list[PrRole]:
+def orphaned(connection: Connection, roles: list[PrRole]) -> list[PrRole]:
     """Our roles whose database is gone (dropped by hand, or a drop that failed half-way)."""
     databases = {str(name) for (name,) in connection.execute("SELECT datname FROM pg_database").fetchall()}
     return [role for role in roles if role.name not in databases]
@@ -1187,9 +1183,7 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
     return dropped
 
 
-def prune_orphans(
-    connection: psycopg.Connection[tuple[Any, ...]], server: Server, orphans: list[PrRole], dry_run: bool
-) -> list[str]:
+def prune_orphans(connection: Connection, server: Server, orphans: list[PrRole], dry_run: bool) -> list[str]:
     """Drop (or with dry_run name) our roles whose database is gone; returns those that could not be dropped."""
     failed = []
     for orphan in orphans:

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -28,7 +27,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
-from tenantguard_db.preview_db import CLONE_LOCK, PR_LOCK_NAMESPACE, Meta, PullRequest, Server
+from tenantguard_db.preview_db import CLONE_LOCK, PR_LOCK_NAMESPACE, Connection, Meta, PullRequest, Server
 from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import ROOT, alembic_in_process
 
@@ -46,7 +45,7 @@ _bases = itertools.count(1)
 _files = itertools.count(1)
 
 
-def assert_each_refused(connection: psycopg.Connection[tuple[Any, ...]], statements: tuple[str, ...]) -> None:
+def assert_each_refused(connection: Connection, statements: tuple[str, ...]) -> None:
     """Every statement fails for lack of privilege (the connection is in autocommit: each fails alone)."""
     for statement in statements:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -65,7 +64,7 @@ class Preview:
     """One base database owned by the preview role, and the command run against it."""
 
     postgres: LocalPostgres
-    admin: psycopg.Connection[tuple[Any, ...]]
+    admin: Connection
     base: str
     url: str
     capsys: pytest.CaptureFixture[str]
@@ -119,7 +118,7 @@ class Preview:
         """The CI role's URL for the pull request's database (which it owns), for looking inside."""
         return self.server.url_for(self.server.pr_name(PullRequest(repository, number)))
 
-    def hold_pr_lock(self, connection: psycopg.Connection[tuple[Any, ...]], number: int) -> None:
+    def hold_pr_lock(self, connection: Connection, number: int) -> None:
         """Take the lock a run for that pull request of REPO holds, as if one were running."""
         keys = self.server.pr_lock(PullRequest(REPO, number))
         connection.execute(sql.SQL("SELECT pg_advisory_lock({})").format(preview_db.lock_arguments(keys)), keys)
@@ -148,7 +147,7 @@ class Preview:
 
 
 @pytest.fixture(scope="module")
-def admin(postgres: LocalPostgres) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+def admin(postgres: LocalPostgres) -> Iterator[Connection]:
     """A superuser session, for what only an administrator does (roles, foreign databases)."""
     with psycopg.connect(postgres.url("postgres"), autocommit=True) as connection:
         # The work order's one-time SQL for the preview role and the server (the base database's part is
@@ -171,7 +170,7 @@ def admin(postgres: LocalPostgres) -> Iterator[psycopg.Connection[tuple[Any, ...
 @pytest.fixture
 def preview(
     postgres: LocalPostgres,
-    admin: psycopg.Connection[tuple[Any, ...]],
+    admin: Connection,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
