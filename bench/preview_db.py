@@ -147,10 +147,10 @@ def measure(rounds: int, child_env: Mapping[str, str] | None = None) -> list[str
             for size, base, main in (("3", "b3_tmpl", main_3), (str(3 + GENERATED), "b53_tmpl", main_53)):
                 # Main moved: the recorded revision no longer matches, so the template is rebuilt.
                 name = preview_db.Server.from_url(url(base)).template
-                found = preview_db.find(admin, name)
+                found = preview_db.find_database(admin, name)
                 assert found is not None
                 assert found.meta is not None
-                preview_db.set_meta(admin, name, replace(found.meta, revision=None))
+                preview_db.set_database_meta(admin, name, replace(found.meta, revision=None))
                 command = [*template, str(main)]
                 env = {**environment, "CI_DB_URL": url(base)}
                 rebuilds[size].append(

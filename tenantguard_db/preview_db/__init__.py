@@ -53,10 +53,10 @@ from tenantguard_db.urls import (
 Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
 
 WORK_ORDER = 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
-MARKER = "tenantguard_preview"
+COMMENT_MARKER = "tenantguard_preview"
 PR_INFIX = "_pr_"
 TEMPLATE_SUFFIX = "_pr_template"
-BUILD_SUFFIX = "_pr_template_next"
+TEMPLATE_BUILD_SUFFIX = "_pr_template_next"
 MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated
 MAX_PR = 2**31 - 1  # a legacy name's advisory lock takes the number as its int4 second key
 # GitHub's REST API schema types a repository's `id` as an int64 (github/rest-api-description, schemas
@@ -65,7 +65,7 @@ MAX_PR = 2**31 - 1  # a legacy name's advisory lock takes the number as its int4
 MAX_REPOSITORY_ID = 2**63 - 1
 # The longest name derived from the base: <base>_pr_<repository id>_<number>, both at their longest.
 LONGEST_PR_SUFFIX = f"{PR_INFIX}{MAX_REPOSITORY_ID}_{MAX_PR}"
-MAX_BASE_BYTES = MAX_IDENTIFIER_BYTES - max(len(BUILD_SUFFIX), len(LONGEST_PR_SUFFIX))
+MAX_BASE_BYTES = MAX_IDENTIFIER_BYTES - max(len(TEMPLATE_BUILD_SUFFIX), len(LONGEST_PR_SUFFIX))
 _PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 _REPOSITORY_ID = re.compile(r"[1-9][0-9]{0,18}")
 _REPOSITORY_PR = re.compile(r"([1-9][0-9]{0,18})_([1-9][0-9]{0,9})")
@@ -83,17 +83,17 @@ VERSION_TABLE = "alembic_version"
 # Advisory locks live in the maintenance (base) database every run connects to (env.py's migration lock lives
 # in each migrated database). A legacy name's lock is the two-key (namespace, PR number), as the version before
 # repository ids took it, so an older checkout still running serializes with this one on those names; a
-# repository's pull request locks one int8 key hashed from its name (Server.pr_lock).
+# repository's pull request locks one int8 key hashed from its name (Server.pr_lock_keys).
 PR_LOCK_NAMESPACE = 0x7E4A_5052
 # Held through a template build, so two runs on main never build at once.
-BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
+TEMPLATE_BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
 # Shared by each clone, exclusive for the template swap: CREATE DATABASE ... TEMPLATE fails if the
 # template is being dropped or renamed under it.
-CLONE_LOCK = 0x7E4A_6E47_0C10_7E00
+TEMPLATE_CLONE_LOCK = 0x7E4A_6E47_0C10_7E00
 
 # The subcommands that wait on an advisory lock, bounded by TENANTGUARD_MIGRATION_LOCK_WAIT; list and prune take
 # none (prune only tries a pull request's lock, and keeps that pull request when it is held).
-WAITS_ON_LOCKS = frozenset({"create", "drop", "template"})
+COMMANDS_WAITING_ON_LOCKS = frozenset({"create", "drop", "template"})
 
 # What prune --dry-run puts before each name on stdout, where a real prune prints only the names it dropped.
 DRY_RUN_PREFIX = "would-drop "
@@ -122,18 +122,18 @@ class RevisionsFailedError(PreviewDbError):
     exit_code = EXIT_REVISIONS_FAILED
 
 
-def note(message: str) -> None:
+def log_to_stderr(message: str) -> None:
     print(f"preview-db: {message}", file=sys.stderr, flush=True)
 
 
-def now() -> datetime.datetime:
+def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 # --- names and URLs ----------------------------------------------------------------------------
 
 
-def pr_number(value: str) -> int:
+def parse_pr_number(value: str) -> int:
     """argparse type for --pr: the pull request's number, ASCII digits only, 1..2^31-1."""
     if not _PR_NUMBER.fullmatch(value) or int(value) > MAX_PR:
         raise argparse.ArgumentTypeError(
@@ -143,7 +143,7 @@ def pr_number(value: str) -> int:
     return int(value)
 
 
-def repository_id(value: str) -> int:
+def parse_repository_id(value: str) -> int:
     """argparse type for --repository-id: the repository's numeric GitHub id (`github.repository_id`), 1..2^63-1."""
     if not _REPOSITORY_ID.fullmatch(value) or int(value) > MAX_REPOSITORY_ID:
         raise argparse.ArgumentTypeError(
@@ -153,7 +153,7 @@ def repository_id(value: str) -> int:
     return int(value)
 
 
-def days(value: str) -> int:
+def parse_days(value: str) -> int:
     """argparse type for --older-than: whole days, at least 1, with or without a trailing d (14 or 14d)."""
     if not (match := re.fullmatch(r"([1-9][0-9]{0,4})d?", value)):
         raise argparse.ArgumentTypeError(f"takes a whole number of days from 1 to 99999, as 14 or 14d; got {value!r}")
@@ -231,7 +231,7 @@ class Server:
         """The pull request's login role: the name of its database (roles and databases are separate namespaces)."""
         return self.pr_name(pr)
 
-    def pr_lock(self, pr: PullRequest) -> tuple[int, ...]:
+    def pr_lock_keys(self, pr: PullRequest) -> tuple[int, ...]:
         """The advisory lock key(s) of a pull request's runs. Two pull requests whose hashes collided would only
         wait for each other (and prune would keep one for a night), never touch each other's database."""
         if pr.repository is None:
@@ -244,10 +244,10 @@ class Server:
         return self.base + TEMPLATE_SUFFIX
 
     @property
-    def build(self) -> str:
-        return self.base + BUILD_SUFFIX
+    def template_build(self) -> str:
+        return self.base + TEMPLATE_BUILD_SUFFIX
 
-    def pr_of(self, name: str) -> PullRequest | None:
+    def pr_from_name(self, name: str) -> PullRequest | None:
         """The pull request a name of the form <base>_pr_<repository id>_<number> (or the legacy
         <base>_pr_<number>) stands for, or None; only the exact spelling pr_name gives."""
         prefix = self.base + PR_INFIX
@@ -257,7 +257,7 @@ class Server:
             return PullRequest(repository, number) if repository <= MAX_REPOSITORY_ID and number <= MAX_PR else None
         return PullRequest(None, int(rest)) if _PR_NUMBER.fullmatch(rest) and int(rest) <= MAX_PR else None
 
-    def url_for(self, database: str) -> str:
+    def ci_url_for(self, database: str) -> str:
         """The base URL with only its database replaced, built from the parsed parts: the CI role's, for
         migrating and inspecting; never handed to a deployment."""
         return parse_postgres_url(self.url).with_database(database)
@@ -268,11 +268,11 @@ class Server:
         ci = parse_postgres_url(self.url)
         return replace(ci, user=self.pr_role(pr), password=password).with_database(self.pr_name(pr))
 
-    def password(self) -> str:
+    def ci_password(self) -> str:
         return str(conninfo_to_dict(self.url).get("password") or "")
 
     @contextlib.contextmanager
-    def maintenance(self) -> Iterator[Connection]:
+    def maintenance_session(self) -> Iterator[Connection]:
         """An autocommit session on the base database: where the locks live and databases are created."""
         with self.session(self.base, autocommit=True) as connection:
             yield connection
@@ -280,19 +280,19 @@ class Server:
     @contextlib.contextmanager
     def session(self, database: str, *, autocommit: bool = False) -> Iterator[Connection]:
         """A session of the CI role on `database`; without autocommit, one transaction committed at the end."""
-        url = self.url_for(database)
+        url = self.ci_url_for(database)
         options: dict[str, Any] = {"application_name": "tenantguard-preview-db"}
         if "connect_timeout" not in conninfo_to_dict(url):
             options["connect_timeout"] = 15
         try:
             connection = psycopg.connect(url, autocommit=autocommit, **options)
         except psycopg.Error as error:
-            raise PreviewDbError(explain(error, url, f"cannot connect to {mask_url(url)}")) from None
+            raise PreviewDbError(explain_database_error(error, url, f"cannot connect to {mask_url(url)}")) from None
         with connection:
             yield connection
 
 
-def explain(error: BaseException, url: str, doing: str) -> str:
+def explain_database_error(error: BaseException, url: str, doing: str) -> str:
     """A database error as a message: masked, with what to do for the failures an operator can fix."""
     text = mask_error(error, url).strip()
     state = getattr(error, "sqlstate", None)
@@ -320,7 +320,7 @@ def explain(error: BaseException, url: str, doing: str) -> str:
     return f"{doing}: {text}{hint}"
 
 
-def lock_wait() -> session.Duration:
+def read_lock_wait() -> session.Duration:
     """TENANTGUARD_MIGRATION_LOCK_WAIT, read exactly as the migrations read it (tenantguard_db.session)."""
     try:
         return session.read(session.LOCK_WAIT)
@@ -348,7 +348,7 @@ class Meta:
     def comment(self) -> str:
         return json.dumps(
             {
-                MARKER: self.kind,
+                COMMENT_MARKER: self.kind,
                 "base": self.base,
                 "pr": self.pr,
                 "repository": self.repository,
@@ -366,7 +366,7 @@ class Meta:
             data = json.loads(comment or "")
             migrated = data.get("migrated_at")
             return cls(
-                kind=str(data[MARKER]),
+                kind=str(data[COMMENT_MARKER]),
                 base=str(data["base"]),
                 pr=int(data["pr"]) if data.get("pr") is not None else None,
                 repository=int(data["repository"]) if data.get("repository") is not None else None,
@@ -389,32 +389,33 @@ class Meta:
 
 
 @dataclass(frozen=True)
-class Found:
+class ExistingObject:
     """A database or role that exists, with our metadata if it carries it."""
 
     name: str
     meta: Meta | None
 
 
-def find(connection: Connection, name: str) -> Found | None:
+def find_database(connection: Connection, name: str) -> ExistingObject | None:
     row = connection.execute(
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
     ).fetchone()
-    return None if row is None else Found(name, Meta.parse(row[0]))
+    return None if row is None else ExistingObject(name, Meta.parse(row[0]))
 
 
-def owned(found: Found, server: Server, kind: str, pr: PullRequest | None = None) -> Meta:
+def require_our_database(found: ExistingObject, server: Server, kind: str, pr: PullRequest | None = None) -> Meta:
     """The metadata of a database we created, or an error that leaves a database we did not create alone."""
     meta = found.meta
     if meta is None or not meta.is_for(kind, server.base, pr):
         raise PreviewDbError(
             f"database {found.name} exists but was not created by this command (no matching "
-            f"{MARKER} comment); it is left alone. If it is a leftover, drop it by hand: DROP DATABASE {found.name};"
+            f"{COMMENT_MARKER} comment); it is left alone. If it is a leftover, drop it by hand: "
+            f"DROP DATABASE {found.name};"
         )
     return meta
 
 
-def set_meta(connection: Connection, name: str, meta: Meta) -> None:
+def set_database_meta(connection: Connection, name: str, meta: Meta) -> None:
     connection.execute(
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(meta.comment()))
     )
@@ -423,25 +424,26 @@ def set_meta(connection: Connection, name: str, meta: Meta) -> None:
 ROLE_KIND = "role"
 
 
-def find_role(connection: Connection, name: str) -> Found | None:
+def find_role(connection: Connection, name: str) -> ExistingObject | None:
     row = connection.execute(
         "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (name,)
     ).fetchone()
-    return None if row is None else Found(name, Meta.parse(row[0]))
+    return None if row is None else ExistingObject(name, Meta.parse(row[0]))
 
 
-def our_role(found: Found, server: Server, pr: PullRequest) -> Meta | None:
+def our_role_meta(found: ExistingObject, server: Server, pr: PullRequest) -> Meta | None:
     """The metadata of the role this command created for that pull request of this base, or None."""
     meta = found.meta
     return meta if meta is not None and meta.is_for(ROLE_KIND, server.base, pr) else None
 
 
-def owned_role(found: Found, server: Server, pr: PullRequest) -> None:
+def require_our_role(found: ExistingObject, server: Server, pr: PullRequest) -> None:
     """Nothing, for the role this command created for that pull request; an error that leaves any other alone."""
-    if our_role(found, server, pr) is None:
+    if our_role_meta(found, server, pr) is None:
         raise PreviewDbError(
-            f"role {found.name} exists but was not created by this command (no matching {MARKER} comment); it is "
-            f"left alone and no URL for it is handed out. If it is a leftover, drop it by hand: DROP ROLE {found.name};"
+            f"role {found.name} exists but was not created by this command (no matching {COMMENT_MARKER} comment); "
+            "it is left alone and no URL for it is handed out. If it is a leftover, drop it by hand: "
+            f"DROP ROLE {found.name};"
         )
 
 
@@ -518,18 +520,18 @@ class Revisions:
 
 
 def set_lock_wait(connection: Connection) -> None:
-    connection.execute("SELECT set_config('lock_timeout', %s, false)", (lock_wait().text,))
+    connection.execute("SELECT set_config('lock_timeout', %s, false)", (read_lock_wait().text,))
 
 
 @contextlib.contextmanager
-def advisory(connection: Connection, what: str, *keys: int, shared: bool = False) -> Iterator[None]:
+def advisory_lock(connection: Connection, what: str, *keys: int, shared: bool = False) -> Iterator[None]:
     kind = "_shared" if shared else ""
-    arguments = lock_arguments(keys)
+    arguments = advisory_lock_arguments(keys)
     try:
         connection.execute(sql.SQL(f"SELECT pg_advisory_lock{kind}({{}})").format(arguments), keys)
     except psycopg.errors.LockNotAvailable:
         raise PreviewDbError(
-            f"gave up waiting for {what} after {lock_wait()} ({session.LOCK_WAIT.variable}); another run holds it"
+            f"gave up waiting for {what} after {read_lock_wait()} ({session.LOCK_WAIT.variable}); another run holds it"
         ) from None
     try:
         yield
@@ -539,32 +541,34 @@ def advisory(connection: Connection, what: str, *keys: int, shared: bool = False
             connection.execute(sql.SQL(f"SELECT pg_advisory_unlock{kind}({{}})").format(arguments), keys)
 
 
-def lock_arguments(keys: tuple[int, ...]) -> sql.Composable:
+def advisory_lock_arguments(keys: tuple[int, ...]) -> sql.Composable:
     """pg_advisory_lock's arguments: two int4 keys, or one int8."""
     return sql.SQL(", ").join(sql.SQL("%s::int4" if len(keys) == 2 else "%s::int8") for _ in keys)
 
 
 @contextlib.contextmanager
 def pr_lock_if_free(connection: Connection, keys: tuple[int, ...]) -> Iterator[bool]:
-    """The pull request's lock (Server.pr_lock), if no run holds it: a run creating or migrating that pull request
+    """The pull request's lock (Server.pr_lock_keys), if no run holds it: a run creating or migrating that pull request
     means it is alive, and between creating its role and its database the role only looks orphaned."""
-    row = connection.execute(sql.SQL("SELECT pg_try_advisory_lock({})").format(lock_arguments(keys)), keys).fetchone()
+    row = connection.execute(
+        sql.SQL("SELECT pg_try_advisory_lock({})").format(advisory_lock_arguments(keys)), keys
+    ).fetchone()
     free = bool(row and row[0])
     try:
         yield free
     finally:
         if free:
-            connection.execute(sql.SQL("SELECT pg_advisory_unlock({})").format(lock_arguments(keys)), keys)
+            connection.execute(sql.SQL("SELECT pg_advisory_unlock({})").format(advisory_lock_arguments(keys)), keys)
 
 
-NEEDS = {
+WHY_NEEDED = {
     "CREATEDB": "which creating databases needs",
     "CREATEROLE": "which each pull request's own login role needs",
 }
 
 
-def require(connection: Connection, *privileges: str) -> None:
-    """Stop before changing anything when the CI role lacks one of `privileges` (keys of NEEDS), naming each."""
+def require_privileges(connection: Connection, *privileges: str) -> None:
+    """Stop before changing anything when the CI role lacks one of `privileges` (keys of WHY_NEEDED), naming each."""
     row = connection.execute(
         "SELECT current_user, rolsuper OR rolcreatedb, rolsuper OR rolcreaterole FROM pg_roles "
         "WHERE rolname = current_user"
@@ -573,7 +577,7 @@ def require(connection: Connection, *privileges: str) -> None:
     held = {"CREATEDB": bool(row and row[1]), "CREATEROLE": bool(row and row[2])}
     missing = [privilege for privilege in privileges if not held[privilege]]
     if missing:
-        lacks = " and the ".join(f"{privilege} privilege ({NEEDS[privilege]})" for privilege in missing)
+        lacks = " and the ".join(f"{privilege} privilege ({WHY_NEEDED[privilege]})" for privilege in missing)
         grants = " ".join(
             sql.SQL("ALTER ROLE {} " + privilege + ";").format(sql.Identifier(role)).as_string(connection)
             for privilege in missing
@@ -585,7 +589,7 @@ def drop_database(connection: Connection, name: str, *, template: bool = False) 
     if template:
         connection.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(name)))
     # FORCE ends the sessions of the preview app still connected to it (PostgreSQL 13+); those of a pull
-    # request's role only because the CI role is a member of it (ensure_role).
+    # request's role only because the CI role is a member of it (ensure_pr_role).
     connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -602,29 +606,29 @@ def restrict_database(connection: Connection, name: str, role: str | None = None
 # --- the pull request's own login role ---------------------------------------------------------
 
 
-def ensure_role(connection: Connection, server: Server, pr: PullRequest) -> None:
-    """The pull request's role, created without a password (nobody logs in as it until set_password) or, if it
+def ensure_pr_role(connection: Connection, server: Server, pr: PullRequest) -> None:
+    """The pull request's role, created without a password (nobody logs in as it until set_role_password) or, if it
     exists and is ours, held to the attributes below; a role of that name we did not create is refused."""
     role = server.pr_role(pr)
     name = sql.Identifier(role)
     found = find_role(connection, role)
     if found is None:
         # NOINHERIT and member of nothing: it holds only what is granted to it by name (restrict_database,
-        # grant_tables), so PUBLIC's defaults are all it shares with other roles.
+        # grant_table_access), so PUBLIC's defaults are all it shares with other roles.
         connection.execute(
             sql.SQL(
                 "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS "
                 "CONNECTION LIMIT {} PASSWORD NULL"
             ).format(name, sql.Literal(PR_ROLE_CONNECTION_LIMIT))
         )
-        meta = Meta(kind=ROLE_KIND, base=server.base, pr=pr.number, repository=pr.repository, created_at=now())
+        meta = Meta(kind=ROLE_KIND, base=server.base, pr=pr.number, repository=pr.repository, created_at=utc_now())
         connection.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(name, sql.Literal(meta.comment())))
-        note(f"role {role} created")
+        log_to_stderr(f"role {role} created")
     else:
-        owned_role(found, server, pr)
-        confined(connection, role)
+        require_our_role(found, server, pr)
+        require_confined(connection, role)
         # A non-superuser may not even name SUPERUSER, REPLICATION or BYPASSRLS in ALTER ROLE (PostgreSQL 15:
-        # "must be superuser to ... change superuser attribute"): confined() checks those instead.
+        # "must be superuser to ... change superuser attribute"): require_confined() checks those instead.
         connection.execute(
             sql.SQL("ALTER ROLE {} LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT {}").format(
                 name, sql.Literal(PR_ROLE_CONNECTION_LIMIT)
@@ -638,7 +642,7 @@ def ensure_role(connection: Connection, server: Server, pr: PullRequest) -> None
     connection.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(name))
 
 
-def confined(connection: Connection, role: str) -> None:
+def require_confined(connection: Connection, role: str) -> None:
     """Refuse a role that holds more than this command grants (an administrator gave it more by hand)."""
     row = connection.execute(
         "SELECT r.rolsuper, r.rolreplication, r.rolbypassrls, "
@@ -660,7 +664,7 @@ def confined(connection: Connection, role: str) -> None:
         )
 
 
-def grant_tables(server: Server, database: str, role: str) -> None:
+def grant_table_access(server: Server, database: str, role: str) -> None:
     """As the CI role that owns and migrates `database`: `role` may use its schemas, read and write its tables and
     use its sequences, read the version table; and it must not be able to create anything there."""
     grantee = sql.Identifier(role)
@@ -730,7 +734,7 @@ def grant_tables(server: Server, database: str, role: str) -> None:
             )
 
 
-def set_password(connection: Connection, server: Server, role: str, password: str) -> None:
+def set_role_password(connection: Connection, server: Server, role: str, password: str) -> None:
     """Give the role a new password, then end the sessions opened with the old one: only the newest URL works.
 
     The statement carries a SCRAM verifier computed here by libpq (PQencryptPasswordConn, what psql's
@@ -739,23 +743,25 @@ def set_password(connection: Connection, server: Server, role: str, password: st
     try:
         verifier = connection.pgconn.encrypt_password(password.encode(), role.encode())
     except psycopg.Error as error:
-        raise PreviewDbError(explain(error, server.url, f"cannot set the password of role {role}")) from None
+        raise PreviewDbError(
+            explain_database_error(error, server.url, f"cannot set the password of role {role}")
+        ) from None
     connection.execute(
         sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(verifier.decode()))
     )
-    end_sessions(connection, role)
+    end_role_sessions(connection, role)
 
 
-def end_sessions(connection: Connection, role: str) -> None:
+def end_role_sessions(connection: Connection, role: str) -> None:
     connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
 
 
 def drop_role(connection: Connection, role: str) -> None:
-    end_sessions(connection, role)
+    end_role_sessions(connection, role)
     connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
-def also_reachable(connection: Connection, role: str, own: str) -> list[str]:
+def other_reachable_databases(connection: Connection, role: str, own: str) -> list[str]:
     """The other databases `role` may connect to: those where PUBLIC still holds CONNECT (PostgreSQL's default)."""
     rows = connection.execute(
         "SELECT datname FROM pg_database WHERE datallowconn AND datname <> %s "
@@ -765,7 +771,7 @@ def also_reachable(connection: Connection, role: str, own: str) -> list[str]:
     return [str(name) for (name,) in rows]
 
 
-def note_createrole_reach(connection: Connection) -> None:
+def warn_createrole_reach(connection: Connection) -> None:
     """Say so when CREATEROLE reaches further than the pull requests' roles: before PostgreSQL 16 it lets a role
     alter any non-superuser role and grant itself any non-superuser role's membership (PostgreSQL 16 release
     notes, "Restrict the privileges of CREATEROLE roles"; the PostgreSQL 15 docs, "Role Attributes", call such
@@ -773,7 +779,7 @@ def note_createrole_reach(connection: Connection) -> None:
     version = connection.info.server_version
     row = connection.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
     if version < 160000 and row is not None and not row[1]:
-        note(
+        log_to_stderr(
             f"PostgreSQL {version // 10000}: CREATEROLE lets role {row[0]} grant itself almost any privilege on "
             "this server, not only manage the pull requests' roles (PostgreSQL 16 limits it to the roles it "
             f"created); keep this server for previews and CI_DB_URL for the preview jobs ({WORK_ORDER})"
@@ -784,14 +790,14 @@ def note_createrole_reach(connection: Connection) -> None:
 
 
 @dataclass(frozen=True)
-class Outputs:
+class UrlDestinations:
     """Where create puts the deployment's URL (the pull request's role): never on stdout or stderr."""
 
     url_file: Path | None
     github_output: Path | None
 
     @classmethod
-    def from_args(cls, url_file: Path | None, github: bool) -> Outputs:
+    def from_args(cls, url_file: Path | None, github: bool) -> UrlDestinations:
         if url_file is not None and (url_file.is_symlink() or not url_file.parent.is_dir()):
             raise UsageError(f"--url-to-file {url_file}: give a path in an existing directory, not a symlink")
         github_output = None
@@ -807,12 +813,12 @@ class Outputs:
         """Whether a URL has somewhere to go: only then does create give the role a new password."""
         return self.url_file is not None or self.github_output is not None
 
-    def mask(self, server: Server, url: str, password: str) -> None:
+    def mask_in_log(self, server: Server, url: str, password: str) -> None:
         """Register the deployment's URL and password, and CI_DB_URL's password, with the runner's log masker,
         before anything else runs."""
         if self.github_output is None:
             return
-        ci_password = server.password()
+        ci_password = server.ci_password()
         values = (url, password, quote(password, safe=""), ci_password, quote(ci_password, safe=""))
         for value in dict.fromkeys(values):
             if value:
@@ -823,7 +829,7 @@ class Outputs:
                 escaped = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
                 print(f"::add-mask::{escaped}", file=sys.stderr, flush=True)
 
-    def write(self, name: str, url: str) -> None:
+    def write_url(self, name: str, url: str) -> None:
         if "\n" in url or "\r" in url:
             # One line per output in $GITHUB_OUTPUT; a line break would let the value forge another.
             raise PreviewDbError(f"the URL of {name} contains a line break; check CI_DB_URL")
@@ -849,19 +855,19 @@ class Handout:
     url: str = field(repr=False)
 
     @classmethod
-    def new(cls, server: Server, pr: PullRequest, outputs: Outputs) -> Handout | None:
-        """A new password, masked in the log before anything else runs; None when `outputs` has nowhere to put
+    def new(cls, server: Server, pr: PullRequest, destinations: UrlDestinations) -> Handout | None:
+        """A new password, masked in the log before anything else runs; None when `destinations` has nowhere to put
         the URL."""
-        if not outputs.hands_out:
+        if not destinations.hands_out:
             return None
         password = secrets.token_urlsafe(PASSWORD_BYTES)
         url = server.deployment_url(pr, password)
-        outputs.mask(server, url, password)
+        destinations.mask_in_log(server, url, password)
         return cls(password, url)
 
 
-def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outputs) -> str:
-    """Create or migrate the pull request's database as the CI role; when `outputs` has somewhere to put it, hand
+def create(server: Server, pr: PullRequest, revisions: Revisions, destinations: UrlDestinations) -> str:
+    """Create or migrate the pull request's database as the CI role; when `destinations` has somewhere to put it, hand
     out a URL for the pull request's own role with a new password (the previous deployment's stops working).
     Without, the role's password is left alone: a new one nobody receives would only cut off the deployment."""
     if pr.repository is None:
@@ -869,28 +875,28 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outpu
         raise UsageError("create needs --repository-id: a legacy name (no repository) is never created")
     name = server.pr_name(pr)
     role = server.pr_role(pr)
-    url = server.url_for(name)  # the CI role's: it owns the database and runs the migrations
-    handout = Handout.new(server, pr, outputs)
-    with server.maintenance() as connection:
+    url = server.ci_url_for(name)  # the CI role's: it owns the database and runs the migrations
+    handout = Handout.new(server, pr, destinations)
+    with server.maintenance_session() as connection:
         set_lock_wait(connection)
-        require(connection, "CREATEDB", "CREATEROLE")
-        note_createrole_reach(connection)
-        with advisory(connection, f"the lock of {pr}", *server.pr_lock(pr)):
-            found = find(connection, name)
-            meta = None if found is None else owned(found, server, "pr", pr)
-            ensure_role(connection, server, pr)
+        require_privileges(connection, "CREATEDB", "CREATEROLE")
+        warn_createrole_reach(connection)
+        with advisory_lock(connection, f"the lock of {pr}", *server.pr_lock_keys(pr)):
+            found = find_database(connection, name)
+            meta = None if found is None else require_our_database(found, server, "pr", pr)
+            ensure_pr_role(connection, server, pr)
             if meta is not None:
-                reason = revisions.why_not_from(current_revision(url, name), meta.fingerprint)
+                reason = revisions.why_not_from(read_revision(url, name), meta.fingerprint)
                 if reason is None:
-                    note(f"{name} exists; migrating it to {revisions.head}")
+                    log_to_stderr(f"{name} exists; migrating it to {revisions.head}")
                 else:
-                    note(f"{name} is recreated: {reason}")
+                    log_to_stderr(f"{name} is recreated: {reason}")
                     drop_database(connection, name)
                     meta = None
             if meta is None:
-                meta = Meta(kind="pr", base=server.base, pr=pr.number, repository=pr.repository, created_at=now())
+                meta = Meta(kind="pr", base=server.base, pr=pr.number, repository=pr.repository, created_at=utc_now())
                 clone_or_create(connection, server, name, revisions)
-                set_meta(connection, name, meta)
+                set_database_meta(connection, name, meta)
             # Every run, so a database made before roles existed (PUBLIC could connect) is closed too.
             restrict_database(connection, name, role)
             try:
@@ -898,48 +904,48 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, outputs: Outpu
             except migrate.MigrationError as error:
                 failure = f"migrating {name} to {revisions.head} failed: {error}"
                 try:
-                    reached = current_revision(url, name)
+                    reached = read_revision(url, name)
                 except PreviewDbError as unreadable:
                     raise PreviewDbError(f"{failure}; then {unreadable}") from None
-                set_meta(connection, name, migrated(meta, revisions, reached))
+                set_database_meta(connection, name, migrated_meta(meta, revisions, reached))
                 raise RevisionsFailedError(f"{failure}; it stays at {reached or 'no revision'}") from None
-            set_meta(connection, name, migrated(meta, revisions, reached))
-            grant_tables(server, name, role)
+            set_database_meta(connection, name, migrated_meta(meta, revisions, reached))
+            grant_table_access(server, name, role)
             if handout is not None:
-                set_password(connection, server, role, handout.password)
-            elsewhere = also_reachable(connection, role, name)
-    note(f"{name} is at {reached}; its deployment connects as role {role}")
+                set_role_password(connection, server, role, handout.password)
+            elsewhere = other_reachable_databases(connection, role, name)
+    log_to_stderr(f"{name} is at {reached}; its deployment connects as role {role}")
     if elsewhere:
-        note(
+        log_to_stderr(
             f"role {role} can also connect to {', '.join(elsewhere)}: PUBLIC holds CONNECT there (PostgreSQL's "
             f"default for every database); the one-time SQL in {WORK_ORDER} takes it away"
         )
     if handout is None:
-        note(
+        log_to_stderr(
             f"no URL handed out (neither --url-to-file PATH nor --github-output): the password of role {role} is "
             "unchanged, so a deployment made before keeps its access; either option hands out a URL with a new "
             "password, which ends the previous deployment's access"
         )
     else:
-        outputs.write(name, handout.url)
+        destinations.write_url(name, handout.url)
     return name
 
 
-def migrated(meta: Meta, revisions: Revisions, reached: str | None) -> Meta:
-    return replace(meta, migrated_at=now(), revision=reached, fingerprint=revisions.fingerprint(reached))
+def migrated_meta(meta: Meta, revisions: Revisions, reached: str | None) -> Meta:
+    return replace(meta, migrated_at=utc_now(), revision=reached, fingerprint=revisions.fingerprint(reached))
 
 
-def current_revision(url: str, name: str) -> str | None:
+def read_revision(url: str, name: str) -> str | None:
     try:
         return migrate.current_revision(url)
     except migrate.MigrationError as error:
-        raise PreviewDbError(explain(error, url, f"cannot read the revision of {name}")) from None
+        raise PreviewDbError(explain_database_error(error, url, f"cannot read the revision of {name}")) from None
 
 
 def clone_or_create(connection: Connection, server: Server, name: str, revisions: Revisions) -> None:
     """Clone the template when the checkout descends from it; otherwise an empty database, migrated from base."""
-    with advisory(connection, "the template (being rebuilt)", CLONE_LOCK, shared=True):
-        found = find(connection, server.template)
+    with advisory_lock(connection, "the template (being rebuilt)", TEMPLATE_CLONE_LOCK, shared=True):
+        found = find_database(connection, server.template)
         meta = found.meta if found else None
         if meta is None or meta.kind != "template" or meta.base != server.base or meta.revision is None:
             reason = f"no template {server.template} built from main (the template subcommand, run on main)"
@@ -950,8 +956,10 @@ def clone_or_create(connection: Connection, server: Server, name: str, revisions
                 try:
                     connection.execute(clone.format(sql.Identifier(name), sql.Identifier(server.template)))
                 except psycopg.Error as error:
-                    raise PreviewDbError(explain(error, server.url, f"cannot clone {server.template}")) from None
-                note(f"{name} created from {server.template} at {meta.revision}")
+                    raise PreviewDbError(
+                        explain_database_error(error, server.url, f"cannot clone {server.template}")
+                    ) from None
+                log_to_stderr(f"{name} created from {server.template} at {meta.revision}")
                 return
             reason = (
                 f"{server.template} cannot be cloned: {why} (a pull request behind main, or one that edited "
@@ -960,8 +968,8 @@ def clone_or_create(connection: Connection, server: Server, name: str, revisions
     try:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.Error as error:
-        raise PreviewDbError(explain(error, server.url, f"cannot create {name}")) from None
-    note(f"{name} created empty and migrated from base: {reason}")
+        raise PreviewDbError(explain_database_error(error, server.url, f"cannot create {name}")) from None
+    log_to_stderr(f"{name} created empty and migrated from base: {reason}")
 
 
 def drop(server: Server, pr: PullRequest) -> str | None:
@@ -969,27 +977,28 @@ def drop(server: Server, pr: PullRequest) -> str | None:
     it was dropped."""
     name = server.pr_name(pr)
     role = server.pr_role(pr)
-    with server.maintenance() as connection:
+    with server.maintenance_session() as connection:
         set_lock_wait(connection)
-        with advisory(connection, f"the lock of {pr}", *server.pr_lock(pr)):
-            found = find(connection, name)
+        with advisory_lock(connection, f"the lock of {pr}", *server.pr_lock_keys(pr)):
+            found = find_database(connection, name)
             if found is not None:
-                owned(found, server, "pr", pr)
+                require_our_database(found, server, "pr", pr)
             found_role = find_role(connection, role)
-            ours = found_role is not None and our_role(found_role, server, pr) is not None
+            ours = found_role is not None and our_role_meta(found_role, server, pr) is not None
             if ours:
-                require(connection, "CREATEROLE")
+                require_privileges(connection, "CREATEROLE")
             if found is None:
-                note(f"{name} does not exist; nothing to drop")
+                log_to_stderr(f"{name} does not exist; nothing to drop")
             else:
                 drop_database(connection, name)
-                note(f"{name} dropped")
+                log_to_stderr(f"{name} dropped")
             if ours:
                 drop_role(connection, role)
-                note(f"role {role} dropped")
+                log_to_stderr(f"role {role} dropped")
             elif found_role is not None:
-                note(
-                    f"role {role} exists but was not created by this command (no matching {MARKER} comment); left alone"
+                log_to_stderr(
+                    f"role {role} exists but was not created by this command (no matching {COMMENT_MARKER} "
+                    "comment); left alone"
                 )
     return None if found is None else name
 
@@ -1020,18 +1029,18 @@ def pr_databases(connection: Connection, server: Server, scope: Scope) -> tuple[
     """Our pull-request databases for this base within `scope`, and the names in it that look like one but are
     not ours."""
     rows = connection.execute("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database").fetchall()
-    ours, foreign = _sorted_by_comment(rows, server, scope, "pr")
+    ours, foreign = _split_by_comment(rows, server, scope, "pr")
     return [PrDatabase(*found) for found in ours], foreign
 
 
-def _sorted_by_comment(
+def _split_by_comment(
     rows: list[tuple[Any, ...]], server: Server, scope: Scope, kind: str
 ) -> tuple[list[tuple[str, PullRequest, Meta]], list[str]]:
     """Of (name, comment) rows named like a pull request's within `scope`: those whose comment says they are
     ours (of `kind`, this base, that pull request), in pull-request order, and the others' names."""
     ours, foreign = [], []
     for name, comment in rows:
-        pr = server.pr_of(str(name))
+        pr = server.pr_from_name(str(name))
         if pr is None or not scope.covers(pr):
             continue
         meta = Meta.parse(comment)
@@ -1058,41 +1067,46 @@ def pr_roles(connection: Connection, server: Server, scope: Scope) -> tuple[list
     Roles belong to the whole server, not to a database: they outlive a database dropped by hand, and
     only our comment tells ours from an administrator's."""
     rows = connection.execute("SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles").fetchall()
-    ours, foreign = _sorted_by_comment(rows, server, scope, ROLE_KIND)
+    ours, foreign = _split_by_comment(rows, server, scope, ROLE_KIND)
     return [PrRole(*found) for found in ours], foreign
 
 
-def orphaned(connection: Connection, roles: list[PrRole]) -> list[PrRole]:
+def orphaned_roles(connection: Connection, roles: list[PrRole]) -> list[PrRole]:
     """Our roles whose database is gone (dropped by hand, or a drop that failed half-way)."""
     databases = {str(name) for (name,) in connection.execute("SELECT datname FROM pg_database").fetchall()}
     return [role for role in roles if role.name not in databases]
 
 
 def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> None:
-    with server.maintenance() as connection:
+    with server.maintenance_session() as connection:
         ours, foreign = pr_databases(connection, server, scope)
-        found = find(connection, server.template)
+        found = find_database(connection, server.template)
         roles, foreign_roles = pr_roles(connection, server, scope)
-        orphans = orphaned(connection, roles)
+        orphans = orphaned_roles(connection, roles)
     for name in foreign:
-        note(f"{name} looks like a pull-request database but carries no {MARKER} comment; not listed, never pruned")
+        log_to_stderr(
+            f"{name} looks like a pull-request database but carries no {COMMENT_MARKER} comment; not listed, "
+            "never pruned"
+        )
     for name in foreign_roles:
-        note(f"role {name} looks like a pull request's role but carries no {MARKER} comment; never dropped")
+        log_to_stderr(
+            f"role {name} looks like a pull request's role but carries no {COMMENT_MARKER} comment; never dropped"
+        )
     for orphan in orphans:
-        note(f"role {orphan.name} has no database any more; prune drops it")
+        log_to_stderr(f"role {orphan.name} has no database any more; prune drops it")
     if any(database.pr.repository is None for database in ours) or any(role.pr.repository is None for role in roles):
-        note(
+        log_to_stderr(
             "databases or roles named before repository ids were part of the names (repository -) belong to an "
             "unknown repository: prune --legacy --older-than DAYS drops them once idle, drop --legacy --pr N one"
         )
     role_names = {role.name for role in roles}
-    at = now()
+    at = utc_now()
     rows = []
     for database in ours:
         try:
-            revision = migrate.current_revision(server.url_for(database.name))
+            revision = migrate.current_revision(server.ci_url_for(database.name))
         except migrate.MigrationError as error:
-            note(f"cannot read the revision of {database.name}: {error}")
+            log_to_stderr(f"cannot read the revision of {database.name}: {error}")
             revision = "?"
         rows.append(database.row(revision, at, database.name if database.name in role_names else None))
     template_meta = found.meta if found and found.meta and found.meta.kind == "template" else None
@@ -1139,80 +1153,82 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
     roles, and our roles within it whose database is gone whatever their age; each dropped database's name goes to
     `out` (with dry_run, `would-drop <name>`: a script reading `out` never takes a kept database for a dropped
     one), roles to stderr. Returns the names of the databases dropped."""
-    cutoff = now() - datetime.timedelta(days=older_than)
+    cutoff = utc_now() - datetime.timedelta(days=older_than)
     dropped: list[str] = []
     failed: list[str] = []
-    with server.maintenance() as connection:
+    with server.maintenance_session() as connection:
         ours, _ = pr_databases(connection, server, scope)
         roles, _ = pr_roles(connection, server, scope)
         role_names = {role.name for role in roles}
         stale = [database for database in ours if database.meta.last_used < cutoff]
-        orphans = orphaned(connection, roles)
+        orphans = orphaned_roles(connection, roles)
         if not dry_run and (orphans or any(database.name in role_names for database in stale)):
-            require(connection, "CREATEROLE")
+            require_privileges(connection, "CREATEROLE")
         for database in stale:
             last = f"last migrated {database.meta.last_used:%Y-%m-%d %H:%M}"
             if dry_run:
-                note(f"would drop {database.name} ({last})")
+                log_to_stderr(f"would drop {database.name} ({last})")
                 print(f"{DRY_RUN_PREFIX}{database.name}", file=out)
                 continue
-            with pr_lock_if_free(connection, server.pr_lock(database.pr)) as free:
+            with pr_lock_if_free(connection, server.pr_lock_keys(database.pr)) as free:
                 if not free:
-                    note(f"{database.name} is being created or migrated right now; kept")
+                    log_to_stderr(f"{database.name} is being created or migrated right now; kept")
                     continue
                 try:
-                    again = find(connection, database.name)
+                    again = find_database(connection, database.name)
                     meta = again.meta if again is not None else None
                     if meta is not None and meta.is_for("pr", server.base, database.pr) and meta.last_used < cutoff:
                         drop_database(connection, database.name)
-                        note(f"{database.name} dropped ({last})")
+                        log_to_stderr(f"{database.name} dropped ({last})")
                         print(database.name, file=out)
                         dropped.append(database.name)
                         if database.name in role_names:
                             drop_role(connection, database.name)
-                            note(f"role {database.name} dropped")
+                            log_to_stderr(f"role {database.name} dropped")
                 except psycopg.Error as error:
                     # One database that cannot be dropped must not keep the others.
-                    note(explain(error, server.url, f"cannot drop {database.name} (or its role)"))
+                    log_to_stderr(
+                        explain_database_error(error, server.url, f"cannot drop {database.name} (or its role)")
+                    )
                     failed.append(database.name)
-        failed += prune_orphans(connection, server, orphans, dry_run)
+        failed += prune_orphaned_roles(connection, server, orphans, dry_run)
     if dry_run:
-        note("dry run: nothing was dropped")
+        log_to_stderr("dry run: nothing was dropped")
     if failed:
         raise PreviewDbError(f"could not drop {', '.join(failed)} (see above); the others were handled")
     return dropped
 
 
-def prune_orphans(connection: Connection, server: Server, orphans: list[PrRole], dry_run: bool) -> list[str]:
+def prune_orphaned_roles(connection: Connection, server: Server, orphans: list[PrRole], dry_run: bool) -> list[str]:
     """Drop (or with dry_run name) our roles whose database is gone; returns those that could not be dropped."""
     failed = []
     for orphan in orphans:
         if dry_run:
-            note(f"would drop role {orphan.name} (its database is gone)")
+            log_to_stderr(f"would drop role {orphan.name} (its database is gone)")
             continue
-        with pr_lock_if_free(connection, server.pr_lock(orphan.pr)) as free:
+        with pr_lock_if_free(connection, server.pr_lock_keys(orphan.pr)) as free:
             if not free:
-                note(f"role {orphan.name}: its pull request is being created right now; kept")
+                log_to_stderr(f"role {orphan.name}: its pull request is being created right now; kept")
                 continue
             try:
                 again = find_role(connection, orphan.name)
-                gone = find(connection, orphan.name) is None
-                if gone and again is not None and our_role(again, server, orphan.pr) is not None:
+                gone = find_database(connection, orphan.name) is None
+                if gone and again is not None and our_role_meta(again, server, orphan.pr) is not None:
                     drop_role(connection, orphan.name)
-                    note(f"role {orphan.name} dropped: its database is gone")
+                    log_to_stderr(f"role {orphan.name} dropped: its database is gone")
             except psycopg.Error as error:
-                note(explain(error, server.url, f"cannot drop role {orphan.name}"))
+                log_to_stderr(explain_database_error(error, server.url, f"cannot drop role {orphan.name}"))
                 failed.append(f"role {orphan.name}")
     return failed
 
 
-def template(server: Server, revisions: Revisions) -> str:
+def build_template(server: Server, revisions: Revisions) -> str:
     """Bring the template to this checkout's head (run it on main): build aside, then swap under the lock."""
-    with server.maintenance() as connection:
+    with server.maintenance_session() as connection:
         set_lock_wait(connection)
-        require(connection, "CREATEDB")
-        with advisory(connection, "the template build lock", BUILD_LOCK):
-            current = find(connection, server.template)
+        require_privileges(connection, "CREATEDB")
+        with advisory_lock(connection, "the template build lock", TEMPLATE_BUILD_LOCK):
+            current = find_database(connection, server.template)
             meta = current.meta if current else None
             if (
                 meta is not None
@@ -1222,35 +1238,35 @@ def template(server: Server, revisions: Revisions) -> str:
                 and meta.fingerprint == revisions.fingerprint(revisions.head)
             ):
                 restrict_database(connection, server.template)  # one built before PUBLIC lost CONNECT
-                note(f"{server.template} is already at {revisions.head}")
+                log_to_stderr(f"{server.template} is already at {revisions.head}")
                 return server.template
             if current is not None and (
                 meta is None or meta.base != server.base or meta.kind not in ("template", "template-build")
             ):
-                owned(current, server, "template")
-            leftover = find(connection, server.build)
+                require_our_database(current, server, "template")
+            leftover = find_database(connection, server.template_build)
             if leftover is not None:
-                owned(leftover, server, "template-build")
-                drop_database(connection, server.build)
-            built = Meta(kind="template-build", base=server.base, created_at=now())
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(server.build)))
+                require_our_database(leftover, server, "template-build")
+                drop_database(connection, server.template_build)
+            built = Meta(kind="template-build", base=server.base, created_at=utc_now())
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(server.template_build)))
             # Kept through the rename: no pull request's role may connect to what every clone copies.
-            restrict_database(connection, server.build)
-            set_meta(connection, server.build, built)
-            build_url = server.url_for(server.build)
+            restrict_database(connection, server.template_build)
+            set_database_meta(connection, server.template_build, built)
+            build_url = server.ci_url_for(server.template_build)
             try:
                 reached = revisions.upgrade(build_url)
             except migrate.MigrationError as error:
-                drop_database(connection, server.build)
+                drop_database(connection, server.template_build)
                 raise RevisionsFailedError(
                     f"building the template at {revisions.head} failed; {server.template} is unchanged: {error}"
                 ) from None
-            with advisory(connection, "the template clone lock", CLONE_LOCK):
+            with advisory_lock(connection, "the template clone lock", TEMPLATE_CLONE_LOCK):
                 if current is not None:
                     drop_database(connection, server.template, template=True)
                 connection.execute(
                     sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                        sql.Identifier(server.build), sql.Identifier(server.template)
+                        sql.Identifier(server.template_build), sql.Identifier(server.template)
                     )
                 )
                 # Nobody may connect to a template: CREATE DATABASE ... TEMPLATE fails while anyone is.
@@ -1259,16 +1275,16 @@ def template(server: Server, revisions: Revisions) -> str:
                         sql.Identifier(server.template)
                     )
                 )
-                finished = Meta(kind="template", base=server.base, created_at=now())
-                set_meta(connection, server.template, migrated(finished, revisions, reached))
-    note(f"{server.template} rebuilt at {reached}")
+                finished = Meta(kind="template", base=server.base, created_at=utc_now())
+                set_database_meta(connection, server.template, migrated_meta(finished, revisions, reached))
+    log_to_stderr(f"{server.template} rebuilt at {reached}")
     return server.template
 
 
 # --- command line ------------------------------------------------------------------------------
 
 
-def parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m tenantguard_db.preview_db",
         description="A database per pull request on the server CI_DB_URL (or DATABASE_URL) points at.",
@@ -1282,9 +1298,9 @@ def parser() -> argparse.ArgumentParser:
     create_command = commands.add_parser("create", help="create or migrate a pull request's database")
     # Required: a forgotten id must not fall back to a name another repository's pull request shares.
     create_command.add_argument(
-        "--repository-id", type=repository_id, required=True, metavar="ID", help=repository_help
+        "--repository-id", type=parse_repository_id, required=True, metavar="ID", help=repository_help
     )
-    create_command.add_argument("--pr", type=pr_number, required=True, help="the pull request's number")
+    create_command.add_argument("--pr", type=parse_pr_number, required=True, help="the pull request's number")
     create_command.add_argument("--config", type=Path, default=migrate.ALEMBIC_INI, help=config_help)
     create_command.add_argument("--url-to-file", type=Path, help="write the new database's URL to this file (0600)")
     create_command.add_argument(
@@ -1294,21 +1310,21 @@ def parser() -> argparse.ArgumentParser:
     )
     drop_command = commands.add_parser("drop", help="drop a pull request's database (no error if already gone)")
     drop_scope = drop_command.add_mutually_exclusive_group(required=True)
-    drop_scope.add_argument("--repository-id", type=repository_id, metavar="ID", help=repository_help)
+    drop_scope.add_argument("--repository-id", type=parse_repository_id, metavar="ID", help=repository_help)
     drop_scope.add_argument("--legacy", action="store_true", help=legacy_help)
-    drop_command.add_argument("--pr", type=pr_number, required=True, help="the pull request's number")
+    drop_command.add_argument("--pr", type=parse_pr_number, required=True, help="the pull request's number")
     list_command = commands.add_parser(
         "list", help="the pull-request databases with repository, age and revision (all repositories by default)"
     )
     list_command.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     list_scope = list_command.add_mutually_exclusive_group()
-    list_scope.add_argument("--repository-id", type=repository_id, metavar="ID", help=repository_help)
+    list_scope.add_argument("--repository-id", type=parse_repository_id, metavar="ID", help=repository_help)
     list_scope.add_argument("--legacy", action="store_true", help=legacy_help)
     prune_command = commands.add_parser("prune", help="drop pull-request databases not migrated for DAYS days")
-    prune_command.add_argument("--older-than", type=days, required=True, metavar="DAYS")
+    prune_command.add_argument("--older-than", type=parse_days, required=True, metavar="DAYS")
     # Required: pruning every repository's databases is never what a forgotten argument should mean.
     prune_scope = prune_command.add_mutually_exclusive_group(required=True)
-    prune_scope.add_argument("--repository-id", type=repository_id, metavar="ID", help=repository_help)
+    prune_scope.add_argument("--repository-id", type=parse_repository_id, metavar="ID", help=repository_help)
     prune_scope.add_argument("--legacy", action="store_true", help=legacy_help)
     prune_scope.add_argument(
         "--all-repositories", action="store_true", help="every repository's pull requests and the legacy names"
@@ -1321,18 +1337,18 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def run(args: argparse.Namespace, out: TextIO) -> None:
+def run_command(args: argparse.Namespace, out: TextIO) -> None:
     try:
         url = url_from_environment()
     except MissingDatabaseUrlError as missing:
         raise UsageError(str(missing)) from None
     server = Server.from_url(url)
-    if args.command in WAITS_ON_LOCKS:
-        lock_wait()  # refused before connecting: nothing is changed
+    if args.command in COMMANDS_WAITING_ON_LOCKS:
+        read_lock_wait()  # refused before connecting: nothing is changed
     if args.command == "create":
-        outputs = Outputs.from_args(args.url_to_file, args.github_output)
+        destinations = UrlDestinations.from_args(args.url_to_file, args.github_output)
         pr = PullRequest(args.repository_id, args.pr)
-        print(create(server, pr, Revisions.load(args.config), outputs), file=out)
+        print(create(server, pr, Revisions.load(args.config), destinations), file=out)
     elif args.command == "drop":
         dropped = drop(server, PullRequest(None if args.legacy else args.repository_id, args.pr))
         if dropped:
@@ -1342,25 +1358,25 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     elif args.command == "prune":
         prune(server, args.older_than, args.dry_run, out, Scope(args.repository_id, args.legacy))
     elif args.command == "template":
-        print(template(server, Revisions.load(args.config)), file=out)
+        print(build_template(server, Revisions.load(args.config)), file=out)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        run(args, out or sys.stdout)
+        run_command(args, out or sys.stdout)
     except PreviewDbError as error:
-        note(str(error))
+        log_to_stderr(str(error))
         return error.exit_code
     except Exception as error:
         # Last resort, so no traceback can carry the URL: the error's text, masked.
         url = os.environ.get("CI_DB_URL") or os.environ.get("DATABASE_URL") or ""
-        note(explain(error, url, f"{args.command} failed ({type(error).__name__})"))
+        log_to_stderr(explain_database_error(error, url, f"{args.command} failed ({type(error).__name__})"))
         return EXIT_FAILED
     return EXIT_OK
 
 
-def show_revisions_run() -> None:
+def show_upgrades_on_stderr() -> None:
     """Alembic's "Running upgrade a -> b" lines on stderr, so a CI log shows which revisions ran; not its chatter."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))

@@ -2,8 +2,8 @@
 
 import sys
 
-from tenantguard_db.preview_db import main, show_revisions_run
+from tenantguard_db.preview_db import main, show_upgrades_on_stderr
 
 if __name__ == "__main__":
-    show_revisions_run()
+    show_upgrades_on_stderr()
     sys.exit(main())

@@ -27,7 +27,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
-from tenantguard_db.preview_db import CLONE_LOCK, PR_LOCK_NAMESPACE, Connection, Meta, PullRequest, Server
+from tenantguard_db.preview_db import PR_LOCK_NAMESPACE, TEMPLATE_CLONE_LOCK, Connection, Meta, PullRequest, Server
 from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import ROOT, alembic_in_process
 
@@ -116,15 +116,17 @@ class Preview:
 
     def ci_url(self, number: int, repository: int = REPO) -> str:
         """The CI role's URL for the pull request's database (which it owns), for looking inside."""
-        return self.server.url_for(self.server.pr_name(PullRequest(repository, number)))
+        return self.server.ci_url_for(self.server.pr_name(PullRequest(repository, number)))
 
     def hold_pr_lock(self, connection: Connection, number: int) -> None:
         """Take the lock a run for that pull request of REPO holds, as if one were running."""
-        keys = self.server.pr_lock(PullRequest(REPO, number))
-        connection.execute(sql.SQL("SELECT pg_advisory_lock({})").format(preview_db.lock_arguments(keys)), keys)
+        keys = self.server.pr_lock_keys(PullRequest(REPO, number))
+        connection.execute(
+            sql.SQL("SELECT pg_advisory_lock({})").format(preview_db.advisory_lock_arguments(keys)), keys
+        )
 
     def revision(self, database: str) -> str | None:
-        return migrate.current_revision(self.server.url_for(database))
+        return migrate.current_revision(self.server.ci_url_for(database))
 
     def meta(self, database: str) -> Meta:
         row = self.admin.execute(
@@ -139,7 +141,7 @@ class Preview:
         meta = self.meta(database)
         earlier = datetime.timedelta(days=days)
         older = replace(meta, created_at=meta.created_at - earlier, migrated_at=meta.last_used - earlier)
-        preview_db.set_meta(self.admin, database, older)
+        preview_db.set_database_meta(self.admin, database, older)
 
     def template(self, ini: Path = migrate.ALEMBIC_INI) -> None:
         result = self.run("template", "--config", str(ini))
@@ -212,17 +214,17 @@ def test_pr_database_names_are_the_base_name_the_repository_id_and_the_number() 
     server = Server.from_url("postgresql://ci:pw@db.internal:5432/tenantguard")
     assert server.pr_name(PullRequest(987654321, 123)) == "tenantguard_pr_987654321_123"
     assert server.template == "tenantguard_pr_template"
-    assert server.pr_of("tenantguard_pr_987654321_123") == PullRequest(987654321, 123)
+    assert server.pr_from_name("tenantguard_pr_987654321_123") == PullRequest(987654321, 123)
     others = ["tenantguard", "tenantguard_pr_template", "tenantguard_pr_012", "tenantguardx_pr_1", "tg_pr_1"]
     others += ["tenantguard_pr_0_1", "tenantguard_pr_1_01", "tenantguard_pr_1_2_3", "tenantguard_pr__1"]
     others += [f"tenantguard_pr_{2**63}_1", f"tenantguard_pr_1_{2**31}"]
     for other in others:
-        assert server.pr_of(other) is None
+        assert server.pr_from_name(other) is None
 
 
 def test_legacy_names_without_a_repository_are_still_read() -> None:
     server = Server.from_url("postgresql://ci:pw@db.internal:5432/tenantguard")
-    assert server.pr_of("tenantguard_pr_123") == PullRequest(None, 123)
+    assert server.pr_from_name("tenantguard_pr_123") == PullRequest(None, 123)
     assert server.pr_name(PullRequest(None, 123)) == "tenantguard_pr_123"
 
 
@@ -238,7 +240,7 @@ def test_pr_numbers_other_than_plain_positive_integers_are_refused(
 
 @pytest.mark.parametrize(("value", "days"), [("14", 14), ("14d", 14), ("1", 1), ("99999d", 99999)])
 def test_older_than_takes_whole_days_with_or_without_a_d(value: str, days: int) -> None:
-    assert preview_db.days(value) == days
+    assert preview_db.parse_days(value) == days
 
 
 @pytest.mark.parametrize("value", ["0", "0d", "-1", "14h", "2w", "1.5", "d", "14 d", "014", "100000", ""])
@@ -260,7 +262,7 @@ def test_older_than_other_than_whole_days_is_refused(value: str, capsys: pytest.
 def test_the_new_url_differs_from_ci_db_url_only_in_its_database(url: str) -> None:
     server = Server.from_url(url)
     assert server.base == "tenantguard"
-    new = conninfo_to_dict(server.url_for("tenantguard_pr_7"))
+    new = conninfo_to_dict(server.ci_url_for("tenantguard_pr_7"))
     assert new.pop("dbname") == "tenantguard_pr_7"
     assert new == {k: v for k, v in conninfo_to_dict(url).items() if k != "dbname"}
 
@@ -504,10 +506,10 @@ def wait_until_waiting(preview: Preview, objid: int, run: subprocess.Popen[str])
 def test_a_clone_waits_while_the_template_is_being_swapped(preview: Preview) -> None:
     preview.template()
     with psycopg.connect(preview.url, autocommit=True) as swapping:
-        swapping.execute("SELECT pg_advisory_lock(%s::int8)", (CLONE_LOCK,))
+        swapping.execute("SELECT pg_advisory_lock(%s::int8)", (TEMPLATE_CLONE_LOCK,))
         run = preview.spawn("create", *IN_REPO, "--pr", "10")
-        wait_until_waiting(preview, CLONE_LOCK, run)
-        swapping.execute("SELECT pg_advisory_unlock(%s::int8)", (CLONE_LOCK,))
+        wait_until_waiting(preview, TEMPLATE_CLONE_LOCK, run)
+        swapping.execute("SELECT pg_advisory_unlock(%s::int8)", (TEMPLATE_CLONE_LOCK,))
     _out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     assert "created from" in err
@@ -556,7 +558,7 @@ def test_a_lock_wait_the_migrations_accept_is_accepted_and_applied(
     monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", value)
     result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == 0, result.stderr
-    with preview.server.maintenance() as connection:
+    with preview.server.maintenance_session() as connection:
         preview_db.set_lock_wait(connection)
         assert connection.execute("SHOW lock_timeout").fetchone() == (in_force,)
 
@@ -602,7 +604,7 @@ def test_a_malformed_lock_wait_is_refused_before_connecting(
 def test_nobody_can_connect_to_the_template(preview: Preview) -> None:
     preview.template()
     with pytest.raises(psycopg.OperationalError, match="not currently accepting connections"):
-        psycopg.connect(preview.server.url_for(f"{preview.base}_pr_template")).close()
+        psycopg.connect(preview.server.ci_url_for(f"{preview.base}_pr_template")).close()
 
 
 def test_a_failed_template_build_keeps_the_previous_template(preview: Preview, tmp_path: Path) -> None:
@@ -761,7 +763,7 @@ def legacy_pr(preview: Preview, number: int, days_idle: int) -> str:
     """A database and role as the version before repository ids named them: <base>_pr_<N>, whose comments have
     no repository key at all."""
     name = f"{preview.base}_pr_{number}"
-    idle = (preview_db.now() - datetime.timedelta(days=days_idle)).isoformat()
+    idle = (preview_db.utc_now() - datetime.timedelta(days=days_idle)).isoformat()
     comment = {"tenantguard_preview": "pr", "base": preview.base, "pr": number, "created_at": idle}
     comment |= {"migrated_at": idle, "revision": None, "fingerprint": None}
     role = {"tenantguard_preview": "role", "base": preview.base, "pr": number, "created_at": idle}
@@ -894,8 +896,8 @@ def test_changes_without_a_repository_are_refused_and_change_nothing(
 def test_a_database_whose_comment_names_another_repository_is_never_migrated_or_dropped(preview: Preview) -> None:
     name = f"{preview.base}_pr_{REPO}_7"
     preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ROLE)))
-    forged = Meta(kind="pr", base=preview.base, pr=7, repository=OTHER_REPO, created_at=preview_db.now())
-    preview_db.set_meta(preview.admin, name, forged)
+    forged = Meta(kind="pr", base=preview.base, pr=7, repository=OTHER_REPO, created_at=preview_db.utc_now())
+    preview_db.set_database_meta(preview.admin, name, forged)
     for args in (("create", *IN_REPO, "--pr", "7"), ("drop", *IN_REPO, "--pr", "7")):
         result = preview.run(*args)
         assert result.code == preview_db.EXIT_FAILED
@@ -985,7 +987,7 @@ def test_the_longest_role_name_fits_postgresql_identifiers() -> None:
     server = Server.from_url(f"postgresql://ci:pw@db.internal/{'t' * preview_db.MAX_BASE_BYTES}")
     longest = PullRequest(preview_db.MAX_REPOSITORY_ID, preview_db.MAX_PR)
     assert len(server.pr_role(longest).encode()) == preview_db.MAX_IDENTIFIER_BYTES
-    assert len(server.build.encode()) <= preview_db.MAX_IDENTIFIER_BYTES
+    assert len(server.template_build.encode()) <= preview_db.MAX_IDENTIFIER_BYTES
 
 
 def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) -> None:
@@ -1256,8 +1258,8 @@ def test_createrole_before_postgresql_16_is_said_to_reach_further(preview: Previ
 def test_a_database_made_before_prs_had_roles_gets_its_role_and_is_closed_to_public(preview: Preview) -> None:
     name = f"{preview.base}_pr_{REPO}_1"
     preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ROLE)))
-    preview_db.set_meta(
-        preview.admin, name, Meta(kind="pr", base=preview.base, pr=1, repository=REPO, created_at=preview_db.now())
+    preview_db.set_database_meta(
+        preview.admin, name, Meta(kind="pr", base=preview.base, pr=1, repository=REPO, created_at=preview_db.utc_now())
     )
     preview.admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(sql.Identifier(name)))
     deployment = preview.create(1)
