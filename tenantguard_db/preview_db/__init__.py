@@ -19,7 +19,6 @@ import datetime
 import functools
 import hashlib
 import json
-import logging
 import os
 import re
 import secrets
@@ -39,6 +38,15 @@ from psycopg.conninfo import conninfo_to_dict
 
 from alembic import command
 from tenantguard_db import migrate, session
+from tenantguard_db.preview_db.console import log_to_stderr
+from tenantguard_db.preview_db.errors import (
+    WORK_ORDER,
+    PreviewDbError,
+    RevisionsFailedError,
+    UsageError,
+    explain_database_error,
+)
+from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
 from tenantguard_db.urls import (
     MissingDatabaseUrlError,
     UnsafeUrlError,
@@ -52,7 +60,6 @@ from tenantguard_db.urls import (
 # takes one.
 Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
 
-WORK_ORDER = 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
 COMMENT_MARKER = "tenantguard_preview"
 PR_INFIX = "_pr_"
 TEMPLATE_SUFFIX = "_pr_template"
@@ -97,33 +104,6 @@ COMMANDS_WAITING_ON_LOCKS = frozenset({"create", "drop", "template"})
 
 # What prune --dry-run puts before each name on stdout, where a real prune prints only the names it dropped.
 DRY_RUN_PREFIX = "would-drop "
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_REVISIONS_FAILED = 3
-
-
-class PreviewDbError(RuntimeError):
-    """A failure with a message fit to print: no password, and what to do about it."""
-
-    exit_code = EXIT_FAILED
-
-
-class UsageError(PreviewDbError):
-    """Bad input: nothing was changed."""
-
-    exit_code = EXIT_USAGE
-
-
-class RevisionsFailedError(PreviewDbError):
-    """A revision failed; the database stays at its last good revision."""
-
-    exit_code = EXIT_REVISIONS_FAILED
-
-
-def log_to_stderr(message: str) -> None:
-    print(f"preview-db: {message}", file=sys.stderr, flush=True)
 
 
 def utc_now() -> datetime.datetime:
@@ -290,34 +270,6 @@ class Server:
             raise PreviewDbError(explain_database_error(error, url, f"cannot connect to {mask_url(url)}")) from None
         with connection:
             yield connection
-
-
-def explain_database_error(error: BaseException, url: str, doing: str) -> str:
-    """A database error as a message: masked, with what to do for the failures an operator can fix."""
-    text = mask_error(error, url).strip()
-    state = getattr(error, "sqlstate", None)
-    hint = ""
-    if state == "42501":
-        hint = (
-            " The preview role needs CREATEDB and CREATEROLE and must own the pull-request databases and the "
-            f"template; the SQL an administrator runs once is in {WORK_ORDER}."
-        )
-    elif state == "2BP01":
-        hint = (
-            " Something outside its database was granted to that role by hand: an administrator runs "
-            "DROP OWNED BY <role> in each database that holds such a grant, then runs this again."
-        )
-    elif state == "53300" or "too many connections" in text or "too many clients" in text:
-        hint = (
-            " A connection limit is reached (the role's or the database's CONNECTION LIMIT, or the server's "
-            "max_connections); each run needs two connections at once, and every open preview holds its own: "
-            f"close idle previews (prune) or raise the limit ({WORK_ORDER})."
-        )
-    elif state == "55P03":
-        hint = f" Another run held the lock longer than {session.LOCK_WAIT.variable} allows."
-    elif state == "55006":
-        hint = " Someone is connected to that database; the template must have no sessions."
-    return f"{doing}: {text}{hint}"
 
 
 def read_lock_wait() -> session.Duration:
@@ -1374,12 +1326,3 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         log_to_stderr(explain_database_error(error, url, f"{args.command} failed ({type(error).__name__})"))
         return EXIT_FAILED
     return EXIT_OK
-
-
-def show_upgrades_on_stderr() -> None:
-    """Alembic's "Running upgrade a -> b" lines on stderr, so a CI log shows which revisions ran; not its chatter."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
-    handler.addFilter(lambda record: record.levelno > logging.INFO or record.getMessage().startswith("Running "))
-    logging.getLogger("alembic").addHandler(handler)
-    logging.getLogger("alembic").setLevel(logging.INFO)

@@ -2,7 +2,8 @@
 
 import sys
 
-from tenantguard_db.preview_db import main, show_upgrades_on_stderr
+from tenantguard_db.preview_db import main
+from tenantguard_db.preview_db.console import show_upgrades_on_stderr
 
 if __name__ == "__main__":
     show_upgrades_on_stderr()

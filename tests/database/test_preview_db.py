@@ -28,6 +28,8 @@ from psycopg.conninfo import conninfo_to_dict
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
 from tenantguard_db.preview_db import PR_LOCK_NAMESPACE, TEMPLATE_CLONE_LOCK, Connection, Meta, PullRequest, Server
+from tenantguard_db.preview_db.errors import WORK_ORDER, UsageError
+from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_REVISIONS_FAILED, EXIT_USAGE
 from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import ROOT, alembic_in_process
 
@@ -234,7 +236,7 @@ def test_pr_numbers_other_than_plain_positive_integers_are_refused(
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
         preview_db.main(["create", *IN_REPO, "--pr", value])
-    assert exit_.value.code == preview_db.EXIT_USAGE
+    assert exit_.value.code == EXIT_USAGE
     assert "argument --pr: takes the pull request's number, a positive integer" in capsys.readouterr().err
 
 
@@ -247,7 +249,7 @@ def test_older_than_takes_whole_days_with_or_without_a_d(value: str, days: int) 
 def test_older_than_other_than_whole_days_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         preview_db.main(["prune", "--older-than", value, *IN_REPO])
-    assert exit_.value.code == preview_db.EXIT_USAGE
+    assert exit_.value.code == EXIT_USAGE
     assert "--older-than: takes a whole number of days from 1 to 99999, as 14 or 14d" in capsys.readouterr().err
 
 
@@ -277,7 +279,7 @@ def test_the_new_url_differs_from_ci_db_url_only_in_its_database(url: str) -> No
     ],
 )
 def test_a_url_libpq_would_read_otherwise_is_refused(url: str, says: str) -> None:
-    with pytest.raises(preview_db.UsageError, match=says) as refused:
+    with pytest.raises(UsageError, match=says) as refused:
         Server.from_url(url)
     assert "Rq72" not in str(refused.value)
 
@@ -303,7 +305,7 @@ def test_a_base_database_the_names_cannot_be_built_from_is_refused_before_connec
     url: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_DB_URL", url)
-    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == preview_db.EXIT_USAGE
+    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert message in err
     assert "cannot connect" not in err
@@ -315,7 +317,7 @@ def test_no_url_says_which_variables_are_read(
 ) -> None:
     monkeypatch.delenv("CI_DB_URL", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert preview_db.main(["list"]) == preview_db.EXIT_USAGE
+    assert preview_db.main(["list"]) == EXIT_USAGE
     assert "set CI_DB_URL (or DATABASE_URL)" in capsys.readouterr().err
 
 
@@ -443,7 +445,7 @@ def test_a_pr_whose_revision_fails_stays_at_its_last_good_revision_and_nothing_e
         ("a005", "a004", "SELECT 1 / 0"),
     )
     result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(broken))
-    assert result.code == preview_db.EXIT_REVISIONS_FAILED
+    assert result.code == EXIT_REVISIONS_FAILED
     assert "division by zero" in result.stderr
     assert f"migrating {preview.base}_pr_{REPO}_1 to a005 failed" in result.stderr
     assert "it stays at a004" in result.stderr
@@ -467,7 +469,7 @@ def test_a_revision_file_that_does_not_load_fails_as_the_prs_own_and_leaves_its_
     assert preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr)).code == 0
     (pr.parent / "alembic" / "versions" / "a005_a.py").write_text("revision = 'a005'\ndown_revision = 'a004'\n)(\n")
     result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr))
-    assert result.code == preview_db.EXIT_REVISIONS_FAILED
+    assert result.code == EXIT_REVISIONS_FAILED
     assert "cannot be loaded: SyntaxError" in result.stderr
     assert "Traceback" not in result.stderr
     assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a004"
@@ -535,7 +537,7 @@ def test_the_lock_wait_bounds_the_wait_for_another_run_on_the_same_pr(preview: P
         preview.hold_pr_lock(other, 11)
         run = preview.spawn("create", *IN_REPO, "--pr", "11", TENANTGUARD_MIGRATION_LOCK_WAIT="300ms")
         _out, err = run.communicate(timeout=120)
-    assert run.returncode == preview_db.EXIT_FAILED
+    assert run.returncode == EXIT_FAILED
     assert f"gave up waiting for the lock of pull request 11 of repository {REPO} after 300ms" in err
     assert f"{preview.base}_pr_{REPO}_11" not in preview.databases()
 
@@ -546,7 +548,7 @@ def test_a_lock_wait_without_a_unit_is_refused_as_the_migrations_refuse_it(
     # PostgreSQL would read a bare 5 as 5 ms; env.py refuses it, so the same variable must not mean 5 ms here.
     monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
     result = preview.run("create", *IN_REPO, "--pr", "1")
-    assert result.code == preview_db.EXIT_USAGE
+    assert result.code == EXIT_USAGE
     assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in result.stderr
     assert preview.databases() == {preview.base}
 
@@ -583,7 +585,7 @@ def test_a_malformed_lock_wait_is_refused_by_the_other_commands_that_wait_on_a_l
     before = preview.databases()
     monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
     result = preview.run(*args)
-    assert result.code == preview_db.EXIT_USAGE
+    assert result.code == EXIT_USAGE
     assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in result.stderr
     assert preview.databases() == before
 
@@ -594,7 +596,7 @@ def test_a_malformed_lock_wait_is_refused_before_connecting(
     # Nothing listens on port 1: a connection attempt would end in exit 1, "cannot connect".
     monkeypatch.setenv("CI_DB_URL", "postgresql://ci@127.0.0.1:1/tenantguard?connect_timeout=2")
     monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
-    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == preview_db.EXIT_USAGE
+    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == EXIT_USAGE
     assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in capsys.readouterr().err
 
 
@@ -611,7 +613,7 @@ def test_a_failed_template_build_keeps_the_previous_template(preview: Preview, t
     preview.template()
     main = checkout(tmp_path, "main", ("m004", "0003", "SELECT 1 / 0"))
     result = preview.run("template", "--config", str(main))
-    assert result.code == preview_db.EXIT_REVISIONS_FAILED
+    assert result.code == EXIT_REVISIONS_FAILED
     assert f"{preview.base}_pr_template is unchanged" in result.stderr
     assert preview.meta(f"{preview.base}_pr_template").revision == "0003"
     assert preview.databases() == {preview.base, f"{preview.base}_pr_template"}
@@ -675,7 +677,7 @@ def test_a_database_this_command_did_not_create_is_never_migrated_or_dropped(pre
     preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(foreign), sql.Identifier(ROLE)))
     for args in (("create", *IN_REPO, "--pr", "7"), ("drop", *IN_REPO, "--pr", "7")):
         result = preview.run(*args)
-        assert result.code == preview_db.EXIT_FAILED
+        assert result.code == EXIT_FAILED
         assert f"database {foreign} exists but was not created by this command" in result.stderr
     assert preview.revision(foreign) is None
     assert foreign in preview.databases()
@@ -857,7 +859,7 @@ def test_repository_ids_other_than_plain_positive_int64s_are_refused_naming_the_
         ("list", "--repository-id", value),
     ):
         result = preview.run(*args)
-        assert result.code == preview_db.EXIT_USAGE
+        assert result.code == EXIT_USAGE
         assert "argument --repository-id: takes the repository's numeric GitHub id" in result.stderr
     assert preview.databases() == {preview.base}
     assert preview.roles() == set()
@@ -887,7 +889,7 @@ def test_changes_without_a_repository_are_refused_and_change_nothing(
 ) -> None:
     legacy = legacy_pr(preview, 5, days_idle=30)
     result = preview.run(*args)
-    assert result.code == preview_db.EXIT_USAGE
+    assert result.code == EXIT_USAGE
     assert says in result.stderr
     assert preview.databases() == {preview.base, legacy}
     assert preview.roles() == {legacy}
@@ -900,7 +902,7 @@ def test_a_database_whose_comment_names_another_repository_is_never_migrated_or_
     preview_db.set_database_meta(preview.admin, name, forged)
     for args in (("create", *IN_REPO, "--pr", "7"), ("drop", *IN_REPO, "--pr", "7")):
         result = preview.run(*args)
-        assert result.code == preview_db.EXIT_FAILED
+        assert result.code == EXIT_FAILED
         assert f"database {name} exists but was not created by this command" in result.stderr
     assert name in preview.databases()
     assert preview.roles() == set()
@@ -1213,7 +1215,7 @@ def test_a_role_of_that_name_this_command_did_not_create_is_never_used_or_droppe
     foreign = f"{preview.base}_pr_{REPO}_7"
     preview.admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(foreign)))
     result = preview.run("create", *IN_REPO, "--pr", "7")
-    assert result.code == preview_db.EXIT_FAILED
+    assert result.code == EXIT_FAILED
     assert f"role {foreign} exists but was not created by this command" in result.stderr
     assert preview.databases() == {preview.base}
     result = preview.run("drop", *IN_REPO, "--pr", "7")
@@ -1227,7 +1229,7 @@ def test_a_prs_role_given_more_by_hand_gets_no_url(preview: Preview, tmp_path: P
     preview.admin.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(sql.Identifier(f"{preview.base}_pr_{REPO}_1")))
     target = tmp_path / "not-written"
     result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
-    assert result.code == preview_db.EXIT_FAILED
+    assert result.code == EXIT_FAILED
     assert f"role {preview.base}_pr_{REPO}_1 holds membership in pg_read_all_data" in result.stderr
     assert not target.exists()
 
@@ -1240,7 +1242,7 @@ def test_a_prs_role_that_could_create_objects_gets_no_url(preview: Preview, tmp_
         superuser.execute("GRANT CREATE ON SCHEMA shared TO PUBLIC")
     target = tmp_path / "not-written"
     result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
-    assert result.code == preview_db.EXIT_FAILED
+    assert result.code == EXIT_FAILED
     assert (
         f"role {preview.base}_pr_{REPO}_1 could create objects in shared of {preview.base}_pr_{REPO}_1" in result.stderr
     )
@@ -1336,7 +1338,7 @@ def test_a_role_without_createdb_is_told_which_privilege_and_where_the_sql_is(
     monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreatedb", "NOCREATEDB"))
     for args in (("create", *IN_REPO, "--pr", "1"), ("template",)):
         result = preview.run(*args)
-        assert result.code == preview_db.EXIT_FAILED
+        assert result.code == EXIT_FAILED
         assert "lacks the CREATEDB privilege" in result.stderr
         assert f'ALTER ROLE "{preview.base}_nocreatedb" CREATEDB;' in result.stderr
         assert "workorders/WO-ci-secrets.md" in result.stderr
@@ -1348,7 +1350,7 @@ def test_a_role_without_createrole_is_told_which_privilege_and_where_the_sql_is(
 ) -> None:
     monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreaterole", "CREATEDB"))
     result = preview.run("create", *IN_REPO, "--pr", "1")
-    assert result.code == preview_db.EXIT_FAILED
+    assert result.code == EXIT_FAILED
     assert "lacks the CREATEROLE privilege (which each pull request's own login role needs)" in result.stderr
     assert f'ALTER ROLE "{preview.base}_nocreaterole" CREATEROLE;' in result.stderr
     assert "CREATEDB privilege" not in result.stderr
@@ -1363,7 +1365,7 @@ def test_drop_without_createrole_says_so_and_drops_nothing(preview: Preview, mon
     for args in (("drop", *IN_REPO, "--pr", "1"), ("prune", "--older-than", "1", *IN_REPO)):
         preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
         result = preview.run(*args)
-        assert result.code == preview_db.EXIT_FAILED
+        assert result.code == EXIT_FAILED
         assert "lacks the CREATEROLE privilege" in result.stderr
     assert f"{preview.base}_pr_{REPO}_1" in preview.databases()
     assert f"{preview.base}_pr_{REPO}_1" in preview.roles()
@@ -1375,7 +1377,7 @@ def test_a_role_that_does_not_own_the_database_is_told_why_drop_failed(preview: 
         sql.SQL("ALTER DATABASE {} OWNER TO tenantguard").format(sql.Identifier(f"{preview.base}_pr_{REPO}_1"))
     )
     result = preview.run("drop", *IN_REPO, "--pr", "1")
-    assert result.code == preview_db.EXIT_FAILED
+    assert result.code == EXIT_FAILED
     assert "must be owner of database" in result.stderr
     assert "must own the pull-request databases" in result.stderr
 
@@ -1399,7 +1401,7 @@ def test_a_connection_limit_reached_is_reported_clearly(
     monkeypatch.setenv("CI_DB_URL", url)
     with sessions(url, held):
         result = preview.run("create", *IN_REPO, "--pr", "1")
-    assert result.code == preview_db.EXIT_FAILED
+    assert result.code == EXIT_FAILED
     assert "too many connections" in result.stderr
     assert "A connection limit is reached" in result.stderr
     assert "each run needs two connections at once" in result.stderr
@@ -1429,7 +1431,7 @@ def test_the_url_file_is_never_written_through_a_symlink(preview: Preview, tmp_p
     elsewhere.write_text("untouched")
     (tmp_path / "pr-db-url").symlink_to(elsewhere)
     result = preview.run("create", *IN_REPO, "--pr", "4", "--url-to-file", str(tmp_path / "pr-db-url"))
-    assert result.code == preview_db.EXIT_USAGE
+    assert result.code == EXIT_USAGE
     assert "not a symlink" in result.stderr
     assert elsewhere.read_text() == "untouched"
     assert preview.databases() == {preview.base}
@@ -1464,7 +1466,7 @@ def test_github_output_masks_the_url_and_password_before_writing_them(
 
 def test_github_output_outside_github_actions_is_refused_before_anything_is_created(preview: Preview) -> None:
     result = preview.run("create", *IN_REPO, "--pr", "4", "--github-output")
-    assert result.code == preview_db.EXIT_USAGE
+    assert result.code == EXIT_USAGE
     assert "--github-output needs GITHUB_OUTPUT" in result.stderr
     assert preview.databases() == {preview.base}
 
@@ -1487,7 +1489,7 @@ def test_no_output_shows_the_password(preview: Preview, tmp_path: Path, monkeypa
     wrong = "Wr0ngPassw0rdZ"
     monkeypatch.setenv("CI_DB_URL", preview.url.replace(quote(FAKE_PASSWORD, safe=""), wrong))
     result = preview.run("create", *IN_REPO, "--pr", "1")
-    assert result.code == preview_db.EXIT_FAILED
+    assert result.code == EXIT_FAILED
     assert "password authentication failed" in result.stderr
     texts.append(result.stdout + result.stderr)
     role_password = str(conninfo_to_dict(handed.read_text())["password"])
@@ -1501,7 +1503,7 @@ def test_no_output_shows_the_password(preview: Preview, tmp_path: Path, monkeypa
 def test_the_work_order_holds_the_section_and_sql_the_messages_point_to() -> None:
     work_order = (ROOT / "workorders" / "WO-ci-secrets.md").read_text()
     assert "\n## Preview databases per pull request\n" in work_order
-    assert preview_db.WORK_ORDER == 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
+    assert WORK_ORDER == 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
     assert "ALTER ROLE ci CREATEDB;" in work_order
     assert "ALTER ROLE ci CREATEROLE;" in work_order
     assert "REVOKE CONNECT ON DATABASE tenantguard FROM PUBLIC;" in work_order
