@@ -90,7 +90,7 @@ VERSION_TABLE = "alembic_version"
 # Advisory locks live in the maintenance (base) database every run connects to (env.py's migration lock lives
 # in each migrated database). A legacy name's lock is the two-key (namespace, PR number), as the version before
 # repository ids took it, so an older checkout still running serializes with this one on those names; a
-# repository's pull request locks one int8 key hashed from its name (Server.pr_lock_keys).
+# repository's pull request locks one int8 key hashed from its name (pr_lock_keys).
 PR_LOCK_NAMESPACE = 0x7E4A_5052
 # Held through a template build, so two runs on main never build at once.
 TEMPLATE_BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
@@ -210,14 +210,6 @@ class Server:
     def pr_role(self, pr: PullRequest) -> str:
         """The pull request's login role: the name of its database (roles and databases are separate namespaces)."""
         return self.pr_name(pr)
-
-    def pr_lock_keys(self, pr: PullRequest) -> tuple[int, ...]:
-        """The advisory lock key(s) of a pull request's runs. Two pull requests whose hashes collided would only
-        wait for each other (and prune would keep one for a night), never touch each other's database."""
-        if pr.repository is None:
-            return (PR_LOCK_NAMESPACE, pr.number)
-        digest = hashlib.sha256(self.pr_name(pr).encode()).digest()
-        return (int.from_bytes(digest[:8], "big", signed=True),)
 
     @property
     def template(self) -> str:
@@ -471,6 +463,15 @@ class Revisions:
 # --- locks -------------------------------------------------------------------------------------
 
 
+def pr_lock_keys(server: Server, pr: PullRequest) -> tuple[int, ...]:
+    """The advisory lock key(s) of a pull request's runs. Two pull requests whose hashes collided would only
+    wait for each other (and prune would keep one for a night), never touch each other's database."""
+    if pr.repository is None:
+        return (PR_LOCK_NAMESPACE, pr.number)
+    digest = hashlib.sha256(server.pr_name(pr).encode()).digest()
+    return (int.from_bytes(digest[:8], "big", signed=True),)
+
+
 def set_lock_wait(connection: Connection) -> None:
     connection.execute("SELECT set_config('lock_timeout', %s, false)", (read_lock_wait().text,))
 
@@ -500,7 +501,7 @@ def advisory_lock_arguments(keys: tuple[int, ...]) -> sql.Composable:
 
 @contextlib.contextmanager
 def pr_lock_if_free(connection: Connection, keys: tuple[int, ...]) -> Iterator[bool]:
-    """The pull request's lock (Server.pr_lock_keys), if no run holds it: a run creating or migrating that pull request
+    """The pull request's lock (pr_lock_keys), if no run holds it: a run creating or migrating that pull request
     means it is alive, and between creating its role and its database the role only looks orphaned."""
     row = connection.execute(
         sql.SQL("SELECT pg_try_advisory_lock({})").format(advisory_lock_arguments(keys)), keys
@@ -833,7 +834,7 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, destinations: 
         set_lock_wait(connection)
         require_privileges(connection, "CREATEDB", "CREATEROLE")
         warn_createrole_reach(connection)
-        with advisory_lock(connection, f"the lock of {pr}", *server.pr_lock_keys(pr)):
+        with advisory_lock(connection, f"the lock of {pr}", *pr_lock_keys(server, pr)):
             found = find_database(connection, name)
             meta = None if found is None else require_our_database(found, server, "pr", pr)
             ensure_pr_role(connection, server, pr)
@@ -931,7 +932,7 @@ def drop(server: Server, pr: PullRequest) -> str | None:
     role = server.pr_role(pr)
     with server.maintenance_session() as connection:
         set_lock_wait(connection)
-        with advisory_lock(connection, f"the lock of {pr}", *server.pr_lock_keys(pr)):
+        with advisory_lock(connection, f"the lock of {pr}", *pr_lock_keys(server, pr)):
             found = find_database(connection, name)
             if found is not None:
                 require_our_database(found, server, "pr", pr)
@@ -1122,7 +1123,7 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
                 log_to_stderr(f"would drop {database.name} ({last})")
                 print(f"{DRY_RUN_PREFIX}{database.name}", file=out)
                 continue
-            with pr_lock_if_free(connection, server.pr_lock_keys(database.pr)) as free:
+            with pr_lock_if_free(connection, pr_lock_keys(server, database.pr)) as free:
                 if not free:
                     log_to_stderr(f"{database.name} is being created or migrated right now; kept")
                     continue
@@ -1158,7 +1159,7 @@ def prune_orphaned_roles(connection: Connection, server: Server, orphans: list[P
         if dry_run:
             log_to_stderr(f"would drop role {orphan.name} (its database is gone)")
             continue
-        with pr_lock_if_free(connection, server.pr_lock_keys(orphan.pr)) as free:
+        with pr_lock_if_free(connection, pr_lock_keys(server, orphan.pr)) as free:
             if not free:
                 log_to_stderr(f"role {orphan.name}: its pull request is being created right now; kept")
                 continue

@@ -122,7 +122,7 @@ class Preview:
 
     def hold_pr_lock(self, connection: Connection, number: int) -> None:
         """Take the lock a run for that pull request of REPO holds, as if one were running."""
-        keys = self.server.pr_lock_keys(PullRequest(REPO, number))
+        keys = preview_db.pr_lock_keys(self.server, PullRequest(REPO, number))
         connection.execute(
             sql.SQL("SELECT pg_advisory_lock({})").format(preview_db.advisory_lock_arguments(keys)), keys
         )
