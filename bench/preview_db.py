@@ -36,6 +36,7 @@ from psycopg import sql  # noqa: E402
 
 from tenantguard_db import migrate, preview_db  # noqa: E402
 from tenantguard_db.local_postgres import LocalPostgres  # noqa: E402
+from tenantguard_db.preview_db.server import Server  # noqa: E402
 from tenantguard_db.revision_files import checkout  # noqa: E402
 
 ROLE = "bench_preview"
@@ -146,7 +147,7 @@ def measure(rounds: int, child_env: Mapping[str, str] | None = None) -> list[str
                 samples[scenario.title].append(run_create(url(scenario.base), scenario.config, number, child_env))
             for size, base, main in (("3", "b3_tmpl", main_3), (str(3 + GENERATED), "b53_tmpl", main_53)):
                 # Main moved: the recorded revision no longer matches, so the template is rebuilt.
-                name = preview_db.Server.from_url(url(base)).template
+                name = Server.from_url(url(base)).template
                 found = preview_db.find_database(admin, name)
                 assert found is not None
                 assert found.meta is not None

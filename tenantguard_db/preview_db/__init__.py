@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO, TypeAlias
+from typing import Any, TextIO
 from urllib.parse import quote
 
 import psycopg
@@ -34,7 +34,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from alembic import command
 from tenantguard_db import migrate, session
@@ -46,37 +45,19 @@ from tenantguard_db.preview_db.errors import (
     UsageError,
     explain_database_error,
 )
-from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
-from tenantguard_db.urls import (
-    MissingDatabaseUrlError,
-    UnsafeUrlError,
-    mask_error,
-    mask_url,
-    parse_postgres_url,
-    url_from_environment,
+from tenantguard_db.preview_db.names import (
+    MAX_PR,
+    MAX_REPOSITORY_ID,
+    PR_NUMBER_PATTERN,
+    REPOSITORY_ID_PATTERN,
+    PullRequest,
+    Scope,
 )
-
-# A session of the CI role as psycopg opens it (rows as tuples): every function below that talks to the server
-# takes one.
-Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
+from tenantguard_db.preview_db.server import Connection, Server
+from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
+from tenantguard_db.urls import MissingDatabaseUrlError, mask_error, url_from_environment
 
 COMMENT_MARKER = "tenantguard_preview"
-PR_INFIX = "_pr_"
-TEMPLATE_SUFFIX = "_pr_template"
-TEMPLATE_BUILD_SUFFIX = "_pr_template_next"
-MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated
-MAX_PR = 2**31 - 1  # a legacy name's advisory lock takes the number as its int4 second key
-# GitHub's REST API schema types a repository's `id` as an int64 (github/rest-api-description, schemas
-# `repository` and `simple-repository`: integer, format int64); `github.repository_id` is that id. Accept every
-# value it can take, so ids growing past 2^31 keep working.
-MAX_REPOSITORY_ID = 2**63 - 1
-# The longest name derived from the base: <base>_pr_<repository id>_<number>, both at their longest.
-LONGEST_PR_SUFFIX = f"{PR_INFIX}{MAX_REPOSITORY_ID}_{MAX_PR}"
-MAX_BASE_BYTES = MAX_IDENTIFIER_BYTES - max(len(TEMPLATE_BUILD_SUFFIX), len(LONGEST_PR_SUFFIX))
-_PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
-_REPOSITORY_ID = re.compile(r"[1-9][0-9]{0,18}")
-_REPOSITORY_PR = re.compile(r"([1-9][0-9]{0,18})_([1-9][0-9]{0,9})")
-_BASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A preview app's pool per serverless instance stays small; the limit keeps one preview from taking
 # the server's connections from the others and from CI.
 PR_ROLE_CONNECTION_LIMIT = 10
@@ -115,7 +96,7 @@ def utc_now() -> datetime.datetime:
 
 def parse_pr_number(value: str) -> int:
     """argparse type for --pr: the pull request's number, ASCII digits only, 1..2^31-1."""
-    if not _PR_NUMBER.fullmatch(value) or int(value) > MAX_PR:
+    if not PR_NUMBER_PATTERN.fullmatch(value) or int(value) > MAX_PR:
         raise argparse.ArgumentTypeError(
             f"takes the pull request's number, a positive integer from 1 to {MAX_PR} "
             f"without sign or leading zeros; got {value!r}"
@@ -125,7 +106,7 @@ def parse_pr_number(value: str) -> int:
 
 def parse_repository_id(value: str) -> int:
     """argparse type for --repository-id: the repository's numeric GitHub id (`github.repository_id`), 1..2^63-1."""
-    if not _REPOSITORY_ID.fullmatch(value) or int(value) > MAX_REPOSITORY_ID:
+    if not REPOSITORY_ID_PATTERN.fullmatch(value) or int(value) > MAX_REPOSITORY_ID:
         raise argparse.ArgumentTypeError(
             "takes the repository's numeric GitHub id (github.repository_id in a workflow), a positive integer "
             f"from 1 to {MAX_REPOSITORY_ID} without sign or leading zeros; got {value!r}"
@@ -138,130 +119,6 @@ def parse_days(value: str) -> int:
     if not (match := re.fullmatch(r"([1-9][0-9]{0,4})d?", value)):
         raise argparse.ArgumentTypeError(f"takes a whole number of days from 1 to 99999, as 14 or 14d; got {value!r}")
     return int(match[1])
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    """A pull request of one repository; `repository` None stands for a legacy name, made before repository
-    ids were part of the names (`<base>_pr_<number>`): which repository it belongs to is unknown."""
-
-    repository: int | None
-    number: int
-
-    def __str__(self) -> str:
-        if self.repository is None:
-            return f"pull request {self.number} (legacy name, repository unknown)"
-        return f"pull request {self.number} of repository {self.repository}"
-
-    def sort_key(self) -> tuple[int, int]:
-        return (self.repository or 0, self.number)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which pull requests list and prune see: one repository's, the legacy names' only, or (neither) all."""
-
-    repository: int | None = None
-    legacy: bool = False
-
-    def covers(self, pr: PullRequest) -> bool:
-        if self.legacy:
-            return pr.repository is None
-        return self.repository is None or pr.repository == self.repository
-
-
-@dataclass(frozen=True)
-class Server:
-    """The server CI_DB_URL points at, and the names derived from its database (the base)."""
-
-    url: str = field(repr=False)  # carries the password
-    base: str = ""
-
-    @classmethod
-    def from_url(cls, url: str) -> Server:
-        try:
-            # libpq's reading of the URL, refused where URL parsers would read it otherwise.
-            base = parse_postgres_url(url).dbname
-        except UnsafeUrlError as refused:
-            raise UsageError(f"CI_DB_URL {refused}") from None
-        base = str(base)
-        # The name is not quoted: a refused one may be a fragment of the password (shown by allow-list only).
-        if not _BASE_NAME.fullmatch(base):
-            raise UsageError(
-                "the database in CI_DB_URL is not accepted as a base name: use ASCII letters, "
-                "digits and underscores, not starting with a digit"
-            )
-        if len(base) > MAX_BASE_BYTES:
-            raise UsageError(
-                f"the database in CI_DB_URL is {len(base)} bytes; the names derived from it, the longest "
-                f"being <database>{PR_INFIX}<repository id, up to {len(str(MAX_REPOSITORY_ID))} digits>_<pull request "
-                f"number, up to {len(str(MAX_PR))} digits> ({len(LONGEST_PR_SUFFIX)} bytes after the base), must fit "
-                f"PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifier limit: use a base database name of at most "
-                f"{MAX_BASE_BYTES} bytes"
-            )
-        return cls(url=url, base=base)
-
-    def pr_name(self, pr: PullRequest) -> str:
-        """<base>_pr_<repository id>_<number>, or a legacy <base>_pr_<number>: built from validated integers only."""
-        if pr.repository is None:
-            return f"{self.base}{PR_INFIX}{pr.number}"
-        return f"{self.base}{PR_INFIX}{pr.repository}_{pr.number}"
-
-    def pr_role(self, pr: PullRequest) -> str:
-        """The pull request's login role: the name of its database (roles and databases are separate namespaces)."""
-        return self.pr_name(pr)
-
-    @property
-    def template(self) -> str:
-        return self.base + TEMPLATE_SUFFIX
-
-    @property
-    def template_build(self) -> str:
-        return self.base + TEMPLATE_BUILD_SUFFIX
-
-    def pr_from_name(self, name: str) -> PullRequest | None:
-        """The pull request a name of the form <base>_pr_<repository id>_<number> (or the legacy
-        <base>_pr_<number>) stands for, or None; only the exact spelling pr_name gives."""
-        prefix = self.base + PR_INFIX
-        rest = name[len(prefix) :] if name.startswith(prefix) else ""
-        if match := _REPOSITORY_PR.fullmatch(rest):
-            repository, number = int(match[1]), int(match[2])
-            return PullRequest(repository, number) if repository <= MAX_REPOSITORY_ID and number <= MAX_PR else None
-        return PullRequest(None, int(rest)) if _PR_NUMBER.fullmatch(rest) and int(rest) <= MAX_PR else None
-
-    def ci_url_for(self, database: str) -> str:
-        """The base URL with only its database replaced, built from the parsed parts: the CI role's, for
-        migrating and inspecting; never handed to a deployment."""
-        return parse_postgres_url(self.url).with_database(database)
-
-    def deployment_url(self, pr: PullRequest, password: str) -> str:
-        """The URL a pull request's deployment gets: its own role and password, its own database, and
-        CI_DB_URL's host, port and query (sslmode and the like)."""
-        ci = parse_postgres_url(self.url)
-        return replace(ci, user=self.pr_role(pr), password=password).with_database(self.pr_name(pr))
-
-    def ci_password(self) -> str:
-        return str(conninfo_to_dict(self.url).get("password") or "")
-
-    @contextlib.contextmanager
-    def maintenance_session(self) -> Iterator[Connection]:
-        """An autocommit session on the base database: where the locks live and databases are created."""
-        with self.session(self.base, autocommit=True) as connection:
-            yield connection
-
-    @contextlib.contextmanager
-    def session(self, database: str, *, autocommit: bool = False) -> Iterator[Connection]:
-        """A session of the CI role on `database`; without autocommit, one transaction committed at the end."""
-        url = self.ci_url_for(database)
-        options: dict[str, Any] = {"application_name": "tenantguard-preview-db"}
-        if "connect_timeout" not in conninfo_to_dict(url):
-            options["connect_timeout"] = 15
-        try:
-            connection = psycopg.connect(url, autocommit=autocommit, **options)
-        except psycopg.Error as error:
-            raise PreviewDbError(explain_database_error(error, url, f"cannot connect to {mask_url(url)}")) from None
-        with connection:
-            yield connection
 
 
 def read_lock_wait() -> session.Duration:

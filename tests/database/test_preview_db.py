@@ -27,8 +27,10 @@ from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
-from tenantguard_db.preview_db import PR_LOCK_NAMESPACE, TEMPLATE_CLONE_LOCK, Connection, Meta, PullRequest, Server
+from tenantguard_db.preview_db import PR_LOCK_NAMESPACE, TEMPLATE_CLONE_LOCK, Meta
 from tenantguard_db.preview_db.errors import WORK_ORDER, UsageError
+from tenantguard_db.preview_db.names import MAX_BASE_BYTES, MAX_IDENTIFIER_BYTES, MAX_PR, MAX_REPOSITORY_ID, PullRequest
+from tenantguard_db.preview_db.server import Connection, Server
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_REVISIONS_FAILED, EXIT_USAGE
 from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import ROOT, alembic_in_process
@@ -866,8 +868,8 @@ def test_repository_ids_other_than_plain_positive_int64s_are_refused_naming_the_
 
 
 def test_the_largest_repository_id_is_accepted(preview: Preview) -> None:
-    preview.create(preview_db.MAX_PR, repository=preview_db.MAX_REPOSITORY_ID)
-    name = f"{preview.base}_pr_{preview_db.MAX_REPOSITORY_ID}_{preview_db.MAX_PR}"
+    preview.create(MAX_PR, repository=MAX_REPOSITORY_ID)
+    name = f"{preview.base}_pr_{MAX_REPOSITORY_ID}_{MAX_PR}"
     assert preview.roles() == {name}
     assert name in preview.databases()
 
@@ -986,10 +988,10 @@ def test_the_deployment_url_differs_from_ci_db_url_in_user_password_and_database
 
 
 def test_the_longest_role_name_fits_postgresql_identifiers() -> None:
-    server = Server.from_url(f"postgresql://ci:pw@db.internal/{'t' * preview_db.MAX_BASE_BYTES}")
-    longest = PullRequest(preview_db.MAX_REPOSITORY_ID, preview_db.MAX_PR)
-    assert len(server.pr_role(longest).encode()) == preview_db.MAX_IDENTIFIER_BYTES
-    assert len(server.template_build.encode()) <= preview_db.MAX_IDENTIFIER_BYTES
+    server = Server.from_url(f"postgresql://ci:pw@db.internal/{'t' * MAX_BASE_BYTES}")
+    longest = PullRequest(MAX_REPOSITORY_ID, MAX_PR)
+    assert len(server.pr_role(longest).encode()) == MAX_IDENTIFIER_BYTES
+    assert len(server.template_build.encode()) <= MAX_IDENTIFIER_BYTES
 
 
 def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) -> None:
