@@ -45,6 +45,18 @@ from tenantguard_db.preview_db.errors import (
     UsageError,
     explain_database_error,
 )
+from tenantguard_db.preview_db.metadata import (
+    COMMENT_MARKER,
+    ROLE_KIND,
+    Meta,
+    find_database,
+    find_role,
+    our_role_meta,
+    require_our_database,
+    require_our_role,
+    set_database_meta,
+    utc_now,
+)
 from tenantguard_db.preview_db.names import (
     MAX_PR,
     MAX_REPOSITORY_ID,
@@ -57,7 +69,6 @@ from tenantguard_db.preview_db.server import Connection, Server
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
 from tenantguard_db.urls import MissingDatabaseUrlError, mask_error, url_from_environment
 
-COMMENT_MARKER = "tenantguard_preview"
 # A preview app's pool per serverless instance stays small; the limit keeps one preview from taking
 # the server's connections from the others and from CI.
 PR_ROLE_CONNECTION_LIMIT = 10
@@ -85,10 +96,6 @@ COMMANDS_WAITING_ON_LOCKS = frozenset({"create", "drop", "template"})
 
 # What prune --dry-run puts before each name on stdout, where a real prune prints only the names it dropped.
 DRY_RUN_PREFIX = "would-drop "
-
-
-def utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 # --- names and URLs ----------------------------------------------------------------------------
@@ -130,122 +137,6 @@ def read_lock_wait() -> session.Duration:
 
 
 # --- the metadata each database and role we own carries in its comment ------------------------
-
-
-@dataclass(frozen=True)
-class Meta:
-    """What COMMENT ON DATABASE (and COMMENT ON ROLE) records: only databases and roles carrying it for this
-    base are ever touched."""
-
-    kind: str  # "pr", "template" or "template-build" for databases; "role" for a pull request's login role
-    base: str
-    created_at: datetime.datetime
-    pr: int | None = None
-    repository: int | None = None  # absent from a legacy name's comment
-    migrated_at: datetime.datetime | None = None
-    revision: str | None = None
-    fingerprint: str | None = None
-
-    def comment(self) -> str:
-        return json.dumps(
-            {
-                COMMENT_MARKER: self.kind,
-                "base": self.base,
-                "pr": self.pr,
-                "repository": self.repository,
-                "created_at": self.created_at.isoformat(),
-                "migrated_at": self.migrated_at.isoformat() if self.migrated_at else None,
-                "revision": self.revision,
-                "fingerprint": self.fingerprint,
-            },
-            sort_keys=True,
-        )
-
-    @classmethod
-    def parse(cls, comment: str | None) -> Meta | None:
-        try:
-            data = json.loads(comment or "")
-            migrated = data.get("migrated_at")
-            return cls(
-                kind=str(data[COMMENT_MARKER]),
-                base=str(data["base"]),
-                pr=int(data["pr"]) if data.get("pr") is not None else None,
-                repository=int(data["repository"]) if data.get("repository") is not None else None,
-                created_at=datetime.datetime.fromisoformat(data["created_at"]),
-                migrated_at=datetime.datetime.fromisoformat(migrated) if migrated else None,
-                revision=data.get("revision"),
-                fingerprint=data.get("fingerprint"),
-            )
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return None
-
-    @property
-    def last_used(self) -> datetime.datetime:
-        return self.migrated_at or self.created_at
-
-    def is_for(self, kind: str, base: str, pr: PullRequest | None) -> bool:
-        """Whether this comment says: this kind, this base, this pull request of this repository (or none)."""
-        wanted = (None, None) if pr is None else (pr.number, pr.repository)
-        return self.kind == kind and self.base == base and (self.pr, self.repository) == wanted
-
-
-@dataclass(frozen=True)
-class ExistingObject:
-    """A database or role that exists, with our metadata if it carries it."""
-
-    name: str
-    meta: Meta | None
-
-
-def find_database(connection: Connection, name: str) -> ExistingObject | None:
-    row = connection.execute(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
-    ).fetchone()
-    return None if row is None else ExistingObject(name, Meta.parse(row[0]))
-
-
-def require_our_database(found: ExistingObject, server: Server, kind: str, pr: PullRequest | None = None) -> Meta:
-    """The metadata of a database we created, or an error that leaves a database we did not create alone."""
-    meta = found.meta
-    if meta is None or not meta.is_for(kind, server.base, pr):
-        raise PreviewDbError(
-            f"database {found.name} exists but was not created by this command (no matching "
-            f"{COMMENT_MARKER} comment); it is left alone. If it is a leftover, drop it by hand: "
-            f"DROP DATABASE {found.name};"
-        )
-    return meta
-
-
-def set_database_meta(connection: Connection, name: str, meta: Meta) -> None:
-    connection.execute(
-        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(meta.comment()))
-    )
-
-
-ROLE_KIND = "role"
-
-
-def find_role(connection: Connection, name: str) -> ExistingObject | None:
-    row = connection.execute(
-        "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (name,)
-    ).fetchone()
-    return None if row is None else ExistingObject(name, Meta.parse(row[0]))
-
-
-def our_role_meta(found: ExistingObject, server: Server, pr: PullRequest) -> Meta | None:
-    """The metadata of the role this command created for that pull request of this base, or None."""
-    meta = found.meta
-    return meta if meta is not None and meta.is_for(ROLE_KIND, server.base, pr) else None
-
-
-def require_our_role(found: ExistingObject, server: Server, pr: PullRequest) -> None:
-    """Nothing, for the role this command created for that pull request; an error that leaves any other alone."""
-    if our_role_meta(found, server, pr) is None:
-        raise PreviewDbError(
-            f"role {found.name} exists but was not created by this command (no matching {COMMENT_MARKER} comment); "
-            "it is left alone and no URL for it is handed out. If it is a leftover, drop it by hand: "
-            f"DROP ROLE {found.name};"
-        )
 
 
 # --- the checkout's revisions ------------------------------------------------------------------

@@ -27,8 +27,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
-from tenantguard_db.preview_db import PR_LOCK_NAMESPACE, TEMPLATE_CLONE_LOCK, Meta
+from tenantguard_db.preview_db import PR_LOCK_NAMESPACE, TEMPLATE_CLONE_LOCK
 from tenantguard_db.preview_db.errors import WORK_ORDER, UsageError
+from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
 from tenantguard_db.preview_db.names import MAX_BASE_BYTES, MAX_IDENTIFIER_BYTES, MAX_PR, MAX_REPOSITORY_ID, PullRequest
 from tenantguard_db.preview_db.server import Connection, Server
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_REVISIONS_FAILED, EXIT_USAGE
@@ -145,7 +146,7 @@ class Preview:
         meta = self.meta(database)
         earlier = datetime.timedelta(days=days)
         older = replace(meta, created_at=meta.created_at - earlier, migrated_at=meta.last_used - earlier)
-        preview_db.set_database_meta(self.admin, database, older)
+        set_database_meta(self.admin, database, older)
 
     def template(self, ini: Path = migrate.ALEMBIC_INI) -> None:
         result = self.run("template", "--config", str(ini))
@@ -767,7 +768,7 @@ def legacy_pr(preview: Preview, number: int, days_idle: int) -> str:
     """A database and role as the version before repository ids named them: <base>_pr_<N>, whose comments have
     no repository key at all."""
     name = f"{preview.base}_pr_{number}"
-    idle = (preview_db.utc_now() - datetime.timedelta(days=days_idle)).isoformat()
+    idle = (utc_now() - datetime.timedelta(days=days_idle)).isoformat()
     comment = {"tenantguard_preview": "pr", "base": preview.base, "pr": number, "created_at": idle}
     comment |= {"migrated_at": idle, "revision": None, "fingerprint": None}
     role = {"tenantguard_preview": "role", "base": preview.base, "pr": number, "created_at": idle}
@@ -900,8 +901,8 @@ def test_changes_without_a_repository_are_refused_and_change_nothing(
 def test_a_database_whose_comment_names_another_repository_is_never_migrated_or_dropped(preview: Preview) -> None:
     name = f"{preview.base}_pr_{REPO}_7"
     preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ROLE)))
-    forged = Meta(kind="pr", base=preview.base, pr=7, repository=OTHER_REPO, created_at=preview_db.utc_now())
-    preview_db.set_database_meta(preview.admin, name, forged)
+    forged = Meta(kind="pr", base=preview.base, pr=7, repository=OTHER_REPO, created_at=utc_now())
+    set_database_meta(preview.admin, name, forged)
     for args in (("create", *IN_REPO, "--pr", "7"), ("drop", *IN_REPO, "--pr", "7")):
         result = preview.run(*args)
         assert result.code == EXIT_FAILED
@@ -1262,8 +1263,8 @@ def test_createrole_before_postgresql_16_is_said_to_reach_further(preview: Previ
 def test_a_database_made_before_prs_had_roles_gets_its_role_and_is_closed_to_public(preview: Preview) -> None:
     name = f"{preview.base}_pr_{REPO}_1"
     preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ROLE)))
-    preview_db.set_database_meta(
-        preview.admin, name, Meta(kind="pr", base=preview.base, pr=1, repository=REPO, created_at=preview_db.utc_now())
+    set_database_meta(
+        preview.admin, name, Meta(kind="pr", base=preview.base, pr=1, repository=REPO, created_at=utc_now())
     )
     preview.admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(sql.Identifier(name)))
     deployment = preview.create(1)
