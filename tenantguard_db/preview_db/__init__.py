@@ -14,15 +14,13 @@ section "Preview databases per pull request".
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import hashlib
 import json
 import os
 import re
 import secrets
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,7 +29,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from tenantguard_db import migrate, session
+from tenantguard_db import migrate
 from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.errors import (
     WORK_ORDER,
@@ -39,6 +37,15 @@ from tenantguard_db.preview_db.errors import (
     RevisionsFailedError,
     UsageError,
     explain_database_error,
+)
+from tenantguard_db.preview_db.locks import (
+    TEMPLATE_BUILD_LOCK,
+    TEMPLATE_CLONE_LOCK,
+    advisory_lock,
+    pr_lock_if_free,
+    pr_lock_keys,
+    read_lock_wait,
+    set_lock_wait,
 )
 from tenantguard_db.preview_db.metadata import (
     COMMENT_MARKER,
@@ -75,16 +82,6 @@ SEQUENCE_PRIVILEGES = sql.SQL("USAGE, SELECT")
 # Written by the CI role's migrations only: the deployment reads it, never moves it.
 VERSION_TABLE = "alembic_version"
 
-# Advisory locks live in the maintenance (base) database every run connects to (env.py's migration lock lives
-# in each migrated database). A legacy name's lock is the two-key (namespace, PR number), as the version before
-# repository ids took it, so an older checkout still running serializes with this one on those names; a
-# repository's pull request locks one int8 key hashed from its name (pr_lock_keys).
-PR_LOCK_NAMESPACE = 0x7E4A_5052
-# Held through a template build, so two runs on main never build at once.
-TEMPLATE_BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
-# Shared by each clone, exclusive for the template swap: CREATE DATABASE ... TEMPLATE fails if the
-# template is being dropped or renamed under it.
-TEMPLATE_CLONE_LOCK = 0x7E4A_6E47_0C10_7E00
 
 # The subcommands that wait on an advisory lock, bounded by TENANTGUARD_MIGRATION_LOCK_WAIT; list and prune take
 # none (prune only tries a pull request's lock, and keeps that pull request when it is held).
@@ -124,14 +121,6 @@ def parse_days(value: str) -> int:
     return int(match[1])
 
 
-def read_lock_wait() -> session.Duration:
-    """TENANTGUARD_MIGRATION_LOCK_WAIT, read exactly as the migrations read it (tenantguard_db.session)."""
-    try:
-        return session.read(session.LOCK_WAIT)
-    except session.LimitError as refused:
-        raise UsageError(str(refused)) from None
-
-
 # --- the metadata each database and role we own carries in its comment ------------------------
 
 
@@ -139,57 +128,6 @@ def read_lock_wait() -> session.Duration:
 
 
 # --- locks -------------------------------------------------------------------------------------
-
-
-def pr_lock_keys(server: Server, pr: PullRequest) -> tuple[int, ...]:
-    """The advisory lock key(s) of a pull request's runs. Two pull requests whose hashes collided would only
-    wait for each other (and prune would keep one for a night), never touch each other's database."""
-    if pr.repository is None:
-        return (PR_LOCK_NAMESPACE, pr.number)
-    digest = hashlib.sha256(server.pr_name(pr).encode()).digest()
-    return (int.from_bytes(digest[:8], "big", signed=True),)
-
-
-def set_lock_wait(connection: Connection) -> None:
-    connection.execute("SELECT set_config('lock_timeout', %s, false)", (read_lock_wait().text,))
-
-
-@contextlib.contextmanager
-def advisory_lock(connection: Connection, what: str, *keys: int, shared: bool = False) -> Iterator[None]:
-    kind = "_shared" if shared else ""
-    arguments = advisory_lock_arguments(keys)
-    try:
-        connection.execute(sql.SQL(f"SELECT pg_advisory_lock{kind}({{}})").format(arguments), keys)
-    except psycopg.errors.LockNotAvailable:
-        raise PreviewDbError(
-            f"gave up waiting for {what} after {read_lock_wait()} ({session.LOCK_WAIT.variable}); another run holds it"
-        ) from None
-    try:
-        yield
-    finally:
-        # A session that died has released its locks already; its error is the one worth reporting.
-        with contextlib.suppress(psycopg.Error):
-            connection.execute(sql.SQL(f"SELECT pg_advisory_unlock{kind}({{}})").format(arguments), keys)
-
-
-def advisory_lock_arguments(keys: tuple[int, ...]) -> sql.Composable:
-    """pg_advisory_lock's arguments: two int4 keys, or one int8."""
-    return sql.SQL(", ").join(sql.SQL("%s::int4" if len(keys) == 2 else "%s::int8") for _ in keys)
-
-
-@contextlib.contextmanager
-def pr_lock_if_free(connection: Connection, keys: tuple[int, ...]) -> Iterator[bool]:
-    """The pull request's lock (pr_lock_keys), if no run holds it: a run creating or migrating that pull request
-    means it is alive, and between creating its role and its database the role only looks orphaned."""
-    row = connection.execute(
-        sql.SQL("SELECT pg_try_advisory_lock({})").format(advisory_lock_arguments(keys)), keys
-    ).fetchone()
-    free = bool(row and row[0])
-    try:
-        yield free
-    finally:
-        if free:
-            connection.execute(sql.SQL("SELECT pg_advisory_unlock({})").format(advisory_lock_arguments(keys)), keys)
 
 
 WHY_NEEDED = {

@@ -27,8 +27,14 @@ from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db import migrate, preview_db
 from tenantguard_db.local_postgres import LocalPostgres
-from tenantguard_db.preview_db import PR_LOCK_NAMESPACE, TEMPLATE_CLONE_LOCK
 from tenantguard_db.preview_db.errors import WORK_ORDER, UsageError
+from tenantguard_db.preview_db.locks import (
+    PR_LOCK_NAMESPACE,
+    TEMPLATE_CLONE_LOCK,
+    advisory_lock_arguments,
+    pr_lock_keys,
+    set_lock_wait,
+)
 from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
 from tenantguard_db.preview_db.names import MAX_BASE_BYTES, MAX_IDENTIFIER_BYTES, MAX_PR, MAX_REPOSITORY_ID, PullRequest
 from tenantguard_db.preview_db.server import Connection, Server
@@ -125,10 +131,8 @@ class Preview:
 
     def hold_pr_lock(self, connection: Connection, number: int) -> None:
         """Take the lock a run for that pull request of REPO holds, as if one were running."""
-        keys = preview_db.pr_lock_keys(self.server, PullRequest(REPO, number))
-        connection.execute(
-            sql.SQL("SELECT pg_advisory_lock({})").format(preview_db.advisory_lock_arguments(keys)), keys
-        )
+        keys = pr_lock_keys(self.server, PullRequest(REPO, number))
+        connection.execute(sql.SQL("SELECT pg_advisory_lock({})").format(advisory_lock_arguments(keys)), keys)
 
     def revision(self, database: str) -> str | None:
         return migrate.current_revision(self.server.ci_url_for(database))
@@ -564,7 +568,7 @@ def test_a_lock_wait_the_migrations_accept_is_accepted_and_applied(
     result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == 0, result.stderr
     with preview.server.maintenance_session() as connection:
-        preview_db.set_lock_wait(connection)
+        set_lock_wait(connection)
         assert connection.execute("SHOW lock_timeout").fetchone() == (in_force,)
 
 
