@@ -31,6 +31,7 @@ from psycopg import sql
 
 from tenantguard_db import migrate
 from tenantguard_db.preview_db.console import log_to_stderr
+from tenantguard_db.preview_db.databases import drop_database, restrict_database
 from tenantguard_db.preview_db.errors import (
     WORK_ORDER,
     PreviewDbError,
@@ -67,6 +68,7 @@ from tenantguard_db.preview_db.names import (
     PullRequest,
     Scope,
 )
+from tenantguard_db.preview_db.privileges import require_privileges, warn_createrole_reach
 from tenantguard_db.preview_db.revisions import Revisions, migrated_meta, read_revision
 from tenantguard_db.preview_db.server import Connection, Server
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
@@ -128,48 +130,6 @@ def parse_days(value: str) -> int:
 
 
 # --- locks -------------------------------------------------------------------------------------
-
-
-WHY_NEEDED = {
-    "CREATEDB": "which creating databases needs",
-    "CREATEROLE": "which each pull request's own login role needs",
-}
-
-
-def require_privileges(connection: Connection, *privileges: str) -> None:
-    """Stop before changing anything when the CI role lacks one of `privileges` (keys of WHY_NEEDED), naming each."""
-    row = connection.execute(
-        "SELECT current_user, rolsuper OR rolcreatedb, rolsuper OR rolcreaterole FROM pg_roles "
-        "WHERE rolname = current_user"
-    ).fetchone()
-    role = str(row[0]) if row else "the preview role"
-    held = {"CREATEDB": bool(row and row[1]), "CREATEROLE": bool(row and row[2])}
-    missing = [privilege for privilege in privileges if not held[privilege]]
-    if missing:
-        lacks = " and the ".join(f"{privilege} privilege ({WHY_NEEDED[privilege]})" for privilege in missing)
-        grants = " ".join(
-            sql.SQL("ALTER ROLE {} " + privilege + ";").format(sql.Identifier(role)).as_string(connection)
-            for privilege in missing
-        )
-        raise PreviewDbError(f"role {role} lacks the {lacks}. An administrator runs once: {grants} (see {WORK_ORDER})")
-
-
-def drop_database(connection: Connection, name: str, *, template: bool = False) -> None:
-    if template:
-        connection.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(name)))
-    # FORCE ends the sessions of the preview app still connected to it (PostgreSQL 13+); those of a pull
-    # request's role only because the CI role is a member of it (ensure_pr_role).
-    connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def restrict_database(connection: Connection, name: str, role: str | None = None) -> None:
-    """Only the owner (the CI role) and `role` may connect. PostgreSQL grants CONNECT and TEMPORARY on every new
-    database to PUBLIC, which would let every role on the server, other pull requests' included, connect."""
-    connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
-    if role is not None:
-        connection.execute(
-            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role))
-        )
 
 
 # --- the pull request's own login role ---------------------------------------------------------
@@ -338,21 +298,6 @@ def other_reachable_databases(connection: Connection, role: str, own: str) -> li
         (own, role),
     ).fetchall()
     return [str(name) for (name,) in rows]
-
-
-def warn_createrole_reach(connection: Connection) -> None:
-    """Say so when CREATEROLE reaches further than the pull requests' roles: before PostgreSQL 16 it lets a role
-    alter any non-superuser role and grant itself any non-superuser role's membership (PostgreSQL 16 release
-    notes, "Restrict the privileges of CREATEROLE roles"; the PostgreSQL 15 docs, "Role Attributes", call such
-    roles almost superusers)."""
-    version = connection.info.server_version
-    row = connection.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    if version < 160000 and row is not None and not row[1]:
-        log_to_stderr(
-            f"PostgreSQL {version // 10000}: CREATEROLE lets role {row[0]} grant itself almost any privilege on "
-            "this server, not only manage the pull requests' roles (PostgreSQL 16 limits it to the roles it "
-            f"created); keep this server for previews and CI_DB_URL for the preview jobs ({WORK_ORDER})"
-        )
 
 
 # --- the subcommands ---------------------------------------------------------------------------
