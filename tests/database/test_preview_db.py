@@ -37,6 +37,7 @@ from tenantguard_db.preview_db.locks import (
 )
 from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
 from tenantguard_db.preview_db.names import MAX_BASE_BYTES, MAX_IDENTIFIER_BYTES, MAX_PR, MAX_REPOSITORY_ID, PullRequest
+from tenantguard_db.preview_db.roles import PR_ROLE_CONNECTION_LIMIT
 from tenantguard_db.preview_db.server import Connection, Server
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_REVISIONS_FAILED, EXIT_USAGE
 from tenantguard_db.revision_files import checkout, revision_file
@@ -1008,7 +1009,7 @@ def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) 
         (role,),
     ).fetchone()
     assert row is not None
-    assert row[:8] == (True, False, False, False, False, False, False, preview_db.PR_ROLE_CONNECTION_LIMIT)
+    assert row[:8] == (True, False, False, False, False, False, False, PR_ROLE_CONNECTION_LIMIT)
     meta = Meta.parse(row[8])
     assert meta is not None
     assert (meta.kind, meta.base, meta.pr) == ("role", preview.base, 1)
