@@ -18,13 +18,10 @@ import datetime
 import json
 import os
 import re
-import secrets
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import quote
+from typing import TextIO
 
 import psycopg
 from psycopg import sql
@@ -39,6 +36,8 @@ from tenantguard_db.preview_db.errors import (
     UsageError,
     explain_database_error,
 )
+from tenantguard_db.preview_db.handout import Handout, UrlDestinations
+from tenantguard_db.preview_db.inventory import PrRole, orphaned_roles, pr_databases, pr_roles
 from tenantguard_db.preview_db.locks import (
     TEMPLATE_BUILD_LOCK,
     TEMPLATE_CLONE_LOCK,
@@ -50,7 +49,6 @@ from tenantguard_db.preview_db.locks import (
 )
 from tenantguard_db.preview_db.metadata import (
     COMMENT_MARKER,
-    ROLE_KIND,
     Meta,
     find_database,
     find_role,
@@ -79,9 +77,6 @@ from tenantguard_db.preview_db.roles import (
 from tenantguard_db.preview_db.server import Connection, Server
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
 from tenantguard_db.urls import MissingDatabaseUrlError, url_from_environment
-
-PASSWORD_BYTES = 32  # secrets.token_urlsafe: 43 URL-safe characters, nothing to percent-encode
-
 
 # The subcommands that wait on an advisory lock, bounded by TENANTGUARD_MIGRATION_LOCK_WAIT; list and prune take
 # none (prune only tries a pull request's lock, and keeps that pull request when it is held).
@@ -134,83 +129,6 @@ def parse_days(value: str) -> int:
 
 
 # --- the subcommands ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UrlDestinations:
-    """Where create puts the deployment's URL (the pull request's role): never on stdout or stderr."""
-
-    url_file: Path | None
-    github_output: Path | None
-
-    @classmethod
-    def from_args(cls, url_file: Path | None, github: bool) -> UrlDestinations:
-        if url_file is not None and (url_file.is_symlink() or not url_file.parent.is_dir()):
-            raise UsageError(f"--url-to-file {url_file}: give a path in an existing directory, not a symlink")
-        github_output = None
-        if github:
-            value = os.environ.get("GITHUB_OUTPUT", "")
-            if not value:
-                raise UsageError("--github-output needs GITHUB_OUTPUT, which GitHub Actions sets in a workflow step")
-            github_output = Path(value)
-        return cls(url_file, github_output)
-
-    @property
-    def hands_out(self) -> bool:
-        """Whether a URL has somewhere to go: only then does create give the role a new password."""
-        return self.url_file is not None or self.github_output is not None
-
-    def mask_in_log(self, server: Server, url: str, password: str) -> None:
-        """Register the deployment's URL and password, and CI_DB_URL's password, with the runner's log masker,
-        before anything else runs."""
-        if self.github_output is None:
-            return
-        ci_password = server.ci_password()
-        values = (url, password, quote(password, safe=""), ci_password, quote(ci_password, safe=""))
-        for value in dict.fromkeys(values):
-            if value:
-                # The runner reads workflow commands on stderr as well as stdout (actions/runner,
-                # src/Runner.Worker/Handlers/ScriptHandler.cs: an OutputManager on each), so a
-                # caller capturing stdout never swallows them. Data escaping per actions/runner
-                # src/Runner.Common/ActionCommand.cs (_escapeDataMappings).
-                escaped = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-                print(f"::add-mask::{escaped}", file=sys.stderr, flush=True)
-
-    def write_url(self, name: str, url: str) -> None:
-        if "\n" in url or "\r" in url:
-            # One line per output in $GITHUB_OUTPUT; a line break would let the value forge another.
-            raise PreviewDbError(f"the URL of {name} contains a line break; check CI_DB_URL")
-        try:
-            if self.url_file is not None:
-                flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-                descriptor = os.open(self.url_file, flags, 0o600)
-                os.fchmod(descriptor, 0o600)
-                with os.fdopen(descriptor, "w") as handle:
-                    handle.write(url)
-            if self.github_output is not None:
-                with self.github_output.open("a") as handle:
-                    handle.write(f"database={name}\nurl={url}\n")
-        except OSError as error:
-            raise PreviewDbError(f"{name} is ready, but its URL could not be written: {error}") from None
-
-
-@dataclass(frozen=True)
-class Handout:
-    """The new password of a pull request's role and the deployment URL carrying it."""
-
-    password: str = field(repr=False)
-    url: str = field(repr=False)
-
-    @classmethod
-    def new(cls, server: Server, pr: PullRequest, destinations: UrlDestinations) -> Handout | None:
-        """A new password, masked in the log before anything else runs; None when `destinations` has nowhere to put
-        the URL."""
-        if not destinations.hands_out:
-            return None
-        password = secrets.token_urlsafe(PASSWORD_BYTES)
-        url = server.deployment_url(pr, password)
-        destinations.mask_in_log(server, url, password)
-        return cls(password, url)
 
 
 def create(server: Server, pr: PullRequest, revisions: Revisions, destinations: UrlDestinations) -> str:
@@ -337,80 +255,6 @@ def drop(server: Server, pr: PullRequest) -> str | None:
                     "comment); left alone"
                 )
     return None if found is None else name
-
-
-@dataclass(frozen=True)
-class PrDatabase:
-    """A pull-request database of this base, carrying our metadata."""
-
-    name: str
-    pr: PullRequest
-    meta: Meta
-
-    def row(self, revision: str | None, at: datetime.datetime, role: str | None) -> dict[str, Any]:
-        return {
-            "database": self.name,
-            "repository": self.pr.repository,
-            "pr": self.pr.number,
-            "role": role,
-            "revision": revision,
-            "created_at": self.meta.created_at.isoformat(),
-            "migrated_at": self.meta.migrated_at.isoformat() if self.meta.migrated_at else None,
-            "age_days": round((at - self.meta.created_at).total_seconds() / 86400, 2),
-            "idle_days": round((at - self.meta.last_used).total_seconds() / 86400, 2),
-        }
-
-
-def pr_databases(connection: Connection, server: Server, scope: Scope) -> tuple[list[PrDatabase], list[str]]:
-    """Our pull-request databases for this base within `scope`, and the names in it that look like one but are
-    not ours."""
-    rows = connection.execute("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database").fetchall()
-    ours, foreign = _split_by_comment(rows, server, scope, "pr")
-    return [PrDatabase(*found) for found in ours], foreign
-
-
-def _split_by_comment(
-    rows: list[tuple[Any, ...]], server: Server, scope: Scope, kind: str
-) -> tuple[list[tuple[str, PullRequest, Meta]], list[str]]:
-    """Of (name, comment) rows named like a pull request's within `scope`: those whose comment says they are
-    ours (of `kind`, this base, that pull request), in pull-request order, and the others' names."""
-    ours, foreign = [], []
-    for name, comment in rows:
-        pr = server.pr_from_name(str(name))
-        if pr is None or not scope.covers(pr):
-            continue
-        meta = Meta.parse(comment)
-        if meta is not None and meta.is_for(kind, server.base, pr):
-            ours.append((str(name), pr, meta))
-        else:
-            foreign.append(str(name))
-    return sorted(ours, key=lambda found: found[1].sort_key()), sorted(foreign)
-
-
-@dataclass(frozen=True)
-class PrRole:
-    """A pull request's login role for this base, carrying our metadata."""
-
-    name: str
-    pr: PullRequest
-    meta: Meta
-
-
-def pr_roles(connection: Connection, server: Server, scope: Scope) -> tuple[list[PrRole], list[str]]:
-    """Our pull requests' roles for this base within `scope`, and the names in it that look like one but are not
-    ours.
-
-    Roles belong to the whole server, not to a database: they outlive a database dropped by hand, and
-    only our comment tells ours from an administrator's."""
-    rows = connection.execute("SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles").fetchall()
-    ours, foreign = _split_by_comment(rows, server, scope, ROLE_KIND)
-    return [PrRole(*found) for found in ours], foreign
-
-
-def orphaned_roles(connection: Connection, roles: list[PrRole]) -> list[PrRole]:
-    """Our roles whose database is gone (dropped by hand, or a drop that failed half-way)."""
-    databases = {str(name) for (name,) in connection.execute("SELECT datname FROM pg_database").fetchall()}
-    return [role for role in roles if role.name not in databases]
 
 
 def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> None:
