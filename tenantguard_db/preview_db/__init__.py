@@ -14,8 +14,6 @@ section "Preview databases per pull request".
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
 import re
 import sys
@@ -23,40 +21,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-import psycopg
-from psycopg import sql
-
 from tenantguard_db import migrate
+from tenantguard_db.preview_db.commands.create import create
+from tenantguard_db.preview_db.commands.drop import drop
+from tenantguard_db.preview_db.commands.list import list_databases
+from tenantguard_db.preview_db.commands.prune import prune
+from tenantguard_db.preview_db.commands.template import build_template
 from tenantguard_db.preview_db.console import log_to_stderr
-from tenantguard_db.preview_db.databases import drop_database, restrict_database
-from tenantguard_db.preview_db.errors import (
-    WORK_ORDER,
-    PreviewDbError,
-    RevisionsFailedError,
-    UsageError,
-    explain_database_error,
-)
-from tenantguard_db.preview_db.handout import Handout, UrlDestinations
-from tenantguard_db.preview_db.inventory import PrRole, orphaned_roles, pr_databases, pr_roles
-from tenantguard_db.preview_db.locks import (
-    TEMPLATE_BUILD_LOCK,
-    TEMPLATE_CLONE_LOCK,
-    advisory_lock,
-    pr_lock_if_free,
-    pr_lock_keys,
-    read_lock_wait,
-    set_lock_wait,
-)
-from tenantguard_db.preview_db.metadata import (
-    COMMENT_MARKER,
-    Meta,
-    find_database,
-    find_role,
-    our_role_meta,
-    require_our_database,
-    set_database_meta,
-    utc_now,
-)
+from tenantguard_db.preview_db.errors import PreviewDbError, UsageError, explain_database_error
+from tenantguard_db.preview_db.handout import UrlDestinations
+from tenantguard_db.preview_db.locks import read_lock_wait
 from tenantguard_db.preview_db.names import (
     MAX_PR,
     MAX_REPOSITORY_ID,
@@ -65,25 +39,14 @@ from tenantguard_db.preview_db.names import (
     PullRequest,
     Scope,
 )
-from tenantguard_db.preview_db.privileges import require_privileges, warn_createrole_reach
-from tenantguard_db.preview_db.revisions import Revisions, migrated_meta, read_revision
-from tenantguard_db.preview_db.roles import (
-    drop_role,
-    ensure_pr_role,
-    grant_table_access,
-    other_reachable_databases,
-    set_role_password,
-)
-from tenantguard_db.preview_db.server import Connection, Server
+from tenantguard_db.preview_db.revisions import Revisions
+from tenantguard_db.preview_db.server import Server
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
 from tenantguard_db.urls import MissingDatabaseUrlError, url_from_environment
 
 # The subcommands that wait on an advisory lock, bounded by TENANTGUARD_MIGRATION_LOCK_WAIT; list and prune take
 # none (prune only tries a pull request's lock, and keeps that pull request when it is held).
 COMMANDS_WAITING_ON_LOCKS = frozenset({"create", "drop", "template"})
-
-# What prune --dry-run puts before each name on stdout, where a real prune prints only the names it dropped.
-DRY_RUN_PREFIX = "would-drop "
 
 
 # --- names and URLs ----------------------------------------------------------------------------
@@ -129,336 +92,6 @@ def parse_days(value: str) -> int:
 
 
 # --- the subcommands ---------------------------------------------------------------------------
-
-
-def create(server: Server, pr: PullRequest, revisions: Revisions, destinations: UrlDestinations) -> str:
-    """Create or migrate the pull request's database as the CI role; when `destinations` has somewhere to put it, hand
-    out a URL for the pull request's own role with a new password (the previous deployment's stops working).
-    Without, the role's password is left alone: a new one nobody receives would only cut off the deployment."""
-    if pr.repository is None:
-        # A legacy name may be another repository's pull request of the same number: never create or reuse one.
-        raise UsageError("create needs --repository-id: a legacy name (no repository) is never created")
-    name = server.pr_name(pr)
-    role = server.pr_role(pr)
-    url = server.ci_url_for(name)  # the CI role's: it owns the database and runs the migrations
-    handout = Handout.new(server, pr, destinations)
-    with server.maintenance_session() as connection:
-        set_lock_wait(connection)
-        require_privileges(connection, "CREATEDB", "CREATEROLE")
-        warn_createrole_reach(connection)
-        with advisory_lock(connection, f"the lock of {pr}", *pr_lock_keys(server, pr)):
-            found = find_database(connection, name)
-            meta = None if found is None else require_our_database(found, server, "pr", pr)
-            ensure_pr_role(connection, server, pr)
-            if meta is not None:
-                reason = revisions.why_not_from(read_revision(url, name), meta.fingerprint)
-                if reason is None:
-                    log_to_stderr(f"{name} exists; migrating it to {revisions.head}")
-                else:
-                    log_to_stderr(f"{name} is recreated: {reason}")
-                    drop_database(connection, name)
-                    meta = None
-            if meta is None:
-                meta = Meta(kind="pr", base=server.base, pr=pr.number, repository=pr.repository, created_at=utc_now())
-                clone_or_create(connection, server, name, revisions)
-                set_database_meta(connection, name, meta)
-            # Every run, so a database made before roles existed (PUBLIC could connect) is closed too.
-            restrict_database(connection, name, role)
-            try:
-                reached = revisions.upgrade(url)
-            except migrate.MigrationError as error:
-                failure = f"migrating {name} to {revisions.head} failed: {error}"
-                try:
-                    reached = read_revision(url, name)
-                except PreviewDbError as unreadable:
-                    raise PreviewDbError(f"{failure}; then {unreadable}") from None
-                set_database_meta(connection, name, migrated_meta(meta, revisions, reached))
-                raise RevisionsFailedError(f"{failure}; it stays at {reached or 'no revision'}") from None
-            set_database_meta(connection, name, migrated_meta(meta, revisions, reached))
-            grant_table_access(server, name, role)
-            if handout is not None:
-                set_role_password(connection, server, role, handout.password)
-            elsewhere = other_reachable_databases(connection, role, name)
-    log_to_stderr(f"{name} is at {reached}; its deployment connects as role {role}")
-    if elsewhere:
-        log_to_stderr(
-            f"role {role} can also connect to {', '.join(elsewhere)}: PUBLIC holds CONNECT there (PostgreSQL's "
-            f"default for every database); the one-time SQL in {WORK_ORDER} takes it away"
-        )
-    if handout is None:
-        log_to_stderr(
-            f"no URL handed out (neither --url-to-file PATH nor --github-output): the password of role {role} is "
-            "unchanged, so a deployment made before keeps its access; either option hands out a URL with a new "
-            "password, which ends the previous deployment's access"
-        )
-    else:
-        destinations.write_url(name, handout.url)
-    return name
-
-
-def clone_or_create(connection: Connection, server: Server, name: str, revisions: Revisions) -> None:
-    """Clone the template when the checkout descends from it; otherwise an empty database, migrated from base."""
-    with advisory_lock(connection, "the template (being rebuilt)", TEMPLATE_CLONE_LOCK, shared=True):
-        found = find_database(connection, server.template)
-        meta = found.meta if found else None
-        if meta is None or meta.kind != "template" or meta.base != server.base or meta.revision is None:
-            reason = f"no template {server.template} built from main (the template subcommand, run on main)"
-        else:
-            why = revisions.why_not_from(meta.revision, meta.fingerprint)
-            if why is None:
-                clone = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
-                try:
-                    connection.execute(clone.format(sql.Identifier(name), sql.Identifier(server.template)))
-                except psycopg.Error as error:
-                    raise PreviewDbError(
-                        explain_database_error(error, server.url, f"cannot clone {server.template}")
-                    ) from None
-                log_to_stderr(f"{name} created from {server.template} at {meta.revision}")
-                return
-            reason = (
-                f"{server.template} cannot be cloned: {why} (a pull request behind main, or one that edited "
-                "main's revisions, starts empty; merging main lets the next database be cloned)"
-            )
-    try:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as error:
-        raise PreviewDbError(explain_database_error(error, server.url, f"cannot create {name}")) from None
-    log_to_stderr(f"{name} created empty and migrated from base: {reason}")
-
-
-def drop(server: Server, pr: PullRequest) -> str | None:
-    """Drop the pull request's database, then its role (ending the role's sessions); the database's name if
-    it was dropped."""
-    name = server.pr_name(pr)
-    role = server.pr_role(pr)
-    with server.maintenance_session() as connection:
-        set_lock_wait(connection)
-        with advisory_lock(connection, f"the lock of {pr}", *pr_lock_keys(server, pr)):
-            found = find_database(connection, name)
-            if found is not None:
-                require_our_database(found, server, "pr", pr)
-            found_role = find_role(connection, role)
-            ours = found_role is not None and our_role_meta(found_role, server, pr) is not None
-            if ours:
-                require_privileges(connection, "CREATEROLE")
-            if found is None:
-                log_to_stderr(f"{name} does not exist; nothing to drop")
-            else:
-                drop_database(connection, name)
-                log_to_stderr(f"{name} dropped")
-            if ours:
-                drop_role(connection, role)
-                log_to_stderr(f"role {role} dropped")
-            elif found_role is not None:
-                log_to_stderr(
-                    f"role {role} exists but was not created by this command (no matching {COMMENT_MARKER} "
-                    "comment); left alone"
-                )
-    return None if found is None else name
-
-
-def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> None:
-    with server.maintenance_session() as connection:
-        ours, foreign = pr_databases(connection, server, scope)
-        found = find_database(connection, server.template)
-        roles, foreign_roles = pr_roles(connection, server, scope)
-        orphans = orphaned_roles(connection, roles)
-    for name in foreign:
-        log_to_stderr(
-            f"{name} looks like a pull-request database but carries no {COMMENT_MARKER} comment; not listed, "
-            "never pruned"
-        )
-    for name in foreign_roles:
-        log_to_stderr(
-            f"role {name} looks like a pull request's role but carries no {COMMENT_MARKER} comment; never dropped"
-        )
-    for orphan in orphans:
-        log_to_stderr(f"role {orphan.name} has no database any more; prune drops it")
-    if any(database.pr.repository is None for database in ours) or any(role.pr.repository is None for role in roles):
-        log_to_stderr(
-            "databases or roles named before repository ids were part of the names (repository -) belong to an "
-            "unknown repository: prune --legacy --older-than DAYS drops them once idle, drop --legacy --pr N one"
-        )
-    role_names = {role.name for role in roles}
-    at = utc_now()
-    rows = []
-    for database in ours:
-        try:
-            revision = migrate.current_revision(server.ci_url_for(database.name))
-        except migrate.MigrationError as error:
-            log_to_stderr(f"cannot read the revision of {database.name}: {error}")
-            revision = "?"
-        rows.append(database.row(revision, at, database.name if database.name in role_names else None))
-    template_meta = found.meta if found and found.meta and found.meta.kind == "template" else None
-    template_row = None
-    if template_meta is not None:
-        built = template_meta.created_at.isoformat()
-        template_row = {"database": server.template, "revision": template_meta.revision, "built_at": built}
-    if as_json:
-        orphan_rows = [
-            {
-                "role": orphan.name,
-                "repository": orphan.pr.repository,
-                "pr": orphan.pr.number,
-                "created_at": orphan.meta.created_at.isoformat(),
-            }
-            for orphan in orphans
-        ]
-        document = {"template": template_row, "databases": rows, "orphaned_roles": orphan_rows}
-        print(json.dumps(document, indent=2), file=out)
-        return
-    table = [("database", "repository", "pr", "revision", "created (UTC)", "age days", "idle days")]
-    table += [
-        (
-            row["database"],
-            str(row["repository"] or "-"),
-            str(row["pr"]),
-            str(row["revision"] or "-"),
-            row["created_at"][:16].replace("T", " "),
-            f"{row['age_days']:.1f}",
-            f"{row['idle_days']:.1f}",
-        )
-        for row in rows
-    ]
-    if template_meta is not None:
-        built = f"{template_meta.created_at:%Y-%m-%d %H:%M}"
-        table.append((server.template, "-", "template", str(template_meta.revision), built, "-", "-"))
-    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
-    for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip(), file=out)
-
-
-def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Scope) -> list[str]:
-    """Drop (or with dry_run name) our databases within `scope` not migrated for `older_than` days with their
-    roles, and our roles within it whose database is gone whatever their age; each dropped database's name goes to
-    `out` (with dry_run, `would-drop <name>`: a script reading `out` never takes a kept database for a dropped
-    one), roles to stderr. Returns the names of the databases dropped."""
-    cutoff = utc_now() - datetime.timedelta(days=older_than)
-    dropped: list[str] = []
-    failed: list[str] = []
-    with server.maintenance_session() as connection:
-        ours, _ = pr_databases(connection, server, scope)
-        roles, _ = pr_roles(connection, server, scope)
-        role_names = {role.name for role in roles}
-        stale = [database for database in ours if database.meta.last_used < cutoff]
-        orphans = orphaned_roles(connection, roles)
-        if not dry_run and (orphans or any(database.name in role_names for database in stale)):
-            require_privileges(connection, "CREATEROLE")
-        for database in stale:
-            last = f"last migrated {database.meta.last_used:%Y-%m-%d %H:%M}"
-            if dry_run:
-                log_to_stderr(f"would drop {database.name} ({last})")
-                print(f"{DRY_RUN_PREFIX}{database.name}", file=out)
-                continue
-            with pr_lock_if_free(connection, pr_lock_keys(server, database.pr)) as free:
-                if not free:
-                    log_to_stderr(f"{database.name} is being created or migrated right now; kept")
-                    continue
-                try:
-                    again = find_database(connection, database.name)
-                    meta = again.meta if again is not None else None
-                    if meta is not None and meta.is_for("pr", server.base, database.pr) and meta.last_used < cutoff:
-                        drop_database(connection, database.name)
-                        log_to_stderr(f"{database.name} dropped ({last})")
-                        print(database.name, file=out)
-                        dropped.append(database.name)
-                        if database.name in role_names:
-                            drop_role(connection, database.name)
-                            log_to_stderr(f"role {database.name} dropped")
-                except psycopg.Error as error:
-                    # One database that cannot be dropped must not keep the others.
-                    log_to_stderr(
-                        explain_database_error(error, server.url, f"cannot drop {database.name} (or its role)")
-                    )
-                    failed.append(database.name)
-        failed += prune_orphaned_roles(connection, server, orphans, dry_run)
-    if dry_run:
-        log_to_stderr("dry run: nothing was dropped")
-    if failed:
-        raise PreviewDbError(f"could not drop {', '.join(failed)} (see above); the others were handled")
-    return dropped
-
-
-def prune_orphaned_roles(connection: Connection, server: Server, orphans: list[PrRole], dry_run: bool) -> list[str]:
-    """Drop (or with dry_run name) our roles whose database is gone; returns those that could not be dropped."""
-    failed = []
-    for orphan in orphans:
-        if dry_run:
-            log_to_stderr(f"would drop role {orphan.name} (its database is gone)")
-            continue
-        with pr_lock_if_free(connection, pr_lock_keys(server, orphan.pr)) as free:
-            if not free:
-                log_to_stderr(f"role {orphan.name}: its pull request is being created right now; kept")
-                continue
-            try:
-                again = find_role(connection, orphan.name)
-                gone = find_database(connection, orphan.name) is None
-                if gone and again is not None and our_role_meta(again, server, orphan.pr) is not None:
-                    drop_role(connection, orphan.name)
-                    log_to_stderr(f"role {orphan.name} dropped: its database is gone")
-            except psycopg.Error as error:
-                log_to_stderr(explain_database_error(error, server.url, f"cannot drop role {orphan.name}"))
-                failed.append(f"role {orphan.name}")
-    return failed
-
-
-def build_template(server: Server, revisions: Revisions) -> str:
-    """Bring the template to this checkout's head (run it on main): build aside, then swap under the lock."""
-    with server.maintenance_session() as connection:
-        set_lock_wait(connection)
-        require_privileges(connection, "CREATEDB")
-        with advisory_lock(connection, "the template build lock", TEMPLATE_BUILD_LOCK):
-            current = find_database(connection, server.template)
-            meta = current.meta if current else None
-            if (
-                meta is not None
-                and meta.kind == "template"
-                and meta.base == server.base
-                and meta.revision == revisions.head
-                and meta.fingerprint == revisions.fingerprint(revisions.head)
-            ):
-                restrict_database(connection, server.template)  # one built before PUBLIC lost CONNECT
-                log_to_stderr(f"{server.template} is already at {revisions.head}")
-                return server.template
-            if current is not None and (
-                meta is None or meta.base != server.base or meta.kind not in ("template", "template-build")
-            ):
-                require_our_database(current, server, "template")
-            leftover = find_database(connection, server.template_build)
-            if leftover is not None:
-                require_our_database(leftover, server, "template-build")
-                drop_database(connection, server.template_build)
-            built = Meta(kind="template-build", base=server.base, created_at=utc_now())
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(server.template_build)))
-            # Kept through the rename: no pull request's role may connect to what every clone copies.
-            restrict_database(connection, server.template_build)
-            set_database_meta(connection, server.template_build, built)
-            build_url = server.ci_url_for(server.template_build)
-            try:
-                reached = revisions.upgrade(build_url)
-            except migrate.MigrationError as error:
-                drop_database(connection, server.template_build)
-                raise RevisionsFailedError(
-                    f"building the template at {revisions.head} failed; {server.template} is unchanged: {error}"
-                ) from None
-            with advisory_lock(connection, "the template clone lock", TEMPLATE_CLONE_LOCK):
-                if current is not None:
-                    drop_database(connection, server.template, template=True)
-                connection.execute(
-                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                        sql.Identifier(server.template_build), sql.Identifier(server.template)
-                    )
-                )
-                # Nobody may connect to a template: CREATE DATABASE ... TEMPLATE fails while anyone is.
-                connection.execute(
-                    sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(
-                        sql.Identifier(server.template)
-                    )
-                )
-                finished = Meta(kind="template", base=server.base, created_at=utc_now())
-                set_database_meta(connection, server.template, migrated_meta(finished, revisions, reached))
-    log_to_stderr(f"{server.template} rebuilt at {reached}")
-    return server.template
 
 
 # --- command line ------------------------------------------------------------------------------
