@@ -2,7 +2,7 @@
 
 import sys
 
-from tenantguard_db.preview_db import main
+from tenantguard_db.preview_db.cli import main
 from tenantguard_db.preview_db.console import show_upgrades_on_stderr
 
 if __name__ == "__main__":

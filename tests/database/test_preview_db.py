@@ -25,8 +25,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tenantguard_db import migrate, preview_db
+from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
+from tenantguard_db.preview_db import cli
 from tenantguard_db.preview_db.errors import WORK_ORDER, UsageError
 from tenantguard_db.preview_db.locks import (
     PR_LOCK_NAMESPACE,
@@ -91,7 +92,7 @@ class Preview:
         self.capsys.readouterr()
         out = io.StringIO()
         try:
-            code = preview_db.main(list(args), out=out)
+            code = cli.main(list(args), out=out)
         except SystemExit as exit_:
             code = int(exit_.code or 0)
         captured = self.capsys.readouterr()
@@ -243,20 +244,20 @@ def test_pr_numbers_other_than_plain_positive_integers_are_refused(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        preview_db.main(["create", *IN_REPO, "--pr", value])
+        cli.main(["create", *IN_REPO, "--pr", value])
     assert exit_.value.code == EXIT_USAGE
     assert "argument --pr: takes the pull request's number, a positive integer" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("value", "days"), [("14", 14), ("14d", 14), ("1", 1), ("99999d", 99999)])
 def test_older_than_takes_whole_days_with_or_without_a_d(value: str, days: int) -> None:
-    assert preview_db.parse_days(value) == days
+    assert cli.parse_days(value) == days
 
 
 @pytest.mark.parametrize("value", ["0", "0d", "-1", "14h", "2w", "1.5", "d", "14 d", "014", "100000", ""])
 def test_older_than_other_than_whole_days_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        preview_db.main(["prune", "--older-than", value, *IN_REPO])
+        cli.main(["prune", "--older-than", value, *IN_REPO])
     assert exit_.value.code == EXIT_USAGE
     assert "--older-than: takes a whole number of days from 1 to 99999, as 14 or 14d" in capsys.readouterr().err
 
@@ -313,7 +314,7 @@ def test_a_base_database_the_names_cannot_be_built_from_is_refused_before_connec
     url: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_DB_URL", url)
-    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == EXIT_USAGE
+    assert cli.main(["create", *IN_REPO, "--pr", "1"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert message in err
     assert "cannot connect" not in err
@@ -325,7 +326,7 @@ def test_no_url_says_which_variables_are_read(
 ) -> None:
     monkeypatch.delenv("CI_DB_URL", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert preview_db.main(["list"]) == EXIT_USAGE
+    assert cli.main(["list"]) == EXIT_USAGE
     assert "set CI_DB_URL (or DATABASE_URL)" in capsys.readouterr().err
 
 
@@ -604,7 +605,7 @@ def test_a_malformed_lock_wait_is_refused_before_connecting(
     # Nothing listens on port 1: a connection attempt would end in exit 1, "cannot connect".
     monkeypatch.setenv("CI_DB_URL", "postgresql://ci@127.0.0.1:1/tenantguard?connect_timeout=2")
     monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "5")
-    assert preview_db.main(["create", *IN_REPO, "--pr", "1"]) == EXIT_USAGE
+    assert cli.main(["create", *IN_REPO, "--pr", "1"]) == EXIT_USAGE
     assert "TENANTGUARD_MIGRATION_LOCK_WAIT='5' has no unit" in capsys.readouterr().err
 
 
