@@ -18,7 +18,7 @@ from tenantguard_db.preview_db.commands.list import list_databases
 from tenantguard_db.preview_db.commands.prune import prune
 from tenantguard_db.preview_db.commands.template import build_template
 from tenantguard_db.preview_db.console import log_to_stderr
-from tenantguard_db.preview_db.errors import PreviewDbError, UsageError, explain_database_error
+from tenantguard_db.preview_db.errors import PreviewDbError, UsageError, database_error
 from tenantguard_db.preview_db.handout import UrlDestinations
 from tenantguard_db.preview_db.locks import read_lock_wait
 from tenantguard_db.preview_db.names import (
@@ -153,6 +153,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except Exception as error:
         # Last resort, so no traceback can carry the URL: the error's text, masked.
         url = os.environ.get("CI_DB_URL") or os.environ.get("DATABASE_URL") or ""
-        log_to_stderr(explain_database_error(error, url, f"{args.command} failed ({type(error).__name__})"))
+        log_to_stderr(str(database_error(error, url, f"{args.command} failed ({type(error).__name__})")))
         return EXIT_FAILED
     return EXIT_OK

@@ -98,9 +98,9 @@ def require_our_database(found: ExistingObject, server: Server, kind: str, pr: P
     meta = found.meta
     if meta is None or not meta.is_for(kind, server.base, pr):
         raise PreviewDbError(
-            f"database {found.name} exists but was not created by this command (no matching "
-            f"{COMMENT_MARKER} comment); it is left alone. If it is a leftover, drop it by hand: "
-            f"DROP DATABASE {found.name};"
+            f"database {found.name} exists but was not created by this command (no matching {COMMENT_MARKER} "
+            "comment); it is left alone.",
+            hint=f"If it is a leftover, drop it by hand: DROP DATABASE {found.name};",
         )
     return meta
 
@@ -132,6 +132,6 @@ def require_our_role(found: ExistingObject, server: Server, pr: PullRequest) -> 
     if our_role_meta(found, server, pr) is None:
         raise PreviewDbError(
             f"role {found.name} exists but was not created by this command (no matching {COMMENT_MARKER} comment); "
-            "it is left alone and no URL for it is handed out. If it is a leftover, drop it by hand: "
-            f"DROP ROLE {found.name};"
+            "it is left alone and no URL for it is handed out.",
+            hint=f"If it is a leftover, drop it by hand: DROP ROLE {found.name};",
         )

@@ -30,7 +30,9 @@ def require_privileges(connection: Connection, *privileges: str) -> None:
             sql.SQL("ALTER ROLE {} " + privilege + ";").format(sql.Identifier(role)).as_string(connection)
             for privilege in missing
         )
-        raise PreviewDbError(f"role {role} lacks the {lacks}. An administrator runs once: {grants} (see {WORK_ORDER})")
+        raise PreviewDbError(
+            f"role {role} lacks the {lacks}.", hint=f"An administrator runs once: {grants} (see {WORK_ORDER})"
+        )
 
 
 def warn_createrole_reach(connection: Connection) -> None:

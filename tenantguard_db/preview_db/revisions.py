@@ -14,7 +14,7 @@ from alembic.util import CommandError
 
 from alembic import command
 from tenantguard_db import migrate
-from tenantguard_db.preview_db.errors import PreviewDbError, RevisionsFailedError, UsageError, explain_database_error
+from tenantguard_db.preview_db.errors import RevisionsFailedError, UsageError, database_error
 from tenantguard_db.preview_db.metadata import Meta, utc_now
 from tenantguard_db.urls import mask_error
 
@@ -93,4 +93,4 @@ def read_revision(url: str, name: str) -> str | None:
     try:
         return migrate.current_revision(url)
     except migrate.MigrationError as error:
-        raise PreviewDbError(explain_database_error(error, url, f"cannot read the revision of {name}")) from None
+        raise database_error(error, url, f"cannot read the revision of {name}") from None

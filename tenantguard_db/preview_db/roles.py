@@ -7,7 +7,7 @@ import psycopg
 from psycopg import sql
 
 from tenantguard_db.preview_db.console import log_to_stderr
-from tenantguard_db.preview_db.errors import WORK_ORDER, PreviewDbError, explain_database_error
+from tenantguard_db.preview_db.errors import WORK_ORDER, PreviewDbError, database_error
 from tenantguard_db.preview_db.metadata import ROLE_KIND, Meta, find_role, require_our_role, utc_now
 from tenantguard_db.preview_db.names import PullRequest
 from tenantguard_db.preview_db.server import Connection, Server
@@ -77,8 +77,9 @@ def require_confined(connection: Connection, role: str) -> None:
     extra += [f"membership in {granted}" for granted in row[3]]
     if extra:
         raise PreviewDbError(
-            f"role {role} holds {', '.join(extra)}, which this command never grants; no URL for it is handed out. "
-            f"An administrator takes it back (or drops the role, DROP ROLE {role};) and the pull request runs again."
+            f"role {role} holds {', '.join(extra)}, which this command never grants; no URL for it is handed out.",
+            hint=f"An administrator takes it back (or drops the role, DROP ROLE {role};) and the pull request runs "
+            "again.",
         )
 
 
@@ -146,9 +147,9 @@ def grant_table_access(server: Server, database: str, role: str) -> None:
             # named like one a revision calls runs as the CI role).
             raise PreviewDbError(
                 f"role {role} could create objects in {', '.join(creatable)} of {database}, because PUBLIC may "
-                "(PostgreSQL 14 and older grant CREATE on schema public to PUBLIC); no URL is handed out. An "
-                "administrator runs REVOKE CREATE ON SCHEMA public FROM PUBLIC; in template1 and in that database "
-                f"({WORK_ORDER})"
+                "(PostgreSQL 14 and older grant CREATE on schema public to PUBLIC); no URL is handed out.",
+                hint="An administrator runs REVOKE CREATE ON SCHEMA public FROM PUBLIC; in template1 and in that "
+                f"database ({WORK_ORDER})",
             )
 
 
@@ -161,9 +162,7 @@ def set_role_password(connection: Connection, server: Server, role: str, passwor
     try:
         verifier = connection.pgconn.encrypt_password(password.encode(), role.encode())
     except psycopg.Error as error:
-        raise PreviewDbError(
-            explain_database_error(error, server.url, f"cannot set the password of role {role}")
-        ) from None
+        raise database_error(error, server.url, f"cannot set the password of role {role}") from None
     connection.execute(
         sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(verifier.decode()))
     )

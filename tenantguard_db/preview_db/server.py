@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from tenantguard_db.preview_db.errors import PreviewDbError, UsageError, explain_database_error
+from tenantguard_db.preview_db.errors import UsageError, database_error
 from tenantguard_db.preview_db.names import (
     BASE_NAME_PATTERN,
     LONGEST_PR_SUFFIX,
@@ -120,6 +120,6 @@ class Server:
         try:
             connection = psycopg.connect(url, autocommit=autocommit, **options)
         except psycopg.Error as error:
-            raise PreviewDbError(explain_database_error(error, url, f"cannot connect to {mask_url(url)}")) from None
+            raise database_error(error, url, f"cannot connect to {mask_url(url)}") from None
         with connection:
             yield connection

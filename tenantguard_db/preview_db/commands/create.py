@@ -13,7 +13,7 @@ from tenantguard_db.preview_db.errors import (
     PreviewDbError,
     RevisionsFailedError,
     UsageError,
-    explain_database_error,
+    database_error,
 )
 from tenantguard_db.preview_db.handout import Handout, UrlDestinations
 from tenantguard_db.preview_db.locks import TEMPLATE_CLONE_LOCK, advisory_lock, pr_lock_keys, set_lock_wait
@@ -109,9 +109,7 @@ def clone_or_create(connection: Connection, server: Server, name: str, revisions
                 try:
                     connection.execute(clone.format(sql.Identifier(name), sql.Identifier(server.template)))
                 except psycopg.Error as error:
-                    raise PreviewDbError(
-                        explain_database_error(error, server.url, f"cannot clone {server.template}")
-                    ) from None
+                    raise database_error(error, server.url, f"cannot clone {server.template}") from None
                 log_to_stderr(f"{name} created from {server.template} at {meta.revision}")
                 return
             reason = (
@@ -121,5 +119,5 @@ def clone_or_create(connection: Connection, server: Server, name: str, revisions
     try:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.Error as error:
-        raise PreviewDbError(explain_database_error(error, server.url, f"cannot create {name}")) from None
+        raise database_error(error, server.url, f"cannot create {name}") from None
     log_to_stderr(f"{name} created empty and migrated from base: {reason}")

@@ -10,7 +10,7 @@ import psycopg
 
 from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.databases import drop_database
-from tenantguard_db.preview_db.errors import PreviewDbError, explain_database_error
+from tenantguard_db.preview_db.errors import PreviewDbError, database_error
 from tenantguard_db.preview_db.inventory import PrRole, orphaned_roles, pr_databases, pr_roles
 from tenantguard_db.preview_db.locks import pr_lock_if_free, pr_lock_keys
 from tenantguard_db.preview_db.metadata import find_database, find_role, our_role_meta, utc_now
@@ -62,9 +62,7 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
                             log_to_stderr(f"role {database.name} dropped")
                 except psycopg.Error as error:
                     # One database that cannot be dropped must not keep the others.
-                    log_to_stderr(
-                        explain_database_error(error, server.url, f"cannot drop {database.name} (or its role)")
-                    )
+                    log_to_stderr(str(database_error(error, server.url, f"cannot drop {database.name} (or its role)")))
                     failed.append(database.name)
         failed += prune_orphaned_roles(connection, server, orphans, dry_run)
     if dry_run:
@@ -92,6 +90,6 @@ def prune_orphaned_roles(connection: Connection, server: Server, orphans: list[P
                     drop_role(connection, orphan.name)
                     log_to_stderr(f"role {orphan.name} dropped: its database is gone")
             except psycopg.Error as error:
-                log_to_stderr(explain_database_error(error, server.url, f"cannot drop role {orphan.name}"))
+                log_to_stderr(str(database_error(error, server.url, f"cannot drop role {orphan.name}")))
                 failed.append(f"role {orphan.name}")
     return failed
