@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from tenantguard_db.preview_db.metadata import ROLE_KIND, Meta
+from tenantguard_db.preview_db.metadata import PR_DATABASE_KIND, ROLE_KIND, Meta
 from tenantguard_db.preview_db.names import PullRequest, Scope
 from tenantguard_db.preview_db.server import Connection, Server
 
@@ -38,7 +38,7 @@ def pr_databases(connection: Connection, server: Server, scope: Scope) -> tuple[
     """Our pull-request databases for this base within `scope`, and the names in it that look like one but are
     not ours."""
     rows = connection.execute("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database").fetchall()
-    ours, foreign = _split_by_comment(rows, server, scope, "pr")
+    ours, foreign = _split_by_comment(rows, server, scope, PR_DATABASE_KIND)
     return [PrDatabase(*found) for found in ours], foreign
 
 

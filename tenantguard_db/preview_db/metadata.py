@@ -14,6 +14,12 @@ from tenantguard_db.preview_db.names import PullRequest
 from tenantguard_db.preview_db.server import Connection, Server
 
 COMMENT_MARKER = "tenantguard_preview"
+# What a comment says it marks (its COMMENT_MARKER key): a pull request's database, the template, the template
+# being built aside, a pull request's login role.
+PR_DATABASE_KIND = "pr"
+TEMPLATE_KIND = "template"
+TEMPLATE_BUILD_KIND = "template-build"
+ROLE_KIND = "role"
 
 
 def utc_now() -> datetime.datetime:
@@ -26,7 +32,7 @@ class Meta:
     """What COMMENT ON DATABASE (and COMMENT ON ROLE) records: only databases and roles carrying it for this
     base are ever touched."""
 
-    kind: str  # "pr", "template" or "template-build" for databases; "role" for a pull request's login role
+    kind: str  # one of the *_KIND above
     base: str
     created_at: datetime.datetime
     pr: int | None = None
@@ -109,9 +115,6 @@ def set_database_meta(connection: Connection, name: str, meta: Meta) -> None:
     connection.execute(
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(meta.comment()))
     )
-
-
-ROLE_KIND = "role"
 
 
 def find_role(connection: Connection, name: str) -> ExistingObject | None:

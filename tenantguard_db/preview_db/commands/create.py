@@ -17,7 +17,15 @@ from tenantguard_db.preview_db.errors import (
 )
 from tenantguard_db.preview_db.handout import Handout, UrlDestinations
 from tenantguard_db.preview_db.locks import TEMPLATE_CLONE_LOCK, advisory_lock, pr_lock_keys, set_lock_wait
-from tenantguard_db.preview_db.metadata import Meta, find_database, require_our_database, set_database_meta, utc_now
+from tenantguard_db.preview_db.metadata import (
+    PR_DATABASE_KIND,
+    TEMPLATE_KIND,
+    Meta,
+    find_database,
+    require_our_database,
+    set_database_meta,
+    utc_now,
+)
 from tenantguard_db.preview_db.names import PullRequest
 from tenantguard_db.preview_db.privileges import require_privileges, warn_createrole_reach
 from tenantguard_db.preview_db.revisions import Revisions, migrated_meta, read_revision
@@ -47,7 +55,7 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, destinations: 
         warn_createrole_reach(connection)
         with advisory_lock(connection, f"the lock of {pr}", *pr_lock_keys(server, pr)):
             found = find_database(connection, name)
-            meta = None if found is None else require_our_database(found, server, "pr", pr)
+            meta = None if found is None else require_our_database(found, server, PR_DATABASE_KIND, pr)
             ensure_pr_role(connection, server, pr)
             if meta is not None:
                 reason = revisions.why_not_from(read_revision(url, name), meta.fingerprint)
@@ -58,7 +66,13 @@ def create(server: Server, pr: PullRequest, revisions: Revisions, destinations: 
                     drop_database(connection, name)
                     meta = None
             if meta is None:
-                meta = Meta(kind="pr", base=server.base, pr=pr.number, repository=pr.repository, created_at=utc_now())
+                meta = Meta(
+                    kind=PR_DATABASE_KIND,
+                    base=server.base,
+                    pr=pr.number,
+                    repository=pr.repository,
+                    created_at=utc_now(),
+                )
                 clone_or_create(connection, server, name, revisions)
                 set_database_meta(connection, name, meta)
             # Every run, so a database made before roles existed (PUBLIC could connect) is closed too.
@@ -100,7 +114,7 @@ def clone_or_create(connection: Connection, server: Server, name: str, revisions
     with advisory_lock(connection, "the template (being rebuilt)", TEMPLATE_CLONE_LOCK, shared=True):
         found = find_database(connection, server.template)
         meta = found.meta if found else None
-        if meta is None or meta.kind != "template" or meta.base != server.base or meta.revision is None:
+        if meta is None or meta.kind != TEMPLATE_KIND or meta.base != server.base or meta.revision is None:
             reason = f"no template {server.template} built from main (the template subcommand, run on main)"
         else:
             why = revisions.why_not_from(meta.revision, meta.fingerprint)

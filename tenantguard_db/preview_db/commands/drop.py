@@ -7,6 +7,7 @@ from tenantguard_db.preview_db.databases import drop_database
 from tenantguard_db.preview_db.locks import advisory_lock, pr_lock_keys, set_lock_wait
 from tenantguard_db.preview_db.metadata import (
     COMMENT_MARKER,
+    PR_DATABASE_KIND,
     find_database,
     find_role,
     our_role_meta,
@@ -28,7 +29,7 @@ def drop(server: Server, pr: PullRequest) -> str | None:
         with advisory_lock(connection, f"the lock of {pr}", *pr_lock_keys(server, pr)):
             found = find_database(connection, name)
             if found is not None:
-                require_our_database(found, server, "pr", pr)
+                require_our_database(found, server, PR_DATABASE_KIND, pr)
             found_role = find_role(connection, role)
             ours = found_role is not None and our_role_meta(found_role, server, pr) is not None
             if ours:

@@ -9,7 +9,7 @@ from typing import TextIO
 from tenantguard_db import migrate
 from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.inventory import orphaned_roles, pr_databases, pr_roles
-from tenantguard_db.preview_db.metadata import COMMENT_MARKER, find_database, utc_now
+from tenantguard_db.preview_db.metadata import COMMENT_MARKER, TEMPLATE_KIND, find_database, utc_now
 from tenantguard_db.preview_db.names import Scope
 from tenantguard_db.preview_db.server import Server
 
@@ -46,7 +46,7 @@ def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> 
             log_to_stderr(f"cannot read the revision of {database.name}: {error}")
             revision = "?"
         rows.append(database.row(revision, at, database.name if database.name in role_names else None))
-    template_meta = found.meta if found and found.meta and found.meta.kind == "template" else None
+    template_meta = found.meta if found and found.meta and found.meta.kind == TEMPLATE_KIND else None
     template_row = None
     if template_meta is not None:
         built = template_meta.created_at.isoformat()

@@ -13,7 +13,7 @@ from tenantguard_db.preview_db.databases import drop_database
 from tenantguard_db.preview_db.errors import PreviewDbError, database_error
 from tenantguard_db.preview_db.inventory import PrRole, orphaned_roles, pr_databases, pr_roles
 from tenantguard_db.preview_db.locks import pr_lock_if_free, pr_lock_keys
-from tenantguard_db.preview_db.metadata import find_database, find_role, our_role_meta, utc_now
+from tenantguard_db.preview_db.metadata import PR_DATABASE_KIND, find_database, find_role, our_role_meta, utc_now
 from tenantguard_db.preview_db.names import Scope
 from tenantguard_db.preview_db.privileges import require_privileges
 from tenantguard_db.preview_db.roles import drop_role
@@ -52,7 +52,11 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
                 try:
                     again = find_database(connection, database.name)
                     meta = again.meta if again is not None else None
-                    if meta is not None and meta.is_for("pr", server.base, database.pr) and meta.last_used < cutoff:
+                    if (
+                        meta is not None
+                        and meta.is_for(PR_DATABASE_KIND, server.base, database.pr)
+                        and meta.last_used < cutoff
+                    ):
                         drop_database(connection, database.name)
                         log_to_stderr(f"{database.name} dropped ({last})")
                         print(database.name, file=out)

@@ -9,7 +9,15 @@ from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.databases import drop_database, restrict_database
 from tenantguard_db.preview_db.errors import RevisionsFailedError
 from tenantguard_db.preview_db.locks import TEMPLATE_BUILD_LOCK, TEMPLATE_CLONE_LOCK, advisory_lock, set_lock_wait
-from tenantguard_db.preview_db.metadata import Meta, find_database, require_our_database, set_database_meta, utc_now
+from tenantguard_db.preview_db.metadata import (
+    TEMPLATE_BUILD_KIND,
+    TEMPLATE_KIND,
+    Meta,
+    find_database,
+    require_our_database,
+    set_database_meta,
+    utc_now,
+)
 from tenantguard_db.preview_db.privileges import require_privileges
 from tenantguard_db.preview_db.revisions import Revisions, migrated_meta
 from tenantguard_db.preview_db.server import Server
@@ -25,7 +33,7 @@ def build_template(server: Server, revisions: Revisions) -> str:
             meta = current.meta if current else None
             if (
                 meta is not None
-                and meta.kind == "template"
+                and meta.kind == TEMPLATE_KIND
                 and meta.base == server.base
                 and meta.revision == revisions.head
                 and meta.fingerprint == revisions.fingerprint(revisions.head)
@@ -34,14 +42,14 @@ def build_template(server: Server, revisions: Revisions) -> str:
                 log_to_stderr(f"{server.template} is already at {revisions.head}")
                 return server.template
             if current is not None and (
-                meta is None or meta.base != server.base or meta.kind not in ("template", "template-build")
+                meta is None or meta.base != server.base or meta.kind not in (TEMPLATE_KIND, TEMPLATE_BUILD_KIND)
             ):
-                require_our_database(current, server, "template")
+                require_our_database(current, server, TEMPLATE_KIND)
             leftover = find_database(connection, server.template_build)
             if leftover is not None:
-                require_our_database(leftover, server, "template-build")
+                require_our_database(leftover, server, TEMPLATE_BUILD_KIND)
                 drop_database(connection, server.template_build)
-            built = Meta(kind="template-build", base=server.base, created_at=utc_now())
+            built = Meta(kind=TEMPLATE_BUILD_KIND, base=server.base, created_at=utc_now())
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(server.template_build)))
             # Kept through the rename: no pull request's role may connect to what every clone copies.
             restrict_database(connection, server.template_build)
@@ -68,7 +76,7 @@ def build_template(server: Server, revisions: Revisions) -> str:
                         sql.Identifier(server.template)
                     )
                 )
-                finished = Meta(kind="template", base=server.base, created_at=utc_now())
+                finished = Meta(kind=TEMPLATE_KIND, base=server.base, created_at=utc_now())
                 set_database_meta(connection, server.template, migrated_meta(finished, revisions, reached))
     log_to_stderr(f"{server.template} rebuilt at {reached}")
     return server.template
