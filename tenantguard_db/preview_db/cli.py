@@ -67,6 +67,7 @@ def parse_days(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The five subcommands and their arguments, each checked by its argparse type (exit 2 on a bad one)."""
     top = argparse.ArgumentParser(
         prog="python -m tenantguard_db.preview_db",
         description="A database per pull request on the server CI_DB_URL (or DATABASE_URL) points at.",
@@ -120,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_command(args: argparse.Namespace, out: TextIO) -> None:
+    """Run the subcommand `args` name against CI_DB_URL's server, its result on `out`; a failure fit to print
+    raises PreviewDbError."""
     try:
         url = url_from_environment()
     except MissingDatabaseUrlError as missing:
@@ -144,6 +147,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """The command: its exit code (status_codes), every failure said once on stderr, masked."""
     args = build_parser().parse_args(argv)
     try:
         run_command(args, out or sys.stdout)

@@ -8,6 +8,7 @@ from tenantguard_db.preview_db.server import Connection
 
 
 def drop_database(connection: Connection, name: str, *, template: bool = False) -> None:
+    """Drop `name` if it exists, ending its sessions; a template is made an ordinary database first."""
     if template:
         connection.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(name)))
     # FORCE ends the sessions of the preview app still connected to it (PostgreSQL 13+); those of a pull

@@ -26,6 +26,7 @@ class UrlDestinations:
 
     @classmethod
     def from_args(cls, url_file: Path | None, github: bool) -> UrlDestinations:
+        """The destinations --url-to-file and --github-output name, refused before anything is created."""
         if url_file is not None and (url_file.is_symlink() or not url_file.parent.is_dir()):
             raise UsageError(f"--url-to-file {url_file}: give a path in an existing directory, not a symlink")
         github_output = None
@@ -58,6 +59,7 @@ class UrlDestinations:
                 print(f"::add-mask::{escaped}", file=sys.stderr, flush=True)
 
     def write_url(self, name: str, url: str) -> None:
+        """Write the deployment's URL to each destination (the file with mode 0600, never through a symlink)."""
         if "\n" in url or "\r" in url:
             # One line per output in $GITHUB_OUTPUT; a line break would let the value forge another.
             raise PreviewDbError(f"the URL of {name} contains a line break; check CI_DB_URL")

@@ -47,11 +47,14 @@ def pr_lock_keys(server: Server, pr: PullRequest) -> tuple[int, ...]:
 
 
 def set_lock_wait(connection: Connection) -> None:
+    """Bound this session's waits for a lock (advisory ones included) by TENANTGUARD_MIGRATION_LOCK_WAIT."""
     connection.execute("SELECT set_config('lock_timeout', %s, false)", (read_lock_wait().text,))
 
 
 @contextlib.contextmanager
 def advisory_lock(connection: Connection, what: str, *keys: int, shared: bool = False) -> Iterator[None]:
+    """Hold the advisory lock `keys` (shared or exclusive) for the block; a wait past the lock wait fails naming
+    `what`."""
     kind = "_shared" if shared else ""
     arguments = advisory_lock_arguments(keys)
     try:

@@ -58,6 +58,7 @@ class Meta:
 
     @classmethod
     def parse(cls, comment: str | None) -> Meta | None:
+        """The metadata a comment records, or None for a comment that does not carry it."""
         try:
             data = json.loads(comment or "")
             migrated = data.get("migrated_at")
@@ -93,6 +94,7 @@ class ExistingObject:
 
 
 def find_database(connection: Connection, name: str) -> ExistingObject | None:
+    """The database `name` with the metadata its comment carries, or None if there is no such database."""
     row = connection.execute(
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
     ).fetchone()
@@ -112,12 +114,14 @@ def require_our_database(found: ExistingObject, server: Server, kind: str, pr: P
 
 
 def set_database_meta(connection: Connection, name: str, meta: Meta) -> None:
+    """Record `meta` as the comment of database `name`."""
     connection.execute(
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(meta.comment()))
     )
 
 
 def find_role(connection: Connection, name: str) -> ExistingObject | None:
+    """The role `name` with the metadata its comment carries, or None if there is no such role."""
     row = connection.execute(
         "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (name,)
     ).fetchone()

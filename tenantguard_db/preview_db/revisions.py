@@ -29,6 +29,7 @@ class Revisions:
 
     @classmethod
     def load(cls, ini: Path) -> Revisions:
+        """The revisions of the checkout `ini` belongs to; refused unless they load and have a single head."""
         if not ini.is_file():
             raise UsageError(f"--config {ini}: no such file; give the alembic.ini of the checkout to migrate from")
         try:
@@ -86,10 +87,12 @@ class Revisions:
 
 
 def migrated_meta(meta: Meta, revisions: Revisions, reached: str | None) -> Meta:
+    """`meta` after a migration that reached `reached`, with the fingerprint of the files that got it there."""
     return replace(meta, migrated_at=utc_now(), revision=reached, fingerprint=revisions.fingerprint(reached))
 
 
 def read_revision(url: str, name: str) -> str | None:
+    """The revision database `name` is at (None before the first), or an error fit to print."""
     try:
         return migrate.current_revision(url)
     except migrate.MigrationError as error:

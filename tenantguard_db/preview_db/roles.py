@@ -174,6 +174,7 @@ def end_role_sessions(connection: Connection, role: str) -> None:
 
 
 def drop_role(connection: Connection, role: str) -> None:
+    """End the role's sessions, then drop it if it exists."""
     end_role_sessions(connection, role)
     connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 

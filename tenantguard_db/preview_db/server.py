@@ -40,6 +40,8 @@ class Server:
 
     @classmethod
     def from_url(cls, url: str) -> Server:
+        """The server of `url`, refused (before connecting) unless libpq reads it as URL parsers do and its database
+        can be the base of every derived name."""
         try:
             # libpq's reading of the URL, refused where URL parsers would read it otherwise.
             base = parse_postgres_url(url).dbname
@@ -74,10 +76,12 @@ class Server:
 
     @property
     def template(self) -> str:
+        """<base>_pr_template: the database every pull request's is cloned from."""
         return self.base + TEMPLATE_SUFFIX
 
     @property
     def template_build(self) -> str:
+        """<base>_pr_template_next: where the next template is built before it is swapped in."""
         return self.base + TEMPLATE_BUILD_SUFFIX
 
     def pr_from_name(self, name: str) -> PullRequest | None:
@@ -102,6 +106,7 @@ class Server:
         return replace(ci, user=self.pr_role(pr), password=password).with_database(self.pr_name(pr))
 
     def ci_password(self) -> str:
+        """CI_DB_URL's password (for the log masker only)."""
         return str(conninfo_to_dict(self.url).get("password") or "")
 
     @contextlib.contextmanager

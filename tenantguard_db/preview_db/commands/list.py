@@ -15,6 +15,8 @@ from tenantguard_db.preview_db.server import Server
 
 
 def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> None:
+    """Our databases within `scope` and the template on `out`, as a table or one JSON document; on stderr, the
+    look-alikes left alone and the roles left without a database."""
     with server.maintenance_session() as connection:
         ours, foreign = pr_databases(connection, server, scope)
         found = find_database(connection, server.template)
