@@ -34,8 +34,10 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from tenantguard_db import migrate, preview_db  # noqa: E402
+from tenantguard_db import migrate  # noqa: E402
 from tenantguard_db.local_postgres import LocalPostgres  # noqa: E402
+from tenantguard_db.preview_db.metadata import find_database, set_database_meta  # noqa: E402
+from tenantguard_db.preview_db.server import Server  # noqa: E402
 from tenantguard_db.revision_files import checkout  # noqa: E402
 
 ROLE = "bench_preview"
@@ -146,11 +148,11 @@ def measure(rounds: int, child_env: Mapping[str, str] | None = None) -> list[str
                 samples[scenario.title].append(run_create(url(scenario.base), scenario.config, number, child_env))
             for size, base, main in (("3", "b3_tmpl", main_3), (str(3 + GENERATED), "b53_tmpl", main_53)):
                 # Main moved: the recorded revision no longer matches, so the template is rebuilt.
-                name = preview_db.Server.from_url(url(base)).template
-                found = preview_db.find(admin, name)
+                name = Server.from_url(url(base)).template
+                found = find_database(admin, name)
                 assert found is not None
                 assert found.meta is not None
-                preview_db.set_meta(admin, name, replace(found.meta, revision=None))
+                set_database_meta(admin, name, replace(found.meta, revision=None))
                 command = [*template, str(main)]
                 env = {**environment, "CI_DB_URL": url(base)}
                 rebuilds[size].append(

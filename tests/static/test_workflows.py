@@ -367,7 +367,7 @@ def test_every_preview_db_command_of_the_app_preview_names_the_callers_repositor
 
 def test_the_app_preview_deploys_only_with_the_url_preview_db_masked_first() -> None:
     # `create --github-output` prints ::add-mask:: for the URL and its password before writing the output
-    # (tests/database/test_preview_db.py); the deploy reads that output, never a URL built in the action.
+    # (tests/database/preview_db/test_handout.py); the deploy reads that output, never a URL built in the action.
     steps = preview_steps()
     names = [step.get("name") for step in steps]
     database, deploy = names.index("The pull request's database"), names.index("Deploy to Vercel (preview)")

@@ -1,0 +1,22 @@
+"""One database per pull request on the server CI_DB_URL points at, cloned from a template kept at main's head,
+and one login role per pull request that can reach only that database's tables: the deployment's URL.
+
+    python -m tenantguard_db.preview_db {create --repository-id ID --pr N,drop --repository-id ID --pr N,list,
+                                         prune --older-than DAYS --repository-id ID,template}
+
+Names carry the repository's numeric GitHub id as well as the pull request's number: several app repositories
+share one CI_DB_URL, and their pull-request numbers overlap.
+
+The contract (stdout, stderr, exit codes) and the role's privileges are in workorders/WO-ci-secrets.md,
+section "Preview databases per pull request".
+
+Each module imports only from the ones listed before it:
+
+    status_codes, console, errors        exit codes; the stderr lines; the failures and their messages
+    names, server                        the names derived from the base; the server, its URLs and sessions
+    metadata, revisions, locks           the comments marking what is ours; the checkout's revisions; the locks
+    databases, privileges, roles         a database as a whole; the CI role's privileges; each pull request's role
+    handout, inventory                   where create hands the URL out; what list and prune find
+    commands/                            create, drop, list, prune, template
+    cli, __main__                        the command line
+"""

@@ -1,0 +1,91 @@
+"""The advisory locks that serialize runs on one pull request and on the template, and how long a run waits for one
+(TENANTGUARD_MIGRATION_LOCK_WAIT, read as the migrations read it)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import sql
+
+from tenantguard_db import session
+from tenantguard_db.preview_db.errors import PreviewDbError, UsageError
+from tenantguard_db.preview_db.names import PullRequest
+from tenantguard_db.preview_db.server import Connection, Server
+
+# Advisory locks live in the maintenance (base) database every run connects to (env.py's migration lock lives
+# in each migrated database). A legacy name's lock is the two-key (namespace, PR number), as the version before
+# repository ids took it, so an older checkout still running serializes with this one on those names; a
+# repository's pull request locks one int8 key hashed from its name (pr_lock_keys).
+PR_LOCK_NAMESPACE = 0x7E4A_5052
+
+# Held through a template build, so two runs on main never build at once.
+TEMPLATE_BUILD_LOCK = 0x7E4A_6E47_0B17_7E00
+
+# Shared by each clone, exclusive for the template swap: CREATE DATABASE ... TEMPLATE fails if the
+# template is being dropped or renamed under it.
+TEMPLATE_CLONE_LOCK = 0x7E4A_6E47_0C10_7E00
+
+
+def read_lock_wait() -> session.Duration:
+    """TENANTGUARD_MIGRATION_LOCK_WAIT, read exactly as the migrations read it (tenantguard_db.session)."""
+    try:
+        return session.read(session.LOCK_WAIT)
+    except session.LimitError as refused:
+        raise UsageError(str(refused)) from None
+
+
+def pr_lock_keys(server: Server, pr: PullRequest) -> tuple[int, ...]:
+    """The advisory lock key(s) of a pull request's runs. Two pull requests whose hashes collided would only
+    wait for each other (and prune would keep one for a night), never touch each other's database."""
+    if pr.repository is None:
+        return (PR_LOCK_NAMESPACE, pr.number)
+    digest = hashlib.sha256(server.pr_name(pr).encode()).digest()
+    return (int.from_bytes(digest[:8], "big", signed=True),)
+
+
+def set_lock_wait(connection: Connection) -> None:
+    """Bound this session's waits for a lock (advisory ones included) by TENANTGUARD_MIGRATION_LOCK_WAIT."""
+    connection.execute("SELECT set_config('lock_timeout', %s, false)", (read_lock_wait().text,))
+
+
+@contextlib.contextmanager
+def advisory_lock(connection: Connection, what: str, *keys: int, shared: bool = False) -> Iterator[None]:
+    """Hold the advisory lock `keys` (shared or exclusive) for the block; a wait past the lock wait fails naming
+    `what`."""
+    kind = "_shared" if shared else ""
+    arguments = advisory_lock_arguments(keys)
+    try:
+        connection.execute(sql.SQL(f"SELECT pg_advisory_lock{kind}({{}})").format(arguments), keys)
+    except psycopg.errors.LockNotAvailable:
+        raise PreviewDbError(
+            f"gave up waiting for {what} after {read_lock_wait()} ({session.LOCK_WAIT.variable}); another run holds it"
+        ) from None
+    try:
+        yield
+    finally:
+        # A session that died has released its locks already; its error is the one worth reporting.
+        with contextlib.suppress(psycopg.Error):
+            connection.execute(sql.SQL(f"SELECT pg_advisory_unlock{kind}({{}})").format(arguments), keys)
+
+
+def advisory_lock_arguments(keys: tuple[int, ...]) -> sql.Composable:
+    """pg_advisory_lock's arguments: two int4 keys, or one int8."""
+    return sql.SQL(", ").join(sql.SQL("%s::int4" if len(keys) == 2 else "%s::int8") for _ in keys)
+
+
+@contextlib.contextmanager
+def pr_lock_if_free(connection: Connection, keys: tuple[int, ...]) -> Iterator[bool]:
+    """The pull request's lock (pr_lock_keys), if no run holds it: a run creating or migrating that pull request
+    means it is alive, and between creating its role and its database the role only looks orphaned."""
+    row = connection.execute(
+        sql.SQL("SELECT pg_try_advisory_lock({})").format(advisory_lock_arguments(keys)), keys
+    ).fetchone()
+    free = bool(row and row[0])
+    try:
+        yield free
+    finally:
+        if free:
+            connection.execute(sql.SQL("SELECT pg_advisory_unlock({})").format(advisory_lock_arguments(keys)), keys)

@@ -1,0 +1,130 @@
+"""The server CI_DB_URL points at: the names derived from its database, the URLs, the CI role's sessions."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeAlias
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from tenantguard_db.preview_db.errors import UsageError, database_error
+from tenantguard_db.preview_db.names import (
+    BASE_NAME_PATTERN,
+    LONGEST_PR_SUFFIX,
+    MAX_BASE_BYTES,
+    MAX_IDENTIFIER_BYTES,
+    MAX_PR,
+    MAX_REPOSITORY_ID,
+    PR_INFIX,
+    PR_NUMBER_PATTERN,
+    REPOSITORY_PR_PATTERN,
+    TEMPLATE_BUILD_SUFFIX,
+    TEMPLATE_SUFFIX,
+    PullRequest,
+)
+from tenantguard_db.urls import UnsafeUrlError, mask_url, parse_postgres_url
+
+# A session of the CI role as psycopg opens it (rows as tuples): what every module that talks to the server takes.
+Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Server:
+    """The server CI_DB_URL points at, and the names derived from its database (the base)."""
+
+    url: str = field(repr=False)  # carries the password
+    base: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> Server:
+        """The server of `url`, refused (before connecting) unless libpq reads it as URL parsers do and its database
+        can be the base of every derived name."""
+        try:
+            # libpq's reading of the URL, refused where URL parsers would read it otherwise.
+            base = parse_postgres_url(url).dbname
+        except UnsafeUrlError as refused:
+            raise UsageError(f"CI_DB_URL {refused}") from None
+        base = str(base)
+        # The name is not quoted: a refused one may be a fragment of the password (shown by allow-list only).
+        if not BASE_NAME_PATTERN.fullmatch(base):
+            raise UsageError(
+                "the database in CI_DB_URL is not accepted as a base name: use ASCII letters, "
+                "digits and underscores, not starting with a digit"
+            )
+        if len(base) > MAX_BASE_BYTES:
+            raise UsageError(
+                f"the database in CI_DB_URL is {len(base)} bytes; the names derived from it, the longest "
+                f"being <database>{PR_INFIX}<repository id, up to {len(str(MAX_REPOSITORY_ID))} digits>_<pull request "
+                f"number, up to {len(str(MAX_PR))} digits> ({len(LONGEST_PR_SUFFIX)} bytes after the base), must fit "
+                f"PostgreSQL's {MAX_IDENTIFIER_BYTES}-byte identifier limit: use a base database name of at most "
+                f"{MAX_BASE_BYTES} bytes"
+            )
+        return cls(url=url, base=base)
+
+    def pr_name(self, pr: PullRequest) -> str:
+        """<base>_pr_<repository id>_<number>, or a legacy <base>_pr_<number>: built from validated integers only."""
+        if pr.repository is None:
+            return f"{self.base}{PR_INFIX}{pr.number}"
+        return f"{self.base}{PR_INFIX}{pr.repository}_{pr.number}"
+
+    def pr_role(self, pr: PullRequest) -> str:
+        """The pull request's login role: the name of its database (roles and databases are separate namespaces)."""
+        return self.pr_name(pr)
+
+    @property
+    def template(self) -> str:
+        """<base>_pr_template: the database every pull request's is cloned from."""
+        return self.base + TEMPLATE_SUFFIX
+
+    @property
+    def template_build(self) -> str:
+        """<base>_pr_template_next: where the next template is built before it is swapped in."""
+        return self.base + TEMPLATE_BUILD_SUFFIX
+
+    def pr_from_name(self, name: str) -> PullRequest | None:
+        """The pull request a name of the form <base>_pr_<repository id>_<number> (or the legacy
+        <base>_pr_<number>) stands for, or None; only the exact spelling pr_name gives."""
+        prefix = self.base + PR_INFIX
+        rest = name[len(prefix) :] if name.startswith(prefix) else ""
+        if match := REPOSITORY_PR_PATTERN.fullmatch(rest):
+            repository, number = int(match[1]), int(match[2])
+            return PullRequest(repository, number) if repository <= MAX_REPOSITORY_ID and number <= MAX_PR else None
+        return PullRequest(None, int(rest)) if PR_NUMBER_PATTERN.fullmatch(rest) and int(rest) <= MAX_PR else None
+
+    def ci_url_for(self, database: str) -> str:
+        """The base URL with only its database replaced, built from the parsed parts: the CI role's, for
+        migrating and inspecting; never handed to a deployment."""
+        return parse_postgres_url(self.url).with_database(database)
+
+    def deployment_url(self, pr: PullRequest, password: str) -> str:
+        """The URL a pull request's deployment gets: its own role and password, its own database, and
+        CI_DB_URL's host, port and query (sslmode and the like)."""
+        ci = parse_postgres_url(self.url)
+        return replace(ci, user=self.pr_role(pr), password=password).with_database(self.pr_name(pr))
+
+    def ci_password(self) -> str:
+        """CI_DB_URL's password (for the log masker only)."""
+        return str(conninfo_to_dict(self.url).get("password") or "")
+
+    @contextlib.contextmanager
+    def maintenance_session(self) -> Iterator[Connection]:
+        """An autocommit session on the base database: where the locks live and databases are created."""
+        with self.session(self.base, autocommit=True) as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def session(self, database: str, *, autocommit: bool = False) -> Iterator[Connection]:
+        """A session of the CI role on `database`; without autocommit, one transaction committed at the end."""
+        url = self.ci_url_for(database)
+        options: dict[str, Any] = {"application_name": "tenantguard-preview-db"}
+        if "connect_timeout" not in conninfo_to_dict(url):
+            options["connect_timeout"] = 15
+        try:
+            connection = psycopg.connect(url, autocommit=autocommit, **options)
+        except psycopg.Error as error:
+            raise database_error(error, url, f"cannot connect to {mask_url(url)}") from None
+        with connection:
+            yield connection

@@ -1,0 +1,121 @@
+"""Where create hands the deployment's URL out, and that no output shows a password."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_USAGE
+from tenantguard_db.revision_files import checkout
+from tests.database.preview_db.harness import FAKE_PASSWORD, IN_REPO, REPO, Preview
+
+
+def test_create_without_a_destination_for_the_url_migrates_and_keeps_the_deployments_password(
+    preview: Preview, tmp_path: Path
+) -> None:
+    first = preview.create(1)
+    pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
+    with psycopg.connect(first, autocommit=True) as deployment:
+        result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr))  # as README shows it
+        assert deployment.execute("SELECT 1").fetchone() == (1,)  # its session was not ended
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
+    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "a004"
+    assert "no URL handed out (neither --url-to-file PATH nor --github-output)" in result.stderr
+    with psycopg.connect(first) as deployment:
+        assert deployment.execute("SELECT count(plan) FROM tenants").fetchone() == (0,)
+
+
+def test_the_url_file_is_private_and_opens_the_new_database_as_the_prs_role(preview: Preview, tmp_path: Path) -> None:
+    target = tmp_path / "pr-db-url"
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--url-to-file", str(target))
+    assert result.code == 0, result.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with psycopg.connect(target.read_text()) as connection:
+        assert connection.execute("SELECT current_database(), current_user").fetchone() == (
+            f"{preview.base}_pr_{REPO}_4",
+            f"{preview.base}_pr_{REPO}_4",
+        )
+    password = str(conninfo_to_dict(target.read_text())["password"])
+    assert len(password) >= 40
+    for secret in (FAKE_PASSWORD, password):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_the_url_file_is_never_written_through_a_symlink(preview: Preview, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("untouched")
+    (tmp_path / "pr-db-url").symlink_to(elsewhere)
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--url-to-file", str(tmp_path / "pr-db-url"))
+    assert result.code == EXIT_USAGE
+    assert "not a symlink" in result.stderr
+    assert elsewhere.read_text() == "untouched"
+    assert preview.databases() == {preview.base}
+
+
+def test_github_output_masks_the_url_and_password_before_writing_them(
+    preview: Preview, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "github_output"
+    output.write_text("earlier=kept\n")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--github-output")
+    assert result.code == 0, result.stderr
+    written = output.read_text()
+    url = written.rpartition("url=")[2].removesuffix("\n")
+    handed = conninfo_to_dict(url)
+    assert (handed["user"], handed["dbname"]) == (f"{preview.base}_pr_{REPO}_4", f"{preview.base}_pr_{REPO}_4")
+    password = str(handed["password"])
+    lines = result.stderr.splitlines()
+    masks = [line.removeprefix("::add-mask::") for line in lines if line.startswith("::add-mask::")]
+    # The deployment's URL and password, then CI_DB_URL's password (it never leaves, but no log may show it).
+    values = (url, password, FAKE_PASSWORD, quote(FAKE_PASSWORD, safe=""))
+    escaped = [value.replace("%", "%25") for value in values]
+    assert masks == escaped
+    assert all(line.startswith("::add-mask::") for line in lines[: len(masks)])  # before anything else
+    assert written == f"earlier=kept\ndatabase={preview.base}_pr_{REPO}_4\nurl={url}\n"
+    assert result.stdout == f"{preview.base}_pr_{REPO}_4\n"
+    unmasked = "\n".join(line for line in lines if not line.startswith("::add-mask::"))
+    assert FAKE_PASSWORD not in unmasked
+    assert password not in unmasked
+
+
+def test_github_output_outside_github_actions_is_refused_before_anything_is_created(preview: Preview) -> None:
+    result = preview.run("create", *IN_REPO, "--pr", "4", "--github-output")
+    assert result.code == EXIT_USAGE
+    assert "--github-output needs GITHUB_OUTPUT" in result.stderr
+    assert preview.databases() == {preview.base}
+
+
+def test_no_output_shows_the_password(preview: Preview, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = checkout(tmp_path, "a", ("a004", "0003", "SELECT 1 / 0"))
+    handed = tmp_path / "pr-1-url"
+    texts = []
+    for args in (
+        ("template",),
+        ("create", *IN_REPO, "--pr", "1", "--url-to-file", str(handed)),
+        ("create", *IN_REPO, "--pr", "2", "--config", str(broken)),
+        ("list",),
+        ("list", "--json"),
+        ("prune", "--older-than", "1", *IN_REPO),
+        ("drop", *IN_REPO, "--pr", "1"),
+    ):
+        result = preview.run(*args)
+        texts.append(result.stdout + result.stderr)
+    wrong = "Wr0ngPassw0rdZ"
+    monkeypatch.setenv("CI_DB_URL", preview.url.replace(quote(FAKE_PASSWORD, safe=""), wrong))
+    result = preview.run("create", *IN_REPO, "--pr", "1")
+    assert result.code == EXIT_FAILED
+    assert "password authentication failed" in result.stderr
+    texts.append(result.stdout + result.stderr)
+    role_password = str(conninfo_to_dict(handed.read_text())["password"])
+    for text in texts:
+        assert FAKE_PASSWORD not in text
+        assert quote(FAKE_PASSWORD, safe="") not in text
+        assert wrong not in text
+        assert role_password not in text
