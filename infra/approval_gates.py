@@ -1,7 +1,7 @@
 """Which approval gate an environment gets, from its tier, the GitHub plan and the repositories' visibility.
 
 Every request the program sends about an environment's protection is decided here, from the table in
-infra/github_plans.py: only what GitHub accepts and acts on for that plan is sent, and a tier whose needs the
+infra/tables/github_plans.py: only what GitHub accepts and acts on for that plan is sent, and a tier whose needs the
 plan cannot meet is refused with the reason. Nothing is dropped quietly.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from infra.github_plans import PLAN_KEY, Plan, capabilities
-from infra.tiers import TierProfile
-from infra.type_tokens import full_key
+from infra.tables.github_plans import PLAN_KEY, Plan, capabilities
+from infra.tables.tiers import TierProfile
+from infra.tables.type_tokens import full_key
 
 VISIBILITY_KEY = "repositoryVisibility"
 """The config key declaring the visibility of the stack's repositories (checked against GitHub on every run)."""

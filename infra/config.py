@@ -17,9 +17,10 @@ import yaml
 from pulumi.runtime import config as runtime_config
 
 from infra.approval_gates import VISIBILITY_KEY, Protection, protection
-from infra.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan, Visibility
 from infra.production_guard import UnguardableValueError, database_identities
-from infra.routes import (
+from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
+from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan, Visibility
+from infra.tables.routes import (
     EXTRA_NAME,
     EXTRA_SECRETS_KEY,
     ROUTES,
@@ -30,13 +31,12 @@ from infra.routes import (
     secret_name_problem,
     table_problems,
 )
-from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
-from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
-from infra.tiers import PROFILES, TIERS, Tier, TierProfile, production_claims, profile_for
-from infra.type_tokens import PROJECT as _PROJECT
-from infra.type_tokens import full_key as _full_key
+from infra.tables.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
+from infra.tables.tiers import PROFILES, TIERS, Tier, TierProfile, production_claims, profile_for
+from infra.tables.type_tokens import PROJECT as _PROJECT
+from infra.tables.type_tokens import full_key as _full_key
 
-# Defined in infra/type_tokens.py, which the evaluator imports without the program; read from here too.
+# Defined in infra/tables/type_tokens.py, which the evaluator imports without the program; read from here too.
 PROJECT = _PROJECT
 full_key = _full_key
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
@@ -139,7 +139,7 @@ class Settings:
 
     stack: str
     profile: TierProfile
-    """The rules of the stack's tier (infra/tiers.py)."""
+    """The rules of the stack's tier (infra/tables/tiers.py)."""
     github_owner: str
     github_plan: Plan
     repository_visibility: Visibility
@@ -158,7 +158,7 @@ class Settings:
     run_migrations: bool
     production_stack: str | None
     variables: Mapping[str, str]
-    """Non-secret environment variables by name (VERCEL_PROJECT_ID, ...): see infra/routes.py VARIABLES."""
+    """Non-secret environment variables by name (VERCEL_PROJECT_ID, ...): see infra/tables/routes.py VARIABLES."""
     secret_values: Mapping[str, Secret]
     """Every configured secret that is routed somewhere, by secret name (CI_DB_URL, ..., the extra secrets)."""
     db_fingerprint_key: Secret

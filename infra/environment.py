@@ -9,7 +9,7 @@ import pulumi
 import pulumi_github as github
 
 from infra.approval_gates import Protection
-from infra.type_tokens import PROJECT
+from infra.tables.type_tokens import PROJECT
 
 EVERY_FILE = "*"
 """A required reviewer's file pattern that matches every file, read as `.gitignore` (GitHub's docs, "Available rules

@@ -1,8 +1,8 @@
 """The managed repositories as GitHub answers for them, looked up once per run, and the check of their visibility.
 
-What an environment may have depends on the repository's visibility (infra/github_plans.py); the stack declares it
-(`repositoryVisibility`) so that the offline plan shows exactly what will be sent, and every preview and update
-checks the declaration against GitHub before anything is written.
+What an environment may have depends on the repository's visibility (infra/tables/github_plans.py); the stack
+declares it (`repositoryVisibility`) so that the offline plan shows exactly what will be sent, and every preview and
+update checks the declaration against GitHub before anything is written.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pulumi
 import pulumi_github as github
 
 from infra.approval_gates import VISIBILITY_KEY
-from infra.type_tokens import full_key
+from infra.tables.type_tokens import full_key
 
 Gate = pulumi.Output[Sequence[pulumi.Resource]]
 """A verdict every resource waits on (`depends_on`): it resolves to no resource, or fails the registration."""

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pulumi
 import pulumi_github as github
 
-from infra.routes import secret_name_problem
+from infra.tables.routes import secret_name_problem
 
 if TYPE_CHECKING:
     from infra.config import Settings

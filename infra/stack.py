@@ -15,9 +15,9 @@ from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
 from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
 from infra.migration import DatabaseMigration, DatabaseMigrationArgs
-from infra.routes import EXTRA_SECRETS_KEY, Route
-from infra.secret_keys import SECRET_KEYS
 from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
+from infra.tables.routes import EXTRA_SECRETS_KEY, Route
+from infra.tables.secret_keys import SECRET_KEYS
 from infra.vercel import VercelVariables, VercelVariablesArgs
 from tenantguard_db.revisions import head_revision
 from tenantguard_db.urls import mask_url, parse_postgres_url

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from infra.type_tokens import DYNAMIC
+from infra.tables.type_tokens import DYNAMIC
 from policy.walk import Path, entries, field, items
 
 

@@ -20,9 +20,9 @@ from typing import Any
 import yaml
 
 from infra.config import PROJECT, full_key, secret_keys
-from infra.routes import EXTRA_SECRETS_KEY
-from infra.secret_keys import SECRET_KEYS, commented, set_secret_command
-from infra.tiers import TierProfile, production_claims, profile_for
+from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.secret_keys import SECRET_KEYS, commented, set_secret_command
+from infra.tables.tiers import TierProfile, production_claims, profile_for
 from tools import evaluator, plan
 from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
 from tools.ci_layout import environment_names

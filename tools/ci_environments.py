@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from infra.github_plans import PLANS, VISIBILITIES, Plan
-from infra.tiers import profile_for
+from infra.tables.github_plans import PLANS, VISIBILITIES, Plan
+from infra.tables.tiers import profile_for
 from tools import evaluator
 from tools.ci_layout import PASSPHRASE, CiEnvironment, CiLayoutError, layout, reviewers_available
 from tools.plan import DEFAULT_INFRA_REPOSITORY, StackFileError, owner_plan, read_stack_file

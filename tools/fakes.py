@@ -1,6 +1,6 @@
 """Fake config for evaluating the real program: tests, benchmarks and the offline plan share these builders.
 
-Every value is built from the secret-key table (infra/secret_keys.py), so a new secret key gets a
+Every value is built from the secret-key table (infra/tables/secret_keys.py), so a new secret key gets a
 fake, a placeholder and a leak needle without anyone writing one.
 """
 
@@ -10,9 +10,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from infra.routes import EXTRA_SECRETS_KEY
-from infra.secret_keys import EXTRA_SECRETS_EXAMPLE, SECRET_KEYS
-from infra.tiers import PROFILES, TIERS, Tier
+from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.secret_keys import EXTRA_SECRETS_EXAMPLE, SECRET_KEYS
+from infra.tables.tiers import PROFILES, TIERS, Tier
 from tools import evaluator
 
 PRODUCTION_STACK_NAME = "organization/tenantguard-infra/production"

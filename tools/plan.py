@@ -28,11 +28,11 @@ import yaml
 
 from infra.approval_gates import VISIBILITY_KEY
 from infra.config import PROJECT, ConfigError, full_key, secret_keys
-from infra.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan
-from infra.routes import EXTRA_SECRETS_KEY, ROUTES
-from infra.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
-from infra.tiers import TIERS, profile_for
-from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, RULESET, VERCEL_VARIABLE
+from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan
+from infra.tables.routes import EXTRA_SECRETS_KEY, ROUTES
+from infra.tables.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
+from infra.tables.tiers import TIERS, profile_for
+from infra.tables.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, RULESET, VERCEL_VARIABLE
 from tools import evaluator
 from tools.ci_layout import CiLayout, CiLayoutError, environment_names, layout
 from tools.fakes import placeholder_secrets

@@ -27,7 +27,7 @@ from pulumi_policy import (
 )
 
 from infra.config import declared_config
-from infra.type_tokens import full_key
+from infra.tables.type_tokens import full_key
 from policy.rules import POLICIES
 from tools import evaluator
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from infra import type_tokens as types
 from infra.approval_gates import Protection, protection
-from infra.github_plans import CAPABILITIES, PLANS, VISIBILITIES, Plan, capabilities
-from infra.tiers import PROFILES, TIERS
+from infra.tables import type_tokens as types
+from infra.tables.github_plans import CAPABILITIES, PLANS, VISIBILITIES, Plan, capabilities
+from infra.tables.tiers import PROFILES, TIERS
 from tests.helpers import assert_no_secret
 from tools import evaluator
 from tools.github_listings import GitHubListings

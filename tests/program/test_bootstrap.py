@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.tiers import profile_for
+from infra.tables.tiers import profile_for
 from scripts import secret_scan
 from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator, plan, workflow_secrets

@@ -9,9 +9,9 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.resource import inherited_child_alias
 from pulumi.runtime.sync_await import _sync_await
 
-from infra import type_tokens as types
 from infra.approval_gates import Protection
 from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from infra.tables import type_tokens as types
 from tools import evaluator
 
 ARGS = DeploymentEnvironmentArgs(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pulumi
 from pulumi.runtime.rpc import is_rpc_secret
 
-from infra import type_tokens as types
 from infra.generated import CURRENT, PREVIOUS, SESSION_KEY_LENGTH, GeneratedSecrets, GeneratedSecretsArgs
+from infra.tables import type_tokens as types
 from tests.helpers import plain_strings
 from tools import evaluator
 

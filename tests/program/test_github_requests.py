@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from infra.approval_gates import protection
-from infra.github_plans import PLANS, VISIBILITIES, Plan, capabilities
-from infra.tiers import PROFILES, TIERS
-from tests.program.test_tiers import least_config
+from infra.tables.github_plans import PLANS, VISIBILITIES, Plan, capabilities
+from infra.tables.tiers import PROFILES, TIERS
+from tests.program.tables.test_tiers import least_config
 from tools import evaluator, github_requests
 from tools.fakes import fake_secrets
 from tools.github_listings import GitHubListings

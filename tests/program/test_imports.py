@@ -36,4 +36,4 @@ def test_the_evaluator_imports_no_provider_sdk_and_nothing_heavy() -> None:
 def test_the_evaluator_imports_of_the_program_only_its_type_tokens() -> None:
     script = "import sys\nfrom tools import evaluator\nprint(sorted(m for m in sys.modules if m.startswith('infra')))"
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "['infra', 'infra.type_tokens']"
+    assert result.stdout.strip() == "['infra', 'infra.tables', 'infra.tables.type_tokens']"

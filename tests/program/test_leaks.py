@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import type_tokens as types
+from infra.tables import type_tokens as types
 from tests.helpers import STACKS, assert_no_secret, plain_strings
 from tools import evaluator, plan
 from tools.fakes import fake_secrets

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from infra import type_tokens as types
+from infra.tables import type_tokens as types
 from tenantguard_db import migrate
 from tests.helpers import STACKS, assert_no_secret
 from tools import evaluator

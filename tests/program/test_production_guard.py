@@ -16,7 +16,7 @@ from infra.production_guard import (
     fingerprint,
     key_check,
 )
-from infra.type_tokens import STACK_REFERENCE
+from infra.tables.type_tokens import STACK_REFERENCE
 from tests.helpers import assert_no_secret
 from tools import evaluator
 from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part, stack_values

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from infra import config
-from infra import type_tokens as types
 from infra.shadow_secrets import OrganizationSecret, RepositoryListing, find
+from infra.tables import type_tokens as types
 from tests.helpers import assert_no_secret
 from tools import evaluator
 from tools.fakes import stack_values

@@ -13,10 +13,10 @@ import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from infra import config
-from infra import type_tokens as types
 from infra.generated import PREVIOUS
-from infra.routes import ROUTES
 from infra.stack import build
+from infra.tables import type_tokens as types
+from infra.tables.routes import ROUTES
 from tests.helpers import STACKS
 from tools import evaluator
 from tools.fakes import fake_secrets, secret_part, stack_values

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.github_plans import Plan, capabilities
+from infra.tables.github_plans import Plan, capabilities
 from tests.helpers import STACKS
 from tools import ci_environments, evaluator
 from tools.github_requests import environment_violations

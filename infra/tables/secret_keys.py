@@ -1,6 +1,6 @@
 """The secret config keys: what kind of value each holds, how it is validated, what an example looks like.
 
-Adding a secret every stack must set is one row here (plus its route in infra/routes.py and its
+Adding a secret every stack must set is one row here (plus its route in infra/tables/routes.py and its
 declaration in Pulumi.yaml, which a test compares with this table); one only some stacks have, such as
 another LLM key, is an `extraSecrets` entry instead and needs no row. The docs' `pulumi config set
 --secret` lines, the offline plan's placeholders and the tests' fakes are all derived from these rows.
@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from infra.routes import EXTRA_SECRETS_KEY
-from infra.tiers import TierProfile
+from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.tiers import TierProfile
 from tenantguard_db.urls import USER_NAME, USER_NAME_RULE, UnsafeUrlError, parse_postgres_url
 
 REDIS_SCHEMES = ("redis", "rediss")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from infra.github_permissions import BY_TOKEN, read_token_permissions, write_token_permissions
+from infra.tables.github_permissions import BY_TOKEN, read_token_permissions, write_token_permissions
 from tools import evaluator, github_listings
 from tools.github_listings import GitHubListings, OrgSecret
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from infra import config
-from infra.secret_keys import SECRET_KEYS
-from infra.tiers import PROFILES, TIERS
+from infra.tables.secret_keys import SECRET_KEYS
+from infra.tables.tiers import PROFILES, TIERS
 from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator
 from tools.fakes import PLACEHOLDER, placeholder_secrets, secret_values

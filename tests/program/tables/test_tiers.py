@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from infra import type_tokens as types
-from infra.tiers import PROFILES, TIERS, TierProfile, production_claims
+from infra.tables import type_tokens as types
+from infra.tables.tiers import PROFILES, TIERS, TierProfile, production_claims
 from tests.program.policy_harness import evaluation_violations
 from tools import evaluator
 from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets

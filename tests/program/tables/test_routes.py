@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra import config, routes
+from infra import config
+from infra.tables import routes
 
 
 def test_the_table_names_only_known_sources_and_valid_unique_names() -> None:

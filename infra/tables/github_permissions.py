@@ -1,6 +1,6 @@
 """The GitHub token permissions each call of the program needs: the one table README's token lists come from.
 
-Every invoke and resource type of the GitHub provider the program uses has a row (tests/program/
+Every invoke and resource type of the GitHub provider the program uses has a row (tests/program/tables/
 test_github_permissions.py fails when one is missing), with the REST endpoint the provider calls
 (integrations/terraform-provider-github v6.13.0) and the fine-grained permission GitHub requires for it (github/docs
 `src/github-apps/data/fpt-2026-03-10/fine-grained-pat-permissions.json`, the data behind each REST page's
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from infra.type_tokens import (
+from infra.tables.type_tokens import (
     BRANCH_POLICY,
     ENVIRONMENT,
     ENVIRONMENT_SECRET,
