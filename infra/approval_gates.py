@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from infra.tables.github_plans import PLAN_KEY, Plan, capabilities
+from infra.tables.github_plans import PLAN_KEY, VISIBILITY_KEY, Plan, capabilities
 from infra.tables.tiers import TierProfile
 from infra.tables.type_tokens import full_key
-
-VISIBILITY_KEY = "repositoryVisibility"
-"""The config key declaring the visibility of the stack's repositories (checked against GitHub on every run)."""
 
 
 @dataclass(frozen=True)

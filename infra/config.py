@@ -16,10 +16,10 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from infra.approval_gates import VISIBILITY_KEY, Protection, protection
-from infra.production_guard import UnguardableValueError, database_identities
+from infra.approval_gates import Protection, protection
+from infra.guard.production_database import UnguardableValueError, database_identities
 from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
-from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan, Visibility
+from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, VISIBILITY_KEY, Plan, Visibility
 from infra.tables.routes import (
     EXTRA_NAME,
     EXTRA_SECRETS_KEY,

@@ -297,7 +297,7 @@ class ShadowSecretCheckArgs:
     acknowledged: Mapping[str, str]
     """Findings reported as warnings, by `REPOSITORY/LEVEL/NAME`, with the reason."""
     found: Mapping[str, pulumi.Output[github.GetRepositoryResult]]
-    """Each repository's getRepository answer (infra/repositories.py looks them up once for every check)."""
+    """Each repository's getRepository answer (looked up once for every check: infra/guard/repository_visibility.py)."""
 
     @classmethod
     def of(
@@ -323,11 +323,11 @@ class ShadowSecretCheck(pulumi.ComponentResource):
     and visibility), `data_source_github_actions_environment_secrets.go`,
     `data_source_github_dependabot_secrets.go`, `data_source_github_dependabot_organization_secrets.go`,
     `data_source_github_rest_api.go` (the environment) and `data_source_github_repository.go` (visibility, repo_id;
-    looked up once by infra/repositories.py). Neither the provider nor pulumi_github 6.15 has a data source for the
-    organization secrets a repository can read or for the repositories of a `selected` one; the latter are read with
-    `get` of the `*OrganizationSecretRepositories` resources, whose Read calls ListSelectedReposForOrgSecret (a read
-    is kept in the stack's state but never created, changed or deleted, and does not count as a change for
-    `--expect-no-changes`: pulumi/pulumi pkg/engine/update.go `HasChanges`).
+    looked up once by infra/guard/repository_visibility.py). Neither the provider nor pulumi_github 6.15 has a data
+    source for the organization secrets a repository can read or for the repositories of a `selected` one; the latter
+    are read with `get` of the `*OrganizationSecretRepositories` resources, whose Read calls
+    ListSelectedReposForOrgSecret (a read is kept in the stack's state but never created, changed or deleted, and does
+    not count as a change for `--expect-no-changes`: pulumi/pulumi pkg/engine/update.go `HasChanges`).
     Codespaces secrets are out of scope: Actions jobs never read them.
     """
 

@@ -26,9 +26,8 @@ from typing import Any, cast
 
 import yaml
 
-from infra.approval_gates import VISIBILITY_KEY
 from infra.config import PROJECT, ConfigError, full_key, secret_keys
-from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, Plan
+from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, VISIBILITY_KEY, Plan
 from infra.tables.routes import EXTRA_SECRETS_KEY, ROUTES
 from infra.tables.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
 from infra.tables.tiers import TIERS, profile_for

@@ -26,6 +26,8 @@ Visibility = Literal["public", "private", "internal"]
 VISIBILITIES: tuple[Visibility, ...] = get_args(Visibility)
 PLAN_KEY = "githubPlan"
 """The config key naming the plan of the stack's GitHub owner."""
+VISIBILITY_KEY = "repositoryVisibility"
+"""The config key declaring the visibility of the stack's repositories (checked against GitHub on every run)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.production_guard import (
+from infra.guard.production_database import (
     FINGERPRINT_OUTPUT,
     FINGERPRINTS_OUTPUT,
     KEY_CHECK_OUTPUT,

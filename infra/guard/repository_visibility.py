@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_github as github
 
-from infra.approval_gates import VISIBILITY_KEY
+from infra.tables.github_plans import VISIBILITY_KEY
 from infra.tables.type_tokens import full_key
 
 Gate = pulumi.Output[Sequence[pulumi.Resource]]

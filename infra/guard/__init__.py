@@ -1,0 +1,8 @@
+"""The guards: checks against the outside world that every resource of a stack waits on, so a failed one writes
+nothing.
+
+    production_database      non-production stacks keep off production's databases (keyed fingerprints compared)
+    repository_visibility    the repositories are looked up once, and their visibility is the one the stack declares
+
+Apart from the components: they register no resource of their own, only verdicts the stack's resources depend on.
+"""
