@@ -310,8 +310,8 @@ IMPORTS = {
     "Alembic + SQLAlchemy + the head through ScriptDirectory (before)": (
         "from tenantguard_db.migrate import head_revision; head_revision()"
     ),
-    "all of the program (infra.stack, infra.config; psycopg included)": (
-        "import infra.stack, infra.config, psycopg.conninfo"
+    "all of the program (infra.stack, infra.config.load; psycopg included)": (
+        "import infra.stack, infra.config.load, psycopg.conninfo"
     ),
 }
 

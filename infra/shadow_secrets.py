@@ -22,7 +22,7 @@ import pulumi_github as github
 from infra.tables.routes import secret_name_problem
 
 if TYPE_CHECKING:
-    from infra.config import Settings
+    from infra.config.settings import Settings
 
 LEGACY_KEY = "legacySecretNames"
 ACKNOWLEDGED_KEY = "acknowledgedSecrets"
@@ -46,7 +46,7 @@ def _normalized(entry: str) -> str:
     return acknowledgement_key(*parts) if len(parts) == 3 else entry
 
 
-# --- configuration rules (infra/config.py calls these with its full key names) ---------------------------------------
+# --- configuration rules (infra/config/load.py calls these with its full key names) --------------------------------
 
 
 def legacy_name_problems(key: str, legacy: Sequence[str], managed: Collection[str]) -> list[str]:

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
-from infra.config import Settings, full_key
+from infra.config.settings import Settings
 from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
 from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
@@ -18,6 +18,7 @@ from infra.migration import DatabaseMigration, DatabaseMigrationArgs
 from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.tables.routes import EXTRA_SECRETS_KEY, Route
 from infra.tables.secret_keys import SECRET_KEYS
+from infra.tables.type_tokens import full_key
 from infra.vercel import VercelVariables, VercelVariablesArgs
 from tenantguard_db.revisions import head_revision
 from tenantguard_db.urls import mask_url, parse_postgres_url
@@ -53,7 +54,7 @@ def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
 def _config_key(route: Route) -> str:
     """The config key a routed value comes from, as messages name it.
 
-    Settings exist only for a config whose every extra secret name passed validation (infra/config.py
+    Settings exist only for a config whose every extra secret name passed validation (infra/config/
     shows no name that did not), so an extra secret's name may be shown.
     """
     if route.source == EXTRA_SECRETS_KEY:

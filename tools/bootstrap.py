@@ -19,10 +19,11 @@ from typing import Any
 
 import yaml
 
-from infra.config import PROJECT, full_key, secret_keys
+from infra.config.schema import secret_keys
 from infra.tables.routes import EXTRA_SECRETS_KEY
 from infra.tables.secret_keys import SECRET_KEYS, commented, set_secret_command
 from infra.tables.tiers import TierProfile, production_claims, profile_for
+from infra.tables.type_tokens import PROJECT, full_key
 from tools import evaluator, plan
 from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
 from tools.ci_layout import environment_names

@@ -26,12 +26,21 @@ from typing import Any, cast
 
 import yaml
 
-from infra.config import PROJECT, ConfigError, full_key, secret_keys
+from infra.config.errors import ConfigError
+from infra.config.schema import secret_keys
 from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, VISIBILITY_KEY, Plan
 from infra.tables.routes import EXTRA_SECRETS_KEY, ROUTES
 from infra.tables.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
 from infra.tables.tiers import TIERS, profile_for
-from infra.tables.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, RULESET, VERCEL_VARIABLE
+from infra.tables.type_tokens import (
+    BRANCH_POLICY,
+    ENVIRONMENT,
+    ENVIRONMENT_SECRET,
+    PROJECT,
+    RULESET,
+    VERCEL_VARIABLE,
+    full_key,
+)
 from tools import evaluator
 from tools.ci_layout import CiLayout, CiLayoutError, environment_names, layout
 from tools.fakes import placeholder_secrets

@@ -26,7 +26,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from infra.config import declared_config
+from infra.config.schema import declared_config
 from infra.tables.type_tokens import full_key
 from policy.rules import POLICIES
 from tools import evaluator

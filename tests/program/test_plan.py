@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.config import secret_keys
+from infra.config.schema import secret_keys
 from tests.helpers import STACKS
 from tools import evaluator, plan
 

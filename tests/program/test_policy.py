@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infra import shadow_secrets
-from infra.config import declared_config
+from infra.config.schema import declared_config
 from policy import stack_config
 from policy.catalog import CATALOG, Place, Secrecy
 from policy.rules import POLICIES

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra import config
+from infra.config.errors import ConfigError
+from infra.config.load import parse
 from infra.shadow_secrets import OrganizationSecret, RepositoryListing, find
 from infra.tables import type_tokens as types
 from tests.helpers import assert_no_secret
@@ -329,8 +330,8 @@ def test_removing_an_extra_secret_without_acknowledging_it_stops_the_update(run_
 
 
 def test_acknowledging_an_extra_secret_before_removing_it_is_refused() -> None:
-    with pytest.raises(config.ConfigError, match="OPENAI_API_KEY is this stack's own environment secret"):
-        config.parse("staging", *stack_values("staging", BEING_REMOVED))
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY is this stack's own environment secret"):
+        parse("staging", *stack_values("staging", BEING_REMOVED))
 
 
 # --- several repositories, failing lookups ----------------------------------------------------------------------
@@ -403,13 +404,13 @@ def test_every_failing_lookup_is_listed(run_stack: Run) -> None:
 )
 def test_bad_shadow_secret_config_is_refused_naming_the_key(key: str, value: object, says: str) -> None:
     values, secret = stack_values("staging", {key: json.dumps(value)})
-    with pytest.raises(config.ConfigError) as error:
-        config.parse("staging", values, secret)
+    with pytest.raises(ConfigError) as error:
+        parse("staging", values, secret)
     assert f"tenantguard-infra:{key}" in str(error.value)
     assert says in str(error.value)
 
 
 def test_the_defaults_come_from_pulumi_yaml() -> None:
-    settings = config.parse("preview", *stack_values("preview"))
+    settings = parse("preview", *stack_values("preview"))
     assert settings.legacy_secret_names == ("DB_URL", "DATABASE_URL", "POSTGRES_URL", "PROD_DB_URL")
     assert settings.acknowledged_secrets == {}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from infra import config
+from infra.config.schema import declared_config
 from infra.tables import routes
 
 
 def test_the_table_names_only_known_sources_and_valid_unique_names() -> None:
-    assert routes.table_problems(frozenset(config.declared_config())) == []
+    assert routes.table_problems(frozenset(declared_config())) == []
 
 
 @pytest.mark.parametrize(
@@ -23,12 +23,12 @@ def test_the_table_names_only_known_sources_and_valid_unique_names() -> None:
 )
 def test_a_bad_row_is_reported(monkeypatch: pytest.MonkeyPatch, row: routes.Route, says: str) -> None:
     monkeypatch.setattr(routes, "ROUTES", (*routes.ROUTES, row))
-    problems = routes.table_problems(frozenset(config.declared_config()))
+    problems = routes.table_problems(frozenset(declared_config()))
     assert any(says in problem for problem in problems), problems
 
 
 def test_pulumi_yaml_declares_every_secret_as_secret() -> None:
-    declared = config.declared_config()
+    declared = declared_config()
     for route in routes.ROUTES:
         if not route.generated:
             assert declared[route.source].get("secret") is True, route.source

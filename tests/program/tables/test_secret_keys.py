@@ -9,16 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from infra import config
+from infra.config.schema import secret_keys
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.tiers import PROFILES, TIERS
+from infra.tables.type_tokens import full_key
 from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator
 from tools.fakes import PLACEHOLDER, placeholder_secrets, secret_values
 
 
 def test_the_table_lists_exactly_the_secret_keys_pulumi_yaml_declares() -> None:
-    assert [secret_key.key for secret_key in SECRET_KEYS] == list(config.secret_keys())
+    assert [secret_key.key for secret_key in SECRET_KEYS] == list(secret_keys())
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -26,7 +27,7 @@ def test_every_sample_passes_its_own_validator_in_every_tier(tier: str) -> None:
     profile = PROFILES[tier]  # type: ignore[index]
     values = secret_values("any", profile.tier)
     for secret_key in SECRET_KEYS:
-        assert secret_key.kind.validate(config.full_key(secret_key.key), values[secret_key.key], profile) == []
+        assert secret_key.kind.validate(full_key(secret_key.key), values[secret_key.key], profile) == []
 
 
 def test_the_plan_placeholders_pass_every_tier() -> None:
@@ -35,7 +36,7 @@ def test_the_plan_placeholders_pass_every_tier() -> None:
         for secret_key in SECRET_KEYS:
             value = placeholders[secret_key.key]
             assert PLACEHOLDER in value
-            assert secret_key.kind.validate(config.full_key(secret_key.key), value, profile) == []
+            assert secret_key.kind.validate(full_key(secret_key.key), value, profile) == []
 
 
 @pytest.mark.stack_files

@@ -3,43 +3,31 @@
 from __future__ import annotations
 
 import datetime
-import difflib
-import functools
-import json
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import config as runtime_config
 
 from infra.approval_gates import Protection, protection
+from infra.config.errors import ConfigError
+from infra.config.schema import set_secret_hint, typed_values
+from infra.config.settings import Secret, SessionKeyRotation, Settings
 from infra.guard.production_database import UnguardableValueError, database_identities
 from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
-from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, VISIBILITY_KEY, Plan, Visibility
+from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, VISIBILITY_KEY
 from infra.tables.routes import (
     EXTRA_NAME,
     EXTRA_SECRETS_KEY,
     ROUTES,
     SECRET_NAME_RULE,
     VARIABLES,
-    Route,
-    routes_for,
     secret_name_problem,
-    table_problems,
 )
 from infra.tables.secret_keys import BY_KEY, SECRET_KEYS, set_secret_command
-from infra.tables.tiers import PROFILES, TIERS, Tier, TierProfile, production_claims, profile_for
-from infra.tables.type_tokens import PROJECT as _PROJECT
-from infra.tables.type_tokens import full_key as _full_key
-
-# Defined in infra/tables/type_tokens.py, which the evaluator imports without the program; read from here too.
-PROJECT = _PROJECT
-full_key = _full_key
-PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+from infra.tables.tiers import PROFILES, TIERS, TierProfile, production_claims, profile_for
+from infra.tables.type_tokens import PROJECT, full_key
 
 # Limits the providers document; a value past one is refused here, before any resource exists.
 MAX_REVIEWERS = 6  # GitHub: "You can list up to six users or teams as reviewers" (docs: deployment environments)
@@ -71,223 +59,9 @@ _VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}")
 _VERCEL_CUSTOM_ENV = re.compile(r"env_[A-Za-z0-9]{1,64}")
 # Pulumi stack references: `stack`, `org/stack` or `org/project/stack` (DIY backends: `organization/<project>/<stack>`).
 _STACK_REFERENCE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/){0,2}[A-Za-z0-9_.-]{1,100}")
-_INTEGER = re.compile(r"-?[0-9]{1,9}")
 _ROTATION = re.compile(r"[1-9][0-9]{0,5}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_OVERLAP_DAYS = 90
-# An undeclared key is named only when it is this close (difflib's ratio, after case and separators are
-# ignored) to a declared one: `reviewerTeam`, `ciDBUrl`, `deployment_branches`; never a pasted token.
-NEAR_MISS_RATIO = 0.8
-MAX_EXTRA_CHARACTERS = 2
-_KEY_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
-
-
-class ConfigError(ValueError):
-    """Every problem found in a stack's configuration, one line each; never contains a secret value."""
-
-    def __init__(self, stack: str, problems: list[str]) -> None:
-        self.stack = stack
-        self.problems = problems
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"stack {stack!r} has invalid configuration:\n{lines}")
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret config value; its repr never shows the value."""
-
-    value: str = field(repr=False)
-
-    def __repr__(self) -> str:
-        return "Secret(***)"
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class SessionKeyRotation:
-    """Which session key is current, and whether the previous one is still delivered beside it."""
-
-    rotation: int
-    rotated_on: datetime.date | None
-    overlap_days: int
-    today: datetime.date
-
-    @property
-    def previous_until(self) -> datetime.date | None:
-        if self.rotation < 2 or self.rotated_on is None:
-            return None
-        return self.rotated_on + datetime.timedelta(days=self.overlap_days)
-
-    @property
-    def previous_delivered(self) -> bool:
-        until = self.previous_until
-        return until is not None and self.today <= until
-
-    def describe(self) -> str:
-        until = self.previous_until
-        if until is None:
-            return f"rotation {self.rotation}; no previous key"
-        if self.previous_delivered:
-            return f"rotation {self.rotation}; previous key delivered until {until.isoformat()}"
-        return f"rotation {self.rotation}; previous key retired on {until.isoformat()}"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """One stack's validated configuration."""
-
-    stack: str
-    profile: TierProfile
-    """The rules of the stack's tier (infra/tables/tiers.py)."""
-    github_owner: str
-    github_plan: Plan
-    repository_visibility: Visibility
-    """What the stack declares; the program checks it against GitHub before anything is written."""
-    repositories: tuple[str, ...]
-    environment_name: str
-    reviewer_teams: tuple[str, ...]
-    deployment_branches: tuple[str, ...]
-    protection: Protection
-    """What each repository's environment is sent and the approval gate that results (infra/approval_gates.py)."""
-    vercel_project_id: str
-    vercel_team_id: str | None
-    vercel_git_branch: str | None
-    vercel_custom_environment_ids: tuple[str, ...]
-    session_key: SessionKeyRotation
-    run_migrations: bool
-    production_stack: str | None
-    variables: Mapping[str, str]
-    """Non-secret environment variables by name (VERCEL_PROJECT_ID, ...): see infra/tables/routes.py VARIABLES."""
-    secret_values: Mapping[str, Secret]
-    """Every configured secret that is routed somewhere, by secret name (CI_DB_URL, ..., the extra secrets)."""
-    db_fingerprint_key: Secret
-    legacy_secret_names: tuple[str, ...]
-    """Old credential names no job may read any more, at any level (infra/shadow_secrets.py)."""
-    acknowledged_secrets: Mapping[str, str]
-    """Other copies of a credential reported as warnings while a team migrates: `REPOSITORY/LEVEL/NAME` -> reason."""
-
-    @property
-    def tier(self) -> Tier:
-        return self.profile.tier
-
-    @property
-    def ci_db_url(self) -> Secret:
-        return self.secret_values["CI_DB_URL"]
-
-    @functools.cached_property
-    def routes(self) -> tuple[Route, ...]:
-        """The scoping table's rows for this stack, extra secrets included."""
-        managed = {route.name for route in ROUTES}
-        return routes_for(tuple(name for name in self.secret_values if name not in managed))
-
-
-@functools.cache
-def declared_config() -> Mapping[str, Mapping[str, Any]]:
-    """The `config:` block of Pulumi.yaml: every key the program accepts, with type, default and secrecy."""
-    project = yaml.safe_load(PROJECT_FILE.read_text())
-    return cast(Mapping[str, Mapping[str, Any]], project["config"])
-
-
-def secret_keys() -> tuple[str, ...]:
-    return tuple(key for key, spec in declared_config().items() if spec.get("secret"))
-
-
-def _set_secret_command(key: str, stack: str) -> str:
-    return f"set it with `{set_secret_command(key, stack)}` (it asks for the value)"
-
-
-def _normalised(key: str) -> str:
-    return re.sub(r"[-_.]", "", key).casefold()
-
-
-def _near_miss(key: str) -> str | None:
-    """The declared key an unknown key is a misspelling of (case, a separator, a letter or two), if any."""
-    if not _KEY_SHAPE.fullmatch(key):
-        return None
-    by_spelling = {_normalised(declared): declared for declared in declared_config()}
-    if _normalised(key) in by_spelling:
-        return by_spelling[_normalised(key)]
-    close = difflib.get_close_matches(_normalised(key), list(by_spelling), n=1, cutoff=NEAR_MISS_RATIO)
-    # At most two characters more than the declared name: a value pasted onto a key name is never shown.
-    if not close or len(_normalised(key)) > len(close[0]) + MAX_EXTRA_CHARACTERS:
-        return None
-    return by_spelling[close[0]]
-
-
-def _unknown_key_problems(stack: str, unknown: list[str], secret: Collection[str]) -> list[str]:
-    """One line per undeclared key that is a near miss of a declared one, and one line for all the others.
-
-    An unknown key's name is shown only when it is a near miss of a declared key: a name may be a value
-    pasted in the wrong place (`pulumi config set <token>`), and these lines reach the plan's PR comment.
-    Any other shape (even a plain camelCase word) could be a passphrase, so the others are only counted.
-    """
-    problems: list[str] = []
-    hidden = 0
-    for key in unknown:
-        meant = _near_miss(key)
-        if meant is None:
-            hidden += 1
-        elif meant in secret_keys() and key not in secret:
-            problems.append(
-                f"{full_key(key)} is not a known key (did you mean {meant}?) and holds plaintext where a secret "
-                "belongs: if the stack file was ever committed or shared, rotate it; remove it "
-                f"(`pulumi config rm --stack {stack} {key}`) and set the (new) value with "
-                f"`{set_secret_command(meant, stack)}`, which asks for it"
-            )
-        else:
-            problems.append(
-                f"{full_key(key)} is not a known key; did you mean {meant}? (`pulumi config rm --stack {stack} {key}`)"
-            )
-    if hidden:
-        problems.append(
-            f"{PROJECT}: {'1 key' if hidden == 1 else f'{hidden} keys'} not declared in Pulumi.yaml "
-            f"{'is' if hidden == 1 else 'are'} set; names not shown, since a name may be a value pasted in the "
-            f"wrong place: list the keys with `pulumi config --stack {stack}` "
-            f"and remove each with `pulumi config rm --stack {stack} <key>`; accepted keys: "
-            f"{', '.join(sorted(declared_config()))}"
-        )
-    return problems
-
-
-def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) -> Any:  # noqa: PLR0911, PLR0912 - one flat branch per declared type reads best
-    """The raw config value (a string, as Pulumi passes it, or already decoded) as its declared type."""
-    declared = spec.get("type", "object")
-    name = full_key(key)
-    if declared == "string":
-        if not isinstance(raw, str):
-            problems.append(f"{name} must be a string")
-            return None
-        return raw
-    if declared == "integer":
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if not isinstance(raw, str) or not _INTEGER.fullmatch(raw):
-            problems.append(f"{name} must be a whole number")
-            return None
-        return int(raw)
-    if declared == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw in ("true", "false"):
-            return raw == "true"
-        problems.append(f"{name} must be true or false")
-        return None
-    value = raw
-    if isinstance(raw, str):
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = None
-    if declared == "array":
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            problems.append(f"{name} must be a list of strings")
-            return None
-        return tuple(value)
-    if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
-        problems.append(f"{name} must be a map of names to string values")
-        return None
-    return value
 
 
 def parse(
@@ -299,32 +73,7 @@ def parse(
     problem; no message contains a value that is stored as a secret (nor, for simplicity, any value).
     """
     today = today or datetime.date.today()  # once: a run across midnight checks and builds with one date
-    declared = declared_config()
-    problems = list(table_problems(frozenset(declared)))
-
-    problems += _unknown_key_problems(stack, sorted(set(values) - set(declared)), secret)
-
-    typed: dict[str, Any] = {}
-    for key, spec in declared.items():
-        if key in values and key in secret and not spec.get("secret") and key != EXTRA_SECRETS_KEY:
-            # Used as declared, the value would land in plaintext resource inputs and URNs.
-            problems.append(
-                f"{full_key(key)} is stored as a secret but is not one, so it would be unwrapped into plaintext "
-                f"resource names and inputs; store it in plaintext: `pulumi config rm --stack {stack} {key}` then "
-                f"`pulumi config set --stack {stack} {key} <value>`"
-            )
-            continue
-        if key in values:
-            typed[key] = _coerce(key, spec, values[key], problems)
-        elif "default" in spec:
-            typed[key] = _coerce(key, spec, spec["default"], problems)
-        elif spec.get("secret"):
-            problems.append(f"{full_key(key)} is required: {_set_secret_command(key, stack)}")
-        else:
-            problems.append(f"{full_key(key)} is required: set it in Pulumi.{stack}.yaml ({spec['description']})")
-        if spec.get("secret") and key in values and key not in secret:
-            problems.append(f"{full_key(key)} must be a secret, not plaintext: {_set_secret_command(key, stack)}")
-
+    typed, problems = typed_values(stack, values, secret)
     if problems:
         # Later rules assume the keys exist with their declared types.
         raise ConfigError(stack, problems)
@@ -617,13 +366,13 @@ def _session_key(typed: Mapping[str, Any], today: datetime.date) -> SessionKeyRo
 def _check_secrets(stack: str, secrets: Mapping[str, Secret], profile: TierProfile, problems: list[str]) -> None:
     for key, secret in secrets.items():
         if not secret.value.strip():
-            problems.append(f"{full_key(key)} is empty: {_set_secret_command(key, stack)}")
+            problems.append(f"{full_key(key)} is empty: {set_secret_hint(key, stack)}")
             continue
         if secret.value != secret.value.strip():
             problems.append(f"{full_key(key)} starts or ends with whitespace; set the value alone")
             continue
         if PLACEHOLDER_MARK in secret.value:
-            problems.append(f"{full_key(key)} still holds the documentation's `...`: {_set_secret_command(key, stack)}")
+            problems.append(f"{full_key(key)} still holds the documentation's `...`: {set_secret_hint(key, stack)}")
             continue
         refused = BY_KEY[key].kind.validate(full_key(key), secret.value, profile)
         problems.extend(refused or _unguardable(full_key(key), secret.value))

@@ -1,0 +1,7 @@
+"""The only reader of Pulumi config: a stack's raw config in, one validated Settings out, or every problem at once.
+
+errors      ConfigError: every problem, one line each, naming the key and never a value
+settings    Settings, the typed result the stack and the components read
+schema      the keys Pulumi.yaml declares, and the raw values read as their declared types
+load        parse (schema, then the rules, then Settings) and load (from the Pulumi runtime)
+"""
