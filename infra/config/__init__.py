@@ -3,5 +3,6 @@
 errors      ConfigError: every problem, one line each, naming the key and never a value
 settings    Settings, the typed result the stack and the components read
 schema      the keys Pulumi.yaml declares, and the raw values read as their declared types
+rules/      one module per concern (GitHub, Vercel, secret values, ...), each returning its problems
 load        parse (schema, then the rules, then Settings) and load (from the Pulumi runtime)
 """

@@ -7,6 +7,7 @@ import gc
 import logging
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import pulumi
 import pulumi_random
@@ -105,3 +106,11 @@ def test_what_a_component_registers_as_outputs_is_recorded() -> None:
     recorded = evaluation.registered_outputs[urn]
     assert recorded["plain"] == "shown"
     assert is_rpc_secret(recorded["hidden"])
+
+
+@pytest.mark.stack_files
+def test_unknown_stack_file_names_the_known_stacks(stack_dir: Path) -> None:
+    with pytest.raises(
+        FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml.*known stacks: preview, production, staging$"
+    ):
+        evaluator.stack_config("qa", stack_dir)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import contextvars
 import json
+from collections.abc import Callable
 
 import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
 from infra.config.errors import ConfigError
-from infra.config.load import load, parse
-from infra.config.schema import declared_config
+from infra.config.load import load
 from infra.config.settings import Settings
 from infra.tables.type_tokens import PROJECT, full_key
 from tests.helpers import assert_no_secret
+from tests.program.config.refusals import Bad, assert_refused_clearly, ids
 from tools import evaluator
 from tools.fakes import fake_secrets, secret_part, stack_values
 
@@ -54,62 +55,21 @@ def test_settings_never_show_a_secret_in_repr_or_str(monkeypatch: pytest.MonkeyP
     assert_no_secret("production", [shown])
 
 
-def test_defaults_come_from_pulumi_yaml() -> None:
-    values, secret = stack_values("preview")
-    settings = parse("preview", values, secret)
-    declared = declared_config()
-    assert str(settings.session_key.rotation) == declared["sessionKeyRotation"]["default"]
-    assert settings.session_key.overlap_days == declared["sessionKeyOverlapDays"]["default"]
-    assert settings.run_migrations is declared["runMigrations"]["default"]
-    assert settings.environment_name == "preview"
-    assert settings.vercel_git_branch is None
+def test_every_problem_is_listed_at_once(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack(
+            "production",
+            {"reviewerTeams": "[]", "redisUrl": f"redis://default:{secret_part('redisUrl', 'production')}@r:6379"},
+        )
+    assert "reviewerTeams" in str(failure.value)
+    assert "redisUrl" in str(failure.value)
 
 
-def test_a_repository_listed_again_in_another_case_is_refused_at_its_second_spelling() -> None:
-    # GitHub repository names ignore case: both entries would declare one repository's environment twice.
-    repositories = ["tenantguard", "tenantguard-worker", "TenantGuard-Worker"]
-    values, secret = stack_values("staging", {"repositories": json.dumps(repositories)})
-    with pytest.raises(ConfigError) as refused:
-        parse("staging", values, secret)
-    assert refused.value.problems == [
-        "tenantguard-infra:repositories (item 3 of 3) repeats an earlier item (compared case-insensitively); "
-        "list each once"
-    ]
+CASES = [
+    Bad("unknown-tier", "preview", {"tier": "qa"}, "tier", "preview, staging, production"),
+]
 
 
-@pytest.mark.parametrize(
-    ("team_id", "custom_environment_id"),
-    [("team_tG9hJ2kL4mN6pQ8rS0tV", "env_7QvZk2mN4pXr8sT1uW3yA5bC"), ("team_a", "env_9")],
-    ids=["as-vercel-writes-them", "shortest"],
-)
-def test_well_formed_vercel_team_and_custom_environment_ids_are_accepted(
-    team_id: str, custom_environment_id: str
-) -> None:
-    values, secret = stack_values(
-        "staging",
-        {
-            "vercelTeamId": team_id,
-            "vercelGitBranch": None,
-            "vercelCustomEnvironmentIds": json.dumps([custom_environment_id]),
-        },
-    )
-    settings = parse("staging", values, secret)
-    assert settings.vercel_team_id == team_id
-    assert settings.vercel_custom_environment_ids == (custom_environment_id,)
-    assert settings.variables["VERCEL_ORG_ID"] == team_id
-
-
-def test_staging_accepts_exact_branches_and_patterns_fixing_whole_path_segments() -> None:
-    branches = ["staging", "release-2026", "release/2026-q1", "release/*", "hotfix/v2/*", "team/web/**"]
-    values, secret = stack_values("staging", {"deploymentBranches": json.dumps(branches)})
-    assert parse("staging", values, secret).deployment_branches == tuple(branches)
-
-
-def test_an_environment_named_production_in_staging_is_reported_once() -> None:
-    values, secret = stack_values("staging", {"environmentName": "PRODUCTION"})
-    with pytest.raises(ConfigError) as refused:
-        parse("staging", values, secret)
-    assert refused.value.problems == [
-        "tenantguard-infra:environmentName (or the stack name it defaults to) names the production environment, "
-        "in any casing; a staging stack needs an environment of its own"
-    ]
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_an_unknown_tier_is_refused_clearly(run_stack: Callable[..., evaluator.Evaluation], case: Bad) -> None:
+    assert_refused_clearly(run_stack, case)
