@@ -29,7 +29,7 @@ from infra.tables.routes import EXTRA_SECRETS_KEY
 from infra.tables.type_tokens import full_key
 
 LEGACY_KEY = "legacySecretNames"
-"""The program's key (infra/shadow_secrets.py LEGACY_KEY; a test keeps the two equal)."""
+"""The program's key (infra/guard/shadow_secrets.py LEGACY_KEY; a test keeps the two equal)."""
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from pulumi.runtime import config as runtime_config
 from infra.approval_gates import Protection, protection
 from infra.config.errors import ConfigError
 from infra.config.rules import github, production_stack, secret_values, session_key, vercel
+from infra.config.rules.shadow_secrets import acknowledgement_problems, legacy_name_problems
 from infra.config.schema import typed_values
 from infra.config.settings import Secret, SessionKeyRotation, Settings
-from infra.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY, acknowledgement_problems, legacy_name_problems
+from infra.guard.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY
 from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, VISIBILITY_KEY
 from infra.tables.routes import EXTRA_SECRETS_KEY, ROUTES, VARIABLES
 from infra.tables.secret_keys import SECRET_KEYS

@@ -84,7 +84,7 @@ class Settings:
     """Every configured secret that is routed somewhere, by secret name (CI_DB_URL, ..., the extra secrets)."""
     db_fingerprint_key: Secret
     legacy_secret_names: tuple[str, ...]
-    """Old credential names no job may read any more, at any level (infra/shadow_secrets.py)."""
+    """Old credential names no job may read any more, at any level (infra/guard/shadow_secrets.py)."""
     acknowledged_secrets: Mapping[str, str]
     """Other copies of a credential reported as warnings while a team migrates: `REPOSITORY/LEVEL/NAME` -> reason."""
 

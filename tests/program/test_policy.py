@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra import shadow_secrets
 from infra.config.schema import declared_config
+from infra.guard import shadow_secrets
 from policy import stack_config
 from policy.catalog import CATALOG, Place, Secrecy
 from policy.rules import POLICIES

@@ -10,7 +10,6 @@ import pytest
 
 from infra.config.errors import ConfigError
 from infra.config.load import parse
-from infra.shadow_secrets import OrganizationSecret, RepositoryListing, find
 from infra.tables import type_tokens as types
 from tests.helpers import assert_no_secret
 from tools import evaluator
@@ -203,23 +202,6 @@ def test_an_internal_repository_counts_as_private(run_stack: Run) -> None:
     assert f"{CI}: organization secret DB_URL" in message
 
 
-@pytest.mark.parametrize(("visibility", "reached"), [("public", False), ("private", True), ("internal", True)])
-def test_a_private_organization_secret_reaches_private_and_internal_repositories_only(
-    visibility: str, reached: bool
-) -> None:
-    listing = RepositoryListing("app", visibility, 1, (), (), None, ())
-    findings = find(
-        listing,
-        owner="tenantguard",
-        environment="preview",
-        organization=[OrganizationSecret("DB_URL", "private")],
-        dependabot_organization=[],
-        managed=["CI_DB_URL"],
-        legacy=["DB_URL"],
-    )
-    assert bool(findings) is reached
-
-
 def test_a_selected_organization_secret_counts_only_for_the_repositories_on_its_list(run_stack: Run) -> None:
     listings = GitHubListings(organization=[OrgSecret("DB_URL", "selected", ("tenantguard",))])
     message = failure_of(run_stack, "production", listings)
@@ -375,42 +357,3 @@ def test_every_failing_lookup_is_listed(run_stack: Run) -> None:
     message = failure_of(run_stack, "preview", listings)
     assert "  - Actions secrets of the organization tenantguard (getActionsOrganizationSecrets): invoke of" in message
     assert f"  - repository {CI} (getRepository): not found, or the token cannot read it" in message
-
-
-# --- configuration ----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "says"),
-    [
-        ("legacySecretNames", ["DB-URL"], "legacySecretNames: 'DB-URL' is not a valid secret name"),
-        ("legacySecretNames", ["DB_URL", "db_url"], "legacySecretNames: 'db_url' is listed twice"),
-        ("legacySecretNames", ["CI_DB_URL"], "legacySecretNames: 'CI_DB_URL' is a secret this stack manages"),
-        ("legacySecretNames", ["OPENAI_API_KEY"], "legacySecretNames: 'OPENAI_API_KEY' is a secret this stack manages"),
-        ("legacySecretNames", "DB_URL", "legacySecretNames must be a list of strings"),
-        ("acknowledgedSecrets", {"DB_URL": "x"}, "acknowledgedSecrets['DB_URL']: expected REPOSITORY/LEVEL/NAME"),
-        ("acknowledgedSecrets", {"app/repository/DB_URL": "x"}, "'app' is not a repository of this stack"),
-        ("acknowledgedSecrets", {"tenantguard/repo/DB_URL": "x"}, "level 'repo' is not one of repository, environment"),
-        ("acknowledgedSecrets", {"tenantguard/repository/1DB": "x"}, "'1DB' is not a valid secret name"),
-        ("acknowledgedSecrets", {"tenantguard/repository/DB_URL": " "}, "needs a reason"),
-        ("acknowledgedSecrets", {"tenantguard/environment/CI_DB_URL": "x"}, "there is nothing to acknowledge"),
-        ("acknowledgedSecrets", {"tenantguard/repository/DB_URL": 3}, "acknowledgedSecrets must be a map of names"),
-        (
-            "acknowledgedSecrets",
-            {"tenantguard/repository/DB_URL": "x", "tenantguard/repository/db_url": "y"},
-            "acknowledged twice",
-        ),
-    ],
-)
-def test_bad_shadow_secret_config_is_refused_naming_the_key(key: str, value: object, says: str) -> None:
-    values, secret = stack_values("staging", {key: json.dumps(value)})
-    with pytest.raises(ConfigError) as error:
-        parse("staging", values, secret)
-    assert f"tenantguard-infra:{key}" in str(error.value)
-    assert says in str(error.value)
-
-
-def test_the_defaults_come_from_pulumi_yaml() -> None:
-    settings = parse("preview", *stack_values("preview"))
-    assert settings.legacy_secret_names == ("DB_URL", "DATABASE_URL", "POSTGRES_URL", "PROD_DB_URL")
-    assert settings.acknowledged_secrets == {}
