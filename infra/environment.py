@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_github as github
 
-from infra.approval_gates import Protection
+from infra.config.approval_gate import Protection
 from infra.tables.type_tokens import PROJECT
 
 EVERY_FILE = "*"
@@ -25,7 +25,7 @@ class DeploymentEnvironmentArgs:
     deployment_branches: Sequence[str]
     """Branch patterns that may deploy; empty means any branch."""
     protection: Protection
-    """What the environment is sent for the plan and visibility (infra/approval_gates.py decides)."""
+    """What the environment is sent for the plan and visibility (infra/config/approval_gate.py decides)."""
     variables: Mapping[str, str] = field(default_factory=dict)
     """Non-secret configuration the environment's jobs read as `vars.NAME` (ids, never credentials)."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.approval_gates import Protection, protection
+from infra.config.approval_gate import Protection, protection
 from infra.config.errors import ConfigError
 from infra.config.rules import github, production_stack, secret_values, session_key, vercel
 from infra.config.rules.shadow_secrets import acknowledgement_problems, legacy_name_problems

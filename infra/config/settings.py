@@ -7,7 +7,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from infra.approval_gates import Protection
+from infra.config.approval_gate import Protection
 from infra.tables.github_plans import Plan, Visibility
 from infra.tables.routes import ROUTES, Route, routes_for
 from infra.tables.tiers import Tier, TierProfile
@@ -70,7 +70,7 @@ class Settings:
     reviewer_teams: tuple[str, ...]
     deployment_branches: tuple[str, ...]
     protection: Protection
-    """What each repository's environment is sent and the approval gate that results (infra/approval_gates.py)."""
+    """What each repository's environment is sent and the approval gate that results (infra/config/approval_gate.py)."""
     vercel_project_id: str
     vercel_team_id: str | None
     vercel_git_branch: str | None

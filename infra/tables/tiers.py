@@ -27,7 +27,7 @@ class TierProfile:
     approval_gate_required: bool
     """Each deployment needs an approval by the stack's reviewer teams: environment reviewers where the GitHub plan
     has them, otherwise a branch ruleset that lets only approved changes reach the deploying branches
-    (infra/approval_gates.py). The teams are required in config either way."""
+    (infra/config/approval_gate.py). The teams are required in config either way."""
     prevent_self_review: bool
     """Self-review is always prevented where reviewers approve; when False, `preventSelfReview` decides."""
     branches_required: bool

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.approval_gates import protection
+from infra.config.approval_gate import protection
 from infra.tables.github_plans import PLANS, VISIBILITIES, Plan, capabilities
 from infra.tables.tiers import PROFILES, TIERS
 from tests.program.tables.test_tiers import least_config

@@ -58,7 +58,9 @@ def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, evaluato
     if branch_policies:
         expected[POLICY] = branch_policies
     if stack == "production":
-        expected[types.RULESET] = 2  # GitHub Team, private repositories: no environment reviewers (test_approval_gates)
+        expected[types.RULESET] = (
+            2  # GitHub Team, private repositories: no environment reviewers (config/test_approval_gate.py)
+        )
     if stack != "production":
         expected["pulumi:pulumi:StackReference"] = 1
     assert dict(resource_types(evaluated[stack])) == expected

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.approval_gates import Protection, protection
+from infra.config.approval_gate import Protection, protection
 from infra.tables import type_tokens as types
 from infra.tables.github_plans import CAPABILITIES, PLANS, VISIBILITIES, Plan, capabilities
 from infra.tables.tiers import PROFILES, TIERS
