@@ -29,7 +29,7 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 
 
 class _DynamicResource(pulumi.dynamic.Resource):
-    """A dynamic resource of the default module, as infra.migration.AlembicMigration is."""
+    """A dynamic resource of the default module, as infra.components.migration.AlembicMigration is."""
 
 
 def _snake(name: str) -> str:

@@ -9,17 +9,17 @@ import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
+from infra.components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from infra.components.generated_secrets import GeneratedSecrets, GeneratedSecretsArgs
+from infra.components.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
+from infra.components.migration import DatabaseMigration, DatabaseMigrationArgs
+from infra.components.vercel import VercelVariables, VercelVariablesArgs
 from infra.config.settings import Settings
-from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
-from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
-from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
 from infra.guard import production_database, repository_visibility
-from infra.migration import DatabaseMigration, DatabaseMigrationArgs
 from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.tables.routes import EXTRA_SECRETS_KEY, Route
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.type_tokens import full_key
-from infra.vercel import VercelVariables, VercelVariablesArgs
 from tenantguard_db.revisions import head_revision
 from tenantguard_db.urls import mask_url, parse_postgres_url
 

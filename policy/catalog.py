@@ -307,7 +307,7 @@ VERCEL: dict[str, Kind] = {
 }
 
 PROGRAM: dict[str, Kind] = {
-    # The program's migration (infra/migration.py): its database URL is a Pulumi secret, which the policy SDK
+    # The program's migration (infra/components/migration.py): its database URL is a Pulumi secret, which the policy SDK
     # hands over unwrapped. Every Python dynamic resource shares this type token.
     DYNAMIC: Kind(frozenset({Carries.SECRET}), secret_paths=(("database_url",),), skip=("__provider",)),
 }

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 GENERATED_SOURCES = ("sessionKey", "previousSessionKey")
-"""Secrets the program generates itself with pulumi-random (see infra/generated.py); a generated
+"""Secrets the program generates itself with pulumi-random (see infra/components/generated_secrets.py); a generated
 secret is delivered only while its generator produces it (the previous session key, after a rotation)."""
 
 EXTRA_SECRETS_KEY = "extraSecrets"

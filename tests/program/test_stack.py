@@ -12,9 +12,9 @@ import pulumi
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
+from infra.components.generated_secrets import PREVIOUS
 from infra.config.load import parse
 from infra.config.rules.secret_values import MAX_ENVIRONMENT_SECRETS
-from infra.generated import PREVIOUS
 from infra.stack import build
 from infra.tables import type_tokens as types
 from infra.tables.routes import ROUTES

@@ -9,8 +9,8 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.resource import inherited_child_alias
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.config.approval_gate import Protection
-from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.tables import type_tokens as types
 from tools import evaluator
 

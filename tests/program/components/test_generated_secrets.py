@@ -1,4 +1,4 @@
-"""infra/generated.py: the GeneratedSecrets component on its own, and what the whole stack lets out of it."""
+"""infra/components/generated_secrets.py: GeneratedSecrets on its own, and what the whole stack lets out of it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from collections.abc import Callable
 import pulumi
 from pulumi.runtime.rpc import is_rpc_secret
 
-from infra.generated import CURRENT, PREVIOUS, SESSION_KEY_LENGTH, GeneratedSecrets, GeneratedSecretsArgs
+from infra.components.generated_secrets import (
+    CURRENT,
+    PREVIOUS,
+    SESSION_KEY_LENGTH,
+    GeneratedSecrets,
+    GeneratedSecretsArgs,
+)
 from infra.tables import type_tokens as types
 from tests.helpers import plain_strings
 from tools import evaluator
