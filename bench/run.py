@@ -303,7 +303,7 @@ def scale_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
 SDKS = "import pulumi, pulumi_github, pulumiverse_vercel, pulumi_random"
 IMPORTS = {
     "psycopg (libpq's URL parser, first parse_postgres_url)": "import psycopg.conninfo",
-    "infra.shadow_secrets (the shadow-secret check)": "import infra.shadow_secrets",
+    "infra.components.shadow_secret_check (the shadow-secret check)": "import infra.components.shadow_secret_check",
     "tenantguard_db.revisions + the head read from source": (
         "from tenantguard_db.revisions import head_revision; head_revision()"
     ),

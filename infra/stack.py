@@ -13,10 +13,10 @@ from infra.components.environment import DeploymentEnvironment, DeploymentEnviro
 from infra.components.generated_secrets import GeneratedSecrets, GeneratedSecretsArgs
 from infra.components.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
 from infra.components.migration import DatabaseMigration, DatabaseMigrationArgs
+from infra.components.shadow_secret_check import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.components.vercel import VercelVariables, VercelVariablesArgs
 from infra.config.settings import Settings
 from infra.guard import production_database, repository_visibility
-from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
 from infra.tables.routes import EXTRA_SECRETS_KEY, Route
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.type_tokens import full_key

@@ -4,6 +4,7 @@
     generated_secrets    GeneratedSecrets: the session keys the program generates (two slots that alternate)
     github_secrets       EnvironmentSecrets: the environment's Actions secrets, never repository- or org-wide
     vercel               VercelVariables: sensitive Vercel variables for the tier's targets
+    shadow_secret_check  ShadowSecretCheck: every other copy of a credential looked up; values wait on the check
     migration            DatabaseMigration: Alembic's upgrade after everything else (its provider: infra/migration.py)
 
 Their type tokens (`tenantguard:<module>:<Class>`) were fixed when each lived in infra/ directly and stay so: a

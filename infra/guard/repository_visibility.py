@@ -41,7 +41,8 @@ def visibility_verdict(
     """Resolves (to no resource, after `before`) once every repository has the declared visibility; fails otherwise.
 
     A repository that is not found, or that the token cannot read, is left to the shadow-secret check, which fails
-    the run naming every lookup that failed (infra/shadow_secrets.py); no environment can be written there either.
+    the run naming every lookup that failed (infra/components/shadow_secret_check.py); no environment can be written
+    there either.
     """
     key = full_key(VISIBILITY_KEY)
     names = list(found)

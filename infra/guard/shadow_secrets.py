@@ -2,7 +2,7 @@
 
 GitHub resolves a secret name to the lowest level that has it, so an environment secret shadows a repository or
 organization secret of the same name only in jobs that name that environment; every other job, and every run
-Dependabot triggers, reads the other copy. The lookups (ShadowSecretCheck, infra/shadow_secrets.py) list secret
+Dependabot triggers, reads the other copy. The lookups (infra/components/shadow_secret_check.py) list secret
 *names*: GitHub never returns a value. This module judges what they found, as plain data.
 """
 

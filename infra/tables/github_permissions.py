@@ -69,7 +69,8 @@ ENV = f"{REPO}/environments/{{environment}}"
 ORG = "/orgs/{owner}"
 
 CALLS: tuple[Call, ...] = (
-    # The shadow-secret check and the visibility check (infra/shadow_secrets.py, infra/guard/repository_visibility.py).
+    # The shadow-secret check and the visibility check (infra/components/shadow_secret_check.py,
+    # infra/guard/repository_visibility.py).
     Call(_function("getRepository"), ((f"GET {REPO}", _repo("Metadata", "read")),)),
     Call(_function("getRestApi"), ((f"GET {ENV}", _repo("Actions", "read")),)),
     Call(_function("getActionsSecrets"), ((f"GET {REPO}/actions/secrets", _repo("Secrets", "read")),)),

@@ -198,14 +198,3 @@ def test_the_stack_outputs_say_which_gate_each_repository_has(evaluated: dict[st
     gates = evaluated["production"].outputs["approvalGates"]
     assert set(gates) == set(REPOSITORIES)
     assert all(gate.startswith("ruleset on main: ") for gate in gates.values())
-
-
-def test_the_environment_is_read_with_one_request_never_by_listing_every_environment(
-    evaluated: dict[str, evaluator.Evaluation],
-) -> None:
-    tokens = {invoke.token for invoke in evaluated["staging"].invokes}
-    assert "github:index/getRepositoryEnvironments:getRepositoryEnvironments" not in tokens
-    endpoints = sorted(
-        invoke.args["endpoint"] for invoke in evaluated["staging"].invokes if invoke.token.endswith("getRestApi")
-    )
-    assert endpoints == sorted(f"repos/tenantguard/{repository}/environments/staging" for repository in REPOSITORIES)

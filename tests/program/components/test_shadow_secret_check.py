@@ -357,3 +357,14 @@ def test_every_failing_lookup_is_listed(run_stack: Run) -> None:
     message = failure_of(run_stack, "preview", listings)
     assert "  - Actions secrets of the organization tenantguard (getActionsOrganizationSecrets): invoke of" in message
     assert f"  - repository {CI} (getRepository): not found, or the token cannot read it" in message
+
+
+def test_the_environment_is_read_with_one_request_never_by_listing_every_environment(
+    evaluated: dict[str, evaluator.Evaluation],
+) -> None:
+    tokens = {invoke.token for invoke in evaluated["staging"].invokes}
+    assert "github:index/getRepositoryEnvironments:getRepositoryEnvironments" not in tokens
+    endpoints = sorted(
+        invoke.args["endpoint"] for invoke in evaluated["staging"].invokes if invoke.token.endswith("getRestApi")
+    )
+    assert endpoints == sorted(f"repos/{repository}/environments/staging" for repository in (CI, WORKER))
