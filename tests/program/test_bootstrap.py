@@ -16,7 +16,8 @@ import yaml
 from infra.tables.tiers import profile_for
 from scripts import secret_scan
 from tests.helpers import STACKS
-from tools import bootstrap, docs, evaluator, plan, workflow_secrets
+from tools import bootstrap, docs, evaluator, workflow_secrets
+from tools.plan.cli import main as plan_main
 from tools.workflow_secrets import Rules, check
 
 WORKFLOW_SECRETS_FIXTURES = evaluator.ROOT / "tests" / "static" / "workflow_secrets"
@@ -49,7 +50,7 @@ def test_a_staging_copy_passes_every_check_as_it_is_written(
     assert secret_scan.unexplained(secret_scan.scan(repository)) == []
     assert docs.main(["--check", "--dir", str(repository)]) == 0
     capsys.readouterr()
-    assert plan.main(["--dir", str(repository), "--json"]) == 0
+    assert plan_main(["--dir", str(repository), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     copy = document["stacks"]["staging-eu"]
     assert (copy["tier"], copy["environment"], copy["protection"]["branches"]) == (
@@ -60,7 +61,7 @@ def test_a_staging_copy_passes_every_check_as_it_is_written(
     assert document["matrix"]["DATABASE_URL"]["staging-eu"] == "vercel:preview@staging-eu"
     assert document["collisions"] == []
     # Until its secrets are set and committed the workflows leave it out, and say so.
-    assert plan.main(["--dir", str(repository), "--matrix"]) == 0
+    assert plan_main(["--dir", str(repository), "--matrix"]) == 0
     assert "staging-eu" in json.loads(capsys.readouterr().out)["unready"]
 
 

@@ -11,8 +11,9 @@ import yaml
 
 from infra.tables import type_tokens as types
 from tests.helpers import STACKS, assert_no_secret, plain_strings
-from tools import evaluator, plan
+from tools import evaluator
 from tools.fakes import fake_secrets
+from tools.plan.cli import main as plan_main
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -76,7 +77,7 @@ def leaky_stack_dir(tmp_path: Path) -> Path:
 def test_the_offline_plan_prints_no_secret(
     leaky_stack_dir: Path, capsys: pytest.CaptureFixture[str], output: str
 ) -> None:
-    status = plan.main(["--dir", str(leaky_stack_dir), *([f"--{output}"] if output != "text" else [])])
+    status = plan_main(["--dir", str(leaky_stack_dir), *([f"--{output}"] if output != "text" else [])])
     out = capsys.readouterr().out
     assert status == 1
     assert "tenantguard-infra:vercelToken is in Pulumi.staging.yaml as plaintext" in out

@@ -13,7 +13,11 @@ import yaml
 
 from infra.config.schema import secret_keys
 from tests.helpers import STACKS
-from tools import evaluator, plan
+from tools import evaluator
+from tools.plan.cli import main as plan_main
+from tools.plan.model import ONLINE_ONLY
+from tools.plan.render.json_document import as_json
+from tools.plan.stack_files import read_stack_file
 
 
 def edit(stack_dir: Path, stack: str, **config: Any) -> None:
@@ -29,7 +33,7 @@ def edit(stack_dir: Path, stack: str, **config: Any) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    status = plan.main(list(args))
+    status = plan_main(list(args))
     return status, capsys.readouterr().out
 
 
@@ -126,7 +130,7 @@ def test_require_secrets_fails_with_the_commands_still_to_run(
     stack_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     edit(stack_dir, "staging", ciDbUrl={"secure": "v1:AAAAci"})
-    assert plan.main(["--dir", str(stack_dir), "--stack", "staging", "--require-secrets"]) == 1
+    assert plan_main(["--dir", str(stack_dir), "--stack", "staging", "--require-secrets"]) == 1
     err = capsys.readouterr().err
     assert "  pulumi config set --secret --stack staging databaseUrl\n" in err
     assert "each asks for its value" in err
@@ -217,7 +221,7 @@ def test_a_preview_and_a_branch_scoped_stack_do_not_collide(
 def test_a_stack_of_another_tier_in_productions_vercel_team_is_refused(
     stack_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    production_team = plan.read_stack_file("production", stack_dir)["vercelTeamId"]
+    production_team = read_stack_file("production", stack_dir)["vercelTeamId"]
     edit(stack_dir, "staging", vercelTeamId=production_team)
     status, text = run(capsys, "--dir", str(stack_dir))
     assert status == 1
@@ -431,12 +435,12 @@ def test_markdown_has_the_matrix_a_mermaid_picture_and_the_changes(
 
 def test_plan_says_which_checks_run_only_online(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
-        plan.main(["--dir", str(stack_dir)]) == 0
+        plan_main(["--dir", str(stack_dir)]) == 0
     )  # the mocks' GitHub is a clean one: the plan invents no other copy of a secret
     text = " ".join(capsys.readouterr().out.split())
     assert "Checked only online, by `pulumi preview` and `pulumi up` (this plan cannot see GitHub):" in text
     assert "(the shadow-secret check, which GitHub answers)" in text
-    assert plan.as_json([])["onlineOnly"] == list(plan.ONLINE_ONLY)
+    assert as_json([])["onlineOnly"] == list(ONLINE_ONLY)
 
 
 def test_a_provider_token_in_plaintext_is_refused_too(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

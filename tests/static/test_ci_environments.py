@@ -15,7 +15,7 @@ from infra.tables.github_plans import Plan, capabilities
 from tests.helpers import STACKS
 from tools import ci_environments, evaluator
 from tools.github_requests import environment_violations
-from tools.plan import StackFileError
+from tools.plan.stack_files import StackFileError
 
 KMS = "awskms://alias/tenantguard-production?region=eu-west-1"
 

@@ -7,11 +7,9 @@ which secret flows into which stack's environment and Vercel targets, and what t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from tools.plan import ONLINE_ONLY, ONLINE_ONLY_TITLE, StackPlan, matrix_changes
-
-Matrix = Mapping[str, Mapping[str, str]]
+from tools.plan.model import ONLINE_ONLY, ONLINE_ONLY_TITLE, Matrix, StackPlan, matrix_changes
 
 
 def _node(text: str) -> str:
