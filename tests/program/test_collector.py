@@ -8,15 +8,15 @@ import subprocess
 import sys
 
 from infra import collector
+from tests.fakes import stack_values
 from tools import evaluator
-from tools.fakes import stack_values
 
 AS_PULUMI_RUNS_IT = """
 import atexit, gc
 # Registered before the program's handler, so it runs after it (atexit is last in, first out).
 atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, flush=True))
 from tools import evaluator
-from tools.fakes import stack_values
+from tests.fakes import stack_values
 print("enabled before:", gc.isenabled())
 evaluator.evaluate("production", *stack_values("production"), restore_gc=False)
 print("enabled after:", gc.isenabled())

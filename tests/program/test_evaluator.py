@@ -14,8 +14,8 @@ import pulumi_random
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret
 
+from tests.fakes import fake_secrets, secret_part
 from tools import evaluator
-from tools.fakes import fake_secrets, secret_part
 
 
 class WrongInputError(ValueError):

@@ -20,7 +20,7 @@ def imported_after(code: str) -> set[str]:
 
 def test_a_whole_evaluation_of_the_program_imports_no_alembic_or_sqlalchemy() -> None:
     imported = imported_after(
-        "from tools import evaluator\nfrom tools.fakes import stack_values\n"
+        "from tools import evaluator\nfrom tests.fakes import stack_values\n"
         "evaluator.evaluate('production', *stack_values('production'))"
     )
     assert "infra" in imported

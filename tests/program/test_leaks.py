@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from infra.tables import type_tokens as types
+from tests.fakes import fake_secrets
 from tests.helpers import STACKS, assert_no_secret, plain_strings
 from tools import evaluator
-from tools.fakes import fake_secrets
 from tools.plan.cli import main as plan_main
 
 

@@ -16,9 +16,9 @@ from policy import stack_config
 from policy.catalog import CATALOG, Place, Secrecy
 from policy.rules import POLICIES
 from tests.fake_credentials import fake_github_token
+from tests.fakes import stack_values
 from tests.program.policy_harness import cli_config, evaluation_violations, stack_violations, violations
 from tools import evaluator
-from tools.fakes import stack_values
 
 NAMES = "credential-names-in-their-place"
 DELIVERED = "delivered-secrets-only-in-their-place"

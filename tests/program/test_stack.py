@@ -18,9 +18,9 @@ from infra.config.rules.secret_values import MAX_ENVIRONMENT_SECRETS
 from infra.stack import build
 from infra.tables import type_tokens as types
 from infra.tables.routes import ROUTES
+from tests.fakes import fake_secrets, secret_part, stack_values
 from tests.helpers import STACKS
 from tools import evaluator
-from tools.fakes import fake_secrets, secret_part, stack_values
 
 ENV = types.ENVIRONMENT
 POLICY = types.BRANCH_POLICY

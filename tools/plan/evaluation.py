@@ -22,8 +22,8 @@ from infra.tables.type_tokens import (
     VERCEL_VARIABLE,
 )
 from tools import evaluator
-from tools.fakes import placeholder_secrets
 from tools.plan.model import StackPlan
+from tools.plan.placeholders import placeholder_secrets
 from tools.plan.stack_files import (
     StackFileError,
     is_secure,

@@ -10,9 +10,9 @@ from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from infra.tables import type_tokens as types
 from tenantguard_db import migrate
+from tests.fakes import fake_secrets
 from tests.helpers import STACKS, assert_no_secret
 from tools import evaluator
-from tools.fakes import fake_secrets
 
 DYNAMIC = types.DYNAMIC
 

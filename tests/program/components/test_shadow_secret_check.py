@@ -11,9 +11,9 @@ import pytest
 from infra.config.errors import ConfigError
 from infra.config.load import parse
 from infra.tables import type_tokens as types
+from tests.fakes import stack_values
 from tests.helpers import assert_no_secret
 from tools import evaluator
-from tools.fakes import stack_values
 from tools.github_listings import (
     DEPENDABOT_ORGANIZATION_SECRET_REPOSITORIES,
     GET_ACTIONS_SECRETS,

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.fakes import secret_part as P  # noqa: N812 - short, since the cases read as data
 from tests.helpers import assert_no_secret
 from tools import evaluator
-from tools.fakes import secret_part as P  # noqa: N812 - short, since the cases read as data
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from infra.config.errors import ConfigError
 from infra.config.load import load
 from infra.config.settings import Settings
 from infra.tables.type_tokens import PROJECT, full_key
+from tests.fakes import fake_secrets, secret_part, stack_values
 from tests.helpers import assert_no_secret
 from tests.program.config.refusals import Bad, assert_refused_clearly, ids
 from tools import evaluator
-from tools.fakes import fake_secrets, secret_part, stack_values
 
 
 def load_from_language_host_environment(monkeypatch: pytest.MonkeyPatch, stack: str, plaintext: set[str]) -> Settings:

@@ -8,10 +8,10 @@ import pytest
 
 from infra.config.load import parse
 from infra.config.schema import declared_config
+from tests.fakes import stack_values
 from tests.helpers import assert_no_secret
 from tests.program.config.refusals import FAKE_CI, FAKE_STAGING_CI, Bad, assert_refused_clearly, ids
 from tools import evaluator
-from tools.fakes import stack_values
 
 CASES = [
     # A required key is missing.

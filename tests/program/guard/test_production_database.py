@@ -17,9 +17,9 @@ from infra.guard.production_database import (
     key_check,
 )
 from infra.tables.type_tokens import STACK_REFERENCE
+from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part, stack_values
 from tests.helpers import assert_no_secret
 from tools import evaluator
-from tools.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part, stack_values
 
 PRODUCTION_URL = fake_secrets("production")["ciDbUrl"]
 FINGERPRINT_KEY = fake_secrets("production")["dbFingerprintKey"]

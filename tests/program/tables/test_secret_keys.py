@@ -13,9 +13,10 @@ from infra.config.schema import secret_keys
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.tiers import PROFILES, TIERS
 from infra.tables.type_tokens import full_key
+from tests.fakes import secret_values
 from tests.helpers import STACKS
 from tools import bootstrap, docs, evaluator
-from tools.fakes import PLACEHOLDER, placeholder_secrets, secret_values
+from tools.plan.placeholders import PLACEHOLDER, placeholder_secrets
 
 
 def test_the_table_lists_exactly_the_secret_keys_pulumi_yaml_declares() -> None:

@@ -9,9 +9,9 @@ import pytest
 
 from infra.config.errors import ConfigError
 from infra.config.load import parse
+from tests.fakes import stack_values
 from tests.program.config.refusals import FAKE_CI, FAKE_STAGING_CI, Bad, assert_refused_clearly, ids
 from tools import evaluator
-from tools.fakes import stack_values
 
 CASES = [
     Bad("bad-owner", "preview", {"githubOwner": "tenant guard"}, "githubOwner", "GitHub organization"),

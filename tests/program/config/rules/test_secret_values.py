@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.fakes import secret_part as P  # noqa: N812 - short, since the cases read as data
 from tests.program.config.refusals import FAKE_CI, FAKE_STAGING_CI, PROD_DB, Bad, assert_refused_clearly, extras, ids
 from tools import evaluator
-from tools.fakes import secret_part as P  # noqa: N812 - short, since the cases read as data
 
 CASES = [
     # Malformed or non-PostgreSQL URLs.

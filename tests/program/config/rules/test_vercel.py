@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from infra.config.load import parse
+from tests.fakes import stack_values
 from tests.program.config.refusals import FAKE_CI, Bad, assert_refused_clearly, ids
 from tools import evaluator
-from tools.fakes import stack_values
 
 CASES = [
     Bad("bad-vercel-project-id", "preview", {"vercelProjectId": "tenantguard-web"}, "vercelProjectId", "prj_"),

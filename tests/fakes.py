@@ -1,7 +1,8 @@
-"""Fake config for evaluating the real program: tests, benchmarks and the offline plan share these builders.
+"""Fake config for evaluating the real program: the stack files plus distinctive fake secrets, for the tests and the
+benchmarks (never for production code: the offline plan has its own placeholders, tools/plan/placeholders.py).
 
 Every value is built from the secret-key table (infra/tables/secret_keys.py), so a new secret key gets a
-fake, a placeholder and a leak needle without anyone writing one.
+fake and a leak needle without anyone writing one.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ PRODUCTION_STACK_NAME = "organization/tenantguard-infra/production"
 """What the example stack files name in `productionStack`."""
 SHARED = "shared"
 """Stands for the stack in the secret part of a key that every stack holds alike."""
-PLACEHOLDER = "plan-placeholder-secret"
-"""The offline plan's stand-in secret part: long enough for every kind of secret value."""
 
 
 def secret_part(key: str, stack: str) -> str:
@@ -52,17 +51,6 @@ def secret_values(stack: str, tier: Tier, secret: str | None = None, domain: str
 def fake_secrets(stack: str, tier: Tier | None = None) -> dict[str, str]:
     """Secret config for `stack` (its stack file's tier unless given); every secret part is distinctive."""
     return secret_values(stack, tier or stack_tier(stack))
-
-
-def placeholder_secrets(stack: str, extra_names: list[str]) -> dict[str, str]:
-    """Stand-ins the offline plan gives the program for the secrets a stack file must not hold.
-
-    They satisfy every tier (TLS included), and their hosts differ per stack so the
-    production-database guard passes; the extra secrets keep the names the stack file lists.
-    """
-    values = secret_values(stack, "production", secret=PLACEHOLDER, domain=f"{stack}.plan.invalid")
-    values[EXTRA_SECRETS_KEY] = json.dumps(dict.fromkeys(extra_names, PLACEHOLDER))
-    return values
 
 
 def needles(stack: str) -> list[str]:
