@@ -14,9 +14,8 @@ import pytest
 import yaml
 
 from infra.tables.tiers import profile_for
-from scripts import secret_scan
 from tests.helpers import STACKS
-from tools import bootstrap, docs, evaluator, workflow_secrets
+from tools import bootstrap, docs, evaluator, secret_scan, workflow_secrets
 from tools.plan.cli import main as plan_main
 from tools.workflow_secrets import Rules, check
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import secret_scan
+from tools import secret_scan
 
 # Values are built at run time so this file itself holds no finding.
 FAKE_TOKEN = "".join(["Xk82jdkQ93", "vLp0Zr7Tq4", "Wm5Hs1Ny6B"])
