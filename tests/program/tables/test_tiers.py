@@ -10,7 +10,7 @@ import pytest
 from infra.tables import type_tokens as types
 from infra.tables.tiers import PROFILES, TIERS, TierProfile, production_claims
 from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets
-from tests.program.policy_harness import evaluation_violations
+from tests.program.policy.harness import evaluation_violations
 from tools import evaluator
 
 

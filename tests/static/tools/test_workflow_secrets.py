@@ -14,8 +14,8 @@ import yaml
 from tools import workflow_secrets
 from tools.workflow_secrets import Rules, check
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parent / "workflow_secrets"
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "static" / "workflow_secrets"
 WORKFLOWS = ROOT / ".github" / "workflows"
 DEFAULT = Rules.of(workflow_secrets.default_legacy_names(), workflow_secrets.default_managed_names())
 

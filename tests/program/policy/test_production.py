@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.program.policy_harness import stack_violations
+from tests.program.policy.harness import stack_violations
 
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 BRANCH_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.fake_credentials import fake_vercel_token
-from tests.program.policy_harness import cli_config, violations
+from tests.program.policy.harness import cli_config, violations
 
 NAMES = "credential-names-in-their-place"
 PLAINTEXT = "no-credential-in-plaintext"

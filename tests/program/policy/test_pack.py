@@ -1,7 +1,7 @@
 """The policy pack: every resource of the real stacks passes; each placement and value rule has a failing case.
 
-Production's gate is tested in test_policy_production.py, the security review's findings in
-test_policy_review.py, what counts as a credential in tests/static/test_policy_credentials.py.
+Production's gate is tested in test_production.py, the security review's findings in test_review.py, what
+counts as a credential in tests/static/policy/test_credentials.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from policy.catalog import CATALOG, Place, Secrecy
 from policy.rules import POLICIES
 from tests.fake_credentials import fake_github_token
 from tests.fakes import stack_values
-from tests.program.policy_harness import cli_config, evaluation_violations, stack_violations, violations
+from tests.program.policy.harness import cli_config, evaluation_violations, stack_violations, violations
 from tools import evaluator
 
 NAMES = "credential-names-in-their-place"
