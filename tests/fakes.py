@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from infra.tables.routes import EXTRA_SECRETS_KEY
 from infra.tables.secret_keys import EXTRA_SECRETS_EXAMPLE, SECRET_KEYS
-from infra.tables.tiers import PROFILES, TIERS, Tier
+from infra.tables.tiers import PROFILES, TIERS, Tier, TierProfile
 from tools import evaluator
 
 PRODUCTION_STACK_NAME = "organization/tenantguard-infra/production"
@@ -71,3 +71,26 @@ def stack_values(stack: str, overrides: Mapping[str, str | None] | None = None) 
         else:
             values[key] = value
     return values, set(secrets)
+
+
+def least_config(profile: TierProfile, plan: str = "team") -> dict[str, str]:
+    """The loosest configuration a tier accepts: only what its profile requires."""
+    values = {
+        "tier": profile.tier,
+        "githubOwner": "tenantguard",
+        "repositories": json.dumps(["app"]),
+        "githubPlan": plan,
+        "vercelProjectId": "prj_least",
+        "preventSelfReview": "false" if not profile.prevent_self_review else "true",
+    }
+    if profile.approval_gate_required:
+        values["reviewerTeams"] = json.dumps(["ops"])
+    if profile.branches_required:
+        values["deploymentBranches"] = json.dumps(["main"])
+    if profile.environment_name:
+        values["environmentName"] = profile.environment_name
+    if profile.vercel_branch_scope == "required":
+        values["vercelGitBranch"] = "least"
+    if profile.production_guard:
+        values["productionStack"] = PRODUCTION_STACK_NAME
+    return values

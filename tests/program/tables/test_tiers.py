@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from infra.tables import type_tokens as types
-from infra.tables.tiers import PROFILES, TIERS, TierProfile, production_claims
-from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets
+from infra.tables.tiers import PROFILES, TIERS, production_claims
+from tests.fakes import fake_secrets, least_config
 from tests.program.policy.harness import evaluation_violations
 from tools import evaluator
-
-
-def least_config(profile: TierProfile, plan: str = "team") -> dict[str, str]:
-    """The loosest configuration a tier accepts: only what its profile requires."""
-    values = {
-        "tier": profile.tier,
-        "githubOwner": "tenantguard",
-        "repositories": json.dumps(["app"]),
-        "githubPlan": plan,
-        "vercelProjectId": "prj_least",
-        "preventSelfReview": "false" if not profile.prevent_self_review else "true",
-    }
-    if profile.approval_gate_required:
-        values["reviewerTeams"] = json.dumps(["ops"])
-    if profile.branches_required:
-        values["deploymentBranches"] = json.dumps(["main"])
-    if profile.environment_name:
-        values["environmentName"] = profile.environment_name
-    if profile.vercel_branch_scope == "required":
-        values["vercelGitBranch"] = "least"
-    if profile.production_guard:
-        values["productionStack"] = PRODUCTION_STACK_NAME
-    return values
 
 
 def test_every_tier_has_a_profile_and_only_production_targets_production() -> None:

@@ -10,8 +10,7 @@ import pytest
 from infra.config.approval_gate import protection
 from infra.tables.github_plans import PLANS, VISIBILITIES, Plan, capabilities
 from infra.tables.tiers import PROFILES, TIERS
-from tests.fakes import fake_secrets
-from tests.program.tables.test_tiers import least_config
+from tests.fakes import fake_secrets, least_config
 from tools import evaluator, github_requests
 from tools.github_listings import GitHubListings
 
