@@ -7,6 +7,8 @@ import gc
 import subprocess
 import sys
 
+import pytest
+
 from infra import collector
 from tests.fakes import stack_values
 from tools import evaluator
@@ -24,6 +26,7 @@ print("frozen before exit:", gc.get_freeze_count() > 0)
 """
 
 
+@pytest.mark.slow
 def test_in_the_process_pulumi_runs_the_collector_stays_off_and_is_frozen_only_at_exit() -> None:
     result = subprocess.run(
         [sys.executable, "-c", AS_PULUMI_RUNS_IT], cwd=evaluator.ROOT, capture_output=True, text=True, check=True

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tools.evaluator import ROOT
+
+pytestmark = pytest.mark.slow  # each test starts a fresh interpreter, 0.2-0.6 s
 
 HEAVY = ("alembic", "sqlalchemy", "pytest", "mako")
 

@@ -73,6 +73,7 @@ def leaky_stack_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output", ["text", "json", "markdown"])
 def test_the_offline_plan_prints_no_secret(
     leaky_stack_dir: Path, capsys: pytest.CaptureFixture[str], output: str

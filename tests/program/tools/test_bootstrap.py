@@ -36,6 +36,7 @@ def repository(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_a_staging_copy_passes_every_check_as_it_is_written(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,6 +81,7 @@ def clone(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_the_stack_dependent_tests_pass_with_a_staging_and_a_preview_copy_added(clone: Path) -> None:
     # Names no operator would give a stack, so a copy already in this checkout cannot be in the way.
     staging_copy = ["staging-bootstrap-test", "--from", "staging"]
@@ -96,6 +98,7 @@ def test_the_stack_dependent_tests_pass_with_a_staging_and_a_preview_copy_added(
     assert " passed" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -119,6 +122,7 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     assert "--require-secrets" in printed
 
 
+@pytest.mark.slow
 def test_a_preview_copy_needs_a_vercel_project_of_its_own(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bootstrap.main(["preview-eu", "--from", "preview", "--dir", str(repository)]) == 2
     first, *rest = capsys.readouterr().err.splitlines()
@@ -132,6 +136,7 @@ def test_a_preview_copy_needs_a_vercel_project_of_its_own(repository: Path, caps
     assert not evaluator.stack_file("preview-eu", repository).exists()
 
 
+@pytest.mark.slow
 def test_a_preview_copy_stays_preview_tier_says_so_and_has_no_branch_step(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -151,6 +156,7 @@ def printed_job(lines: list[str], job_id: str) -> dict[str, Any]:
     return job
 
 
+@pytest.mark.slow
 def test_a_preview_copy_prints_the_caller_job_that_reads_its_environment(
     repository: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -190,11 +196,13 @@ def test_the_caller_job_of_a_copy_whose_name_starts_with_a_digit_gets_a_valid_jo
     assert job == "  preview-2b:"
 
 
+@pytest.mark.slow
 def test_a_staging_copy_prints_no_preview_caller_job(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
     assert "vercel-preview" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_copy_starts_its_own_rotation_and_acknowledgements(repository: Path) -> None:
     path = evaluator.stack_file("staging", repository)
     path.write_text(
@@ -207,6 +215,7 @@ def test_a_copy_starts_its_own_rotation_and_acknowledgements(repository: Path) -
     assert "productionStack: organization/tenantguard-infra/production" in written
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("new", "source", "says"),
     [

@@ -33,6 +33,7 @@ def program_failing_mid_graph() -> None:
     pulumi.CustomResource("test:index:Thing", "second", {"value": refused, "after": first.id})
 
 
+@pytest.mark.slow
 def test_a_failed_program_leaves_no_unretrieved_exception_behind(caplog: pytest.LogCaptureFixture) -> None:
     # The first run in a process creates the event loop, whose handles keep that run's context alive.
     evaluator.run_program(lambda: None, "preview")
@@ -75,6 +76,7 @@ def program_whose_output_fails_before_its_value() -> None:
     pulumi.CustomResource("test:index:Thing", "reader", {"value": read})
 
 
+@pytest.mark.slow
 def test_a_failed_program_leaves_no_coroutine_unawaited() -> None:
     evaluator.run_program(lambda: None, "preview")
     with warnings.catch_warnings(record=True) as caught:
@@ -87,6 +89,7 @@ def test_a_failed_program_leaves_no_coroutine_unawaited() -> None:
     assert [str(warning.message) for warning in caught if "never awaited" in str(warning.message)] == []
 
 
+@pytest.mark.slow
 def test_two_resources_under_one_urn_fail_as_the_engine_would() -> None:
     def program() -> None:
         pulumi_random.RandomPassword("same", length=8)

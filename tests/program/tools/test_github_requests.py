@@ -47,6 +47,7 @@ def refused(tier: str, plan: Plan, visibility: str) -> bool:
     return isinstance(decided, str)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("plan", PLANS)
 @pytest.mark.parametrize("visibility", VISIBILITIES)

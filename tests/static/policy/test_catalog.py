@@ -104,6 +104,7 @@ def nested_inputs(package: str) -> frozenset[str]:
     return frozenset(name for node in tree.body if isinstance(node, ast.ClassDef) for name in _getters(node))
 
 
+@pytest.mark.slow
 def test_the_sdks_are_read() -> None:
     assert len(sdk_types("pulumi_github")) > 80
     assert len(sdk_types("pulumiverse_vercel")) > 60
@@ -139,6 +140,7 @@ def _named_inputs(kind: Kind) -> tuple[set[str], set[str]]:
     return top, nested
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_every_input_the_catalog_names_is_one_of_the_sdk(package: str) -> None:
     for token, kind in PACKAGES[package].items():

@@ -25,6 +25,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policy.rules import POLICIES
 
+pytestmark = pytest.mark.slow  # installs the pack in a fresh virtualenv and starts it, about 2 s
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

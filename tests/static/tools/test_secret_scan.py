@@ -9,6 +9,8 @@ import pytest
 
 from tools import secret_scan
 
+pytestmark = pytest.mark.slow  # each test runs detect-secrets over a repository, 0.2-4 s
+
 # Values are built at run time so this file itself holds no finding.
 FAKE_TOKEN = "".join(["Xk82jdkQ93", "vLp0Zr7Tq4", "Wm5Hs1Ny6B"])
 

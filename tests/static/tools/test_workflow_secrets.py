@@ -133,6 +133,7 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow
 def test_the_command_checks_a_lone_file_outside_this_repository(tmp_path: Path) -> None:
     app = tmp_path / "app.yml"
     app.write_text((FIXTURES / "environment-fail.yml").read_text())

@@ -8,6 +8,8 @@ import pytest
 
 from tests.program.tools.plan.harness import edit, run
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 @pytest.mark.stack_files
 def test_base_shows_what_a_change_does_to_the_matrix(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:

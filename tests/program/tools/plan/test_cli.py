@@ -9,6 +9,8 @@ import pytest
 from tests.program.tools.plan.harness import edit
 from tools.plan.cli import main as plan_main
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 def test_require_secrets_fails_with_the_commands_still_to_run(
     stack_dir: Path, capsys: pytest.CaptureFixture[str]

@@ -12,6 +12,8 @@ from tests.program.tools.plan.harness import edit, run
 from tools import evaluator
 from tools.plan.stack_files import read_stack_file
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 def test_two_stacks_owning_one_environment_collide(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file("staging-eu", stack_dir))

@@ -9,6 +9,8 @@ import pytest
 
 from tests.program.tools.plan.harness import edit, run
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 def test_plan_lists_every_error_of_an_invalid_stack(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(stack_dir, "production", reviewerTeams=[], deploymentBranches=["*"])

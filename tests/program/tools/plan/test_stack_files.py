@@ -11,6 +11,8 @@ import yaml
 from tests.program.tools.plan.harness import edit, run
 from tools import evaluator
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 def test_plan_shows_extra_secret_names_from_the_stack_file(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(stack_dir, "preview", extraSecrets={"OPENAI_API_KEY": {"secure": "v1:AAAAencrypted"}})

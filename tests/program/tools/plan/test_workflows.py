@@ -12,6 +12,8 @@ from tests.helpers import STACKS
 from tests.program.tools.plan.harness import edit, encrypted, run
 from tools import evaluator
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 def test_the_workflow_matrix_follows_the_tiers(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file("a-copy", stack_dir))

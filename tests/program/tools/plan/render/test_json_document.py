@@ -9,6 +9,8 @@ import pytest
 
 from tests.program.tools.plan.harness import run
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 def test_plan_json_is_for_machines(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out = run(capsys, "--dir", str(stack_dir), "--json")

@@ -8,6 +8,8 @@ import pytest
 
 from tests.program.tools.plan.harness import edit, run
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 @pytest.mark.stack_files
 def test_markdown_has_the_matrix_a_mermaid_picture_and_the_changes(

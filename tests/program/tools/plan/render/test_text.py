@@ -13,6 +13,8 @@ from tools.plan.cli import main as plan_main
 from tools.plan.model import ONLINE_ONLY
 from tools.plan.render.json_document import as_json
 
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
 
 def test_plan_prints_the_scoping_matrix_and_protection(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, text = run(capsys, "--dir", str(stack_dir))
