@@ -7,7 +7,8 @@ Each module imports only from the ones listed before it (and from tools.evaluato
 
     model          StackPlan, the matrix of where each secret lands and its changes: what every renderer reads
     stack_files    a stack file's config as written, which secrets it holds encrypted, its owner's plan, tier order
-    evaluation     each stack's program evaluated offline, read back as a StackPlan
+    placeholders   the stand-ins for the secrets a stack file must not hold
+    evaluation     each stack's program evaluated offline with them, read back as a StackPlan
     collisions     the mistakes only two stacks together show
     base_commit    the matrix at another commit (`--base`), planned by that commit's own code
     workflows      this repository's CI environments per stack, and the stack lists of the workflows' matrices
