@@ -7,11 +7,13 @@ collector.off_until_exit()
 
 import pulumi  # noqa: E402 - after the collector is off
 
-from infra import config, stack  # noqa: E402 - after the collector is off
+from infra import stack  # noqa: E402 - after the collector is off
+from infra.config.errors import ConfigError  # noqa: E402
+from infra.config.load import load  # noqa: E402
 
 try:
-    settings = config.load()
-except config.ConfigError as error:
+    settings = load()
+except ConfigError as error:
     # RunError prints the message without a Python traceback; tools.plan reads the problems from its cause.
     raise pulumi.RunError(str(error)) from error
 

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra.github_plans import capabilities  # noqa: E402 - after the path
+from infra.tables.github_plans import capabilities  # noqa: E402 - after the path
+from tests.fakes import PRODUCTION_STACK_NAME, stack_values  # noqa: E402
 from tools import evaluator, github_requests  # noqa: E402
-from tools.fakes import PRODUCTION_STACK_NAME, stack_values  # noqa: E402
 from tools.github_listings import GitHubListings  # noqa: E402
 
 LIMITS = (

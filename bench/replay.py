@@ -3,7 +3,7 @@
 `record` takes what one evaluation of the real program registered (type, name, inputs with secrets
 still marked, provider) and the provider functions it called; `replay` declares exactly that with
 the same provider SDK classes, without config parsing, validation, components or routing. Being
-derived, the floor cannot drift from the program: tests/program/test_replay.py checks they match.
+derived, the floor cannot drift from the program: tests/program/bench/test_replay.py checks they match.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 
 
 class _DynamicResource(pulumi.dynamic.Resource):
-    """A dynamic resource of the default module, as infra.migration.AlembicMigration is."""
+    """A dynamic resource of the default module, as infra.components.migration.AlembicMigration is."""
 
 
 def _snake(name: str) -> str:

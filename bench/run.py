@@ -19,22 +19,19 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PYTHON = sys.executable
+from bench.measure import PYTHON, Bytecode, Run, median, pairs, spread, table, timed_run, whole, workspace  # noqa: E402
+from bench.scripts_check import check_section  # noqa: E402
+
 WHOLE_PROCESS = str(ROOT / "bench" / "whole_process.py")
 STACKS = ("production", "staging", "preview")
 EXTRAS_PER_ENVIRONMENT = 97
@@ -42,90 +39,6 @@ EXTRAS_PER_ENVIRONMENT = 97
 SCALE = {100: 2, 1_000: 30, 3_000: 92}
 """Issue sizes (N extra secrets in 2 repositories: about 3 N secret resources) -> repositories of 97 extras each."""
 SECTIONS = ("stacks", "cold", "imports", "profile", "scale", "plan", "migrations", "preview_db", "check")
-
-
-@dataclass(frozen=True)
-class Run:
-    """One whole child process."""
-
-    wall: float
-    cpu: float
-    """User plus system CPU seconds: less moved than wall time by other work on the machine."""
-    peak_mib: float
-    report: dict[str, object]
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def spread(values: Sequence[float], digits: int = 3) -> str:
-    """Median (min-max)."""
-    return f"{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    return [
-        "| " + " | ".join(headers) + " |",
-        "|" + "---|" * len(headers),
-        *["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows],
-    ]
-
-
-class Bytecode:
-    """Child environments with a controlled .pyc state: a private cache, warm (filled first) or cold (empty)."""
-
-    def __init__(self, work: Path) -> None:
-        self.warm_dir = work / "pyc-warm"
-        self.cold_dir = work / "pyc-cold"
-        self.warm_dir.mkdir()
-        self.cold_dir.mkdir()
-
-    def env(self, *, warm: bool = True, **extra: str) -> dict[str, str]:
-        environment = {
-            k: v for k, v in os.environ.items() if k not in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")
-        }
-        environment["PYTHONPYCACHEPREFIX"] = str(self.warm_dir if warm else self.cold_dir)
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"  # measured runs never change the state they are measured in
-        environment["PYTHONPATH"] = str(ROOT)
-        environment.update(extra)
-        return environment
-
-    def fill(self, *commands: Sequence[str]) -> None:
-        """Run each command once, unmeasured, writing the .pyc of everything it imports."""
-        environment = self.env()
-        del environment["PYTHONDONTWRITEBYTECODE"]
-        for command in commands:
-            subprocess.run(list(command), cwd=ROOT, env=environment, check=True, capture_output=True)
-
-
-def whole(command: Sequence[str], env: dict[str, str]) -> Run:
-    """Start a process, wait for its exit; wall time, CPU time and peak memory of that process alone."""
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        child = subprocess.Popen(list(command), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors)
-        assert child.stdout is not None
-        output = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        child.stdout.close()
-        if child.returncode != 0:
-            errors.seek(0)
-            raise RuntimeError(f"{' '.join(command)} failed:\n{errors.read().decode(errors='replace')[-3000:]}")
-    lines = output.decode().strip().splitlines()
-    report = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, report)
-
-
-def pairs(commands: Mapping[str, Sequence[str]], env: dict[str, str], count: int) -> dict[str, list[Run]]:
-    """`count` interleaved rounds of every command, the order reversed every other round."""
-    runs: dict[str, list[Run]] = {name: [] for name in commands}
-    names = list(commands)
-    for index in range(count):
-        for name in names if index % 2 == 0 else reversed(names):
-            runs[name].append(whole(commands[name], env))
-    return runs
 
 
 def record(work: Path, stack: str, repositories: int = 0, extras: int = 0) -> Path:
@@ -303,15 +216,15 @@ def scale_section(work: Path, bytecode: Bytecode, count: int) -> list[str]:
 SDKS = "import pulumi, pulumi_github, pulumiverse_vercel, pulumi_random"
 IMPORTS = {
     "psycopg (libpq's URL parser, first parse_postgres_url)": "import psycopg.conninfo",
-    "infra.shadow_secrets (the shadow-secret check)": "import infra.shadow_secrets",
+    "infra.components.shadow_secret_check (the shadow-secret check)": "import infra.components.shadow_secret_check",
     "tenantguard_db.revisions + the head read from source": (
         "from tenantguard_db.revisions import head_revision; head_revision()"
     ),
     "Alembic + SQLAlchemy + the head through ScriptDirectory (before)": (
         "from tenantguard_db.migrate import head_revision; head_revision()"
     ),
-    "all of the program (infra.stack, infra.config; psycopg included)": (
-        "import infra.stack, infra.config, psycopg.conninfo"
+    "all of the program (infra.stack, infra.config.load; psycopg included)": (
+        "import infra.stack, infra.config.load, psycopg.conninfo"
     ),
 }
 
@@ -485,12 +398,6 @@ def migrations_section(work: Path, bytecode: Bytecode, rounds: int) -> list[str]
     ]
 
 
-def timed_run(command: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(list(command), cwd=cwd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
-
-
 def preview_db_section(bytecode: Bytecode, rounds: int) -> list[str]:
     from bench import preview_db  # noqa: PLC0415 - only this section needs PostgreSQL's tooling
 
@@ -502,107 +409,6 @@ def preview_db_section(bytecode: Bytecode, rounds: int) -> list[str]:
         "",
         *preview_db.measure(rounds, bytecode.env()),
     ]
-
-
-def check_section(others: Sequence[Path], rounds: int) -> list[str]:
-    """./scripts/check of this checkout (and of `others`), twice in a row each; the second run is measured."""
-    checkouts = [ROOT, *others]
-    runs: dict[Path, list[tuple[float, float, subprocess.CompletedProcess[str]]]] = {root: [] for root in checkouts}
-    for _ in range(rounds):
-        for root in checkouts:
-            command = [str(root / "scripts" / "check")]
-            subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-            runs[root].append(timed_check(command, root))
-    rows = []
-    for root, taken in runs.items():
-        last = taken[-1][2]
-        summary = re.findall(r"^=+ (.*) in [\d.]+s.*=+$", last.stdout, re.MULTILINE)
-        git = shutil.which("git") or "git"
-        log = [git, "-C", str(root), "log", "-1", "--format=%h"]
-        revision = subprocess.run(log, capture_output=True, text=True, check=False).stdout.strip()
-        rows.append(
-            [
-                f"{root.name} ({revision or 'not a git checkout'})",
-                ", ".join(str(run[2].returncode) for run in taken),
-                spread([run[0] for run in taken], 1),
-                spread([run[1] for run in taken], 1),
-                summary[-1] if summary else "-",
-            ]
-        )
-    durations = re.findall(r"^(\d+\.\d+)s (call|setup|teardown)\s+(\S+)$", runs[ROOT][-1][2].stdout, re.MULTILINE)
-    profile = suite_profile()
-    return [
-        f"Each checkout's `./scripts/check` twice in a row, the second measured (warm: mypy's cache and whatever "
-        f".pyc the checkout's own check leaves in place), {rounds} round(s), checkouts interleaved. Wall time on "
-        "this machine as it was, other work included; CPU time is that of the check and every process it waited "
-        "for (PostgreSQL's server processes, which pg_ctl detaches, excluded).",
-        "",
-        *table(["checkout", "exit", "wall s", "CPU s", "pytest (last run)"], rows),
-        "",
-        "Slowest tests (this checkout, last run):",
-        "",
-        *table(["seconds", "phase", "test"], durations[:10]),
-        "",
-        "Where the suite's time goes: this checkout's pytest once more, on one worker (-n 0), with "
-        "bench/pytest_cpu.py: CPU seconds of the pytest process and of the processes it waited for, per file "
-        "(session fixtures are charged to the first test that asks for them), the files with the most first.",
-        "",
-        *profile,
-    ]
-
-
-def suite_profile() -> list[str]:
-    with tempfile.TemporaryDirectory() as directory:
-        report = Path(directory) / "cpu.json"
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TENANTGUARD_CPU_REPORT": str(report)}
-        command = [PYTHON, "-m", "pytest", "-q", "-n", "0", "-p", "bench.pytest_cpu", "-p", "no:cacheprovider"]
-        subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
-        files: dict[str, dict[str, float]] = json.loads(report.read_text())
-    ordered = sorted(files.items(), key=lambda item: -(item[1]["own"] + item[1]["children"]))
-    rows: list[list[object]] = [
-        [name, f"{v['own']:.1f}", f"{v['children']:.1f}", f"{v['wall']:.1f}"] for name, v in ordered[:12]
-    ]
-    rest = ordered[12:]
-    rows.append(
-        [
-            f"{len(rest)} other files",
-            f"{sum(v['own'] for _, v in rest):.1f}",
-            f"{sum(v['children'] for _, v in rest):.1f}",
-            f"{sum(v['wall'] for _, v in rest):.1f}",
-        ]
-    )
-    rows.append(
-        [
-            "all",
-            f"{sum(v['own'] for v in files.values()):.1f}",
-            f"{sum(v['children'] for v in files.values()):.1f}",
-            f"{sum(v['wall'] for v in files.values()):.1f}",
-        ]
-    )
-    return table(["file", "CPU s, pytest", "CPU s, its processes", "wall s"], rows)
-
-
-def timed_check(command: Sequence[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Wall and CPU seconds of one run (its waited-for descendants included), and what it printed."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(list(command), cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        result = subprocess.CompletedProcess(
-            list(command), child.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace")
-        )
-    return wall, usage.ru_utime + usage.ru_stime, result
-
-
-@contextmanager
-def workspace() -> Iterator[tuple[Path, Bytecode]]:
-    with tempfile.TemporaryDirectory(prefix="tenantguard-bench-") as directory:
-        work = Path(directory)
-        yield work, Bytecode(work)
 
 
 def main() -> None:

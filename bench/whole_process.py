@@ -35,7 +35,7 @@ HARNESS = time.perf_counter()
 
 def record(stack: str, repositories: int, extras: int, out: Path) -> None:
     from bench import replay  # noqa: PLC0415 - the measured modes must not import it up front
-    from tools.fakes import PRODUCTION_STACK_NAME, stack_values  # noqa: PLC0415
+    from tests.fakes import PRODUCTION_STACK_NAME, stack_values  # noqa: PLC0415
 
     values, secret_keys = stack_values(stack)
     if repositories:

@@ -1,12 +1,16 @@
-"""DatabaseMigration: runs TenantGuard's Alembic migrations against a stack's database after provisioning."""
+"""The migration's dynamic provider, AlembicProvider: upgrades a stack's database with Alembic, never downgrades.
+
+This module keeps this path on purpose. Pulumi serializes the provider into every stack's state (the migration
+resource's `__provider` input) with dill, which pickles a class of an importable module by reference: the state
+records `infra.migration.AlembicProvider`, and `pulumi refresh` and `pulumi destroy` of an existing stack import
+the class by that name. Moving or renaming it would break them (tests/program/test_urns.py and
+components/test_migration.py check the path). The component that uses it is infra/components/migration.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
 import pulumi.dynamic
 
 
@@ -44,49 +48,3 @@ class AlembicProvider(pulumi.dynamic.ResourceProvider):
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         # Removing the resource from the stack must never drop or downgrade a database.
         return None
-
-
-class AlembicMigration(pulumi.dynamic.Resource):
-    """The dynamic resource behind DatabaseMigration."""
-
-    revision: pulumi.Output[str]
-    applied_revision: pulumi.Output[str]
-
-    def __init__(self, name: str, database_url: pulumi.Input[str], revision: str, opts: pulumi.ResourceOptions) -> None:
-        props = {"database_url": pulumi.Output.secret(database_url), "revision": revision, "applied_revision": None}
-        super().__init__(AlembicProvider(), name, props, opts)
-
-
-@dataclass(frozen=True)
-class DatabaseMigrationArgs:
-    database_url: pulumi.Input[str]
-    """URL of the database to migrate; kept a Pulumi secret."""
-    revision: str
-    """Revision to upgrade to: the script directory's head when the program runs."""
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    """What must be provisioned before migrating (the environment's secrets and variables)."""
-
-
-class DatabaseMigration(pulumi.ComponentResource):
-    """Upgrades one database to `revision` with Alembic, after what it depends on exists."""
-
-    revision: pulumi.Output[str]
-    """The revision asked for."""
-    applied_revision: pulumi.Output[str]
-    """The revision the database was left at."""
-
-    def __init__(self, name: str, args: DatabaseMigrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("tenantguard:migration:DatabaseMigration", name, None, opts)
-        migration = AlembicMigration(
-            f"{name}-alembic",
-            args.database_url,
-            args.revision,
-            pulumi.ResourceOptions(
-                parent=self,
-                depends_on=list(args.depends_on),
-                additional_secret_outputs=["database_url"],
-            ),
-        )
-        self.revision = migration.revision
-        self.applied_revision = migration.applied_revision
-        self.register_outputs({"revision": self.revision, "applied_revision": self.applied_revision})

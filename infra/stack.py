@@ -9,23 +9,24 @@ import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
-from infra import production_guard, repositories
-from infra.config import Settings, full_key
-from infra.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
-from infra.generated import GeneratedSecrets, GeneratedSecretsArgs
-from infra.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
-from infra.migration import DatabaseMigration, DatabaseMigrationArgs
-from infra.routes import EXTRA_SECRETS_KEY, Route
-from infra.secret_keys import SECRET_KEYS
-from infra.shadow_secrets import ShadowSecretCheck, ShadowSecretCheckArgs
-from infra.vercel import VercelVariables, VercelVariablesArgs
+from infra.components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from infra.components.generated_secrets import GeneratedSecrets, GeneratedSecretsArgs
+from infra.components.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
+from infra.components.migration import DatabaseMigration, DatabaseMigrationArgs
+from infra.components.shadow_secret_check import ShadowSecretCheck, ShadowSecretCheckArgs
+from infra.components.vercel import VercelVariables, VercelVariablesArgs
+from infra.config.settings import Settings
+from infra.guard import production_database, repository_visibility
+from infra.tables.routes import EXTRA_SECRETS_KEY, Route
+from infra.tables.secret_keys import SECRET_KEYS
+from infra.tables.type_tokens import full_key
 from tenantguard_db.revisions import head_revision
 from tenantguard_db.urls import mask_url, parse_postgres_url
 
 GUARDED_SOURCES = frozenset(secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard)
 
 Gate = pulumi.Output[Sequence[pulumi.Resource]] | None
-"""The production-database guard's verdict (production_guard.verdict), or None in a tier without the guard."""
+"""The production-database guard's verdict (production_database.verdict), or None in a tier without the guard."""
 
 
 def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
@@ -33,7 +34,7 @@ def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
 
     Chosen by value, not by key: an extra secret (or a key added later) naming a database hands it out
     just as CI_DB_URL does, whether as a URL anywhere in the value or as a libpq keyword string
-    (production_guard.database_identities). Keys whose kind is a PostgreSQL URL are always read as one,
+    (production_database.database_identities). Keys whose kind is a PostgreSQL URL are always read as one,
     so the guard fails closed should one ever not look like one. Other values (a Redis URL, a token)
     are not compared: production exports fingerprints of its PostgreSQL databases only.
     """
@@ -42,7 +43,7 @@ def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
         if route.generated:
             continue
         value = settings.secret_values[route.name].value
-        identities = production_guard.database_identities(value)
+        identities = production_database.database_identities(value)
         if route.source in GUARDED_SOURCES:
             identities = tuple(dict.fromkeys((parse_postgres_url(value).identity(), *identities)))
         if identities:
@@ -53,7 +54,7 @@ def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
 def _config_key(route: Route) -> str:
     """The config key a routed value comes from, as messages name it.
 
-    Settings exist only for a config whose every extra secret name passed validation (infra/config.py
+    Settings exist only for a config whose every extra secret name passed validation (infra/config/
     shows no name that did not), so an extra secret's name may be shown.
     """
     if route.source == EXTRA_SECRETS_KEY:
@@ -65,12 +66,12 @@ def verdict(settings: Settings) -> Gate:
     """The guard's verdict on every PostgreSQL URL the stack distributes, in a tier with the guard."""
     if not settings.profile.production_guard or settings.production_stack is None:
         return None
-    against = production_guard.production(settings.production_stack)
-    return production_guard.verdict(guarded_identities(settings), settings.db_fingerprint_key.value, against)
+    against = production_database.production(settings.production_stack)
+    return production_database.verdict(guarded_identities(settings), settings.db_fingerprint_key.value, against)
 
 
 def after(gate: Gate, **options: Any) -> pulumi.ResourceOptions:
-    """Resource options that hold the registration until the guard has passed (production_guard.verdict
+    """Resource options that hold the registration until the guard has passed (production_database.verdict
     says how the SDK awaits an Output-valued depends_on before RegisterResource).
 
     Every top-level resource gets them, explicitly, here. Their children wait too: prepare_resource
@@ -94,7 +95,7 @@ def secret_values(settings: Settings, generated: GeneratedSecrets, gate: Gate) -
             values[route.name] = pulumi.Output.secret(settings.secret_values[route.name].value)
     if gate is None:
         return values
-    return {name: production_guard.passed(gate, value) for name, value in values.items()}
+    return {name: production_database.passed(gate, value) for name, value in values.items()}
 
 
 def build(settings: Settings) -> dict[str, object]:
@@ -106,8 +107,8 @@ def build(settings: Settings) -> dict[str, object]:
     guard = verdict(settings)
     github_provider = github.Provider("github", owner=settings.github_owner, opts=after(guard))
     # Then the repositories as GitHub has them: everything else also waits until their visibility is the declared one.
-    found = repositories.look_up(settings.github_owner, settings.repositories, github_provider)
-    gate = repositories.visibility_verdict(settings.github_owner, settings.repository_visibility, found, guard)
+    found = repository_visibility.look_up(settings.github_owner, settings.repositories, github_provider)
+    gate = repository_visibility.visibility_verdict(settings.github_owner, settings.repository_visibility, found, guard)
     vercel_provider = vercel.Provider("vercel", team=settings.vercel_team_id, opts=after(gate))
 
     rotation = settings.session_key
@@ -213,7 +214,9 @@ def _outputs(
     if settings.profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value
         guarded = [identity for identities in guarded_identities(settings).values() for identity in identities]
-        outputs[production_guard.FINGERPRINTS_OUTPUT] = [production_guard.identity_fingerprint(i, key) for i in guarded]
-        outputs[production_guard.FINGERPRINT_OUTPUT] = production_guard.fingerprint(settings.ci_db_url.value, key)
-        outputs[production_guard.KEY_CHECK_OUTPUT] = production_guard.key_check(key)
+        outputs[production_database.FINGERPRINTS_OUTPUT] = [
+            production_database.identity_fingerprint(i, key) for i in guarded
+        ]
+        outputs[production_database.FINGERPRINT_OUTPUT] = production_database.fingerprint(settings.ci_db_url.value, key)
+        outputs[production_database.KEY_CHECK_OUTPUT] = production_database.key_check(key)
     return outputs

@@ -2,7 +2,7 @@
 
 Each type of pulumi_github 6.15 and pulumiverse_vercel 5.21 (and the providers themselves) is listed
 once: whether it holds a secret value in the place meant for it, a plaintext value others read, a rule
-that protects an environment or a branch, or nothing relevant. `tests/static/test_policy_catalog.py`
+that protects an environment or a branch, or nothing relevant. `tests/static/policy/test_catalog.py`
 reads the installed SDKs and fails when a type is missing here, or an input named here is not one.
 
 Every input not named as a secret's place is plaintext: the pack looks for credentials in all of them,
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from infra.type_tokens import DYNAMIC
+from infra.tables.type_tokens import DYNAMIC
 from policy.walk import Path, entries, field, items
 
 
@@ -307,7 +307,7 @@ VERCEL: dict[str, Kind] = {
 }
 
 PROGRAM: dict[str, Kind] = {
-    # The program's migration (infra/migration.py): its database URL is a Pulumi secret, which the policy SDK
+    # The program's migration (infra/components/migration.py): its database URL is a Pulumi secret, which the policy SDK
     # hands over unwrapped. Every Python dynamic resource shares this type token.
     DYNAMIC: Kind(frozenset({Carries.SECRET}), secret_paths=(("database_url",),), skip=("__provider",)),
 }

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from infra.routes import ROUTES
+from infra.tables.routes import ROUTES
 from policy.catalog import Place
 
 _WORD = re.compile(r"[A-Z]+|[0-9]+")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from infra.type_tokens import ENVIRONMENT_SECRET, VERCEL_VARIABLE
+from infra.tables.type_tokens import ENVIRONMENT_SECRET, VERCEL_VARIABLE
 from policy.catalog import Place, kind_of, named_entries
 from policy.names import Names
 from policy.stack_config import stack_names

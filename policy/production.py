@@ -18,7 +18,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT
+from infra.tables.type_tokens import BRANCH_POLICY, ENVIRONMENT
 from policy.catalog import github
 from policy.rulesets import codeowners_file, ruleset_problems
 from policy.walk import field, items

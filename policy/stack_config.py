@@ -25,11 +25,11 @@ from typing import Any
 import pulumi
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from infra.routes import EXTRA_SECRETS_KEY
-from infra.type_tokens import full_key
+from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.type_tokens import full_key
 
 LEGACY_KEY = "legacySecretNames"
-"""The program's key (infra/shadow_secrets.py LEGACY_KEY; a test keeps the two equal)."""
+"""The program's key (infra/guard/shadow_secrets.py LEGACY_KEY; a test keeps the two equal)."""
 
 
 @dataclass(frozen=True)

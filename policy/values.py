@@ -9,7 +9,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from infra.type_tokens import VERCEL_VARIABLE
+from infra.tables.type_tokens import VERCEL_VARIABLE
 from policy.catalog import Kind, kind_of, named_entries
 from policy.credentials import findings, named_value
 from policy.names import Names

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi.runtime.rpc import is_rpc_secret
 
-from tools.fakes import needles
+from tests.fakes import needles
 
 
 def assert_no_secret(stack: str, texts: Iterable[str]) -> None:

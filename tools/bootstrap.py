@@ -19,14 +19,18 @@ from typing import Any
 
 import yaml
 
-from infra.config import PROJECT, full_key, secret_keys
-from infra.routes import EXTRA_SECRETS_KEY
-from infra.secret_keys import SECRET_KEYS, commented, set_secret_command
-from infra.tiers import TierProfile, production_claims, profile_for
-from tools import evaluator, plan
+from infra.config.schema import secret_keys
+from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.secret_keys import SECRET_KEYS, commented, set_secret_command
+from infra.tables.tiers import TierProfile, production_claims, profile_for
+from infra.tables.type_tokens import PROJECT, full_key
+from tools import evaluator
 from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
 from tools.ci_layout import environment_names
 from tools.docs import YAML, stack_file_body
+from tools.plan.collisions import collisions
+from tools.plan.evaluation import plan_all
+from tools.plan.stack_files import tier_order
 
 MAX_NAME = 63
 STACK_NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_NAME - 1}}}")
@@ -141,9 +145,9 @@ def _lead(new: str, source: str, profile: TierProfile, problems: Sequence[str]) 
 def _refuse_collisions(new: str, source: str, profile: TierProfile, target: Path, directory: Path) -> None:
     """Remove the written copy again when the plan finds it colliding with another stack or invalid."""
     known = evaluator.known_stacks(directory)
-    plans = plan.plan_all(plan.tier_order(known, directory), directory, known)
+    plans = plan_all(tier_order(known, directory), directory, known)
     copy = next(p for p in plans if p.stack == new)
-    problems = [problem for problem in plan.collisions(plans) if new in problem] + copy.errors
+    problems = [problem for problem in collisions(plans) if new in problem] + copy.errors
     if problems:
         target.unlink()
         listed = "".join(f"\n  - {problem}" for problem in problems)

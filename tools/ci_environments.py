@@ -29,11 +29,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from infra.github_plans import PLANS, VISIBILITIES, Plan
-from infra.tiers import profile_for
+from infra.tables.github_plans import PLANS, VISIBILITIES, Plan
+from infra.tables.tiers import profile_for
 from tools import evaluator
 from tools.ci_layout import PASSPHRASE, CiEnvironment, CiLayoutError, layout, reviewers_available
-from tools.plan import DEFAULT_INFRA_REPOSITORY, StackFileError, owner_plan, read_stack_file
+from tools.plan.stack_files import StackFileError, owner_plan, read_stack_file
+from tools.plan.workflows import DEFAULT_INFRA_REPOSITORY
 
 DEFAULT_REPOSITORY = DEFAULT_INFRA_REPOSITORY
 BACKEND_ROLE = "PULUMI_BACKEND_ROLE"

@@ -2,7 +2,7 @@
 
 Every job that runs Pulumi holds one stack's key and tokens, so it runs in an environment of that stack only
 (README, "One trust boundary per stack in CI"); what those environments can have follows the same table as the
-app repositories' (infra/github_plans.py), for this repository's owner's plan and its visibility:
+app repositories' (infra/tables/github_plans.py), for this repository's owner's plan and its visibility:
 
     infra-STACK-pr    `pulumi preview` of a pull request: any branch, read-only credentials. It runs the pull
                       request's code, so a production-tier stack's needs reviewers; where the plan has none for
@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.github_plans import PLANS, Plan, capabilities
-from infra.tiers import TierProfile
+from infra.tables.github_plans import PLANS, Plan, capabilities
+from infra.tables.tiers import TierProfile
 
 PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE"  # noqa: S105 - the secret's name
 ACCESS_TOKEN = "PULUMI_ACCESS_TOKEN"  # noqa: S105 - the secret's name

@@ -35,7 +35,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.type_tokens import GET_TEAM, PROJECT, RANDOM_PASSWORD, STACK_REFERENCE, full_key
+from infra.tables.type_tokens import GET_TEAM, PROJECT, RANDOM_PASSWORD, STACK_REFERENCE, full_key
 from tools.github_listings import LOOKUPS, READS, GitHubListings
 
 ROOT = Path(__file__).resolve().parent.parent

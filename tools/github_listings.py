@@ -1,8 +1,8 @@
 """What GitHub's secret-name lookups answer under the mocks: a table per level, clean unless a test fills it.
 
 The offline plan and the ordinary tests use the clean default (every repository exists, no secret anywhere), so
-they never invent a finding; tests of the shadow-secret check (infra/shadow_secrets.py) say what each level holds.
-Answers are in the provider's wire format (camelCase keys), as the real data sources return them.
+they never invent a finding; tests of the shadow-secret check (infra/components/shadow_secret_check.py) say what
+each level holds. Answers are in the provider's wire format (camelCase keys), as the real data sources return them.
 """
 
 from __future__ import annotations

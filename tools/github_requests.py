@@ -16,8 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.github_plans import Capabilities
-from infra.type_tokens import BRANCH_POLICY, ENVIRONMENT, ENVIRONMENT_SECRET, ENVIRONMENT_VARIABLE, GET_TEAM, RULESET
+from infra.tables.github_plans import Capabilities
+from infra.tables.type_tokens import (
+    BRANCH_POLICY,
+    ENVIRONMENT,
+    ENVIRONMENT_SECRET,
+    ENVIRONMENT_VARIABLE,
+    GET_TEAM,
+    RULESET,
+)
 from tools import evaluator
 from tools.github_listings import (
     DEPENDABOT_ORGANIZATION_SECRET_REPOSITORIES,

@@ -3,7 +3,7 @@
     python -m tools.workflow_secrets [--legacy NAME ...] [--managed NAME ...] [--environment NAME ...] PATH...
 
 Rule 1 (legacy): no legacy credential name (legacySecretNames' default in Pulumi.yaml, plus --legacy) is read
-anywhere. Rule 2 (environment): a managed name (the GitHub secrets of infra/routes.py, plus --managed, e.g. the
+anywhere. Rule 2 (environment): a managed name (the GitHub secrets of infra/tables/routes.py, plus --managed, e.g. the
 extraSecrets names) is read only in a job that names an environment (one of --environment, if given): any other job
 reads the repository's or organization's copy, or nothing. Prints `path:line: message` per finding and exits 1, or
 exits 0. Needs only the files: app repositories run it on their own workflows. It reads PyYAML and the standard
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from infra.routes import ROUTES
+from infra.tables.routes import ROUTES
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)

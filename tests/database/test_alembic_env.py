@@ -151,6 +151,7 @@ def test_two_concurrent_upgrades_serialize_on_the_lock(database: str) -> None:
     assert sum(b"Running upgrade  -> 0001" in err for _, err in outputs) == 1
 
 
+@pytest.mark.slow
 def test_wrong_password_fails_without_showing_it(postgres: LocalPostgres) -> None:
     wrong = "WrongPw5uY8"
     result = alembic_cli("upgrade", "head", url=postgres.url(password=wrong))
@@ -160,6 +161,7 @@ def test_wrong_password_fails_without_showing_it(postgres: LocalPostgres) -> Non
     assert postgres.password not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_no_url_says_which_variables_are_read() -> None:
     result = alembic_cli("upgrade", "head")
     assert result.returncode != 0

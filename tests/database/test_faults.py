@@ -25,6 +25,7 @@ def silent_server() -> Iterator[int]:
         yield int(listener.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_fails_on_the_connect_timeout(silent_server: int) -> None:
     url = f"postgresql://ci:FakeNeverSent9@127.0.0.1:{silent_server}/tenantguard"
     result = alembic_in_process("upgrade", "head", url=url, TENANTGUARD_CONNECT_TIMEOUT="2s")
@@ -35,6 +36,7 @@ def test_a_server_that_never_answers_fails_on_the_connect_timeout(silent_server:
     assert "NeverSent9" not in output
 
 
+@pytest.mark.slow
 def test_a_connect_timeout_in_the_url_is_kept_when_the_variable_is_unset(silent_server: int) -> None:
     url = f"postgresql://ci@127.0.0.1:{silent_server}/tenantguard?connect_timeout=2"
     result = alembic_in_process("upgrade", "head", url=url)
@@ -43,6 +45,7 @@ def test_a_connect_timeout_in_the_url_is_kept_when_the_variable_is_unset(silent_
     assert "no answer within 2s (connect_timeout in the URL" in output
 
 
+@pytest.mark.slow
 def test_the_in_process_revision_read_has_the_connect_timeout_too(
     silent_server: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tenantguard_db.local_postgres import LocalPostgres
 from tests.alembic_cli import alembic_cli
 
 
+@pytest.mark.slow
 def test_alembic_output_holds_no_password(postgres: LocalPostgres) -> None:
     url = postgres.create_database("leaks")
     outputs = []

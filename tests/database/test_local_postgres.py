@@ -114,6 +114,7 @@ def start_runs(tmp_path: Path) -> Iterator[Callable[[], Run]]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_closing_its_terminal_stops_the_server_and_removes_its_files(start_runs: Callable[[], Run]) -> None:
     run = start_runs()
     postmaster = run.postmaster
@@ -124,6 +125,7 @@ def test_closing_its_terminal_stops_the_server_and_removes_its_files(start_runs:
     wait_for(lambda: gone(postmaster), 30, "the server to exit")
 
 
+@pytest.mark.slow
 def test_the_next_run_stops_what_a_killed_run_left(start_runs: Callable[[], Run]) -> None:
     killed = start_runs()
     postmaster = killed.postmaster

@@ -102,6 +102,7 @@ def test_an_upgrade_that_ran_does_not_say_it_was_at_head(database: str) -> None:
     assert "already at head" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "says"),
     [

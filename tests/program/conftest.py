@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import PRODUCTION_STACK_NAME, stack_values
 from tools import evaluator
-from tools.fakes import PRODUCTION_STACK_NAME, stack_values
 
 STACKS = ("preview", "staging", "production")
 

@@ -7,16 +7,18 @@ import gc
 import subprocess
 import sys
 
+import pytest
+
 from infra import collector
+from tests.fakes import stack_values
 from tools import evaluator
-from tools.fakes import stack_values
 
 AS_PULUMI_RUNS_IT = """
 import atexit, gc
 # Registered before the program's handler, so it runs after it (atexit is last in, first out).
 atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, flush=True))
 from tools import evaluator
-from tools.fakes import stack_values
+from tests.fakes import stack_values
 print("enabled before:", gc.isenabled())
 evaluator.evaluate("production", *stack_values("production"), restore_gc=False)
 print("enabled after:", gc.isenabled())
@@ -24,6 +26,7 @@ print("frozen before exit:", gc.get_freeze_count() > 0)
 """
 
 
+@pytest.mark.slow
 def test_in_the_process_pulumi_runs_the_collector_stays_off_and_is_frozen_only_at_exit() -> None:
     result = subprocess.run(
         [sys.executable, "-c", AS_PULUMI_RUNS_IT], cwd=evaluator.ROOT, capture_output=True, text=True, check=True

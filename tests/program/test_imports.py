@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tools.evaluator import ROOT
+
+pytestmark = pytest.mark.slow  # each test starts a fresh interpreter, 0.2-0.6 s
 
 HEAVY = ("alembic", "sqlalchemy", "pytest", "mako")
 
@@ -20,7 +24,7 @@ def imported_after(code: str) -> set[str]:
 
 def test_a_whole_evaluation_of_the_program_imports_no_alembic_or_sqlalchemy() -> None:
     imported = imported_after(
-        "from tools import evaluator\nfrom tools.fakes import stack_values\n"
+        "from tools import evaluator\nfrom tests.fakes import stack_values\n"
         "evaluator.evaluate('production', *stack_values('production'))"
     )
     assert "infra" in imported
@@ -36,4 +40,4 @@ def test_the_evaluator_imports_no_provider_sdk_and_nothing_heavy() -> None:
 def test_the_evaluator_imports_of_the_program_only_its_type_tokens() -> None:
     script = "import sys\nfrom tools import evaluator\nprint(sorted(m for m in sys.modules if m.startswith('infra')))"
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "['infra', 'infra.type_tokens']"
+    assert result.stdout.strip() == "['infra', 'infra.tables', 'infra.tables.type_tokens']"

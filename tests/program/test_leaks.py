@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import type_tokens as types
+from infra.tables import type_tokens as types
+from tests.fakes import fake_secrets
 from tests.helpers import STACKS, assert_no_secret, plain_strings
-from tools import evaluator, plan
-from tools.fakes import fake_secrets
+from tools import evaluator
+from tools.plan.cli import main as plan_main
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -72,11 +73,12 @@ def leaky_stack_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output", ["text", "json", "markdown"])
 def test_the_offline_plan_prints_no_secret(
     leaky_stack_dir: Path, capsys: pytest.CaptureFixture[str], output: str
 ) -> None:
-    status = plan.main(["--dir", str(leaky_stack_dir), *([f"--{output}"] if output != "text" else [])])
+    status = plan_main(["--dir", str(leaky_stack_dir), *([f"--{output}"] if output != "text" else [])])
     out = capsys.readouterr().out
     assert status == 1
     assert "tenantguard-infra:vercelToken is in Pulumi.staging.yaml as plaintext" in out

@@ -12,14 +12,15 @@ import pulumi
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from infra import config
-from infra import type_tokens as types
-from infra.generated import PREVIOUS
-from infra.routes import ROUTES
+from infra.components.generated_secrets import PREVIOUS
+from infra.config.load import parse
+from infra.config.rules.secret_values import MAX_ENVIRONMENT_SECRETS
 from infra.stack import build
+from infra.tables import type_tokens as types
+from infra.tables.routes import ROUTES
+from tests.fakes import fake_secrets, secret_part, stack_values
 from tests.helpers import STACKS
 from tools import evaluator
-from tools.fakes import fake_secrets, secret_part, stack_values
 
 ENV = types.ENVIRONMENT
 POLICY = types.BRANCH_POLICY
@@ -57,7 +58,9 @@ def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, evaluato
     if branch_policies:
         expected[POLICY] = branch_policies
     if stack == "production":
-        expected[types.RULESET] = 2  # GitHub Team, private repositories: no environment reviewers (test_approval_gates)
+        expected[types.RULESET] = (
+            2  # GitHub Team, private repositories: no environment reviewers (config/test_approval_gate.py)
+        )
     if stack != "production":
         expected["pulumi:pulumi:StackReference"] = 1
     assert dict(resource_types(evaluated[stack])) == expected
@@ -301,7 +304,7 @@ OVERLAP_DAYS = 7
 
 
 def built_on(today: datetime.date, production_outputs: dict[str, dict[str, Any]]) -> evaluator.Evaluation:
-    """The preview stack, rotated on ROTATED_ON, as config.parse and stack.build see it on `today`."""
+    """The preview stack, rotated on ROTATED_ON, as parse and stack.build see it on `today`."""
     values, secret = stack_values(
         "preview",
         {
@@ -310,7 +313,7 @@ def built_on(today: datetime.date, production_outputs: dict[str, dict[str, Any]]
             "sessionKeyOverlapDays": str(OVERLAP_DAYS),
         },
     )
-    settings = config.parse("preview", values, secret, today=today)
+    settings = parse("preview", values, secret, today=today)
 
     def program() -> None:
         for name, value in build(settings).items():
@@ -380,15 +383,15 @@ def extras_filling_the_environment_to(total: int) -> dict[str, str | None]:
 def test_an_environment_takes_exactly_githubs_limit_of_secrets(
     run_stack: Callable[..., evaluator.Evaluation],
 ) -> None:
-    assert config.MAX_ENVIRONMENT_SECRETS == 100  # GitHub: "a maximum of 100 secrets" per environment
-    evaluation = run_stack("preview", extras_filling_the_environment_to(config.MAX_ENVIRONMENT_SECRETS))
+    assert MAX_ENVIRONMENT_SECRETS == 100  # GitHub: "a maximum of 100 secrets" per environment
+    evaluation = run_stack("preview", extras_filling_the_environment_to(MAX_ENVIRONMENT_SECRETS))
     per_repository = Counter(secret["repository"] for secret in evaluation.named(SECRET).values())
-    assert per_repository == dict.fromkeys(REPOSITORIES, config.MAX_ENVIRONMENT_SECRETS)
+    assert per_repository == dict.fromkeys(REPOSITORIES, MAX_ENVIRONMENT_SECRETS)
 
 
 def test_one_secret_over_githubs_limit_is_refused(run_stack: Callable[..., evaluator.Evaluation]) -> None:
     with pytest.raises(evaluator.ProgramFailedError) as failure:
-        run_stack("preview", extras_filling_the_environment_to(config.MAX_ENVIRONMENT_SECRETS + 1))
+        run_stack("preview", extras_filling_the_environment_to(MAX_ENVIRONMENT_SECRETS + 1))
     assert (
         "tenantguard-infra:extraSecrets brings the environment to 101 secrets; "
         "GitHub allows at most 100 per environment"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from tools import evaluator
-from tools.plan import read_stack_file
+from tools.plan.stack_files import read_stack_file
 
 CODEOWNERS = evaluator.ROOT / ".github" / "CODEOWNERS"
 # README, "One trust boundary per stack in CI", names these; the deploy job runs the rest.

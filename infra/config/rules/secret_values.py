@@ -1,0 +1,104 @@
+"""Each secret's value: set, trimmed, no longer the docs' example, of its kind, readable by the guard, within GitHub's
+limits; and the extra secrets' names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from infra.config.schema import set_secret_hint
+from infra.config.settings import Secret
+from infra.guard.production_database import UnguardableValueError, database_identities
+from infra.tables.routes import EXTRA_NAME, EXTRA_SECRETS_KEY, ROUTES, SECRET_NAME_RULE, secret_name_problem
+from infra.tables.secret_keys import BY_KEY, set_secret_command
+from infra.tables.tiers import TierProfile
+from infra.tables.type_tokens import full_key
+
+# Limits GitHub documents; a value past one is refused here, before any resource exists.
+MAX_ENVIRONMENT_SECRETS = 100  # GitHub: "Environments can have a maximum of 100 secrets" (docs: secrets limits)
+MAX_SECRET_BYTES = 48 * 1024  # GitHub: "Secrets are limited to 48 KB in size" (docs: secrets limits)
+PLACEHOLDER_MARK = "..."
+"""What the docs' example values hold where the real secret goes; a real value never does."""
+
+
+def problems(stack: str, secrets: Mapping[str, Secret], profile: TierProfile) -> list[str]:
+    """The secret keys' values (infra/tables/secret_keys.py), each checked by its kind's validator."""
+    found = []
+    for key, secret in secrets.items():
+        if not secret.value.strip():
+            found.append(f"{full_key(key)} is empty: {set_secret_hint(key, stack)}")
+            continue
+        if secret.value != secret.value.strip():
+            found.append(f"{full_key(key)} starts or ends with whitespace; set the value alone")
+            continue
+        if PLACEHOLDER_MARK in secret.value:
+            found.append(f"{full_key(key)} still holds the documentation's `...`: {set_secret_hint(key, stack)}")
+            continue
+        refused = BY_KEY[key].kind.validate(full_key(key), secret.value, profile)
+        found.extend(refused or _unguardable(full_key(key), secret.value))
+    return found
+
+
+def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> list[str]:
+    """The extra secrets (`extraSecrets`): encrypted, named as GitHub and the routing table accept, set."""
+    name = full_key(EXTRA_SECRETS_KEY)
+    found = []
+    if extras and not is_secret:
+        found.append(
+            f"{name} values must be secrets: set each with "
+            f"`{set_secret_command(f'{EXTRA_SECRETS_KEY}.NAME', stack)}` (it asks for the value)"
+        )
+    managed = {route.name.upper() for route in ROUTES}
+    seen: set[str] = set()
+    for position, (secret_name, value) in enumerate(extras.items(), start=1):
+        if secret_name_problem(secret_name) is not None or not EXTRA_NAME.fullmatch(secret_name):
+            # The name is not shown: a value pasted as a name would be printed.
+            found.append(
+                f"{name}: name {position} of {len(extras)} is not accepted; extra secret names are upper-case "
+                f"letters, digits and _, starting with a letter ({SECRET_NAME_RULE})"
+            )
+            continue
+        if secret_name.upper() in managed:
+            found.append(f"{name}: {secret_name!r} is managed by this program already; choose another name")
+        elif secret_name.upper() in seen:
+            found.append(f"{name}: {secret_name!r} differs from another name only in case; GitHub treats them as one")
+        if not value.strip():
+            found.append(f"{name}: {secret_name!r} is empty")
+        elif value != value.strip():
+            found.append(f"{name}: {secret_name!r} starts or ends with whitespace; set the value alone")
+        elif PLACEHOLDER_MARK in value:
+            found.append(f"{name}: {secret_name!r} still holds the documentation's `...`; set the real value")
+        else:
+            found.extend(_unguardable(f"{name}.{secret_name}", value))
+        seen.add(secret_name.upper())
+    return found
+
+
+def limit_problems(routed: Mapping[str, Secret], extras: Mapping[str, Secret]) -> list[str]:
+    """What GitHub (the stricter of the two providers) would refuse only after other secrets were written."""
+    found = []
+    delivered = [route.name for route in ROUTES if route.github] + list(extras)
+    if len(delivered) > MAX_ENVIRONMENT_SECRETS:
+        found.append(
+            f"{full_key(EXTRA_SECRETS_KEY)} brings the environment to {len(delivered)} secrets; "
+            f"GitHub allows at most {MAX_ENVIRONMENT_SECRETS} per environment"
+        )
+    sources = {route.name: full_key(route.source) for route in ROUTES}
+    for name, secret in {**routed, **extras}.items():
+        if len(secret.value.encode()) > MAX_SECRET_BYTES:
+            where = sources.get(name, f"{full_key(EXTRA_SECRETS_KEY)} ({name})")
+            found.append(f"{where} is over {MAX_SECRET_BYTES // 1024} KB, GitHub's limit for one secret")
+    return found
+
+
+def _unguardable(where: str, value: str) -> list[str]:
+    """A PostgreSQL URL or libpq keyword string, anywhere in the value, that the production-database guard
+    could not compare (it reads them as libpq does).
+
+    Refused in every tier, whatever key holds it: production fingerprints every database it distributes,
+    and the other stacks compare every one of theirs (infra/stack.py guarded_identities).
+    """
+    try:
+        database_identities(value)
+    except UnguardableValueError as refused:
+        return [f"{where} {refused}"]
+    return []

@@ -1,0 +1,123 @@
+"""tools/plan/stack_files.py: which secrets a stack file holds encrypted; plaintext refused; broken files named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.program.tools.plan.harness import edit, run
+from tools import evaluator
+
+pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
+
+
+def test_plan_shows_extra_secret_names_from_the_stack_file(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(stack_dir, "preview", extraSecrets={"OPENAI_API_KEY": {"secure": "v1:AAAAencrypted"}})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 0
+    document = json.loads(out)
+    assert document["matrix"]["OPENAI_API_KEY"] == {
+        "preview": "gh:preview + vercel:preview",
+        "staging": "-",
+        "production": "-",
+    }
+    assert document["stacks"]["preview"]["secrets"]["extra"] == ["OPENAI_API_KEY"]
+
+
+def test_plan_reports_which_secrets_are_set_and_which_are_missing(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "staging", ciDbUrl={"secure": "v1:AAAAci"}, vercelToken={"secure": "v1:AAAAtok"})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
+    assert status == 0
+    secrets = json.loads(out)["stacks"]["staging"]["secrets"]
+    assert secrets["set"] == ["ciDbUrl", "vercelToken"]
+    assert secrets["missing"] == ["databaseUrl", "redisUrl", "dbFingerprintKey"]
+    assert "v1:AAAA" not in out
+
+
+def test_a_stack_file_with_encryption_settings_is_read(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = evaluator.stack_file("staging", stack_dir)
+    path.write_text("encryptionsalt: v1:c2FsdA==:v1:AAAA:BBBB\n" + path.read_text())
+    other = evaluator.stack_file("preview", stack_dir)
+    other.write_text(
+        "secretsprovider: awskms://alias/tg-preview?region=eu-west-1\nencryptedkey: AQICAH\n" + other.read_text()
+    )
+    status, _ = run(capsys, "--dir", str(stack_dir))
+    assert status == 0
+
+
+def test_plaintext_anywhere_in_extra_secrets_is_refused(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(stack_dir, "preview", extraSecrets={"OPENAI_API_KEY": "sk-fake-plain-Zq81", "NESTED": {"deep": "x"}})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    errors = json.loads(out)["stacks"]["preview"]["errors"]
+    assert any("extraSecrets.OPENAI_API_KEY is in Pulumi.preview.yaml as plaintext" in e for e in errors)
+    assert any("extraSecrets.NESTED.deep is in Pulumi.preview.yaml as plaintext" in e for e in errors)
+    assert "sk-fake-plain-Zq81" not in out
+
+
+def test_a_broken_stack_file_is_named_with_its_line_and_the_others_are_still_planned(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = evaluator.stack_file("staging", stack_dir)
+    path.write_text(path.read_text() + "  tenantguard-infra:oops: [unclosed\n")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    document = json.loads(out)
+    (error,) = document["stacks"]["staging"]["errors"]
+    assert error.startswith("Pulumi.staging.yaml, line ")
+    assert document["stacks"]["production"]["ok"] is True
+    assert document["stacks"]["preview"]["ok"] is True
+
+
+def test_a_secure_value_that_is_not_ciphertext_is_not_set(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(stack_dir, "staging", ciDbUrl={"secure": "postgresql://ci:fake-Rq7@db/tg"})
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
+    assert status == 1
+    assert "tenantguard-infra:ciDbUrl is in Pulumi.staging.yaml as plaintext" in out
+    assert "fake-Rq7" not in out
+
+
+def test_a_plaintext_secret_is_rotated_and_set_again_in_its_own_stack_without_its_value(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(stack_dir, "staging", ciDbUrl="postgresql://ci:fake-Rq7@db/tg")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "staging")
+    assert status == 1
+    (error,) = json.loads(out)["stacks"]["staging"]["errors"]
+    assert error.startswith(
+        "tenantguard-infra:ciDbUrl is in Pulumi.staging.yaml as plaintext: "
+        "if that file was ever committed or shared, rotate it; "
+    )
+    # The command names its stack (not whichever is selected) and ends at the key: Pulumi asks for the value.
+    assert "`pulumi config set --secret --stack staging ciDbUrl`, which asks for it" in error
+    assert "it was committed" not in error
+
+
+def test_a_provider_token_in_plaintext_is_refused_too(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = evaluator.stack_file("staging", stack_dir)
+    document = yaml.safe_load(path.read_text())
+    document["config"]["vercel:apiToken"] = "fake-3ubFYUQGFhHpxLDfpbtZ86x9"
+    document["config"]["github:token"] = {"secure": "v1:AAAA"}
+    path.write_text(yaml.safe_dump(document))
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    (error,) = json.loads(out)["stacks"]["staging"]["errors"]
+    assert error.startswith("vercel:apiToken is in Pulumi.staging.yaml as plaintext")
+    assert "3ubFYUQ" not in out
+
+
+def test_an_unquoted_date_is_read_as_pulumi_reads_it(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = evaluator.stack_file("preview", stack_dir)
+    day = "2026-11-20"
+    path.write_text(
+        path.read_text()
+        + f"  tenantguard-infra:sessionKeyRotation: '2'\n  tenantguard-infra:sessionKeyRotatedOn: {day}\n"
+    )
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "preview")
+    assert status == 0
+    assert json.loads(out)["stacks"]["preview"]["sessionKey"].startswith("rotation 2;")

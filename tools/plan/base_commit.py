@@ -1,0 +1,40 @@
+"""The matrix at another commit (`--base`): that commit's own program and stack files, planned by its own code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tools.plan.stack_files import StackFileError
+
+
+def base_matrix(ref: str, directory: Path) -> dict[str, dict[str, str]]:
+    """The matrix at another commit: that commit's own program and stack files, planned by its own code."""
+    with tempfile.TemporaryDirectory(prefix="tenantguard-base-") as checkout:
+        subprocess.run(  # noqa: S603 - git with a ref the operator gave
+            ["git", "-C", str(directory), "worktree", "add", "--quiet", "--detach", checkout, ref],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+        try:
+            result = subprocess.run(  # noqa: S603 - this repository's own plan at the base commit
+                [sys.executable, "-m", "tools.plan", "--json", "--dir", checkout],
+                cwd=checkout,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            subprocess.run(  # noqa: S603
+                ["git", "-C", str(directory), "worktree", "remove", "--force", checkout],  # noqa: S607
+                check=False,
+                capture_output=True,
+            )
+    try:
+        document = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise StackFileError(f"the plan at {ref} did not run: {result.stderr.strip()[-300:]}") from None
+    return dict(document["matrix"])
