@@ -132,8 +132,11 @@ def run_command(args: argparse.Namespace, out: TextIO) -> None:
         read_lock_wait()  # refused before connecting: nothing is changed
     if args.command == "create":
         destinations = UrlDestinations.from_args(args.url_to_file, args.github_output)
-        pr = PullRequest(args.repository_id, args.pr)
-        print(create(server, pr, Revisions.load(args.config), destinations), file=out)
+        try:
+            pr = PullRequest(args.repository_id, args.pr)
+            print(create(server, pr, Revisions.load(args.config), destinations), file=out)
+        finally:
+            destinations.close()
     elif args.command == "drop":
         dropped = drop(server, PullRequest(None if args.legacy else args.repository_id, args.pr))
         if dropped:

@@ -105,10 +105,6 @@ class Server:
         ci = parse_postgres_url(self.url)
         return replace(ci, user=self.pr_role(pr), password=password).with_database(self.pr_name(pr))
 
-    def ci_password(self) -> str:
-        """CI_DB_URL's password (for the log masker only)."""
-        return str(conninfo_to_dict(self.url).get("password") or "")
-
     @contextlib.contextmanager
     def maintenance_session(self) -> Iterator[Connection]:
         """An autocommit session on the base database: where the locks live and databases are created."""

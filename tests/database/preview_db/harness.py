@@ -25,6 +25,7 @@ from tenantguard_db.preview_db.locks import advisory_lock_arguments, pr_lock_key
 from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
 from tenantguard_db.preview_db.names import PullRequest
 from tenantguard_db.preview_db.server import Connection, Server
+from tenantguard_db.revision_files import checkout, python_revision_file
 from tests.alembic_cli import ROOT
 
 ROLE = "tg_preview"
@@ -178,3 +179,14 @@ def login_role(preview: Preview, role: str, *options: str) -> str:
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(preview.base), sql.Identifier(role))
     )
     return f"postgresql://{role}:{password}@127.0.0.1:{preview.postgres.port}/{preview.base}"
+
+
+def python_checkout(directory: Path, label: str, *revisions: tuple[str, str, str]) -> Path:
+    """A checkout as revision_files.checkout makes one, whose own revisions (revision, down, Python) run any Python
+    in their upgrade(), as a pull request's revision file may; returns its alembic.ini."""
+    ini = checkout(directory, label)
+    for revision, down, body in revisions:
+        (ini.parent / "alembic" / "versions" / f"{revision}_{label}.py").write_text(
+            python_revision_file(revision, down, body)
+        )
+    return ini
