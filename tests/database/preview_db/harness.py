@@ -24,6 +24,7 @@ from tenantguard_db.preview_db import cli
 from tenantguard_db.preview_db.locks import advisory_lock_arguments, pr_lock_keys
 from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
 from tenantguard_db.preview_db.names import PullRequest
+from tenantguard_db.preview_db.revisions import Revisions
 from tenantguard_db.preview_db.server import Connection, Server
 from tenantguard_db.revision_files import checkout, python_revision_file
 from tests.alembic_cli import ROOT
@@ -135,6 +136,23 @@ class Preview:
         assert result.code == 0, result.stderr
 
 
+# What one pull request's role can do in its own database that names another pull request's role: each leaves a
+# dependency (pg_shdepend) in that database which DROP ROLE of the other refuses to pass.
+GRANTS_TO_ANOTHER_PRS_ROLE = {
+    "default-privileges": ("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {victim}",),
+    "large-object": (
+        "DO $$ BEGIN EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO {victim}', lo_create(0)); END $$",
+    ),
+}
+
+
+def grant_to_another_prs_role(deployment: str, statements: tuple[str, ...], victim: str) -> None:
+    """As the pull request whose URL `deployment` is, run `statements` naming the role `victim`."""
+    with psycopg.connect(deployment, autocommit=True) as hostile:
+        for statement in statements:
+            hostile.execute(statement.format(victim=f'"{victim}"'))
+
+
 def columns(url: str, table: str) -> set[str]:
     with psycopg.connect(url) as connection:
         rows = connection.execute(
@@ -190,3 +208,46 @@ def python_checkout(directory: Path, label: str, *revisions: tuple[str, str, str
             python_revision_file(revision, down, body)
         )
     return ini
+
+
+def made_by_the_ci_role(preview: Preview, name: str, meta: Meta) -> None:
+    """A database `name` as the version before this one left it: created, owned and migrated to head by the CI role
+    itself (everything in it the CI role's), with `meta` as its comment."""
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        ci.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        ci.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+        set_database_meta(ci, name, meta)
+    migrate.upgrade(preview.server.ci_url_for(name), "head")
+
+
+def old_pr(preview: Preview, number: int, repository: int = REPO) -> str:
+    """A pull request's database and role as the version where the CI role owned every database left them: the
+    database the CI role's, the role created by it, member of nothing, granted to the CI role, CONNECT only."""
+    name = preview.server.pr_name(PullRequest(repository, number))
+    at = utc_now()
+    made_by_the_ci_role(
+        preview, name, Meta(kind="pr", base=preview.base, pr=number, repository=repository, created_at=at)
+    )
+    role = Meta(kind="role", base=preview.base, pr=number, repository=repository, created_at=at)
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        identifier = sql.Identifier(name)
+        ci.execute(sql.SQL("CREATE ROLE {} LOGIN NOINHERIT CONNECTION LIMIT 10 PASSWORD NULL").format(identifier))
+        ci.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(identifier, sql.Literal(role.comment())))
+        ci.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(identifier))
+        ci.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(identifier, identifier))
+    return name
+
+
+def old_template(preview: Preview) -> str:
+    """The template as the version where the CI role owned it left it: built by the CI role at this checkout's head,
+    everything in it the CI role's, closed to every connection."""
+    name = preview.server.template
+    revisions = Revisions.load(migrate.ALEMBIC_INI)
+    at = utc_now()
+    meta = Meta(kind="template", base=preview.base, created_at=at, migrated_at=at, revision=revisions.head)
+    made_by_the_ci_role(preview, name, replace(meta, fingerprint=revisions.fingerprint(revisions.head)))
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        ci.execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+        )
+    return name

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.abc import Query
 
 from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
-from tests.database.preview_db.harness import IN_REPO, REPO, ROLE, Preview
+from tenantguard_db.preview_db.server import Connection
+from tests.database.preview_db.harness import IN_REPO, REPO, ROLE, Preview, old_pr
 
 
 def test_a_database_made_before_prs_had_roles_gets_its_role_and_is_closed_to_public(preview: Preview) -> None:
@@ -33,3 +38,52 @@ def test_drop_ends_the_preview_apps_sessions(preview: Preview) -> None:
             with pytest.raises(psycopg.OperationalError):
                 session.execute("SELECT 1")
     assert f"{preview.base}_pr_{REPO}_1" not in preview.databases()
+
+
+@pytest.mark.xfail(strict=True, reason="PUBLIC may connect to a new database until the REVOKE that follows it")
+def test_no_session_opened_while_its_database_is_being_made_survives(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    preview.template()
+    intruder = preview.create(1)  # another pull request's role, on the lookout for the next database
+    sessions: list[psycopg.Connection[tuple[object, ...]]] = []
+    execute = psycopg.Connection.execute
+
+    def then_try_to_get_in(self: Connection, query: Query, *args: object, **kwargs: object) -> object:
+        done = execute(self, query, *args, **kwargs)  # type: ignore[call-overload]
+        text = query.as_string(self) if isinstance(query, sql.Composable) else str(query)
+        if made := re.match(r'CREATE DATABASE "([^"]+)"', text):
+            with contextlib.suppress(psycopg.Error):
+                sessions.append(psycopg.connect(intruder, dbname=made[1], autocommit=True))
+        return done
+
+    monkeypatch.setattr(psycopg.Connection, "execute", then_try_to_get_in)
+    result = preview.run("create", *IN_REPO, "--pr", "2")
+    monkeypatch.undo()
+    assert result.code == 0, result.stderr
+    alive = []
+    for session in sessions:
+        with contextlib.suppress(psycopg.Error):
+            alive.append(session.execute("SELECT current_database()").fetchone())
+        session.close()
+    assert alive == []
+
+
+@pytest.mark.xfail(strict=True, reason="a database the CI role owns stays the CI role's")
+def test_a_database_made_when_the_ci_role_owned_it_is_remade_owned_by_its_role(preview: Preview) -> None:
+    preview.template()
+    name = old_pr(preview, 1)
+    with psycopg.connect(preview.postgres.url(name)) as inside:
+        inside.execute("INSERT INTO tenants (slug, name) VALUES ('old', 'Made by the CI role')")
+    deployment = preview.create(1)
+    owners = preview.admin.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (name,))
+    assert owners.fetchone() == (name,)
+    with psycopg.connect(preview.postgres.url(name)) as inside:
+        owned = inside.execute(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public'"
+        )
+        assert owned.fetchall() == [(name,)]
+    with psycopg.connect(deployment) as app:
+        assert app.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
+        app.execute("ALTER TABLE tenants ADD COLUMN its_own int")  # it owns the tables its revisions alter

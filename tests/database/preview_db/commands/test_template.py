@@ -9,7 +9,7 @@ import pytest
 
 from tenantguard_db.preview_db.status_codes import EXIT_REVISIONS_FAILED
 from tenantguard_db.revision_files import checkout
-from tests.database.preview_db.harness import IN_REPO, Preview
+from tests.database.preview_db.harness import IN_REPO, REPO, Preview, old_template
 
 
 def test_nobody_can_connect_to_the_template(preview: Preview) -> None:
@@ -38,3 +38,18 @@ def test_a_template_already_at_head_is_left_alone(preview: Preview) -> None:
     assert "is already at 0003" in result.stderr
     again = preview.admin.execute("SELECT oid FROM pg_database WHERE datname = %s", (f"{preview.base}_pr_template",))
     assert again.fetchone() == before
+
+
+@pytest.mark.xfail(strict=True, reason="a template is judged current by the revision its comment records")
+def test_a_template_built_when_the_ci_role_owned_everything_in_it_is_rebuilt_even_at_head(preview: Preview) -> None:
+    template = old_template(preview)
+    result = preview.run("template")
+    assert result.code == 0, result.stderr
+    assert f"{template} rebuilt at 0003" in result.stderr
+    deployment = preview.create(1)
+    with psycopg.connect(deployment) as app:
+        owners = app.execute(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public'"
+        )
+        assert owners.fetchall() == [(f"{preview.base}_pr_{REPO}_1",)]
