@@ -94,16 +94,28 @@ class Server:
             return PullRequest(repository, number) if repository <= MAX_REPOSITORY_ID and number <= MAX_PR else None
         return PullRequest(None, int(rest)) if PR_NUMBER_PATTERN.fullmatch(rest) and int(rest) <= MAX_PR else None
 
+    @property
+    def template_owner(self) -> str:
+        """<base>_pr_template, a role: owns every object in the template (never the template itself, nor any other
+        database), so a clone's objects can be handed to its pull request's role in one REASSIGN OWNED."""
+        return self.base + TEMPLATE_SUFFIX
+
     def ci_url_for(self, database: str) -> str:
-        """The base URL with only its database replaced, built from the parsed parts: the CI role's, for
-        migrating and inspecting; never handed to a deployment."""
+        """The base URL with only its database replaced, built from the parsed parts: the CI role's own; never
+        handed to a deployment or to a process that runs revision files."""
         return parse_postgres_url(self.url).with_database(database)
 
-    def deployment_url(self, pr: PullRequest, password: str) -> str:
-        """The URL a pull request's deployment gets: its own role and password, its own database, and
-        CI_DB_URL's host, port and query (sslmode and the like)."""
+    def role_url(self, role: str, password: str, database: str) -> str:
+        """A URL for `role` with `password` on `database`: CI_DB_URL's host, port and connection parameters, without
+        those that belong to the CI role's own sessions (its session settings, its client certificate)."""
         ci = parse_postgres_url(self.url)
-        return replace(ci, user=self.pr_role(pr), password=password).with_database(self.pr_name(pr))
+        parameters = tuple((name, value) for name, value in ci.parameters if name not in CI_ROLE_PARAMETERS)
+        return replace(ci, user=role, password=password, parameters=parameters).with_database(database)
+
+    def deployment_url(self, pr: PullRequest, password: str) -> str:
+        """The URL a pull request's deployment gets (and its migrations run with): its own role and password, its
+        own database."""
+        return self.role_url(self.pr_role(pr), password, self.pr_name(pr))
 
     @contextlib.contextmanager
     def maintenance_session(self) -> Iterator[Connection]:
@@ -113,14 +125,45 @@ class Server:
 
     @contextlib.contextmanager
     def session(self, database: str, *, autocommit: bool = False) -> Iterator[Connection]:
-        """A session of the CI role on `database`; without autocommit, one transaction committed at the end."""
-        url = self.ci_url_for(database)
-        options: dict[str, Any] = {"application_name": "tenantguard-preview-db"}
-        if "connect_timeout" not in conninfo_to_dict(url):
-            options["connect_timeout"] = 15
-        try:
-            connection = psycopg.connect(url, autocommit=autocommit, **options)
-        except psycopg.Error as error:
-            raise database_error(error, url, f"cannot connect to {mask_url(url)}") from None
-        with connection:
+        """A session of the CI role on `database`, its settings pinned (connect); without autocommit, one
+        transaction committed at the end."""
+        with connect(self.ci_url_for(database), autocommit=autocommit) as connection:
             yield connection
+
+
+# The query parameters of CI_DB_URL that are the CI role's own: its session settings, and its client certificate
+# (a migration or a deployment must not present the CI role's identity, nor run with the CI role's settings).
+CI_ROLE_PARAMETERS = frozenset({"options", "sslcert", "sslkey"})
+
+# What every session this command opens is pinned to, in the connection request itself, where they win over what the
+# database's owner set with ALTER DATABASE ... SET (a pull request's role owns its database and may set any of these
+# there): names resolve in pg_catalog only, the session acts as the role that logged in, and nothing ends or freezes
+# it between statements.
+PINNED_SETTINGS = {
+    "search_path": "pg_catalog,pg_temp",
+    "role": "none",
+    "default_transaction_read_only": "off",
+    "idle_session_timeout": "0",
+    "idle_in_transaction_session_timeout": "0",
+    "exit_on_error": "off",
+    "local_preload_libraries": "",
+}
+
+
+@contextlib.contextmanager
+def connect(url: str, *, autocommit: bool = True) -> Iterator[Connection]:
+    """A session on `url` with PINNED_SETTINGS (after any options the URL gives), or an error fit to print."""
+    given = conninfo_to_dict(url)
+    pinned = " ".join(f"-c {name}={value}" for name, value in PINNED_SETTINGS.items())
+    options: dict[str, Any] = {
+        "application_name": "tenantguard-preview-db",
+        "options": f"{given['options']} {pinned}" if given.get("options") else pinned,
+    }
+    if "connect_timeout" not in given:
+        options["connect_timeout"] = 15
+    try:
+        connection = psycopg.connect(url, autocommit=autocommit, **options)
+    except psycopg.Error as error:
+        raise database_error(error, url, f"cannot connect to {mask_url(url)}") from None
+    with connection:
+        yield connection

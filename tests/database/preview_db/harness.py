@@ -104,9 +104,10 @@ class Preview:
         rows = self.admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (self.base + "%",))
         return {str(name) for (name,) in rows.fetchall()}
 
-    def ci_url(self, number: int, repository: int = REPO) -> str:
-        """The CI role's URL for the pull request's database (which it owns), for looking inside."""
-        return self.server.ci_url_for(self.server.pr_name(PullRequest(repository, number)))
+    def inside(self, number: int, repository: int = REPO) -> str:
+        """A superuser's URL for the pull request's database, for looking inside (the CI role never reads what is in
+        there)."""
+        return self.postgres.url(self.server.pr_name(PullRequest(repository, number)))
 
     def hold_pr_lock(self, connection: Connection, number: int) -> None:
         """Take the lock a run for that pull request of REPO holds, as if one were running."""
@@ -114,11 +115,22 @@ class Preview:
         connection.execute(sql.SQL("SELECT pg_advisory_lock({})").format(advisory_lock_arguments(keys)), keys)
 
     def revision(self, database: str) -> str | None:
-        return migrate.current_revision(self.server.ci_url_for(database))
+        """The revision the database is at, as a superuser reads it."""
+        return migrate.current_revision(self.postgres.url(database))
+
+    def owner(self, database: str) -> str:
+        row = self.admin.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (database,))
+        return str(row.fetchone()[0])  # type: ignore[index]
 
     def meta(self, database: str) -> Meta:
+        """What the command records of `database`: in the comment of the pull request's role that owns it, or of the
+        database itself (the template; a database the CI role owned)."""
+        owned_by_its_role = self.owner(database) == database
+        catalog = "pg_roles WHERE rolname" if owned_by_its_role else "pg_database WHERE datname"
+        kind = "pg_authid" if owned_by_its_role else "pg_database"
         row = self.admin.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (database,)
+            f"SELECT shobj_description(oid, '{kind}') FROM {catalog} = %s",  # noqa: S608 - two fixed spellings
+            (database,),
         ).fetchone()
         meta = Meta.parse(row[0] if row else None)
         assert meta is not None
@@ -129,7 +141,12 @@ class Preview:
         meta = self.meta(database)
         earlier = datetime.timedelta(days=days)
         older = replace(meta, created_at=meta.created_at - earlier, migrated_at=meta.last_used - earlier)
-        set_database_meta(self.admin, database, older)
+        if self.owner(database) == database:
+            self.admin.execute(
+                sql.SQL("COMMENT ON ROLE {} IS {}").format(sql.Identifier(database), sql.Literal(older.comment()))
+            )
+        else:
+            set_database_meta(self.admin, database, older)
 
     def template(self, ini: Path = migrate.ALEMBIC_INI) -> None:
         result = self.run("template", "--config", str(ini))
@@ -177,11 +194,13 @@ def legacy_pr(preview: Preview, number: int, days_idle: int) -> str:
     role = {"tenantguard_preview": "role", "base": preview.base, "pr": number, "created_at": idle}
     role |= {"migrated_at": None, "revision": None, "fingerprint": None}
     identifier = sql.Identifier(name)
-    preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(identifier, sql.Identifier(ROLE)))
-    preview.admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(identifier, sql.Literal(json.dumps(comment))))
-    preview.admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(identifier))
-    preview.admin.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(identifier, sql.Literal(json.dumps(role))))
-    preview.admin.execute(sql.SQL("GRANT {} TO {}").format(identifier, sql.Identifier(ROLE)))
+    # As that version did it: the CI role creates both, and makes itself a member of the role.
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        ci.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+        ci.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(identifier, sql.Literal(json.dumps(comment))))
+        ci.execute(sql.SQL("CREATE ROLE {} LOGIN").format(identifier))
+        ci.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(identifier, sql.Literal(json.dumps(role))))
+        ci.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(identifier))
     return name
 
 

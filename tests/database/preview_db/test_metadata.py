@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg import sql
 
 from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
@@ -52,7 +51,6 @@ def test_a_role_of_that_name_this_command_did_not_create_is_never_used_or_droppe
     assert foreign in preview.roles()
 
 
-@pytest.mark.xfail(strict=True, reason="a role is judged ours by its comment alone")
 def test_a_look_alike_role_another_createrole_role_made_gets_no_url(preview: Preview, tmp_path: Path) -> None:
     name = f"{preview.base}_pr_{REPO}_7"
     copied = Meta(kind="role", base=preview.base, pr=7, repository=REPO, created_at=utc_now())
@@ -73,7 +71,6 @@ def test_a_look_alike_role_another_createrole_role_made_gets_no_url(preview: Pre
     assert name in preview.roles()
 
 
-@pytest.mark.xfail(strict=True, reason="a database is judged ours by its comment alone, not by its owner")
 def test_a_look_alike_database_another_createdb_role_made_is_never_migrated_or_dropped(preview: Preview) -> None:
     name = f"{preview.base}_pr_{REPO}_7"
     copied = Meta(kind="pr", base=preview.base, pr=7, repository=REPO, created_at=utc_now())

@@ -68,7 +68,6 @@ def test_drop_legacy_drops_that_legacy_database_and_role_only(preview: Preview) 
     assert preview.roles() == {f"{preview.base}_pr_{REPO}_5"}
 
 
-@pytest.mark.xfail(strict=True, reason="DROP ROLE fails on what another pull request's role granted it")
 @pytest.mark.parametrize("statements", GRANTS_TO_ANOTHER_PRS_ROLE.values(), ids=GRANTS_TO_ANOTHER_PRS_ROLE.keys())
 def test_drop_succeeds_whatever_another_prs_role_granted_its_role(
     preview: Preview, statements: tuple[str, ...]
@@ -85,7 +84,6 @@ def test_drop_succeeds_whatever_another_prs_role_granted_its_role(
         assert still.execute("SELECT 1").fetchone() == (1,)
 
 
-@pytest.mark.xfail(strict=True, reason="a role whose DROP ROLE fails keeps its password")
 def test_a_role_that_cannot_be_dropped_is_left_without_its_password(preview: Preview) -> None:
     deployment = preview.create(1)
     role = f"{preview.base}_pr_{REPO}_1"
@@ -108,7 +106,6 @@ def test_a_role_that_cannot_be_dropped_is_left_without_its_password(preview: Pre
             preview.admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
-@pytest.mark.xfail(strict=True, reason="DROP DATABASE fails while a prepared transaction of its role is open")
 def test_drop_succeeds_when_the_prs_role_left_a_prepared_transaction(preview: Preview) -> None:
     deployment = preview.create(1)
     with psycopg.connect(deployment, autocommit=True) as hostile:

@@ -108,7 +108,6 @@ def test_prune_drops_the_role_of_each_database_it_drops(preview: Preview) -> Non
     assert preview.roles() == set()
 
 
-@pytest.mark.xfail(strict=True, reason="DROP ROLE fails on what another pull request's role granted it, every run")
 @pytest.mark.parametrize("statements", GRANTS_TO_ANOTHER_PRS_ROLE.values(), ids=GRANTS_TO_ANOTHER_PRS_ROLE.keys())
 def test_prune_succeeds_whatever_another_prs_role_granted_the_roles_it_drops(
     preview: Preview, statements: tuple[str, ...]

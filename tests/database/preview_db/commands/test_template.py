@@ -40,7 +40,6 @@ def test_a_template_already_at_head_is_left_alone(preview: Preview) -> None:
     assert again.fetchone() == before
 
 
-@pytest.mark.xfail(strict=True, reason="a template is judged current by the revision its comment records")
 def test_a_template_built_when_the_ci_role_owned_everything_in_it_is_rebuilt_even_at_head(preview: Preview) -> None:
     template = old_template(preview)
     result = preview.run("template")
