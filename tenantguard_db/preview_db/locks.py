@@ -14,7 +14,7 @@ from tenantguard_db import session
 from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.errors import PreviewDbError, UsageError
 from tenantguard_db.preview_db.names import PullRequest
-from tenantguard_db.preview_db.server import Connection, Server, connect
+from tenantguard_db.preview_db.server import Connection, Server, connect, statement_limits
 
 # Advisory locks live in the maintenance (base) database every run connects to (env.py's migration lock lives
 # in each migrated database). A legacy name's lock is the two-key (namespace, PR number), as the version before
@@ -104,7 +104,7 @@ def release_own_migration_lock(url: str, role: str, name: str) -> None:
     """As the pull request's role (`url`, its own, with the password only this run knows, its sessions just ended):
     roll back the transactions it left prepared in its database (PREPARE TRANSACTION keeps locks with no session to
     end), saying which held env.py's migration lock; then refuse, saying who, if anything still holds that lock."""
-    with connect(url) as own:
+    with connect(url, **statement_limits()) as own:
         prepared = own.execute(
             sql.SQL(
                 # A prepared transaction's locks carry no pid; they share a virtual transaction with the lock on

@@ -182,14 +182,14 @@ def release_dependencies(connection: Connection, server: Server, role: str) -> N
         if database == here:
             continue
         try:
-            if pr_role_owns(connection, str(database)):
+            if pr_role_owns(connection, server, str(database)):
                 # Its owner may have closed it (a connection limit of 0): the CI role, a member, opens it again.
                 connection.execute(
                     sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1").format(
                         sql.Identifier(database)
                     )
                 )
-            with server.session(str(database), autocommit=True) as inside:
+            with server.session(str(database)) as inside:
                 inside.execute(drop_owned)
         except (PreviewDbError, psycopg.Error) as error:
             said = error if isinstance(error, PreviewDbError) else database_error(error, server.url, "DROP OWNED")
@@ -201,12 +201,13 @@ def release_dependencies(connection: Connection, server: Server, role: str) -> N
     connection.execute(drop_owned)
 
 
-def pr_role_owns(connection: Connection, database: str) -> bool:
-    """Whether `database` belongs to a role the CI role is a member of (a pull request's, as this command makes
-    them), so the CI role may alter it as its owner."""
+def pr_role_owns(connection: Connection, server: Server, database: str) -> bool:
+    """Whether `database` is a pull request's, owned by the role of its name, which the CI role is a member of (as
+    this command makes them): then the CI role may alter it as its owner."""
+    if server.pr_from_name(database) is None:
+        return False
     row = connection.execute(
-        "SELECT pg_catalog.pg_has_role(datdba, 'USAGE') AND datdba <> "
-        "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) "
+        "SELECT pg_catalog.pg_get_userbyid(datdba) = datname AND pg_catalog.pg_has_role(datdba, 'USAGE') "
         "FROM pg_catalog.pg_database WHERE datname = %s",
         (database,),
     ).fetchone()

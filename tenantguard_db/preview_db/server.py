@@ -10,6 +10,7 @@ from typing import Any, TypeAlias
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from tenantguard_db import session
 from tenantguard_db.preview_db.errors import UsageError, database_error
 from tenantguard_db.preview_db.names import (
     BASE_NAME_PATTERN,
@@ -119,16 +120,28 @@ class Server:
 
     @contextlib.contextmanager
     def maintenance_session(self) -> Iterator[Connection]:
-        """An autocommit session on the base database: where the locks live and databases are created."""
-        with self.session(self.base, autocommit=True) as connection:
+        """An autocommit session on the base database: where the locks live and databases are created. Its waits
+        are bounded by the lock wait (locks.set_lock_wait), not by a statement timeout."""
+        with connect(self.ci_url_for(self.base), statement_timeout="0") as connection:
             yield connection
 
     @contextlib.contextmanager
-    def session(self, database: str, *, autocommit: bool = False) -> Iterator[Connection]:
-        """A session of the CI role on `database`, its settings pinned (connect); without autocommit, one
-        transaction committed at the end."""
-        with connect(self.ci_url_for(database), autocommit=autocommit) as connection:
+    def session(self, database: str) -> Iterator[Connection]:
+        """An autocommit session of the CI role on another database (a new clone, a template build, one to clean
+        up), each statement and lock wait bounded as a revision's are (TENANTGUARD_STATEMENT_TIMEOUT,
+        TENANTGUARD_LOCK_TIMEOUT), whatever its owner set."""
+        with connect(self.ci_url_for(database), **statement_limits()) as connection:
             yield connection
+
+
+def statement_limits() -> dict[str, str]:
+    """lock_timeout and statement_timeout as the migrations read them; bad input, refused as such."""
+    try:
+        return {
+            limit.setting or "": session.read(limit).text for limit in (session.LOCK_TIMEOUT, session.STATEMENT_TIMEOUT)
+        }
+    except session.LimitError as refused:
+        raise UsageError(str(refused)) from None
 
 
 # The query parameters of CI_DB_URL that are the CI role's own: its session settings, and its client certificate
@@ -151,10 +164,11 @@ PINNED_SETTINGS = {
 
 
 @contextlib.contextmanager
-def connect(url: str, *, autocommit: bool = True) -> Iterator[Connection]:
-    """A session on `url` with PINNED_SETTINGS (after any options the URL gives), or an error fit to print."""
+def connect(url: str, **settings: str) -> Iterator[Connection]:
+    """An autocommit session on `url` with PINNED_SETTINGS and `settings` (after any options the URL gives), or an
+    error fit to print."""
     given = conninfo_to_dict(url)
-    pinned = " ".join(f"-c {name}={value}" for name, value in PINNED_SETTINGS.items())
+    pinned = " ".join(f"-c {name}={value}" for name, value in {**PINNED_SETTINGS, **settings}.items())
     options: dict[str, Any] = {
         "application_name": "tenantguard-preview-db",
         "options": f"{given['options']} {pinned}" if given.get("options") else pinned,
@@ -162,7 +176,7 @@ def connect(url: str, *, autocommit: bool = True) -> Iterator[Connection]:
     if "connect_timeout" not in given:
         options["connect_timeout"] = 15
     try:
-        connection = psycopg.connect(url, autocommit=autocommit, **options)
+        connection = psycopg.connect(url, autocommit=True, **options)
     except psycopg.Error as error:
         raise database_error(error, url, f"cannot connect to {mask_url(url)}") from None
     with connection:

@@ -160,14 +160,18 @@ GRANTS_TO_ANOTHER_PRS_ROLE = {
     "large-object": (
         "DO $$ BEGIN EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO {victim}', lo_create(0)); END $$",
     ),
+    "table": ("GRANT SELECT ON tenants TO {victim}",),
+    "database": ("GRANT CONNECT ON DATABASE {own} TO {victim}",),
 }
 
 
 def grant_to_another_prs_role(deployment: str, statements: tuple[str, ...], victim: str) -> None:
-    """As the pull request whose URL `deployment` is, run `statements` naming the role `victim`."""
+    """As the pull request whose URL `deployment` is, run `statements` naming the role `victim` (and `own`, its
+    database)."""
     with psycopg.connect(deployment, autocommit=True) as hostile:
+        own = str(hostile.info.dbname)
         for statement in statements:
-            hostile.execute(statement.format(victim=f'"{victim}"'))
+            hostile.execute(statement.format(victim=f'"{victim}"', own=f'"{own}"'))
 
 
 def columns(url: str, table: str) -> set[str]:

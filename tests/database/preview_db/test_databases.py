@@ -86,3 +86,27 @@ def test_a_database_made_when_the_ci_role_owned_it_is_remade_owned_by_its_role(p
     with psycopg.connect(deployment) as app:
         assert app.execute("SELECT count(*) FROM tenants").fetchone() == (0,)
         app.execute("ALTER TABLE tenants ADD COLUMN its_own int")  # it owns the tables its revisions alter
+
+
+def test_what_a_prs_role_leaves_in_template1_reaches_no_new_database(preview: Preview) -> None:
+    hostile = preview.create(1)
+    # Without the one-time SQL, PUBLIC may connect to template1, which CREATE DATABASE copies by default.
+    preview.admin.execute("GRANT CONNECT ON DATABASE template1 TO PUBLIC")
+    try:
+        with psycopg.connect(hostile, dbname="template1", autocommit=True) as planting:
+            planting.execute("SELECT lo_from_bytea(0, 'planted')")
+            planting.execute("ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO PUBLIC")
+        preview.create(2)
+        with psycopg.connect(preview.inside(2)) as inside:
+            assert inside.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone() == (0,)
+            assert inside.execute("SELECT count(*) FROM pg_default_acl").fetchone() == (0,)
+        result = preview.run("drop", *IN_REPO, "--pr", "1")  # takes back what it left in template1 as well
+        assert result.code == 0, result.stderr
+    finally:
+        preview.admin.execute("REVOKE CONNECT ON DATABASE template1 FROM PUBLIC")
+        with psycopg.connect(preview.postgres.url("template1"), autocommit=True) as template1:
+            left = template1.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()
+            # The server outlives this test: nothing of it may stay in what every later database is copied from.
+            template1.execute("SELECT lo_unlink(oid) FROM pg_largeobject_metadata")
+            template1.execute("DELETE FROM pg_default_acl")
+    assert left == (0,)

@@ -170,3 +170,25 @@ def test_a_directory_swapped_for_a_symlink_during_the_run_is_not_followed(previe
     assert result.code == 0, result.stderr
     assert list(elsewhere.iterdir()) == []
     assert conninfo_to_dict((moved / "url").read_text())["user"] == f"{preview.base}_pr_{REPO}_4"
+
+
+def test_nothing_a_prs_role_or_a_revision_writes_becomes_a_workflow_command(
+    preview: Preview, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    deployment = preview.create(1)
+    forged = "::set-output name=url::postgresql://evil@example.invalid/x"
+    with psycopg.connect(deployment, autocommit=True) as app:
+        # What its next create reads back, and says it is at (the column holds 32 characters).
+        app.execute("UPDATE alembic_version SET version_num = %s", ("0\n::set-output name=url::x",))
+    printing = f"print({forged!r})\nprint('##[set-output name=url;]postgresql://evil')\nprint('  ::stop-commands::x')"
+    pr = python_checkout(tmp_path, "a", ("a004", "0003", printing))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr), "--github-output")
+    assert result.code == 0, result.stderr
+    commands = [line for line in result.stderr.splitlines() if line.lstrip().startswith("::")]
+    assert all(line.startswith("::add-mask::") for line in commands)
+    assert "##[" not in result.stderr
+    written = output.read_text().splitlines()
+    assert [line.partition("=")[0] for line in written] == ["database", "url"]
+    assert conninfo_to_dict(written[1].removeprefix("url="))["user"] == f"{preview.base}_pr_{REPO}_1"

@@ -272,3 +272,28 @@ def test_a_migration_lock_the_prs_role_left_in_a_prepared_transaction_is_release
     role = f"{preview.base}_pr_{REPO}_1"
     assert f"role {role} (the pull request's own) held the migration lock of {role}" in result.stderr
     assert preview.admin.execute("SELECT count(*) FROM pg_prepared_xacts").fetchone() == (0,)
+
+
+def test_settings_a_prs_role_gave_itself_or_its_database_do_not_stop_its_next_migration(
+    preview: Preview, tmp_path: Path
+) -> None:
+    deployment = preview.create(1)
+    role = f"{preview.base}_pr_{REPO}_1"
+    with psycopg.connect(deployment, autocommit=True) as app:
+        for statement in (
+            f"ALTER ROLE {role} SET default_transaction_read_only = on",
+            f"ALTER ROLE {role} IN DATABASE {role} SET statement_timeout = '1ms'",
+            f"ALTER DATABASE {role} SET search_path = nowhere",
+            f"ALTER DATABASE {role} WITH CONNECTION LIMIT 0 IS_TEMPLATE true",
+        ):
+            app.execute(statement)
+    pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr))
+    assert result.code == 0, result.stderr
+    assert preview.revision(role) == "a004"
+    settings = preview.admin.execute(
+        "SELECT count(*) FROM pg_db_role_setting WHERE setrole = (SELECT oid FROM pg_roles WHERE rolname = %s) "
+        "OR setdatabase = (SELECT oid FROM pg_database WHERE datname = %s)",
+        (role, role),
+    )
+    assert settings.fetchone() == (0,)

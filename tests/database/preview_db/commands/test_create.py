@@ -11,8 +11,10 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db import migrate
+from tenantguard_db.preview_db.isolation import FIXED, PASSED_ON
 from tenantguard_db.preview_db.status_codes import EXIT_REVISIONS_FAILED
 from tenantguard_db.revision_files import checkout, revision_file
 from tests.alembic_cli import alembic_in_process
@@ -210,7 +212,9 @@ def test_a_revision_file_reaches_nothing_beyond_its_own_database(preview: Previe
     assert result.code == 0, result.stderr
     seen = json.loads(report.read_text())
     assert seen["done"] == []
-    assert "CI_DB_URL" not in seen["environment"]
+    # Its process holds the pull request's own URL and nothing else of ours.
+    assert set(seen["environment"]) <= {"DATABASE_URL", *PASSED_ON, *FIXED}
+    assert conninfo_to_dict(seen["environment"]["DATABASE_URL"])["user"] == f"{preview.base}_pr_{REPO}_1"
     assert not any(
         FAKE_PASSWORD in value or quote(FAKE_PASSWORD, safe="") in value for value in seen["environment"].values()
     )

@@ -9,7 +9,7 @@ import pytest
 
 from tenantguard_db.preview_db.status_codes import EXIT_REVISIONS_FAILED
 from tenantguard_db.revision_files import checkout
-from tests.database.preview_db.harness import IN_REPO, REPO, Preview, old_template
+from tests.database.preview_db.harness import IN_REPO, REPO, ROLE, Preview, old_template
 
 
 def test_nobody_can_connect_to_the_template(preview: Preview) -> None:
@@ -52,3 +52,25 @@ def test_a_template_built_when_the_ci_role_owned_everything_in_it_is_rebuilt_eve
             "WHERE n.nspname = 'public'"
         )
         assert owners.fetchall() == [(f"{preview.base}_pr_{REPO}_1",)]
+
+
+def test_the_template_is_closed_to_everyone_and_its_objects_owner_cannot_log_in(preview: Preview) -> None:
+    preview.template()
+    template, owner = f"{preview.base}_pr_template", f"{preview.base}_pr_template"
+    row = preview.admin.execute(
+        "SELECT pg_get_userbyid(datdba), datistemplate, datallowconn, "
+        "ARRAY(SELECT DISTINCT pg_get_userbyid(grantee) FROM aclexplode(datacl))::text[] "
+        "FROM pg_database WHERE datname = %s",
+        (template,),
+    ).fetchone()
+    assert row == (ROLE, True, False, [ROLE])
+    login = preview.admin.execute(
+        "SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = %s", (owner,)
+    ).fetchone()
+    assert login == (False, True)
+    owned = preview.admin.execute(
+        "SELECT count(*) FROM pg_shdepend WHERE deptype = 'o' AND dbid = 0 "
+        "AND refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+        (owner,),
+    ).fetchone()
+    assert owned == (0,)  # no database: handing its objects over in a clone moves nothing else
