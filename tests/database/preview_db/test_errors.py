@@ -64,6 +64,5 @@ def test_the_work_order_holds_the_section_and_sql_the_messages_point_to() -> Non
     work_order = (ROOT / "workorders" / "WO-ci-secrets.md").read_text()
     assert "\n## Preview databases per pull request\n" in work_order
     assert WORK_ORDER == 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
-    assert "ALTER ROLE ci CREATEDB;" in work_order
-    assert "ALTER ROLE ci CREATEROLE;" in work_order
+    assert "ALTER ROLE ci LOGIN INHERIT CREATEDB CREATEROLE NOSUPERUSER NOREPLICATION NOBYPASSRLS" in work_order
     assert "REVOKE CONNECT ON DATABASE tenantguard FROM PUBLIC;" in work_order
