@@ -70,7 +70,8 @@ def hand_over_objects(connection: Connection, server: Server, name: str, owner: 
 
 def open_for_migration(connection: Connection, name: str, role: str) -> None:
     """Undo what the owner of `name` (the pull request's role) may have set on its database, so its migration can
-    connect and runs with the server's defaults; and close it to PUBLIC again (its owner may have granted CONNECT)."""
+    connect and runs with the server's defaults; and close it to PUBLIC again (its owner may have granted CONNECT; a
+    session that got in that way was ended with the role's, or is one of a role the next drop cleans up after)."""
     database = sql.Identifier(name)
     connection.execute(
         sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1 IS_TEMPLATE false").format(database)
@@ -78,6 +79,8 @@ def open_for_migration(connection: Connection, name: str, role: str) -> None:
     connection.execute(sql.SQL("ALTER DATABASE {} RESET ALL").format(database))
     connection.execute(sql.SQL("ALTER ROLE {} IN DATABASE {} RESET ALL").format(sql.Identifier(role), database))
     connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
+    # Its owner may have revoked its own CONNECT too.
+    connection.execute(sql.SQL("GRANT ALL ON DATABASE {} TO {}").format(database, sql.Identifier(role)))
 
 
 def drop_database(connection: Connection, server: Server, name: str) -> None:

@@ -4,6 +4,9 @@ and the template owner role."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import psycopg
 from psycopg import sql
 
@@ -25,6 +28,10 @@ from tenantguard_db.preview_db.server import Connection, Server
 # A preview app's pool per serverless instance stays small; the limit keeps one preview from taking
 # the server's connections from the others and from CI. The migration takes one or two of them.
 PR_ROLE_CONNECTION_LIMIT = 10
+
+# How often, and how long each time, change_role waits for a role's own rows.
+CHANGE_ROLE_TRIES = 5
+CHANGE_ROLE_WAIT = "2s"
 
 # How long to wait for each ended session to be gone (pg_terminate_backend's timeout, PostgreSQL 14+): until then it
 # may still hold its locks.
@@ -58,10 +65,12 @@ def ensure_pr_role(connection: Connection, server: Server, pr: PullRequest, foun
         return
     require_our_role(found, server, pr)
     require_confined(connection, role)
-    connection.execute(
+    change_role(
+        connection,
+        role,
         sql.SQL("ALTER ROLE {} " + CONFINED + " CONNECTION LIMIT {}").format(
             name, sql.Literal(PR_ROLE_CONNECTION_LIMIT)
-        )
+        ),
     )
 
 
@@ -82,7 +91,11 @@ def ensure_template_owner(connection: Connection, server: Server) -> None:
     if found is not None:
         require_our_role(found, server, None, TEMPLATE_OWNER_KIND)
         require_confined(connection, role)
-        connection.execute(sql.SQL("ALTER ROLE {} NOLOGIN " + CONFINED + " PASSWORD NULL").format(sql.Identifier(role)))
+        change_role(
+            connection,
+            role,
+            sql.SQL("ALTER ROLE {} NOLOGIN " + CONFINED + " PASSWORD NULL").format(sql.Identifier(role)),
+        )
         return
     connection.execute(
         sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER " + CONFINED + " NOREPLICATION NOBYPASSRLS PASSWORD NULL").format(
@@ -129,15 +142,39 @@ def rotate_password(connection: Connection, server: Server, role: str, password:
     except psycopg.Error as error:
         raise database_error(error, server.url, f"cannot set the password of role {role}") from None
     name = sql.Identifier(role)
-    connection.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(name, sql.Literal(verifier.decode())))
-    connection.execute(sql.SQL("ALTER ROLE {} RESET ALL").format(name))
-    end_role_sessions(connection, role)
+    change_role(
+        connection,
+        role,
+        sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(name, sql.Literal(verifier.decode())),
+        sql.SQL("ALTER ROLE {} RESET ALL").format(name),
+    )
 
 
 def lock_out(connection: Connection, role: str) -> None:
     """No password and no login for the role, and none of its sessions left: whatever becomes of it next."""
-    connection.execute(sql.SQL("ALTER ROLE {} NOLOGIN PASSWORD NULL").format(sql.Identifier(role)))
-    end_role_sessions(connection, role)
+    change_role(connection, role, sql.SQL("ALTER ROLE {} NOLOGIN PASSWORD NULL").format(sql.Identifier(role)))
+
+
+def change_role(connection: Connection, role: str, *statements: sql.Composed) -> None:
+    """Run `statements` (ALTER ROLE on `role`) in one transaction once the role's sessions are ended, then end those
+    that got in before it committed. A transaction of the role's own (an ALTER ROLE of its password or settings left
+    open) holds the rows these change: each try waits CHANGE_ROLE_WAIT for them, and the next ends the sessions again,
+    so a role reconnecting in a loop would have to win every race."""
+    for _ in range(CHANGE_ROLE_TRIES):
+        end_role_sessions(connection, role)
+        try:
+            with connection.transaction():
+                connection.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true)", (CHANGE_ROLE_WAIT,))
+                for statement in statements:
+                    connection.execute(statement)
+        except psycopg.errors.LockNotAvailable:
+            continue
+        end_role_sessions(connection, role)
+        return
+    raise PreviewDbError(
+        f"role {role} could not be changed: each time its sessions were ended, a new one held its role's row again "
+        f"({CHANGE_ROLE_TRIES} tries)."
+    )
 
 
 def forget_password(connection: Connection, role: str) -> None:
@@ -182,14 +219,7 @@ def release_dependencies(connection: Connection, server: Server, role: str) -> N
         if database == here:
             continue
         try:
-            if pr_role_owns(connection, server, str(database)):
-                # Its owner may have closed it (a connection limit of 0): the CI role, a member, opens it again.
-                connection.execute(
-                    sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1").format(
-                        sql.Identifier(database)
-                    )
-                )
-            with server.session(str(database)) as inside:
+            with held_off(connection, server, str(database)), server.session(str(database)) as inside:
                 inside.execute(drop_owned)
         except (PreviewDbError, psycopg.Error) as error:
             said = error if isinstance(error, PreviewDbError) else database_error(error, server.url, "DROP OWNED")
@@ -198,20 +228,62 @@ def release_dependencies(connection: Connection, server: Server, role: str) -> N
                 f"role cannot take it back: {said}",
                 hint=f"An administrator runs DROP OWNED BY {role}; in {database}, then drop or prune runs again.",
             ) from None
-    connection.execute(drop_owned)
+    # What it holds on databases themselves (CONNECT granted by a database's owner) is taken back from here; those
+    # owners are held off too, since an ALTER DATABASE of theirs left open holds the row that changes.
+    granting = connection.execute(
+        "SELECT DISTINCT d.datname FROM pg_catalog.pg_shdepend s JOIN pg_catalog.pg_database d ON d.oid = s.objid "
+        "WHERE s.dbid = 0 AND s.classid = 'pg_catalog.pg_database'::pg_catalog.regclass "
+        "AND s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass "
+        "AND s.refobjid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = %s) ORDER BY 1",
+        (role,),
+    ).fetchall()
+    with contextlib.ExitStack() as holding:
+        for (database,) in granting:
+            holding.enter_context(held_off(connection, server, str(database)))
+        connection.execute(drop_owned)
 
 
-def pr_role_owns(connection: Connection, server: Server, database: str) -> bool:
-    """Whether `database` is a pull request's, owned by the role of its name, which the CI role is a member of (as
-    this command makes them): then the CI role may alter it as its owner."""
+@contextlib.contextmanager
+def held_off(connection: Connection, server: Server, database: str) -> Iterator[None]:
+    """For the block: when `database` is a pull request's (owned by the role of its name, which the CI role is a member
+    of), its role cannot log in, every session there the CI role may end is ended, and the CI role may connect (its
+    owner may have set a connection limit). A transaction its owner left open could otherwise hold, for ever, the
+    rows DROP OWNED must change. Its login comes back after."""
+    owner = pr_database_owner(connection, server, database)
+    if owner is None:
+        yield
+        return
+    row = connection.execute("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = %s", (owner,)).fetchone()
+    could_log_in = bool(row and row[0])
+    change_role(connection, owner, sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(owner)))
+    try:
+        connection.execute(
+            "SELECT pg_catalog.pg_terminate_backend(pid, %s) FROM pg_catalog.pg_stat_activity WHERE datname = %s "
+            "AND pid <> pg_catalog.pg_backend_pid() AND pg_catalog.pg_has_role(usesysid, 'USAGE')",
+            (SESSION_END_WAIT_MS, database),
+        )
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1").format(
+                sql.Identifier(database)
+            )
+        )
+        yield
+    finally:
+        if could_log_in:
+            connection.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(owner)))
+
+
+def pr_database_owner(connection: Connection, server: Server, database: str) -> str | None:
+    """The pull request's role that owns `database`, if it is one as this command makes them (the role of its name,
+    which the CI role is a member of): the CI role may then act as its owner."""
     if server.pr_from_name(database) is None:
-        return False
+        return None
     row = connection.execute(
         "SELECT pg_catalog.pg_get_userbyid(datdba) = datname AND pg_catalog.pg_has_role(datdba, 'USAGE') "
         "FROM pg_catalog.pg_database WHERE datname = %s",
         (database,),
     ).fetchone()
-    return bool(row and row[0])
+    return database if row and row[0] else None
 
 
 def other_reachable_databases(connection: Connection, role: str, own: str) -> list[str]:

@@ -178,7 +178,12 @@ def clone_or_create(connection: Connection, server: Server, name: str, role: str
                 create_closed(connection, name, server.template, owner=role)
             except psycopg.Error as error:
                 raise database_error(error, server.url, f"cannot clone {server.template}") from None
-            hand_over_objects(connection, server, name, server.template_owner, role)
+            try:
+                hand_over_objects(connection, server, name, server.template_owner, role)
+            except BaseException:
+                # Half a clone (objects its role cannot alter) must not pass for its database next time.
+                drop_database(connection, server, name)
+                raise
             log_to_stderr(f"{name} created from {server.template} at {revision}; everything in it is role {role}'s")
             return
     try:

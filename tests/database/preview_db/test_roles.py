@@ -297,3 +297,30 @@ def test_settings_a_prs_role_gave_itself_or_its_database_do_not_stop_its_next_mi
         (role, role),
     )
     assert settings.fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["ALTER ROLE {role} PASSWORD 'kept-for-myself'", "ALTER ROLE {role} SET work_mem = '1MB'"],
+    ids=["password", "setting"],
+)
+def test_a_prs_role_holding_its_own_role_in_an_open_transaction_cannot_keep_its_password(
+    preview: Preview, tmp_path: Path, statement: str
+) -> None:
+    old = preview.create(1)
+    holding = psycopg.connect(old)
+    holding.execute(statement.format(role=f"{preview.base}_pr_{REPO}_1"))
+    holding.commit()
+    # Then again, left uncommitted: it holds the very rows that giving the role a new password (and its defaults back)
+    # changes.
+    holding.execute(statement.format(role=f"{preview.base}_pr_{REPO}_1"))
+    target = tmp_path / "new-url"
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
+    with pytest.raises(psycopg.OperationalError):
+        holding.execute("SELECT 1")
+    holding.close()
+    assert result.code == 0, result.stderr
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(old).close()
+    with psycopg.connect(target.read_text()) as new:
+        assert new.execute("SELECT current_user").fetchone() == (f"{preview.base}_pr_{REPO}_1",)

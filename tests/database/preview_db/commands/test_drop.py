@@ -116,3 +116,24 @@ def test_drop_succeeds_when_the_prs_role_left_a_prepared_transaction(preview: Pr
     assert result.code == 0, result.stderr
     assert preview.databases() == {preview.base}
     assert preview.roles() == set()
+
+
+def test_drop_succeeds_while_the_granting_prs_role_holds_what_it_granted_in_an_open_transaction(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = preview.create(1)
+    preview.create(2)
+    victim = f"{preview.base}_pr_{REPO}_2"
+    grant_to_another_prs_role(hostile, GRANTS_TO_ANOTHER_PRS_ROLE["table"], victim)
+    monkeypatch.setenv("TENANTGUARD_LOCK_TIMEOUT", "1s")
+    holding = psycopg.connect(hostile)
+    # An ALTER TABLE left uncommitted keeps the table's catalog row, which taking the grant back must change.
+    holding.execute("ALTER TABLE tenants ADD COLUMN held int")
+    result = preview.run("drop", *IN_REPO, "--pr", "2")
+    with pytest.raises(psycopg.OperationalError):
+        holding.execute("SELECT 1")  # ended: it had granted something to the role being dropped
+    holding.close()
+    assert result.code == 0, result.stderr
+    assert victim not in preview.roles()
+    with psycopg.connect(hostile) as again:  # its login came back
+        assert again.execute("SELECT current_user").fetchone() == (f"{preview.base}_pr_{REPO}_1",)
