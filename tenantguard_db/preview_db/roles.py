@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 
 from tenantguard_db.preview_db.console import log_to_stderr
+from tenantguard_db.preview_db.databases import roll_back_prepared_transactions
 from tenantguard_db.preview_db.errors import PreviewDbError, database_error
 from tenantguard_db.preview_db.metadata import (
     ROLE_KIND,
@@ -219,8 +220,10 @@ def release_dependencies(connection: Connection, server: Server, role: str) -> N
         if database == here:
             continue
         try:
-            with held_off(connection, server, str(database)), server.session(str(database)) as inside:
-                inside.execute(drop_owned)
+            with held_off(connection, server, str(database)) as pr_database, server.session(str(database)) as inside:
+                # In a pull request's database, what its role built on what `role` owned there goes too: that is
+                # its own doing. Anywhere else, an administrator's object is never dropped along.
+                inside.execute(drop_owned + (sql.SQL(" CASCADE") if pr_database else sql.SQL("")))
         except (PreviewDbError, psycopg.Error) as error:
             said = error if isinstance(error, PreviewDbError) else database_error(error, server.url, "DROP OWNED")
             raise PreviewDbError(
@@ -244,14 +247,15 @@ def release_dependencies(connection: Connection, server: Server, role: str) -> N
 
 
 @contextlib.contextmanager
-def held_off(connection: Connection, server: Server, database: str) -> Iterator[None]:
-    """For the block: when `database` is a pull request's (owned by the role of its name, which the CI role is a member
-    of), its role cannot log in, every session there the CI role may end is ended, and the CI role may connect (its
-    owner may have set a connection limit). A transaction its owner left open could otherwise hold, for ever, the
-    rows DROP OWNED must change. Its login comes back after."""
+def held_off(connection: Connection, server: Server, database: str) -> Iterator[bool]:
+    """For the block (told True): when `database` is a pull request's (owned by the role of its name, which the CI
+    role is a member of), its role cannot log in, every session there the CI role may end is ended, the transactions
+    left prepared there are rolled back, and the CI role may connect (its owner may have set a connection limit). A
+    transaction left open could otherwise hold, for ever, the rows DROP OWNED must change. Its login comes back
+    after. Any other database is left as it is (told False)."""
     owner = pr_database_owner(connection, server, database)
     if owner is None:
-        yield
+        yield False
         return
     row = connection.execute("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = %s", (owner,)).fetchone()
     could_log_in = bool(row and row[0])
@@ -267,7 +271,8 @@ def held_off(connection: Connection, server: Server, database: str) -> Iterator[
                 sql.Identifier(database)
             )
         )
-        yield
+        roll_back_prepared_transactions(connection, server, database)
+        yield True
     finally:
         if could_log_in:
             connection.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(owner)))

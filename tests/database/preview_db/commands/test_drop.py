@@ -137,3 +137,25 @@ def test_drop_succeeds_while_the_granting_prs_role_holds_what_it_granted_in_an_o
     assert victim not in preview.roles()
     with psycopg.connect(hostile) as again:  # its login came back
         assert again.execute("SELECT current_user").fetchone() == (f"{preview.base}_pr_{REPO}_1",)
+
+
+def test_drop_succeeds_whatever_the_role_did_in_a_database_another_prs_role_opened_to_it(preview: Preview) -> None:
+    hostile = preview.create(1)
+    victim_url = preview.create(2)
+    own, victim = f"{preview.base}_pr_{REPO}_1", f"{preview.base}_pr_{REPO}_2"
+    with psycopg.connect(hostile, autocommit=True) as opening:
+        opening.execute(f'GRANT CONNECT ON DATABASE "{own}" TO "{victim}"')
+        opening.execute(f'GRANT CREATE ON SCHEMA public TO "{victim}"')
+    with psycopg.connect(victim_url, dbname=own, autocommit=True) as visiting:
+        visiting.execute("CREATE TABLE visitor (id int)")
+        visiting.execute("SELECT lo_create(0)")
+        visiting.execute("BEGIN")
+        visiting.execute("INSERT INTO visitor VALUES (1)")
+        visiting.execute("PREPARE TRANSACTION 'visiting'")
+    with psycopg.connect(hostile, autocommit=True) as building:
+        building.execute("CREATE VIEW on_the_visitor AS SELECT id FROM visitor")  # depends on what the visitor owns
+    result = preview.run("drop", *IN_REPO, "--pr", "2")
+    assert result.code == 0, result.stderr
+    assert victim not in preview.roles()
+    with psycopg.connect(hostile) as still:
+        assert still.execute("SELECT to_regclass('visitor'), to_regclass('on_the_visitor')").fetchone() == (None, None)
