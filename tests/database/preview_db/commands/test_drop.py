@@ -15,6 +15,7 @@ from tests.database.preview_db.harness import (
     Preview,
     grant_to_another_prs_role,
     legacy_pr,
+    old_pr,
 )
 
 
@@ -159,3 +160,14 @@ def test_drop_succeeds_whatever_the_role_did_in_a_database_another_prs_role_open
     assert victim not in preview.roles()
     with psycopg.connect(hostile) as still:
         assert still.execute("SELECT to_regclass('visitor'), to_regclass('on_the_visitor')").fetchone() == (None, None)
+
+
+def test_drop_and_prune_remove_databases_made_when_the_ci_role_owned_them(preview: Preview) -> None:
+    dropped, pruned = old_pr(preview, 1), old_pr(preview, 2)
+    preview.backdate(pruned, days=30)
+    assert preview.run("drop", *IN_REPO, "--pr", "1").stdout == f"{dropped}\n"
+    result = preview.run("prune", "--older-than", "7", *IN_REPO)
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"{pruned}\n"
+    assert preview.databases() == {preview.base}
+    assert preview.roles() == set()
