@@ -55,7 +55,7 @@ def hand_over_objects(connection: Connection, server: Server, name: str, owner: 
             f"role {owner} owns a database or tablespace; it must own nothing but the objects in the template.",
             hint="An administrator gives them another owner (ALTER DATABASE ... OWNER TO ...), then this runs again.",
         )
-    with server.session(name) as inside:
+    with server.session(name, connection.info.server_version) as inside:
         schemas = inside.execute(
             "SELECT nspname FROM pg_catalog.pg_namespace "
             "WHERE nspowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = %s) ORDER BY 1",
@@ -109,7 +109,7 @@ def roll_back_prepared_transactions(connection: Connection, server: Server, name
     connection.execute(
         sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1").format(sql.Identifier(name))
     )
-    with server.session(name) as inside:
+    with server.session(name, connection.info.server_version) as inside:
         for gid, owner in prepared:
             # Only the role that prepared it may finish it: the CI role acts as that role, which it is a member of.
             inside.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(owner)))

@@ -220,7 +220,10 @@ def release_dependencies(connection: Connection, server: Server, role: str) -> N
         if database == here:
             continue
         try:
-            with held_off(connection, server, str(database)) as pr_database, server.session(str(database)) as inside:
+            with (
+                held_off(connection, server, str(database)) as pr_database,
+                server.session(str(database), connection.info.server_version) as inside,
+            ):
                 # In a pull request's database, what its role built on what `role` owned there goes too: that is
                 # its own doing. Anywhere else, an administrator's object is never dropped along.
                 inside.execute(drop_owned + (sql.SQL(" CASCADE") if pr_database else sql.SQL("")))

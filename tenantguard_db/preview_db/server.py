@@ -126,11 +126,16 @@ class Server:
             yield connection
 
     @contextlib.contextmanager
-    def session(self, database: str) -> Iterator[Connection]:
+    def session(self, database: str, server_version: int) -> Iterator[Connection]:
         """An autocommit session of the CI role on another database (a new clone, a template build, one to clean
         up), each statement and lock wait bounded as a revision's are (TENANTGUARD_STATEMENT_TIMEOUT,
-        TENANTGUARD_LOCK_TIMEOUT), whatever its owner set."""
-        with connect(self.ci_url_for(database), **statement_limits()) as connection:
+        TENANTGUARD_LOCK_TIMEOUT), whatever its owner set. `server_version` (the maintenance session's
+        info.server_version) says which settings the server knows: naming one it does not know fails the connection."""
+        settings = statement_limits()
+        if server_version >= SETTINGS_SINCE_17:
+            # PostgreSQL 17's transaction_timeout ends the session itself: its owner could set it to a millisecond.
+            settings["transaction_timeout"] = "0"
+        with connect(self.ci_url_for(database), **settings) as connection:
             yield connection
 
 
@@ -147,6 +152,8 @@ def statement_limits() -> dict[str, str]:
 # The query parameters of CI_DB_URL that are the CI role's own: its session settings, and its client certificate
 # (a migration or a deployment must not present the CI role's identity, nor run with the CI role's settings).
 CI_ROLE_PARAMETERS = frozenset({"options", "sslcert", "sslkey"})
+
+SETTINGS_SINCE_17 = 170000  # server_version_num of PostgreSQL 17
 
 # What every session this command opens is pinned to, in the connection request itself, where they win over what the
 # database's owner set with ALTER DATABASE ... SET (a pull request's role owns its database and may set any of these

@@ -95,7 +95,7 @@ def build_aside(connection: Connection, server: Server, revisions: Revisions) ->
     build, owner = server.template_build, server.template_owner
     create_closed(connection, build, "template0", grant=("CONNECT, CREATE", owner))
     set_database_meta(connection, build, Meta(kind=TEMPLATE_BUILD_KIND, base=server.base, created_at=utc_now()))
-    with server.session(build) as inside:
+    with server.session(build, connection.info.server_version) as inside:
         # schema public belongs to the database's owner: the template owner takes it, so a clone can hand it over.
         inside.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
     password = secrets.token_urlsafe(PASSWORD_BYTES)
