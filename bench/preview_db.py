@@ -3,7 +3,8 @@
     uv run python bench/preview_db.py [--rounds N]
 
 Whole processes against a throwaway PostgreSQL, run as a role with only CREATEDB and CREATEROLE (each
-create also sets up the pull request's own role: grants, a new password). Each pull request adds one
+create also sets up the pull request's own role, which owns its database, with a new password, and runs the
+revisions as that role in a process of its own, after another that reads them). Each pull request adds one
 revision on top of main's: main's 3 current revisions, or 50 generated ones more (53).
 With the template (kept at main's head) only the pull request's revision runs; without it, all.
 Scenarios run interleaved, one new pull request each per round; medians with min and max are

@@ -223,7 +223,12 @@ class LocalPostgres:
             "--no-sync",
         )
         password_file.unlink()
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # Prepared transactions on, as some servers have them: what a session can leave behind with them (a lock
+        # held, a database that cannot be dropped) is tested against the real thing.
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c max_prepared_transactions=8"
+        )
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",

@@ -30,7 +30,7 @@ from tenantguard_db.preview_db.names import (
     Scope,
 )
 from tenantguard_db.preview_db.revisions import Revisions
-from tenantguard_db.preview_db.server import Server
+from tenantguard_db.preview_db.server import Server, statement_limits
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_OK
 from tenantguard_db.urls import MissingDatabaseUrlError, url_from_environment
 
@@ -130,10 +130,15 @@ def run_command(args: argparse.Namespace, out: TextIO) -> None:
     server = Server.from_url(url)
     if args.command in COMMANDS_WAITING_ON_LOCKS:
         read_lock_wait()  # refused before connecting: nothing is changed
+    if args.command != "list":
+        statement_limits()  # what bounds the statements in pull-request databases, refused before connecting too
     if args.command == "create":
         destinations = UrlDestinations.from_args(args.url_to_file, args.github_output)
-        pr = PullRequest(args.repository_id, args.pr)
-        print(create(server, pr, Revisions.load(args.config), destinations), file=out)
+        try:
+            pr = PullRequest(args.repository_id, args.pr)
+            print(create(server, pr, Revisions.load(args.config), destinations), file=out)
+        finally:
+            destinations.close()
     elif args.command == "drop":
         dropped = drop(server, PullRequest(None if args.legacy else args.repository_id, args.pr))
         if dropped:

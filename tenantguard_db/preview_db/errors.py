@@ -13,11 +13,12 @@ WORK_ORDER = 'workorders/WO-ci-secrets.md, section "Preview databases per pull r
 # What an operator does about a failure the server reports, by SQLSTATE (PostgreSQL's "Error Codes" appendix).
 HINTS_BY_SQLSTATE = {
     "42501": (  # insufficient_privilege
-        "The preview role needs CREATEDB and CREATEROLE and must own the pull-request databases and the "
-        f"template; the SQL an administrator runs once is in {WORK_ORDER}."
+        "The preview role needs CONNECT on the base database, CREATEDB and CREATEROLE, must own the template and be "
+        "a member of each pull request's role (create grants that itself); the SQL an administrator runs once is in "
+        f"{WORK_ORDER}."
     ),
     "2BP01": (  # dependent_objects_still_exist
-        "Something outside its database was granted to that role by hand: an administrator runs "
+        "Something in a database the CI role cannot reach still names that role: an administrator runs "
         "DROP OWNED BY <role> in each database that holds such a grant, then runs this again."
     ),
     "53300": (  # too_many_connections
@@ -57,6 +58,16 @@ def database_error(error: BaseException, url: str, doing: str) -> PreviewDbError
     """A database error as one fit to print: masked, with what to do for the failures an operator can fix."""
     text = mask_error(error, url).strip()
     state = getattr(error, "sqlstate", None)
-    if state not in ("42501", "2BP01") and ("too many connections" in text or "too many clients" in text):
-        state = "53300"  # a connection refused for it carries no SQLSTATE: only its text says so
+    # A connection refused carries no SQLSTATE: only its text says why.
+    if state is None and ("too many connections" in text or "too many clients" in text):
+        state = "53300"
+    if state is None and "permission denied for database" in text:
+        state = "42501"
     return PreviewDbError(f"{doing}: {text}", hint=HINTS_BY_SQLSTATE.get(state or "", ""))
+
+
+def printable(error: BaseException, url: str, doing: str) -> PreviewDbError:
+    """Any failure of `doing` as one fit to print: ours as it is, a database error as database_error words it."""
+    if isinstance(error, PreviewDbError):
+        return PreviewDbError(f"{doing}: {error}")
+    return database_error(error, url, doing)

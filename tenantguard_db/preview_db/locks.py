@@ -11,9 +11,10 @@ import psycopg
 from psycopg import sql
 
 from tenantguard_db import session
+from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.errors import PreviewDbError, UsageError
 from tenantguard_db.preview_db.names import PullRequest
-from tenantguard_db.preview_db.server import Connection, Server
+from tenantguard_db.preview_db.server import Connection, Server, connect, statement_limits
 
 # Advisory locks live in the maintenance (base) database every run connects to (env.py's migration lock lives
 # in each migrated database). A legacy name's lock is the two-key (namespace, PR number), as the version before
@@ -89,3 +90,55 @@ def pr_lock_if_free(connection: Connection, keys: tuple[int, ...]) -> Iterator[b
     finally:
         if free:
             connection.execute(sql.SQL("SELECT pg_advisory_unlock({})").format(advisory_lock_arguments(keys)), keys)
+
+
+# env.py's migration lock as pg_locks shows a bigint advisory key: its high half in classid, its low half in objid.
+MIGRATION_LOCK_ROWS = sql.SQL(
+    "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+    "AND l.classid::bigint = (%(key)s::bigint >> 32) AND l.objid::bigint = (%(key)s::bigint & 4294967295)"
+)
+
+
+def release_own_migration_lock(url: str, role: str, name: str) -> None:
+    """As the pull request's role (`url`, its own, with the password only this run knows, its sessions just ended):
+    roll back the transactions it left prepared in its database (PREPARE TRANSACTION keeps locks with no session to
+    end), saying which held env.py's migration lock; then refuse, saying who, if anything still holds that lock."""
+    with connect(url, **statement_limits()) as own:
+        prepared = own.execute(
+            sql.SQL(
+                # A prepared transaction's locks carry no pid; they share a virtual transaction with the lock on
+                # its own transaction id.
+                "SELECT p.gid, EXISTS (SELECT 1 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_locks x "
+                "ON x.virtualtransaction = l.virtualtransaction AND x.locktype = 'transactionid' "
+                "AND x.transactionid = p.transaction WHERE l.pid IS NULL AND {}) "
+                "FROM pg_catalog.pg_prepared_xacts p "
+                "WHERE p.owner = current_user AND p.database = current_database() ORDER BY p.prepared"
+            ).format(MIGRATION_LOCK_ROWS),
+            {"key": session.MIGRATION_LOCK_ID},
+        ).fetchall()
+        for gid, held_the_lock in prepared:
+            own.execute(sql.SQL("ROLLBACK PREPARED {}").format(sql.Literal(gid)))
+            what = f"held the migration lock of {name}" if held_the_lock else f"left a transaction prepared in {name}"
+            log_to_stderr(f"role {role} (the pull request's own) {what} ({gid!r}); rolled back")
+        holder = own.execute(
+            sql.SQL(
+                "SELECT l.pid, a.usename FROM pg_catalog.pg_locks l "
+                "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid WHERE {}"
+            ).format(MIGRATION_LOCK_ROWS),
+            {"key": session.MIGRATION_LOCK_ID},
+        ).fetchone()
+    if holder is not None:
+        pid, user = holder
+        if pid is None:
+            who, end = "a transaction another role left prepared", "rolls it back (ROLLBACK PREPARED)"
+        else:
+            who = f"a session (pid {pid}) of " + (
+                f"role {role}, the pull request's own," if user == role else f"role {user},"
+            )
+            end = f"ends it (SELECT pg_terminate_backend({pid});)"
+        raise PreviewDbError(
+            f"the migration lock of {name} is held by {who} even after the role's sessions were ended: no migration "
+            "can run there.",
+            hint=f"An administrator {end}, then this runs again.",
+        )

@@ -1,5 +1,5 @@
-"""The metadata each database and role this command made carries in its comment, and how it tells those apart from
-anything else of the same name: only what carries it for this base is ever touched."""
+"""What tells this command's databases and roles from anything else of the same name: who owns a database, who granted
+a role's membership to the CI role, and the metadata each carries in a comment only the CI role can have written."""
 
 from __future__ import annotations
 
@@ -14,12 +14,18 @@ from tenantguard_db.preview_db.names import PullRequest
 from tenantguard_db.preview_db.server import Connection, Server
 
 COMMENT_MARKER = "tenantguard_preview"
-# What a comment says it marks (its COMMENT_MARKER key): a pull request's database, the template, the template
-# being built aside, a pull request's login role.
+# What a comment says it marks (its COMMENT_MARKER key): a pull request's database (as the CI role owned it), the
+# template, the template being built aside, a pull request's role, the role owning the template's objects.
 PR_DATABASE_KIND = "pr"
 TEMPLATE_KIND = "template"
 TEMPLATE_BUILD_KIND = "template-build"
 ROLE_KIND = "role"
+TEMPLATE_OWNER_KIND = "template-owner"
+
+# Who owns what, as this version lays it out: each pull request's role owns its database and every object in it, the
+# template owner role owns every object in the template, the CI role owns the template itself. A template's comment
+# records it; a pull request's database tells it by its owner. Before (no layout recorded) the CI role owned them all.
+LAYOUT = 2
 
 
 def utc_now() -> datetime.datetime:
@@ -29,8 +35,11 @@ def utc_now() -> datetime.datetime:
 
 @dataclass(frozen=True)
 class Meta:
-    """What COMMENT ON DATABASE (and COMMENT ON ROLE) records: only databases and roles carrying it for this
-    base are ever touched."""
+    """What COMMENT ON ROLE (and COMMENT ON DATABASE, for the template) records: only databases and roles carrying it
+    for this base are ever touched.
+
+    A pull request's database, which its role owns and may comment on itself, carries none: its metadata (created,
+    migrated, revision, fingerprint) is its role's comment, which only a role with CREATEROLE can write."""
 
     kind: str  # one of the *_KIND above
     base: str
@@ -40,6 +49,7 @@ class Meta:
     migrated_at: datetime.datetime | None = None
     revision: str | None = None
     fingerprint: str | None = None
+    layout: int | None = None  # LAYOUT for a template built by this version
 
     def comment(self) -> str:
         return json.dumps(
@@ -52,6 +62,7 @@ class Meta:
                 "migrated_at": self.migrated_at.isoformat() if self.migrated_at else None,
                 "revision": self.revision,
                 "fingerprint": self.fingerprint,
+                "layout": self.layout,
             },
             sort_keys=True,
         )
@@ -71,6 +82,7 @@ class Meta:
                 migrated_at=datetime.datetime.fromisoformat(migrated) if migrated else None,
                 revision=data.get("revision"),
                 fingerprint=data.get("fingerprint"),
+                layout=int(data["layout"]) if data.get("layout") is not None else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
@@ -86,30 +98,71 @@ class Meta:
 
 
 @dataclass(frozen=True)
-class ExistingObject:
-    """A database or role that exists, with our metadata if it carries it."""
+class ExistingDatabase:
+    """A database that exists: its owner, whether that is the CI role, and our metadata if its comment carries it."""
 
     name: str
+    owner: str
+    owned_by_us: bool
     meta: Meta | None
 
 
-def find_database(connection: Connection, name: str) -> ExistingObject | None:
-    """The database `name` with the metadata its comment carries, or None if there is no such database."""
+@dataclass(frozen=True)
+class ExistingRole:
+    """A role that exists, with our metadata if its comment carries it, and whether the CI role holds a membership in
+    it that the CI role itself granted: what create does right after CREATE ROLE, and what no other role can forge
+    (GRANTED BY another role needs a superuser)."""
+
+    name: str
+    meta: Meta | None
+    granted_by_us: bool
+
+
+# The CI role's own membership in role r, granted by itself (me: the CI role).
+GRANTED_BY_US = sql.SQL(
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = r.oid AND m.member = me.oid "
+    "AND m.grantor = me.oid)"
+)
+
+
+def find_database(connection: Connection, name: str) -> ExistingDatabase | None:
+    """The database `name` with its owner and the metadata its comment carries, or None if there is no such one."""
     row = connection.execute(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
+        "SELECT pg_catalog.pg_get_userbyid(d.datdba), d.datdba = me.oid, "
+        "pg_catalog.shobj_description(d.oid, 'pg_database') FROM pg_catalog.pg_database d, "
+        "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) me WHERE d.datname = %s",
+        (name,),
     ).fetchone()
-    return None if row is None else ExistingObject(name, Meta.parse(row[0]))
+    return None if row is None else ExistingDatabase(name, str(row[0]), bool(row[1]), Meta.parse(row[2]))
 
 
-def require_our_database(found: ExistingObject, server: Server, kind: str, pr: PullRequest | None = None) -> Meta:
-    """The metadata of a database we created, or an error that leaves a database we did not create alone."""
+def find_role(connection: Connection, name: str) -> ExistingRole | None:
+    """The role `name` with the metadata its comment carries, or None if there is no such role."""
+    row = connection.execute(
+        sql.SQL(
+            "SELECT pg_catalog.shobj_description(r.oid, 'pg_authid'), {} FROM pg_catalog.pg_roles r, "
+            "(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) me WHERE r.rolname = %s"
+        ).format(GRANTED_BY_US),
+        (name,),
+    ).fetchone()
+    return None if row is None else ExistingRole(name, Meta.parse(row[0]), bool(row[1]))
+
+
+def not_ours(what: str, name: str, drop: str) -> PreviewDbError:
+    """The refusal for a database or role of our name that this command did not make."""
+    return PreviewDbError(
+        f"{what} {name} exists but was not created by this command (no matching {COMMENT_MARKER} comment, or another "
+        "owner or creator); it is left alone and no URL for it is handed out.",
+        hint=f"If it is a leftover, drop it by hand: {drop} {name};",
+    )
+
+
+def require_our_database(found: ExistingDatabase, server: Server, kind: str) -> Meta:
+    """The metadata of a database the CI role made and owns (the template, the template being built), or an error
+    that leaves any other alone."""
     meta = found.meta
-    if meta is None or not meta.is_for(kind, server.base, pr):
-        raise PreviewDbError(
-            f"database {found.name} exists but was not created by this command (no matching {COMMENT_MARKER} "
-            "comment); it is left alone.",
-            hint=f"If it is a leftover, drop it by hand: DROP DATABASE {found.name};",
-        )
+    if not found.owned_by_us or meta is None or not meta.is_for(kind, server.base, None):
+        raise not_ours("database", found.name, "DROP DATABASE")
     return meta
 
 
@@ -120,25 +173,55 @@ def set_database_meta(connection: Connection, name: str, meta: Meta) -> None:
     )
 
 
-def find_role(connection: Connection, name: str) -> ExistingObject | None:
-    """The role `name` with the metadata its comment carries, or None if there is no such role."""
-    row = connection.execute(
-        "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (name,)
-    ).fetchone()
-    return None if row is None else ExistingObject(name, Meta.parse(row[0]))
+def set_role_meta(connection: Connection, name: str, meta: Meta) -> None:
+    """Record `meta` as the comment of role `name` (which only a role with CREATEROLE can change)."""
+    connection.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(sql.Identifier(name), sql.Literal(meta.comment())))
 
 
-def our_role_meta(found: ExistingObject, server: Server, pr: PullRequest) -> Meta | None:
-    """The metadata of the role this command created for that pull request of this base, or None."""
+def our_role_meta(found: ExistingRole, server: Server, pr: PullRequest | None, kind: str = ROLE_KIND) -> Meta | None:
+    """The metadata of the role this command created for that pull request of this base (or, with another `kind`,
+    for this base), or None: the comment must say so and the CI role's membership must be its own grant."""
     meta = found.meta
-    return meta if meta is not None and meta.is_for(ROLE_KIND, server.base, pr) else None
+    ours = found.granted_by_us and meta is not None and meta.is_for(kind, server.base, pr)
+    return meta if ours else None
 
 
-def require_our_role(found: ExistingObject, server: Server, pr: PullRequest) -> None:
-    """Nothing, for the role this command created for that pull request; an error that leaves any other alone."""
-    if our_role_meta(found, server, pr) is None:
-        raise PreviewDbError(
-            f"role {found.name} exists but was not created by this command (no matching {COMMENT_MARKER} comment); "
-            "it is left alone and no URL for it is handed out.",
-            hint=f"If it is a leftover, drop it by hand: DROP ROLE {found.name};",
-        )
+def require_our_role(found: ExistingRole, server: Server, pr: PullRequest | None, kind: str = ROLE_KIND) -> Meta:
+    """The metadata of the role this command created; an error that leaves any other alone."""
+    meta = our_role_meta(found, server, pr, kind)
+    if meta is None:
+        raise not_ours("role", found.name, "DROP ROLE")
+    return meta
+
+
+@dataclass(frozen=True)
+class PrDatabaseState:
+    """A pull request's database as this command made it: its metadata, and whether the CI role owns it (made by the
+    version before LAYOUT, to be remade) or the pull request's role does."""
+
+    meta: Meta
+    owned_by_ci_role: bool
+
+
+def our_pr_database(
+    found: ExistingDatabase, role: ExistingRole | None, server: Server, pr: PullRequest
+) -> PrDatabaseState | None:
+    """What this command knows of that pull request's database, or None if it did not make it: owned by the pull
+    request's own role (ours) with the role's comment, or owned by the CI role with its comment (made before LAYOUT)."""
+    if role is not None and found.owner == role.name:
+        role_meta = our_role_meta(role, server, pr)
+        if role_meta is not None:
+            return PrDatabaseState(role_meta, owned_by_ci_role=False)
+    if found.owned_by_us and found.meta is not None and found.meta.is_for(PR_DATABASE_KIND, server.base, pr):
+        return PrDatabaseState(found.meta, owned_by_ci_role=True)
+    return None
+
+
+def require_our_pr_database(
+    found: ExistingDatabase, role: ExistingRole | None, server: Server, pr: PullRequest
+) -> PrDatabaseState:
+    """our_pr_database, or an error that leaves any other database of that name alone."""
+    state = our_pr_database(found, role, server, pr)
+    if state is None:
+        raise not_ours("database", found.name, "DROP DATABASE")
+    return state

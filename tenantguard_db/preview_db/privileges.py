@@ -1,5 +1,33 @@
-"""What the CI role must hold (CREATEDB, CREATEROLE), checked before anything changes, and what CREATEROLE lets it
-reach besides."""
+"""What the CI role (the manager: CI_DB_URL's role) must hold, checked before anything changes, and what CREATEROLE lets
+it reach besides.
+
+The manager's rights, per subcommand (the one-time SQL in workorders/WO-ci-secrets.md grants them; pulumi-postgresql's
+Role and Grant resources can declare the same):
+
+    every subcommand  LOGIN; CONNECT on the base database (CI_DB_URL's), where the advisory locks live; NOSUPERUSER,
+                      NOREPLICATION, NOBYPASSRLS, member of no role: none of that is ever needed.
+    list              nothing more: it reads the shared catalogs (pg_database, pg_roles, their comments) only.
+    create            CREATEDB (the pull request's database) and CREATEROLE (its role: CREATE, ALTER ... PASSWORD,
+                      COMMENT ON ROLE, and GRANT <role> TO itself). Through that membership, which it grants itself,
+                      it owns each pull request's database as far as PostgreSQL's checks go (DROP DATABASE, ALTER
+                      DATABASE, REASSIGN OWNED, ending the role's sessions); and through its membership in the template
+                      owner role it hands a clone's objects over.
+    template          CREATEDB (the build) and CREATEROLE (the template owner role: created once, given a password
+                      for each build and none afterwards).
+    drop, prune       CREATEROLE (DROP ROLE, and ALTER ROLE ... NOLOGIN first) and the memberships create granted; no
+                      CREATEDB (dropping a database takes its owner's privileges only). Without CREATEROLE they still
+                      drop databases but stop before a role (require_privileges says so).
+    connections       two of its own at once per run (the base database, and a new clone or a database to clean up),
+                      plus the worker's, which count against the pull request's role (CONNECTION LIMIT 10) or the
+                      template owner's: CONNECTION LIMIT 50 on the manager leaves room for about 20 runs at once.
+
+CREATEROLE on PostgreSQL 15 and older also lets its holder alter any role that is not a superuser (passwords
+included) and grant itself membership in any of them, predefined roles such as pg_execute_server_program (COPY ...
+TO PROGRAM: a shell as the server's user), pg_read_server_files and pg_write_server_files among them: almost a
+superuser. It cannot make or change a superuser, nor give REPLICATION or BYPASSRLS. PostgreSQL 16 limits it to the
+roles it created (ADMIN OPTION) and to attributes it holds itself. Hence: the manager credential only ever in jobs
+that run no pull-request code, and a server for previews alone.
+"""
 
 from __future__ import annotations
 
@@ -48,3 +76,16 @@ def warn_createrole_reach(connection: Connection) -> None:
             "this server, not only manage the pull requests' roles (PostgreSQL 16 limits it to the roles it "
             f"created); keep this server for previews and CI_DB_URL for the preview jobs ({WORK_ORDER})"
         )
+        others = [
+            str(name)
+            for (name,) in connection.execute(
+                "SELECT rolname FROM pg_catalog.pg_roles WHERE rolcreaterole AND NOT rolsuper "
+                "AND rolname <> current_user ORDER BY 1"
+            ).fetchall()
+        ]
+        if others:
+            log_to_stderr(
+                f"role{'s' if len(others) > 1 else ''} {', '.join(others)} also hold{'' if len(others) > 1 else 's'} "
+                f"CREATEROLE: on PostgreSQL {version // 10000} each can change or take over every pull request's role "
+                "here; nothing this command checks can tell"
+            )

@@ -1,22 +1,30 @@
-"""A checkout's Alembic revisions, as a pull request's database or the template is migrated to them: the single head,
-its history, a fingerprint of the files, and the revision a database is at."""
+"""A checkout's Alembic revisions as the command sees them: read and run by the worker (worker.py, in a process of its
+own), never loaded here. The single head, its history, a fingerprint of each history, and the revision a database is
+at."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-
-from alembic import command
 from tenantguard_db import migrate
-from tenantguard_db.preview_db.errors import RevisionsFailedError, UsageError, database_error
+from tenantguard_db.preview_db.errors import PreviewDbError, RevisionsFailedError, UsageError, database_error
+from tenantguard_db.preview_db.isolation import USAGE, WorkerError, run_worker
 from tenantguard_db.preview_db.metadata import Meta, utc_now
-from tenantguard_db.urls import mask_error
+
+# What a revision id may look like when the command records or prints one: the worker (and a database its pull
+# request's role owns) could hand back anything.
+REVISION_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+
+
+def checked_revision(value: Any) -> str | None:
+    """`value` if it is None or a plausible revision id, else an error (nothing of it is shown)."""
+    if value is None or (isinstance(value, str) and REVISION_ID.fullmatch(value)):
+        return value
+    raise PreviewDbError("the revision reported is not a revision id (letters, digits, _ . -, at most 64)")
 
 
 @dataclass(frozen=True)
@@ -24,44 +32,40 @@ class Revisions:
     """A checkout's Alembic revisions: its single head, its ancestry and a fingerprint of each history."""
 
     ini: Path
-    script: ScriptDirectory
     head: str
+    history: frozenset[str]
+    fingerprints: dict[str, str] = field(repr=False)
 
     @classmethod
     def load(cls, ini: Path) -> Revisions:
-        """The revisions of the checkout `ini` belongs to; refused unless they load and have a single head."""
+        """The revisions of the checkout `ini` belongs to, read by the worker; refused unless they load and have a
+        single head."""
         if not ini.is_file():
             raise UsageError(f"--config {ini}: no such file; give the alembic.ini of the checkout to migrate from")
         try:
-            script = ScriptDirectory.from_config(Config(str(ini)))
-            heads = script.get_heads()
-        except CommandError as error:
-            raise UsageError(f"--config {ini}: {error}") from None
-        except Exception as error:
-            # A revision file that does not even import is the pull request's own failure.
-            raise RevisionsFailedError(
-                f"the revision files of {ini} cannot be loaded: {type(error).__name__}: {error}"
-            ) from None
-        if len(heads) != 1:
-            raise UsageError(
-                f"{script.dir}/versions has {len(heads)} heads ({', '.join(sorted(heads)) or 'none'}); "
-                "merge them into one (alembic merge heads) before a preview database can be migrated"
-            )
-        return cls(ini=ini, script=script, head=heads[0])
-
-    @functools.cached_property
-    def history(self) -> frozenset[str]:
-        """The head and every revision it descends from."""
-        return frozenset(script.revision for script in self.script.iterate_revisions(self.head, "base"))
+            result = run_worker("inventory", ini.resolve(), None)
+        except WorkerError as error:
+            raise RevisionsFailedError(f"the revision files of {ini} cannot be loaded: {error}") from None
+        if "error" in result:
+            failure = UsageError if result.get("kind") == USAGE else RevisionsFailedError
+            raise failure(str(result["error"]))
+        try:
+            head = checked_revision(result["head"])
+            history = frozenset(checked_revision(each) for each in result["history"])
+            fingerprints = {
+                str(checked_revision(key)): str(value)
+                for key, value in result["fingerprints"].items()
+                if FINGERPRINT.fullmatch(str(value))
+            }
+        except (KeyError, TypeError, AttributeError, PreviewDbError):
+            raise RevisionsFailedError(f"the revision files of {ini} gave no usable list of revisions") from None
+        if head is None or head not in history:
+            raise RevisionsFailedError(f"the revision files of {ini} gave no usable head")
+        return cls(ini=ini.resolve(), head=head, history=frozenset(h for h in history if h), fingerprints=fingerprints)
 
     def fingerprint(self, revision: str | None) -> str | None:
         """A hash of the files of `revision` and its ancestors: equal only if that history is unchanged."""
-        if revision is None:
-            return None
-        digest = hashlib.sha256()
-        for script in sorted(self.script.iterate_revisions(revision, "base"), key=lambda s: s.revision):
-            digest.update(script.revision.encode() + b"\0" + Path(script.path).read_bytes() + b"\0")
-        return digest.hexdigest()
+        return None if revision is None else self.fingerprints.get(revision)
 
     def why_not_from(self, revision: str | None, fingerprint: str | None) -> str | None:
         """Why a database at `revision` (migrated from files hashing to `fingerprint`) cannot be
@@ -74,16 +78,29 @@ class Revisions:
             return f"the revision files up to {revision} differ from the ones it was migrated with"
         return None
 
-    def upgrade(self, url: str) -> str | None:
-        """Upgrade through the locked env.py path (advisory lock, timeouts); returns the revision reached."""
-        config = Config(str(self.ini))
-        # The same attributes as every other in-process upgrade (no logger reconfiguration, no models).
-        config.attributes.update(migrate.upgrade_config(url).attributes)
+    def upgrade(self, url: str, password: str) -> str | None:
+        """Upgrade the database at `url` (a role's own, carrying `password`) to head, in the worker, through env.py
+        (its advisory lock and timeouts); the revision reached. A failure raises migrate.MigrationError with the
+        revision the database stays at in `reached`."""
         try:
-            command.upgrade(config, "head")
-        except Exception as error:
-            raise migrate.MigrationError(mask_error(error, url)) from None
-        return migrate.current_revision(url)
+            result = run_worker("upgrade", self.ini, url, (password,))
+        except WorkerError as error:
+            raise UpgradeFailed(str(error), None, known=False) from None
+        reached = checked_revision(result.get("revision"))
+        if "error" in result:
+            raise UpgradeFailed(str(result["error"]), reached, known="unreadable" not in result)
+        if "unreadable" in result:
+            raise PreviewDbError(f"the revision it reached cannot be read: {result['unreadable']}")
+        return reached
+
+
+class UpgradeFailed(migrate.MigrationError):
+    """A revision failed; `reached` is the revision the database stays at (when `known`)."""
+
+    def __init__(self, message: str, reached: str | None, *, known: bool) -> None:
+        super().__init__(message)
+        self.reached = reached
+        self.known = known
 
 
 def migrated_meta(meta: Meta, revisions: Revisions, reached: str | None) -> Meta:
@@ -92,8 +109,12 @@ def migrated_meta(meta: Meta, revisions: Revisions, reached: str | None) -> Meta
 
 
 def read_revision(url: str, name: str) -> str | None:
-    """The revision database `name` is at (None before the first), or an error fit to print."""
+    """The revision database `name` is at (None before the first), read with `url` (its own role's), or an error fit
+    to print; what is not a revision id (its role may have written anything there) reads as one no history holds."""
     try:
-        return migrate.current_revision(url)
+        revision = migrate.current_revision(url)
     except migrate.MigrationError as error:
         raise database_error(error, url, f"cannot read the revision of {name}") from None
+    if revision is not None and not REVISION_ID.fullmatch(revision):
+        return "(not a revision id)"
+    return revision

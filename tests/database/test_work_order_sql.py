@@ -29,6 +29,8 @@ def server() -> Iterator[LocalPostgres]:
         with psycopg.connect(fresh.url("postgres"), autocommit=True) as admin:
             # What exists before the administrator runs it: the CI and app roles and the base database.
             admin.execute("CREATE ROLE ci LOGIN")
+            # What the version that ran pull requests' revisions as ci may have let them grant it.
+            admin.execute("GRANT pg_execute_server_program, pg_read_server_files TO ci")
             admin.execute("CREATE ROLE app LOGIN")
             admin.execute("CREATE DATABASE tenantguard OWNER ci")
         yield fresh
@@ -37,7 +39,7 @@ def server() -> Iterator[LocalPostgres]:
 def test_the_section_has_the_server_block_and_the_template1_block() -> None:
     blocks = sql_blocks()
     assert len(blocks) == 2
-    assert "ALTER ROLE ci CREATEDB;" in blocks[0]
+    assert "ALTER ROLE ci LOGIN INHERIT CREATEDB CREATEROLE NOSUPERUSER" in blocks[0]
     assert blocks[1].strip() == "REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
 
 
@@ -45,8 +47,12 @@ def test_the_one_time_sql_runs_whole_and_does_what_it_says(server: LocalPostgres
     server_block, template_block = sql_blocks()
     with psycopg.connect(server.url("postgres"), autocommit=True) as admin:
         admin.execute(server_block.encode())  # one paste, every statement at once, as psql would
-        ci = admin.execute("SELECT rolcreatedb, rolcreaterole, rolconnlimit FROM pg_roles WHERE rolname = 'ci'")
-        assert ci.fetchone() == (True, True, 50)
+        ci = admin.execute(
+            "SELECT rolcanlogin, rolinherit, rolcreatedb, rolcreaterole, rolsuper, rolreplication, rolbypassrls, "
+            "rolconnlimit, ARRAY(SELECT roleid::regrole::text FROM pg_auth_members WHERE member = r.oid) "
+            "FROM pg_roles r WHERE rolname = 'ci'"
+        )
+        assert ci.fetchone() == (True, True, True, True, False, False, False, 50, [])
         public_connect = admin.execute(
             "SELECT datname FROM pg_database WHERE datname IN ('tenantguard', 'postgres', 'template1')"
             " AND has_database_privilege('public', oid, 'CONNECT')"

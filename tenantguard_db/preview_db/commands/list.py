@@ -1,12 +1,11 @@
-"""list: our pull requests' databases with their repository, revision and age, the template, and the roles left without
-a database."""
+"""list: our pull requests' databases with their repository, recorded revision and age, the template, and the roles
+left without a database."""
 
 from __future__ import annotations
 
 import json
 from typing import TextIO
 
-from tenantguard_db import migrate
 from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.inventory import orphaned_roles, pr_databases, pr_roles
 from tenantguard_db.preview_db.metadata import COMMENT_MARKER, TEMPLATE_KIND, find_database, utc_now
@@ -40,15 +39,15 @@ def list_databases(server: Server, out: TextIO, as_json: bool, scope: Scope) -> 
         )
     role_names = {role.name for role in roles}
     at = utc_now()
-    rows = []
+    # The revision each create recorded when it last migrated: the CI role never reads a table a pull request's role
+    # owns (a view or a policy there would run that role's code as the CI role).
+    rows = [database.row(at, database.name if database.name in role_names else None) for database in ours]
     for database in ours:
-        try:
-            revision = migrate.current_revision(server.ci_url_for(database.name))
-        except migrate.MigrationError as error:
-            log_to_stderr(f"cannot read the revision of {database.name}: {error}")
-            revision = "?"
-        rows.append(database.row(revision, at, database.name if database.name in role_names else None))
-    template_meta = found.meta if found and found.meta and found.meta.kind == TEMPLATE_KIND else None
+        if database.owned_by_ci_role:
+            log_to_stderr(f"{database.name} was made when the CI role owned it; its next create remakes it")
+    template_meta = (
+        found.meta if found and found.owned_by_us and found.meta and found.meta.kind == TEMPLATE_KIND else None
+    )
     template_row = None
     if template_meta is not None:
         built = template_meta.created_at.isoformat()

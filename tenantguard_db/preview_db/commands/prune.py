@@ -10,13 +10,13 @@ import psycopg
 
 from tenantguard_db.preview_db.console import log_to_stderr
 from tenantguard_db.preview_db.databases import drop_database
-from tenantguard_db.preview_db.errors import PreviewDbError, database_error
+from tenantguard_db.preview_db.errors import PreviewDbError, printable
 from tenantguard_db.preview_db.inventory import PrRole, orphaned_roles, pr_databases, pr_roles
 from tenantguard_db.preview_db.locks import pr_lock_if_free, pr_lock_keys
-from tenantguard_db.preview_db.metadata import PR_DATABASE_KIND, find_database, find_role, our_role_meta, utc_now
+from tenantguard_db.preview_db.metadata import find_database, find_role, our_pr_database, our_role_meta, utc_now
 from tenantguard_db.preview_db.names import Scope
 from tenantguard_db.preview_db.privileges import require_privileges
-from tenantguard_db.preview_db.roles import drop_role
+from tenantguard_db.preview_db.roles import drop_role, lock_out
 from tenantguard_db.preview_db.server import Connection, Server
 
 # What prune --dry-run puts before each name on stdout, where a real prune prints only the names it dropped.
@@ -50,23 +50,23 @@ def prune(server: Server, older_than: int, dry_run: bool, out: TextIO, scope: Sc
                     log_to_stderr(f"{database.name} is being created or migrated right now; kept")
                     continue
                 try:
+                    # Again, under the lock: a create may have migrated it (or remade it) since the list was read.
                     again = find_database(connection, database.name)
-                    meta = again.meta if again is not None else None
-                    if (
-                        meta is not None
-                        and meta.is_for(PR_DATABASE_KIND, server.base, database.pr)
-                        and meta.last_used < cutoff
-                    ):
-                        drop_database(connection, database.name)
+                    role = find_role(connection, database.name)
+                    state = None if again is None else our_pr_database(again, role, server, database.pr)
+                    if state is not None and state.meta.last_used < cutoff:
+                        if database.name in role_names:
+                            lock_out(connection, database.name)
+                        drop_database(connection, server, database.name)
                         log_to_stderr(f"{database.name} dropped ({last})")
                         print(database.name, file=out)
                         dropped.append(database.name)
                         if database.name in role_names:
-                            drop_role(connection, database.name)
+                            drop_role(connection, server, database.name)
                             log_to_stderr(f"role {database.name} dropped")
-                except psycopg.Error as error:
+                except (psycopg.Error, PreviewDbError) as error:
                     # One database that cannot be dropped must not keep the others.
-                    log_to_stderr(str(database_error(error, server.url, f"cannot drop {database.name} (or its role)")))
+                    log_to_stderr(str(printable(error, server.url, f"cannot drop {database.name} (or its role)")))
                     failed.append(database.name)
         failed += prune_orphaned_roles(connection, server, orphans, dry_run)
     if dry_run:
@@ -91,9 +91,9 @@ def prune_orphaned_roles(connection: Connection, server: Server, orphans: list[P
                 again = find_role(connection, orphan.name)
                 gone = find_database(connection, orphan.name) is None
                 if gone and again is not None and our_role_meta(again, server, orphan.pr) is not None:
-                    drop_role(connection, orphan.name)
+                    drop_role(connection, server, orphan.name)
                     log_to_stderr(f"role {orphan.name} dropped: its database is gone")
-            except psycopg.Error as error:
-                log_to_stderr(str(database_error(error, server.url, f"cannot drop role {orphan.name}")))
+            except (psycopg.Error, PreviewDbError) as error:
+                log_to_stderr(str(printable(error, server.url, f"cannot drop role {orphan.name}")))
                 failed.append(f"role {orphan.name}")
     return failed

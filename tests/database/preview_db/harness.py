@@ -24,7 +24,9 @@ from tenantguard_db.preview_db import cli
 from tenantguard_db.preview_db.locks import advisory_lock_arguments, pr_lock_keys
 from tenantguard_db.preview_db.metadata import Meta, set_database_meta, utc_now
 from tenantguard_db.preview_db.names import PullRequest
+from tenantguard_db.preview_db.revisions import Revisions
 from tenantguard_db.preview_db.server import Connection, Server
+from tenantguard_db.revision_files import checkout, python_revision_file
 from tests.alembic_cli import ROOT
 
 ROLE = "tg_preview"
@@ -102,9 +104,10 @@ class Preview:
         rows = self.admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (self.base + "%",))
         return {str(name) for (name,) in rows.fetchall()}
 
-    def ci_url(self, number: int, repository: int = REPO) -> str:
-        """The CI role's URL for the pull request's database (which it owns), for looking inside."""
-        return self.server.ci_url_for(self.server.pr_name(PullRequest(repository, number)))
+    def inside(self, number: int, repository: int = REPO) -> str:
+        """A superuser's URL for the pull request's database, for looking inside (the CI role never reads what is in
+        there)."""
+        return self.postgres.url(self.server.pr_name(PullRequest(repository, number)))
 
     def hold_pr_lock(self, connection: Connection, number: int) -> None:
         """Take the lock a run for that pull request of REPO holds, as if one were running."""
@@ -112,11 +115,22 @@ class Preview:
         connection.execute(sql.SQL("SELECT pg_advisory_lock({})").format(advisory_lock_arguments(keys)), keys)
 
     def revision(self, database: str) -> str | None:
-        return migrate.current_revision(self.server.ci_url_for(database))
+        """The revision the database is at, as a superuser reads it."""
+        return migrate.current_revision(self.postgres.url(database))
+
+    def owner(self, database: str) -> str:
+        row = self.admin.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (database,))
+        return str(row.fetchone()[0])  # type: ignore[index]
 
     def meta(self, database: str) -> Meta:
+        """What the command records of `database`: in the comment of the pull request's role that owns it, or of the
+        database itself (the template; a database the CI role owned)."""
+        owned_by_its_role = self.owner(database) == database
+        catalog = "pg_roles WHERE rolname" if owned_by_its_role else "pg_database WHERE datname"
+        kind = "pg_authid" if owned_by_its_role else "pg_database"
         row = self.admin.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (database,)
+            f"SELECT shobj_description(oid, '{kind}') FROM {catalog} = %s",  # noqa: S608 - two fixed spellings
+            (database,),
         ).fetchone()
         meta = Meta.parse(row[0] if row else None)
         assert meta is not None
@@ -127,11 +141,37 @@ class Preview:
         meta = self.meta(database)
         earlier = datetime.timedelta(days=days)
         older = replace(meta, created_at=meta.created_at - earlier, migrated_at=meta.last_used - earlier)
-        set_database_meta(self.admin, database, older)
+        if self.owner(database) == database:
+            self.admin.execute(
+                sql.SQL("COMMENT ON ROLE {} IS {}").format(sql.Identifier(database), sql.Literal(older.comment()))
+            )
+        else:
+            set_database_meta(self.admin, database, older)
 
     def template(self, ini: Path = migrate.ALEMBIC_INI) -> None:
         result = self.run("template", "--config", str(ini))
         assert result.code == 0, result.stderr
+
+
+# What one pull request's role can do in its own database that names another pull request's role: each leaves a
+# dependency (pg_shdepend) in that database which DROP ROLE of the other refuses to pass.
+GRANTS_TO_ANOTHER_PRS_ROLE = {
+    "default-privileges": ("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {victim}",),
+    "large-object": (
+        "DO $$ BEGIN EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO {victim}', lo_create(0)); END $$",
+    ),
+    "table": ("GRANT SELECT ON tenants TO {victim}",),
+    "database": ("GRANT CONNECT ON DATABASE {own} TO {victim}",),
+}
+
+
+def grant_to_another_prs_role(deployment: str, statements: tuple[str, ...], victim: str) -> None:
+    """As the pull request whose URL `deployment` is, run `statements` naming the role `victim` (and `own`, its
+    database)."""
+    with psycopg.connect(deployment, autocommit=True) as hostile:
+        own = str(hostile.info.dbname)
+        for statement in statements:
+            hostile.execute(statement.format(victim=f'"{victim}"', own=f'"{own}"'))
 
 
 def columns(url: str, table: str) -> set[str]:
@@ -158,11 +198,13 @@ def legacy_pr(preview: Preview, number: int, days_idle: int) -> str:
     role = {"tenantguard_preview": "role", "base": preview.base, "pr": number, "created_at": idle}
     role |= {"migrated_at": None, "revision": None, "fingerprint": None}
     identifier = sql.Identifier(name)
-    preview.admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(identifier, sql.Identifier(ROLE)))
-    preview.admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(identifier, sql.Literal(json.dumps(comment))))
-    preview.admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(identifier))
-    preview.admin.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(identifier, sql.Literal(json.dumps(role))))
-    preview.admin.execute(sql.SQL("GRANT {} TO {}").format(identifier, sql.Identifier(ROLE)))
+    # As that version did it: the CI role creates both, and makes itself a member of the role.
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        ci.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+        ci.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(identifier, sql.Literal(json.dumps(comment))))
+        ci.execute(sql.SQL("CREATE ROLE {} LOGIN").format(identifier))
+        ci.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(identifier, sql.Literal(json.dumps(role))))
+        ci.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(identifier))
     return name
 
 
@@ -178,3 +220,57 @@ def login_role(preview: Preview, role: str, *options: str) -> str:
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(preview.base), sql.Identifier(role))
     )
     return f"postgresql://{role}:{password}@127.0.0.1:{preview.postgres.port}/{preview.base}"
+
+
+def python_checkout(directory: Path, label: str, *revisions: tuple[str, str, str]) -> Path:
+    """A checkout as revision_files.checkout makes one, whose own revisions (revision, down, Python) run any Python
+    in their upgrade(), as a pull request's revision file may; returns its alembic.ini."""
+    ini = checkout(directory, label)
+    for revision, down, body in revisions:
+        (ini.parent / "alembic" / "versions" / f"{revision}_{label}.py").write_text(
+            python_revision_file(revision, down, body)
+        )
+    return ini
+
+
+def made_by_the_ci_role(preview: Preview, name: str, meta: Meta) -> None:
+    """A database `name` as the version before this one left it: created, owned and migrated to head by the CI role
+    itself (everything in it the CI role's), with `meta` as its comment."""
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        ci.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        ci.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+        set_database_meta(ci, name, meta)
+    migrate.upgrade(preview.server.ci_url_for(name), "head")
+
+
+def old_pr(preview: Preview, number: int, repository: int = REPO) -> str:
+    """A pull request's database and role as the version where the CI role owned every database left them: the
+    database the CI role's, the role created by it, member of nothing, granted to the CI role, CONNECT only."""
+    name = preview.server.pr_name(PullRequest(repository, number))
+    at = utc_now()
+    made_by_the_ci_role(
+        preview, name, Meta(kind="pr", base=preview.base, pr=number, repository=repository, created_at=at)
+    )
+    role = Meta(kind="role", base=preview.base, pr=number, repository=repository, created_at=at)
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        identifier = sql.Identifier(name)
+        ci.execute(sql.SQL("CREATE ROLE {} LOGIN NOINHERIT CONNECTION LIMIT 10 PASSWORD NULL").format(identifier))
+        ci.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(identifier, sql.Literal(role.comment())))
+        ci.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(identifier))
+        ci.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(identifier, identifier))
+    return name
+
+
+def old_template(preview: Preview) -> str:
+    """The template as the version where the CI role owned it left it: built by the CI role at this checkout's head,
+    everything in it the CI role's, closed to every connection."""
+    name = preview.server.template
+    revisions = Revisions.load(migrate.ALEMBIC_INI)
+    at = utc_now()
+    meta = Meta(kind="template", base=preview.base, created_at=at, migrated_at=at, revision=revisions.head)
+    made_by_the_ci_role(preview, name, replace(meta, fingerprint=revisions.fingerprint(revisions.head)))
+    with psycopg.connect(preview.url, autocommit=True) as ci:
+        ci.execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+        )
+    return name

@@ -12,18 +12,23 @@ from psycopg import sql
 from tenantguard_db.preview_db.errors import WORK_ORDER
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED
 from tests.alembic_cli import ROOT
-from tests.database.preview_db.harness import IN_REPO, REPO, Preview, login_role
+from tests.database.preview_db.harness import IN_REPO, Preview, login_role
 
 
-def test_a_role_that_does_not_own_the_database_is_told_why_drop_failed(preview: Preview) -> None:
-    assert preview.run("create", *IN_REPO, "--pr", "1").code == 0
+def test_a_role_that_may_not_connect_to_the_base_database_is_told_what_it_needs(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = login_role(preview, f"{preview.base}_elsewhere", "CREATEDB", "CREATEROLE")
     preview.admin.execute(
-        sql.SQL("ALTER DATABASE {} OWNER TO tenantguard").format(sql.Identifier(f"{preview.base}_pr_{REPO}_1"))
+        sql.SQL("REVOKE CONNECT ON DATABASE {} FROM {}").format(
+            sql.Identifier(preview.base), sql.Identifier(f"{preview.base}_elsewhere")
+        )
     )
-    result = preview.run("drop", *IN_REPO, "--pr", "1")
+    monkeypatch.setenv("CI_DB_URL", url)
+    result = preview.run("create", *IN_REPO, "--pr", "1")
     assert result.code == EXIT_FAILED
-    assert "must be owner of database" in result.stderr
-    assert "must own the pull-request databases" in result.stderr
+    assert f'permission denied for database "{preview.base}"' in result.stderr
+    assert "needs CONNECT on the base database" in result.stderr
 
 
 @contextlib.contextmanager
@@ -37,14 +42,18 @@ def sessions(url: str, count: int) -> Iterator[None]:
             session.close()
 
 
-@pytest.mark.parametrize("held", [1, 0], ids=["limit-reached-by-another-session", "limit-too-low-for-a-run"])
+@pytest.mark.parametrize(
+    ("held", "args"),
+    [(1, ("create", *IN_REPO, "--pr", "1")), (0, ("template",))],
+    ids=["limit-reached-by-another-session", "limit-too-low-for-a-run"],
+)
 def test_a_connection_limit_reached_is_reported_clearly(
-    preview: Preview, monkeypatch: pytest.MonkeyPatch, held: int
+    preview: Preview, monkeypatch: pytest.MonkeyPatch, held: int, args: tuple[str, ...]
 ) -> None:
     url = login_role(preview, f"{preview.base}_limited", "CREATEDB", "CREATEROLE", "CONNECTION LIMIT 1")
     monkeypatch.setenv("CI_DB_URL", url)
     with sessions(url, held):
-        result = preview.run("create", *IN_REPO, "--pr", "1")
+        result = preview.run(*args)
     assert result.code == EXIT_FAILED
     assert "too many connections" in result.stderr
     assert "A connection limit is reached" in result.stderr
@@ -55,6 +64,5 @@ def test_the_work_order_holds_the_section_and_sql_the_messages_point_to() -> Non
     work_order = (ROOT / "workorders" / "WO-ci-secrets.md").read_text()
     assert "\n## Preview databases per pull request\n" in work_order
     assert WORK_ORDER == 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
-    assert "ALTER ROLE ci CREATEDB;" in work_order
-    assert "ALTER ROLE ci CREATEROLE;" in work_order
+    assert "ALTER ROLE ci LOGIN INHERIT CREATEDB CREATEROLE NOSUPERUSER NOREPLICATION NOBYPASSRLS" in work_order
     assert "REVOKE CONNECT ON DATABASE tenantguard FROM PUBLIC;" in work_order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from psycopg import sql
 
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED
 from tests.database.preview_db.harness import IN_REPO, REPO, ROLE, Preview, login_role
@@ -35,14 +36,18 @@ def test_a_role_without_createrole_is_told_which_privilege_and_where_the_sql_is(
     assert preview.roles() == {f"{preview.base}_nocreaterole"}
 
 
-def test_drop_without_createrole_says_so_and_drops_nothing(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drop_without_createrole_says_so_and_drops_nothing(preview: Preview) -> None:
     preview.create(1)
-    monkeypatch.setenv("CI_DB_URL", login_role(preview, f"{preview.base}_nocreaterole", "CREATEDB"))
-    for args in (("drop", *IN_REPO, "--pr", "1"), ("prune", "--older-than", "1", *IN_REPO)):
-        preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
-        result = preview.run(*args)
-        assert result.code == EXIT_FAILED
-        assert "lacks the CREATEROLE privilege" in result.stderr
+    # The CI role that made them loses CREATEROLE (another role would not count them as its own at all).
+    preview.admin.execute(sql.SQL("ALTER ROLE {} NOCREATEROLE").format(sql.Identifier(ROLE)))
+    try:
+        for args in (("drop", *IN_REPO, "--pr", "1"), ("prune", "--older-than", "1", *IN_REPO)):
+            preview.backdate(f"{preview.base}_pr_{REPO}_1", days=30)
+            result = preview.run(*args)
+            assert result.code == EXIT_FAILED
+            assert "lacks the CREATEROLE privilege" in result.stderr
+    finally:
+        preview.admin.execute(sql.SQL("ALTER ROLE {} CREATEROLE").format(sql.Identifier(ROLE)))
     assert f"{preview.base}_pr_{REPO}_1" in preview.databases()
     assert f"{preview.base}_pr_{REPO}_1" in preview.roles()
 

@@ -18,7 +18,7 @@ def test_a_pr_behind_main_gets_an_empty_database_migrated_from_base(preview: Pre
     assert "it is at m004, which this checkout's history (up to 0003) does not contain" in result.stderr
     assert "behind main" in result.stderr
     assert preview.revision(f"{preview.base}_pr_{REPO}_4") == "0003"
-    assert "from_main" not in tables(preview.ci_url(4))
+    assert "from_main" not in tables(preview.inside(4))
 
 
 def test_a_pr_that_edited_one_of_mains_revisions_is_not_cloned_from_the_template(
@@ -43,8 +43,8 @@ def test_a_pr_that_changed_an_applied_revision_gets_its_database_recreated(previ
     result = preview.run("create", *IN_REPO, "--pr", "8", "--config", str(pr))
     assert result.code == 0, result.stderr
     assert "is recreated: the revision files up to a004 differ" in result.stderr
-    assert {"plan_name"} <= columns(preview.ci_url(8), "tenants")
-    assert "plan" not in columns(preview.ci_url(8), "tenants")
+    assert {"plan_name"} <= columns(preview.inside(8), "tenants")
+    assert "plan" not in columns(preview.inside(8), "tenants")
 
 
 def test_a_revision_file_that_does_not_load_fails_as_the_prs_own_and_leaves_its_database(

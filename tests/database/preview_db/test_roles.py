@@ -3,6 +3,7 @@ works."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -16,6 +17,7 @@ from tenantguard_db.preview_db.roles import PR_ROLE_CONNECTION_LIMIT
 from tenantguard_db.preview_db.server import Connection
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED
 from tenantguard_db.revision_files import checkout, revision_file
+from tenantguard_db.session import MIGRATION_LOCK_ID
 from tests.database.preview_db.harness import IN_REPO, REPO, ROLE, SERVER_DATABASES, Preview, tables
 
 
@@ -26,33 +28,38 @@ def assert_each_refused(connection: Connection, statements: tuple[str, ...]) -> 
             connection.execute(statement)
 
 
-def test_the_prs_role_logs_in_with_nothing_but_its_own_grants(preview: Preview) -> None:
+def test_the_prs_role_owns_its_database_and_everything_in_it_and_holds_nothing_else(preview: Preview) -> None:
+    preview.template()
     preview.create(1)
     role = f"{preview.base}_pr_{REPO}_1"
     row = preview.admin.execute(
-        "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolinherit, rolreplication, rolbypassrls, "
-        "rolconnlimit, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s",
+        "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit, "
+        "shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s",
         (role,),
     ).fetchone()
     assert row is not None
-    assert row[:8] == (True, False, False, False, False, False, False, PR_ROLE_CONNECTION_LIMIT)
-    meta = Meta.parse(row[8])
+    assert row[:7] == (True, False, False, False, False, False, PR_ROLE_CONNECTION_LIMIT)
+    meta = Meta.parse(row[7])
     assert meta is not None
-    assert (meta.kind, meta.base, meta.pr) == ("role", preview.base, 1)
+    assert (meta.kind, meta.base, meta.pr, meta.repository, meta.revision) == ("role", preview.base, 1, REPO, "0003")
     member_of = preview.admin.execute(
         "SELECT count(*) FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = %s)", (role,)
     ).fetchone()
     assert member_of == (0,)
-    # And owns nothing: not its database, nothing in it.
-    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_{REPO}_1")) as inside:
-        owned = inside.execute(
-            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = %s)", (role,)
-        ).fetchone()
-        assert owned == (0,)
-    owner = preview.admin.execute(
-        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (f"{preview.base}_pr_{REPO}_1",)
-    ).fetchone()
-    assert owner == (ROLE,)
+    assert preview.owner(role) == role
+    # Only its owner may connect: no CONNECT or TEMPORARY for PUBLIC, nor for anyone else.
+    grantees = preview.admin.execute(
+        "SELECT DISTINCT pg_get_userbyid(a.grantee) FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = %s",
+        (role,),
+    ).fetchall()
+    assert grantees == [(role,)]
+    with psycopg.connect(preview.inside(1)) as inside:
+        owners = inside.execute(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace "
+            "WHERE nspname = 'public'"
+        ).fetchall()
+        assert owners == [(role,)]
 
 
 def test_one_prs_deployment_cannot_connect_to_drop_or_alter_another_prs_database(preview: Preview) -> None:
@@ -100,12 +107,11 @@ def test_no_prs_deployment_can_connect_to_or_change_the_template(preview: Previe
                 f"ALTER DATABASE {template} WITH IS_TEMPLATE false",
                 f"ALTER DATABASE {template} RENAME TO stolen",
                 f"DROP DATABASE {template}",
-                "CREATE TABLE planted (id int)",  # in its own database: what a clone of it would carry
             ),
         )
+        pr_1.execute("CREATE TABLE planted (id int)")  # in its own database: nothing a clone of the template carries
     preview.create(2)
-    assert tables(preview.ci_url(2)) == tables(preview.ci_url(1))
-    assert "planted" not in tables(preview.ci_url(2))
+    assert tables(preview.inside(2)) == tables(preview.inside(1)) - {"planted"}
 
 
 def said_reachable(stderr: str, role: str) -> set[str]:
@@ -169,39 +175,33 @@ def test_a_prs_role_reads_and_writes_its_own_tables_including_those_of_its_later
         assert app.execute("SELECT version_num FROM alembic_version").fetchall() == [("a005",)]
 
 
-def test_a_table_the_ci_role_creates_by_hand_is_usable_by_the_prs_role_through_default_privileges(
+def test_a_prs_role_changes_its_own_schema_but_not_its_database_its_role_or_what_is_recorded_of_it(
     preview: Preview,
 ) -> None:
     deployment = preview.create(1)
-    with psycopg.connect(preview.ci_url(1)) as ci:
-        ci.execute("CREATE SCHEMA reports")
-        ci.execute("CREATE TABLE reports.daily (id serial PRIMARY KEY, total int)")
-    with psycopg.connect(deployment) as app:
-        assert app.execute("INSERT INTO reports.daily (total) VALUES (3) RETURNING id").fetchone() == (1,)
-
-
-def test_a_prs_role_can_neither_create_nor_change_the_schema_nor_move_the_recorded_revision(
-    preview: Preview,
-) -> None:
-    deployment = preview.create(1)
+    role = f"{preview.base}_pr_{REPO}_1"
     with psycopg.connect(deployment, autocommit=True) as app:
+        app.execute("ALTER TABLE tenants ADD COLUMN its_own int")
+        app.execute("UPDATE alembic_version SET version_num = 'zzzz'")
+        app.execute(f"COMMENT ON DATABASE {role} IS 'not what create recorded'")
         assert_each_refused(
             app,
             (
-                "CREATE TABLE planted (id int)",
-                "CREATE SCHEMA planted",
-                "CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'",
-                "CREATE TEMPORARY TABLE scratch (id int)",
-                "ALTER TABLE tenants ADD COLUMN planted int",
-                "DROP TABLE tenants",
-                "TRUNCATE tenants",
-                "UPDATE alembic_version SET version_num = 'zzzz'",
-                "DELETE FROM alembic_version",
-                f"ALTER DATABASE {preview.base}_pr_{REPO}_1 OWNER TO {preview.base}_pr_{REPO}_1",
-                f"ALTER ROLE {preview.base}_pr_{REPO}_1 CREATEDB",
+                f"ALTER DATABASE {role} RENAME TO stolen",
+                f"ALTER DATABASE {role} OWNER TO {ROLE}",
+                f"ALTER ROLE {role} CREATEDB",
+                f"ALTER ROLE {role} CONNECTION LIMIT -1",
+                f"COMMENT ON ROLE {role} IS 'forged'",
+                f"GRANT pg_execute_server_program TO {role}",
+                f"GRANT {role} TO {ROLE}",
+                "COPY (SELECT 1) TO PROGRAM 'true'",
+                "ALTER SYSTEM SET log_statement = 'none'",
+                f"CREATE ROLE {preview.base}_pr_{REPO}_99 LOGIN",
+                f"CREATE DATABASE {preview.base}_pr_{REPO}_99",
             ),
         )
-    assert preview.revision(f"{preview.base}_pr_{REPO}_1") == "0003"
+    listed = json.loads(preview.run("list", "--json").stdout)
+    assert [(row["database"], row["revision"]) for row in listed["databases"]] == [(role, "0003")]
 
 
 def test_a_second_create_invalidates_the_previous_password_and_ends_its_sessions(preview: Preview) -> None:
@@ -225,7 +225,7 @@ def test_the_password_reaches_the_server_only_as_a_scram_verifier(preview: Previ
     finally:
         preview.admin.execute(sql.SQL("ALTER ROLE {} RESET log_statement").format(sql.Identifier(ROLE)))
     log = (preview.postgres.directory / "log").read_text(errors="replace")
-    assert f'ALTER ROLE "{preview.base}_pr_{REPO}_1" PASSWORD \'SCRAM-SHA-256$' in log
+    assert f'ALTER ROLE "{preview.base}_pr_{REPO}_1" LOGIN PASSWORD \'SCRAM-SHA-256$' in log
     assert str(conninfo_to_dict(deployment)["password"]) not in log
 
 
@@ -239,17 +239,88 @@ def test_a_prs_role_given_more_by_hand_gets_no_url(preview: Preview, tmp_path: P
     assert not target.exists()
 
 
-def test_a_prs_role_that_could_create_objects_gets_no_url(preview: Preview, tmp_path: Path) -> None:
-    # What PostgreSQL 14 and older do in schema public by default: PUBLIC may create there.
-    preview.create(1)
-    with psycopg.connect(preview.postgres.url(f"{preview.base}_pr_{REPO}_1"), autocommit=True) as superuser:
-        superuser.execute("CREATE SCHEMA shared")
-        superuser.execute("GRANT CREATE ON SCHEMA shared TO PUBLIC")
-    target = tmp_path / "not-written"
-    result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
-    assert result.code == EXIT_FAILED
-    assert (
-        f"role {preview.base}_pr_{REPO}_1 could create objects in shared of {preview.base}_pr_{REPO}_1" in result.stderr
+def test_a_prs_role_holding_the_migration_lock_cannot_keep_its_password(
+    preview: Preview, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = preview.create(1)
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "2s")
+    target = tmp_path / "new-url"
+    with psycopg.connect(old, autocommit=True) as holder:
+        # The deployment holds env.py's migration lock in its own database, so no migration ever gets it.
+        holder.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+        result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
+        assert result.code == 0, result.stderr
+        with pytest.raises(psycopg.OperationalError):
+            holder.execute("SELECT 1")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(old).close()
+    with psycopg.connect(target.read_text()) as new:
+        assert new.execute("SELECT current_user").fetchone() == (f"{preview.base}_pr_{REPO}_1",)
+
+
+def test_a_migration_lock_the_prs_role_left_in_a_prepared_transaction_is_released_and_said(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = preview.create(1)
+    monkeypatch.setenv("TENANTGUARD_MIGRATION_LOCK_WAIT", "2s")
+    with psycopg.connect(old, autocommit=True) as holder:
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
+        holder.execute("PREPARE TRANSACTION 'kept-the-lock'")
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(preview.tmp / "url"))
+    assert result.code == 0, result.stderr
+    role = f"{preview.base}_pr_{REPO}_1"
+    assert f"role {role} (the pull request's own) held the migration lock of {role}" in result.stderr
+    assert preview.admin.execute("SELECT count(*) FROM pg_prepared_xacts").fetchone() == (0,)
+
+
+def test_settings_a_prs_role_gave_itself_or_its_database_do_not_stop_its_next_migration(
+    preview: Preview, tmp_path: Path
+) -> None:
+    deployment = preview.create(1)
+    role = f"{preview.base}_pr_{REPO}_1"
+    with psycopg.connect(deployment, autocommit=True) as app:
+        for statement in (
+            f"ALTER ROLE {role} SET default_transaction_read_only = on",
+            f"ALTER ROLE {role} IN DATABASE {role} SET statement_timeout = '1ms'",
+            f"ALTER DATABASE {role} SET search_path = nowhere",
+            f"ALTER DATABASE {role} WITH CONNECTION LIMIT 0 IS_TEMPLATE true",
+        ):
+            app.execute(statement)
+    pr = checkout(tmp_path, "a", ("a004", "0003", "ALTER TABLE tenants ADD COLUMN plan text"))
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--config", str(pr))
+    assert result.code == 0, result.stderr
+    assert preview.revision(role) == "a004"
+    settings = preview.admin.execute(
+        "SELECT count(*) FROM pg_db_role_setting WHERE setrole = (SELECT oid FROM pg_roles WHERE rolname = %s) "
+        "OR setdatabase = (SELECT oid FROM pg_database WHERE datname = %s)",
+        (role, role),
     )
-    assert "REVOKE CREATE ON SCHEMA public FROM PUBLIC;" in result.stderr
-    assert not target.exists()
+    assert settings.fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["ALTER ROLE {role} PASSWORD 'kept-for-myself'", "ALTER ROLE {role} SET work_mem = '1MB'"],
+    ids=["password", "setting"],
+)
+def test_a_prs_role_holding_its_own_role_in_an_open_transaction_cannot_keep_its_password(
+    preview: Preview, tmp_path: Path, statement: str
+) -> None:
+    old = preview.create(1)
+    holding = psycopg.connect(old)
+    holding.execute(statement.format(role=f"{preview.base}_pr_{REPO}_1"))
+    holding.commit()
+    # Then again, left uncommitted: it holds the very rows that giving the role a new password (and its defaults back)
+    # changes.
+    holding.execute(statement.format(role=f"{preview.base}_pr_{REPO}_1"))
+    target = tmp_path / "new-url"
+    result = preview.run("create", *IN_REPO, "--pr", "1", "--url-to-file", str(target))
+    with pytest.raises(psycopg.OperationalError):
+        holding.execute("SELECT 1")
+    holding.close()
+    assert result.code == 0, result.stderr
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(old).close()
+    with psycopg.connect(target.read_text()) as new:
+        assert new.execute("SELECT current_user").fetchone() == (f"{preview.base}_pr_{REPO}_1",)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from tenantguard_db.preview_db import cli
@@ -10,7 +12,7 @@ from tenantguard_db.preview_db.errors import UsageError
 from tenantguard_db.preview_db.names import PullRequest
 from tenantguard_db.preview_db.server import Server
 from tenantguard_db.preview_db.status_codes import EXIT_USAGE
-from tests.database.preview_db.harness import IN_REPO
+from tests.database.preview_db.harness import IN_REPO, REPO, Preview
 
 
 def test_pr_database_names_are_the_base_name_the_repository_id_and_the_number() -> None:
@@ -99,3 +101,75 @@ def test_the_deployment_url_differs_from_ci_db_url_in_user_password_and_database
         "tenantguard_pr_42_7",
     )
     assert handed == {k: v for k, v in conninfo_to_dict(url).items() if k not in ("user", "password", "dbname")}
+
+
+def test_the_deployment_url_leaves_out_the_ci_roles_session_options_and_client_certificate() -> None:
+    url = (
+        "postgresql://ci:pw@db.internal/tenantguard?sslmode=verify-full&options=-c%20search_path%3Dci"
+        "&sslcert=%2Fci%2Fclient.crt&sslkey=%2Fci%2Fclient.key&connect_timeout=7"
+    )
+    handed = conninfo_to_dict(Server.from_url(url).deployment_url(PullRequest(42, 7), "Zq-9_kP"))
+    assert {key: handed[key] for key in ("sslmode", "connect_timeout")} == {
+        "sslmode": "verify-full",
+        "connect_timeout": "7",
+    }
+    assert not {"options", "sslcert", "sslkey"} & set(handed)
+
+
+# What a pull request's role can plant in its own database for a session of the CI role to run: functions and an
+# operator shadowing the catalog's, put first on the search path by a database setting, and settings that would make
+# such a session act as the pull request's role, end it, or fail each statement. Each spy fails a statement the CI
+# role runs ("ran ... as"), so a command that ran one fails.
+PLANTED = """
+CREATE FUNCTION public.spied(what text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN IF current_user <> {role_literal} THEN RAISE EXCEPTION 'ran % as %', what, current_user; END IF; END $$;
+CREATE FUNCTION public.set_config(text, text, boolean) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.spied('set_config'); RETURN pg_catalog.set_config($1, $2, $3); END $$;
+CREATE FUNCTION public.pg_has_role(oid, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.spied('pg_has_role'); RETURN pg_catalog.pg_has_role($1, $2); END $$;
+CREATE FUNCTION public.name_is(name, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.spied('='); RETURN $1::text OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = text, FUNCTION = public.name_is);
+"""
+HOSTILE_SETTINGS = (
+    "ALTER DATABASE {database} SET search_path = public, pg_catalog",
+    "ALTER DATABASE {database} SET role = {role}",
+    "ALTER DATABASE {database} SET idle_session_timeout = '1ms'",
+    "ALTER DATABASE {database} SET statement_timeout = '1ms'",
+    "ALTER DATABASE {database} SET default_transaction_read_only = on",
+    "ALTER DATABASE {database} WITH CONNECTION LIMIT 0 IS_TEMPLATE true",
+)
+
+
+def plant(deployment: str, role: str) -> None:
+    with psycopg.connect(deployment, autocommit=True) as hostile:
+        for statement in HOSTILE_SETTINGS:
+            hostile.execute(statement.format(database=f'"{role}"', role=f'"{role}"'))
+
+
+def test_nothing_a_prs_role_plants_in_its_database_runs_as_the_ci_role(preview: Preview) -> None:
+    preview.template()
+    hostile = preview.create(1)
+    preview.create(2)
+    role, victim = f"{preview.base}_pr_{REPO}_1", f"{preview.base}_pr_{REPO}_2"
+    with psycopg.connect(hostile, autocommit=True) as planting:
+        planting.execute(PLANTED.format(role_literal=sql.Literal(role).as_string(planting)))
+        # Something for drop to take back in here, so it has to come in.
+        planting.execute(
+            sql.SQL("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {}").format(sql.Identifier(victim))
+        )
+    plant(hostile, role)
+    for args in (("drop", *IN_REPO, "--pr", "2"), ("list",), ("prune", "--older-than", "1", *IN_REPO)):
+        result = preview.run(*args)
+        assert result.code == 0, result.stderr
+        assert " as tg_preview" not in result.stderr
+    assert victim not in preview.roles()
+    deployment = preview.create(1)  # its migration, as its own role, gets the server's defaults back
+    with psycopg.connect(deployment, autocommit=True) as leaving:
+        leaving.execute("BEGIN")
+        leaving.execute("CREATE TABLE pinned (id int)")
+        leaving.execute("PREPARE TRANSACTION 'pinned'")
+    plant(deployment, role)
+    result = preview.run("drop", *IN_REPO, "--pr", "1")
+    assert result.code == 0, result.stderr
+    assert preview.databases() == {preview.base, f"{preview.base}_pr_template"}

@@ -6,7 +6,15 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.database.preview_db.harness import IN_REPO, OTHER_REPO, REPO, Preview, legacy_pr
+from tests.database.preview_db.harness import (
+    GRANTS_TO_ANOTHER_PRS_ROLE,
+    IN_REPO,
+    OTHER_REPO,
+    REPO,
+    Preview,
+    grant_to_another_prs_role,
+    legacy_pr,
+)
 
 
 def test_prune_drops_only_our_pr_databases_idle_longer_than_the_limit(preview: Preview) -> None:
@@ -98,3 +106,19 @@ def test_prune_drops_the_role_of_each_database_it_drops(preview: Preview) -> Non
     assert result.stdout == f"{preview.base}_pr_{REPO}_1\n"
     assert f"role {preview.base}_pr_{REPO}_1 dropped" in result.stderr
     assert preview.roles() == set()
+
+
+@pytest.mark.parametrize("statements", GRANTS_TO_ANOTHER_PRS_ROLE.values(), ids=GRANTS_TO_ANOTHER_PRS_ROLE.keys())
+def test_prune_succeeds_whatever_another_prs_role_granted_the_roles_it_drops(
+    preview: Preview, statements: tuple[str, ...]
+) -> None:
+    hostile = preview.create(1)
+    preview.create(2)
+    victim = f"{preview.base}_pr_{REPO}_2"
+    grant_to_another_prs_role(hostile, statements, victim)
+    preview.backdate(victim, days=30)
+    for _ in range(2):
+        result = preview.run("prune", "--older-than", "7", *IN_REPO)
+        assert result.code == 0, result.stderr
+    assert preview.databases() == {preview.base, f"{preview.base}_pr_{REPO}_1"}
+    assert preview.roles() == {f"{preview.base}_pr_{REPO}_1"}

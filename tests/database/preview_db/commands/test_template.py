@@ -9,7 +9,7 @@ import pytest
 
 from tenantguard_db.preview_db.status_codes import EXIT_REVISIONS_FAILED
 from tenantguard_db.revision_files import checkout
-from tests.database.preview_db.harness import IN_REPO, Preview
+from tests.database.preview_db.harness import IN_REPO, REPO, ROLE, Preview, old_template
 
 
 def test_nobody_can_connect_to_the_template(preview: Preview) -> None:
@@ -38,3 +38,39 @@ def test_a_template_already_at_head_is_left_alone(preview: Preview) -> None:
     assert "is already at 0003" in result.stderr
     again = preview.admin.execute("SELECT oid FROM pg_database WHERE datname = %s", (f"{preview.base}_pr_template",))
     assert again.fetchone() == before
+
+
+def test_a_template_built_when_the_ci_role_owned_everything_in_it_is_rebuilt_even_at_head(preview: Preview) -> None:
+    template = old_template(preview)
+    result = preview.run("template")
+    assert result.code == 0, result.stderr
+    assert f"{template} rebuilt at 0003" in result.stderr
+    deployment = preview.create(1)
+    with psycopg.connect(deployment) as app:
+        owners = app.execute(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public'"
+        )
+        assert owners.fetchall() == [(f"{preview.base}_pr_{REPO}_1",)]
+
+
+def test_the_template_is_closed_to_everyone_and_its_objects_owner_cannot_log_in(preview: Preview) -> None:
+    preview.template()
+    template, owner = f"{preview.base}_pr_template", f"{preview.base}_pr_template"
+    row = preview.admin.execute(
+        "SELECT pg_get_userbyid(datdba), datistemplate, datallowconn, "
+        "ARRAY(SELECT DISTINCT pg_get_userbyid(grantee) FROM aclexplode(datacl))::text[] "
+        "FROM pg_database WHERE datname = %s",
+        (template,),
+    ).fetchone()
+    assert row == (ROLE, True, False, [ROLE])
+    login = preview.admin.execute(
+        "SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = %s", (owner,)
+    ).fetchone()
+    assert login == (False, True)
+    owned = preview.admin.execute(
+        "SELECT count(*) FROM pg_shdepend WHERE deptype = 'o' AND dbid = 0 "
+        "AND refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+        (owner,),
+    ).fetchone()
+    assert owned == (0,)  # no database: handing its objects over in a clone moves nothing else
