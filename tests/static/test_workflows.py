@@ -160,6 +160,51 @@ def test_each_stacks_preview_diff_reaches_the_comment_workflow_as_data() -> None
     assert "tr -cd 'a-z0-9-'" in script  # the stack name from the artifact is reduced to a stack name's characters
 
 
+# Reproduce the review finding "a same-repository pull request can forge a stack's preview comment": the comment
+# workflow posted any `infra-preview-<stack>` artifact of the run. The fix removes these marks.
+FORGED_PREVIEW = "the comment workflow trusts any infra-preview-<stack> artifact of the run"
+
+
+@pytest.mark.xfail(strict=True, reason=FORGED_PREVIEW)
+def test_a_stacks_preview_is_posted_only_from_what_github_records_of_the_run() -> None:
+    (comment,) = jobs("infra-plan-comment.yml").values()
+    assert comment["permissions"] == {
+        "actions": "read",
+        "checks": "read",
+        "contents": "read",
+        "pull-requests": "write",
+    }
+    scripts = "\n".join(step.get("run", "") for step in steps_of(comment))
+    # The jobs of the attempt that completed, and the check run behind each: its `deployment` names the environment
+    # GitHub made the job wait for, which no step of the pull request's workflow can write.
+    assert "actions/runs/${RUN_ID}/attempts/${RUN_ATTEMPT}/jobs" in scripts
+    assert "check-runs/${id}" in scripts
+    assert "python -m tools.preview_comments" in scripts
+    # Nothing the pull request's run wrote is posted as it is: only the comments tools.preview_comments made.
+    (post,) = [step for step in steps_of(comment) if "--method POST" in step.get("run", "")]
+    for artifact_file in ("diff.txt", "plan.md", "previews/"):
+        assert artifact_file not in post["run"]
+
+
+@pytest.mark.xfail(strict=True, reason=FORGED_PREVIEW)
+def test_which_stacks_have_a_pr_environment_is_read_from_the_default_branch() -> None:
+    # A pull request's job can name `infra-production-pr` where it does not exist, and GitHub then creates it
+    # unprotected: only the default branch's stack files say which -pr environments are this repository's.
+    steps = steps_of(next(iter(jobs("infra-plan-comment.yml").values())))
+    (checkout,) = [step for step in steps if step.get("uses", "").startswith("actions/checkout@")]
+    assert set(checkout["with"]) == {"persist-credentials"}  # no ref: workflow_run checks out the default branch
+    assert checkout["with"]["persist-credentials"] == "false"
+    layout = next(index for index, step in enumerate(steps) if "tools.plan --matrix" in step.get("run", ""))
+    assert steps[layout]["env"]["INFRA_VISIBILITY"] == "${{ github.event.repository.visibility }}"
+    downloads = [index for index, step in enumerate(steps) if "download" in step.get("uses", "") + step.get("run", "")]
+    assert downloads
+    assert layout < min(downloads)
+    # The pull request's files land outside the checkout whose code runs.
+    for index in downloads:
+        where = steps[index].get("with", {}).get("path", "") or steps[index].get("run", "")
+        assert "runner.temp" in where or "RUNNER_TEMP" in where
+
+
 def test_no_pull_request_job_can_reach_a_deploy_environment_or_a_write_token() -> None:
     for name in NAMES:
         triggers = workflow(name)["on"]
