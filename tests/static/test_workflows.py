@@ -374,7 +374,7 @@ def test_the_app_preview_is_a_composite_action_taking_the_environments_values_as
 
 def test_the_app_preview_action_interpolates_nothing_into_its_scripts() -> None:
     scripts = [step["run"] for step in preview_steps() if "run" in step]
-    assert len(scripts) == 5
+    assert len(scripts) == 6
     for script in scripts:
         assert EXPRESSION.search(script) is None, script
 
