@@ -149,23 +149,25 @@ def test_each_stacks_preview_diff_reaches_the_comment_workflow_as_data() -> None
     assert upload["with"]["name"] == "infra-preview-${{ matrix.stack }}"
     assert upload["if"] == "${{ !cancelled() }}"
     (comment,) = jobs("infra-plan-comment.yml").values()
-    downloads = [step for step in steps_of(comment) if step.get("uses", "").startswith("actions/download-artifact@")]
-    assert [step["with"].get("pattern") for step in downloads] == [None, "infra-preview-*"]
-    # A fork's run uses the fork's workflow and could upload a forged preview: only this repository's count.
-    same_repository = "github.event.workflow_run.head_repository.full_name == github.repository"
-    (post,) = [step for step in steps_of(comment) if "tenantguard-preview:" in step.get("run", "")]
-    assert downloads[1]["if"] == post["if"] == same_repository
-    script = yaml.safe_dump(comment)
-    assert "tenantguard-preview:" in script  # one comment per stack, edited on each push
-    assert "tr -cd 'a-z0-9-'" in script  # the stack name from the artifact is reduced to a stack name's characters
+    (plan,) = [step for step in steps_of(comment) if step.get("uses", "").startswith("actions/download-artifact@")]
+    assert plan["with"]["name"] == "infra-plan"
+    # Each stack's artifact by its exact name (the default branch's stack names), into a folder of that name: with one
+    # match, download-artifact's `pattern` writes the files into `path` itself (src/download-artifact.ts).
+    (diffs,) = [step for step in steps_of(comment) if "gh run download" in step.get("run", "")]
+    assert '--name "${name}" --dir "previews/${name}"' in diffs["run"]
+    assert "jq -r '.previews[]' evidence/matrix.json" in diffs["run"]
+    # A fork's run uses the fork's workflow and previews nothing live: none of its artifacts is a preview.
+    assert diffs["if"] == "github.event.workflow_run.head_repository.full_name == github.repository"
+    decide = next(step for step in steps_of(comment) if "tools.preview_comments" in step.get("run", ""))
+    assert decide["env"]["SAME_REPOSITORY"] == (
+        "${{ github.event.workflow_run.head_repository.full_name == github.repository }}"
+    )
+    # The preview job's environment is named as a plain string: `deployment: false` would leave no record of it.
+    assert jobs("infra-preview.yml")["preview"]["environment"] == "infra-${{ matrix.stack }}-pr"
 
 
-# Reproduce the review finding "a same-repository pull request can forge a stack's preview comment": the comment
-# workflow posted any `infra-preview-<stack>` artifact of the run. The fix removes these marks.
-FORGED_PREVIEW = "the comment workflow trusts any infra-preview-<stack> artifact of the run"
-
-
-@pytest.mark.xfail(strict=True, reason=FORGED_PREVIEW)
+# The review finding "a same-repository pull request can forge a stack's preview comment": the comment workflow
+# posted any `infra-preview-<stack>` artifact of the run (tests/static/test_preview_comments.py has the decisions).
 def test_a_stacks_preview_is_posted_only_from_what_github_records_of_the_run() -> None:
     (comment,) = jobs("infra-plan-comment.yml").values()
     assert comment["permissions"] == {
@@ -186,7 +188,6 @@ def test_a_stacks_preview_is_posted_only_from_what_github_records_of_the_run() -
         assert artifact_file not in post["run"]
 
 
-@pytest.mark.xfail(strict=True, reason=FORGED_PREVIEW)
 def test_which_stacks_have_a_pr_environment_is_read_from_the_default_branch() -> None:
     # A pull request's job can name `infra-production-pr` where it does not exist, and GitHub then creates it
     # unprotected: only the default branch's stack files say which -pr environments are this repository's.
@@ -230,10 +231,15 @@ def test_the_plan_comment_runs_no_code_of_the_pull_request() -> None:
     document = workflow("infra-plan-comment.yml")
     assert document["on"] == {"workflow_run": {"workflows": ["infra-preview"], "types": ["completed"]}}
     (job,) = document["jobs"].values()
-    assert not [step for step in steps_of(job) if step.get("uses", "").startswith("actions/checkout@")]
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    # The default branch only: a checkout without `ref` or `repository`, whose credentials are not kept.
+    for step in steps_of(job):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"] == {"persist-credentials": "false"}
     assert "head.sha" in yaml.safe_dump(job)  # the pull request is checked against the run's commit
     assert "github-actions[bot]" in yaml.safe_dump(job)  # only our own earlier comment is edited
+    # Every script takes the event's values through env:, none through ${{ }} (zizmor's template-injection).
+    for step in steps_of(job):
+        assert "${{" not in step.get("run", "")
 
 
 def test_deploys_run_early_tiers_then_production_each_in_its_main_only_environment() -> None:
