@@ -138,6 +138,13 @@ def clean(raw: bytes, limit: int) -> str:
     return text
 
 
+def artifact_file(path: Path, root: Path) -> bytes | None:
+    """A file of the pull request's artifact as written, never what a link in it points to (a runner's file)."""
+    if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(root.resolve()):
+        return None
+    return path.read_bytes()
+
+
 def job_link(job: EnvironmentJob) -> str:
     return f"[{job.job_id}]({job.url})" if job.url else str(job.job_id)
 
@@ -183,15 +190,15 @@ def stack_comment(evidence: Evidence, stack: str, previews: Path) -> Comment:
     file = f"preview-{stack}.md"
     if succeeded:
         job = succeeded[0]
-        diff_file = previews / f"{ARTIFACT_PREFIX}{stack}" / "diff.txt"
+        diff = artifact_file(previews / f"{ARTIFACT_PREFIX}{stack}" / "diff.txt", previews)
         why = (
             f"Posted because GitHub records that job {job_link(job)} of run {evidence.run} ran in the environment "
             f"`{environment}` (deployment {job.deployment_id}, on the check run behind that job) and succeeded. "
             f"Below is that run's `{ARTIFACT_PREFIX}{stack}` artifact: the output of this pull request's own code "
             "(program, policy pack), as trustworthy as that code."
         )
-        if diff_file.is_file():
-            body = heading + why + "\n\n" + fenced(clean(diff_file.read_bytes(), MAX_QUOTED))
+        if diff is not None:
+            body = heading + why + "\n\n" + fenced(clean(diff, MAX_QUOTED))
         else:
             body = heading + why + "\n\nThe run left no diff in that artifact: the job's summary has the preview."
         return Comment(preview_marker(stack), file, body, create=True)
@@ -259,7 +266,7 @@ def plan_comment(evidence: Evidence, plan: Path, *, same_repository: bool) -> Co
             )
     else:
         lines.append("A fork's pull request gets no live preview: its runs get no secrets.")
-    plan_file = plan / "plan.md"
+    plan_text = artifact_file(plan / "plan.md", plan)
     lines += [
         "",
         f"Quoted below: the offline plan this pull request's own code printed in run {evidence.run}, without "
@@ -267,7 +274,7 @@ def plan_comment(evidence: Evidence, plan: Path, *, same_repository: bool) -> Co
         "",
     ]
     head = "\n".join(lines) + "\n"
-    text = clean(plan_file.read_bytes(), MAX_QUOTED) if plan_file.is_file() else "(the run left no plan)"
+    text = clean(plan_text, MAX_QUOTED) if plan_text is not None else "(the run left no plan)"
     body = head + quoted(text)
     if len(body) > MAX_COMMENT:
         body = body[:MAX_COMMENT].rsplit("\n", 1)[0] + "\n>\n> [cut: the run's job summary has the whole plan]"

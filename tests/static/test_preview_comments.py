@@ -363,3 +363,20 @@ def test_the_command_reads_the_api_answers_and_writes_each_comment_and_an_index(
         ("preview-production.md", False),
     ]
     assert "staging diff" in (out / "preview-staging.md").read_text()
+
+
+def test_a_link_in_an_artifact_is_not_followed_to_a_file_of_the_runner(tmp_path: Path) -> None:
+    secret = tmp_path / "runner-credentials"
+    secret.write_text("runner secret\n")
+    run = Run(tmp_path / "run", LIVE_EVERYWHERE)
+    run.preview_job(3, "staging", "infra-staging-pr")
+    run.upload("staging", "")
+    diff = run.previews / "infra-preview-staging" / "diff.txt"
+    diff.unlink()
+    diff.symlink_to(secret)
+    (run.plan / "plan.md").unlink()
+    (run.plan / "plan.md").symlink_to(secret)
+    made = run.comments()
+    assert "runner secret" not in made[preview_comments.preview_marker("staging")].body
+    assert "The run left no diff in that artifact" in made[preview_comments.preview_marker("staging")].body
+    assert "runner secret" not in made[preview_comments.PLAN_MARKER].body
