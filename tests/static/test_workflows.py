@@ -149,15 +149,61 @@ def test_each_stacks_preview_diff_reaches_the_comment_workflow_as_data() -> None
     assert upload["with"]["name"] == "infra-preview-${{ matrix.stack }}"
     assert upload["if"] == "${{ !cancelled() }}"
     (comment,) = jobs("infra-plan-comment.yml").values()
-    downloads = [step for step in steps_of(comment) if step.get("uses", "").startswith("actions/download-artifact@")]
-    assert [step["with"].get("pattern") for step in downloads] == [None, "infra-preview-*"]
-    # A fork's run uses the fork's workflow and could upload a forged preview: only this repository's count.
-    same_repository = "github.event.workflow_run.head_repository.full_name == github.repository"
-    (post,) = [step for step in steps_of(comment) if "tenantguard-preview:" in step.get("run", "")]
-    assert downloads[1]["if"] == post["if"] == same_repository
-    script = yaml.safe_dump(comment)
-    assert "tenantguard-preview:" in script  # one comment per stack, edited on each push
-    assert "tr -cd 'a-z0-9-'" in script  # the stack name from the artifact is reduced to a stack name's characters
+    (plan,) = [step for step in steps_of(comment) if step.get("uses", "").startswith("actions/download-artifact@")]
+    assert plan["with"]["name"] == "infra-plan"
+    # Each stack's artifact by its exact name (the default branch's stack names), into a folder of that name: with one
+    # match, download-artifact's `pattern` writes the files into `path` itself (src/download-artifact.ts).
+    (diffs,) = [step for step in steps_of(comment) if "gh run download" in step.get("run", "")]
+    assert '--name "${name}" --dir "previews/${name}"' in diffs["run"]
+    assert "jq -r '.previews[]' evidence/matrix.json" in diffs["run"]
+    # A fork's run uses the fork's workflow and previews nothing live: none of its artifacts is a preview.
+    assert diffs["if"] == "github.event.workflow_run.head_repository.full_name == github.repository"
+    decide = next(step for step in steps_of(comment) if "tools.preview_comments" in step.get("run", ""))
+    assert decide["env"]["SAME_REPOSITORY"] == (
+        "${{ github.event.workflow_run.head_repository.full_name == github.repository }}"
+    )
+    # The preview job's environment is named as a plain string: `deployment: false` would leave no record of it.
+    assert jobs("infra-preview.yml")["preview"]["environment"] == "infra-${{ matrix.stack }}-pr"
+
+
+# The review finding "a same-repository pull request can forge a stack's preview comment": the comment workflow
+# posted any `infra-preview-<stack>` artifact of the run (tests/static/test_preview_comments.py has the decisions).
+def test_a_stacks_preview_is_posted_only_from_what_github_records_of_the_run() -> None:
+    (comment,) = jobs("infra-plan-comment.yml").values()
+    assert comment["permissions"] == {
+        "actions": "read",
+        "checks": "read",
+        "contents": "read",
+        "pull-requests": "write",
+    }
+    scripts = "\n".join(step.get("run", "") for step in steps_of(comment))
+    # The jobs of the attempt that completed, and the check run behind each: its `deployment` names the environment
+    # GitHub made the job wait for, which no step of the pull request's workflow can write.
+    assert "actions/runs/${RUN_ID}/attempts/${RUN_ATTEMPT}/jobs" in scripts
+    assert "check-runs/${id}" in scripts
+    assert "python -m tools.preview_comments" in scripts
+    # Nothing the pull request's run wrote is posted as it is: only the comments tools.preview_comments made.
+    (post,) = [step for step in steps_of(comment) if "--method POST" in step.get("run", "")]
+    for artifact_file in ("diff.txt", "plan.md", "previews/"):
+        assert artifact_file not in post["run"]
+
+
+def test_which_stacks_have_a_pr_environment_is_read_from_the_default_branch() -> None:
+    # A pull request's job can name `infra-production-pr` where it does not exist, and GitHub then creates it
+    # unprotected: only the default branch's stack files say which -pr environments are this repository's.
+    steps = steps_of(next(iter(jobs("infra-plan-comment.yml").values())))
+    (checkout,) = [step for step in steps if step.get("uses", "").startswith("actions/checkout@")]
+    assert set(checkout["with"]) == {"persist-credentials"}  # no ref: workflow_run checks out the default branch
+    assert checkout["with"]["persist-credentials"] == "false"
+    layout = next(index for index, step in enumerate(steps) if "tools.plan --matrix" in step.get("run", ""))
+    assert steps[layout]["env"]["INFRA_VISIBILITY"] == "${{ github.event.repository.visibility }}"
+    downloads = [index for index, step in enumerate(steps) if "download" in step.get("uses", "") + step.get("run", "")]
+    assert downloads
+    assert layout < min(downloads)
+    # The pull request's files land outside the checkout whose code runs.
+    for index in downloads:
+        where = steps[index].get("with", {}).get("path", "") or steps[index].get("run", "")
+        assert "runner.temp" in where or "RUNNER_TEMP" in where
 
 
 def test_no_pull_request_job_can_reach_a_deploy_environment_or_a_write_token() -> None:
@@ -185,10 +231,15 @@ def test_the_plan_comment_runs_no_code_of_the_pull_request() -> None:
     document = workflow("infra-plan-comment.yml")
     assert document["on"] == {"workflow_run": {"workflows": ["infra-preview"], "types": ["completed"]}}
     (job,) = document["jobs"].values()
-    assert not [step for step in steps_of(job) if step.get("uses", "").startswith("actions/checkout@")]
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    # The default branch only: a checkout without `ref` or `repository`, whose credentials are not kept.
+    for step in steps_of(job):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"] == {"persist-credentials": "false"}
     assert "head.sha" in yaml.safe_dump(job)  # the pull request is checked against the run's commit
     assert "github-actions[bot]" in yaml.safe_dump(job)  # only our own earlier comment is edited
+    # Every script takes the event's values through env:, none through ${{ }} (zizmor's template-injection).
+    for step in steps_of(job):
+        assert "${{" not in step.get("run", "")
 
 
 def test_deploys_run_early_tiers_then_production_each_in_its_main_only_environment() -> None:
@@ -329,7 +380,7 @@ def test_the_app_preview_is_a_composite_action_taking_the_environments_values_as
 
 def test_the_app_preview_action_interpolates_nothing_into_its_scripts() -> None:
     scripts = [step["run"] for step in preview_steps() if "run" in step]
-    assert len(scripts) == 5
+    assert len(scripts) == 6
     for script in scripts:
         assert EXPRESSION.search(script) is None, script
 
