@@ -35,7 +35,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.type_tokens import GET_TEAM, PROJECT, RANDOM_PASSWORD, STACK_REFERENCE, full_key
+from infra.type_tokens import GET_TEAM, PROJECT, RANDOM_PASSWORD, STACK_REFERENCE
 from tools.github_listings import LOOKUPS, READS, GitHubListings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,32 @@ def resource_name(urn: str) -> str:
 def team_id(slug: str) -> int:
     """A stable stand-in for the id GitHub would return for a team slug."""
     return int(hashlib.sha256(slug.encode()).hexdigest()[:6], 16)
+
+
+MOCK_AWS_ACCOUNT = "123456789012"
+"""The AWS account the mocks answer for (the CI project's ARNs)."""
+GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+
+
+def aws_outputs(kind: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The computed outputs AWS (or Pulumi Cloud) would give the CI project's resources, in their shapes.
+
+    ARN shapes from the IAM User Guide ("IAM identifiers") and the Service Authorization Reference.
+    """
+    arn = f"arn:aws:{{service}}:{inputs.get('region') or 'eu-west-1'}:{MOCK_AWS_ACCOUNT}:"
+    iam = f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:"
+    role = inputs.get("name") or name
+    computed: dict[str, Callable[[], dict[str, Any]]] = {
+        "aws:iam/role:Role": lambda: {"name": role, "arn": f"{iam}role{inputs.get('path') or '/'}{role}"},
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda: {
+            "arn": f"{iam}oidc-provider/{str(inputs['url']).removeprefix('https://')}"
+        },
+        "aws:kms/key:Key": lambda: {"keyId": f"{name}-id", "arn": f"{arn.format(service='kms')}key/{name}-id"},
+        "aws:kms/alias:Alias": lambda: {"arn": f"{arn.format(service='kms')}{inputs['name']}"},
+        "aws:s3/bucket:Bucket": lambda: {"arn": f"arn:aws:s3:::{inputs['bucket']}"},
+        "pulumiservice:index:TeamAccessToken": lambda: {"value": f"pul-{hashlib.sha256(name.encode()).hexdigest()}"},
+    }
+    return computed[kind]() if kind in computed else {}
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
@@ -77,6 +103,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
             state["secretOutputNames"] = []
         if args.typ in READS:
             state.update(self.github_secrets.read(args.typ, str(args.resource_id)))
+        state.update(aws_outputs(args.typ, args.name, args.inputs))
         if args.typ == RANDOM_PASSWORD:
             state["result"] = (
                 "RandomGen" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 9]
@@ -89,6 +116,9 @@ class OfflineMocks(pulumi.runtime.Mocks):
             return {"id": str(team_id(slug)), "slug": slug, "name": slug, "nodeId": f"T_{slug}"}, []
         if args.token in LOOKUPS:
             return self.github_secrets.call(args.token, args.args)
+        if args.token == GET_CALLER_IDENTITY:
+            account = MOCK_AWS_ACCOUNT
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/admin", "userId": "AIDAMOCK"}, []
         return {}, []
 
 
@@ -106,6 +136,9 @@ class Options:
     """The provider reference (`urn::id`), or "" for the default provider."""
     custom: bool
     """A custom resource (a provider's, a provider itself) rather than a component."""
+    import_id: str = ""
+    """The `import_` option: the id of an existing resource the engine adopts instead of creating it."""
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +196,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             + tuple({"urn": urn} for urn in request.aliasURNs),
             provider=request.provider,
             custom=bool(request.custom),
+            import_id=request.importId,
+            retain_on_delete=bool(request.retainOnDelete),
         )
         return response
 
@@ -279,8 +314,9 @@ def evaluate(
     log_level: int = logging.INFO,
     github_secrets: GitHubListings | None = None,
     restore_gc: bool = True,
+    project: str = PROJECT,
 ) -> Evaluation:
-    """Run __main__.py (or another program file) for `stack` with the given config under mocks.
+    """Run __main__.py (or another program file, of `project`) for `stack` with the given config under mocks.
 
     `log_level=logging.DEBUG` also collects the SDK's debug messages (the leak tests read them all).
     `github_secrets` is what GitHub's secret-name lookups answer (default: a clean organization).
@@ -301,6 +337,7 @@ def evaluate(
         log_level=log_level,
         github_secrets=github_secrets,
         restore_gc=restore_gc,
+        project=project,
     )
 
 
@@ -315,9 +352,12 @@ def run_program(
     monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor] = RecordingMonitor,
     github_secrets: GitHubListings | None = None,
     restore_gc: bool = True,
+    project: str = PROJECT,
 ) -> Evaluation:
     """Run any Pulumi program (a callable that declares resources) for `stack` under the same mocks.
 
+    `project` is the Pulumi project the program runs as: its name prefixes the config keys and the URNs (the CI
+    project in ci/ is a second one).
     `monitor` builds the mock monitor (a RecordingMonitor subclass, to answer the SDK differently).
     `restore_gc=False` leaves the garbage collector as the program set it, as in the process Pulumi
     runs, which exits after one program (the benchmarks' whole-process figures).
@@ -332,6 +372,7 @@ def run_program(
         log_level=log_level,
         monitor=monitor,
         github_secrets=github_secrets,
+        project=project,
     )
     # The collector runs as the program sets it up for its own process (infra/collector.py), so what is
     # measured and tested here is what `pulumi up` runs. Those settings are the program's, not the
@@ -372,6 +413,7 @@ def _evaluate(
     log_level: int,
     monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor],
     github_secrets: GitHubListings | None,
+    project: str,
 ) -> Evaluation:
     logs: list[str] = []
     logger = logging.getLogger(f"tenantguard.offline.{stack}")
@@ -382,11 +424,11 @@ def _evaluate(
     recorder = monitor(OfflineMocks(stack_outputs, github_secrets))
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
-        recorder.mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=recorder
+        recorder.mocks, project=project, stack=stack, preview=False, logger=logger, monitor=recorder
     )
     pulumi.runtime.set_all_config(
-        {full_key(key): value for key, value in values.items()},
-        [full_key(key) for key in secret_keys],
+        {f"{project}:{key}": value for key, value in values.items()},
+        [f"{project}:{key}" for key in secret_keys],
     )
 
     # As pulumi.runtime.test does: a failure of the previous program must not fail this one.
