@@ -35,14 +35,19 @@ def stack_file_values(stack: str = STACK) -> dict[str, Any]:
 SECRET_OBJECTS = ("readAppKey", "writeAppKey", "driftAppKey", "passphrases", "vercelTokens")
 
 
-def config_values(stacks: tuple[str, ...] = MAIN_STACKS, **overrides: Any) -> dict[str, str]:
-    """The stack file's values, the secrets set as README's commands set them (fakes), and any overrides."""
+def config_values(
+    stacks: tuple[str, ...] = MAIN_STACKS, kms_stacks: tuple[str, ...] = (), **overrides: Any
+) -> dict[str, str]:
+    """The stack file's values, the secrets set as README's commands set them (fakes), and any overrides.
+
+    `kms_stacks` have a KMS key as secrets provider, so no passphrase.
+    """
     values: dict[str, Any] = {
         **stack_file_values(),
         "readAppKey": fake_pem("read"),
         "writeAppKey": fake_pem("write"),
         "driftAppKey": fake_pem("drift"),
-        "passphrases": {name: f"fake-passphrase-of-{name}" for name in (*stacks, STACK)},
+        "passphrases": {name: f"fake-passphrase-of-{name}" for name in (*stacks, STACK) if name not in kms_stacks},
         "vercelTokens": {name: f"fake-vercel-token-of-{name}" for name in stacks},
     }
     values.update(overrides)
@@ -79,3 +84,19 @@ def main_project_copy(directory: Path, *, kms_production: bool = False) -> Path:
         production = evaluator.stack_file("production", directory)
         production.write_text(f"{production.read_text()}secretsprovider: {KMS_PROVIDER}\nencryptedkey: AQICAHhd\n")
     return directory
+
+
+def configurations(directory: Path) -> dict[str, evaluator.Evaluation]:
+    """The project evaluated in each shape it can take, so every kind of document it sends is there to check:
+    TenantGuard's (object storage, passphrases, Team, private), production on a KMS key, Pulumi Cloud with that key,
+    and a public repository (every stack previewed live, reviewers on production's environments)."""
+    copy = main_project_copy(directory, kms_production=True)
+    return {
+        "committed": evaluate(),
+        "kms": evaluate(config_values(kms_stacks=("production",)), directory=copy),
+        "cloud": evaluate(
+            config_values(kms_stacks=("production",), backend="cloud", pulumiOrganization="tenantguard"),
+            directory=copy,
+        ),
+        "public": evaluate(config_values(repositoryVisibility="public")),
+    }
