@@ -63,7 +63,7 @@ def _actions_match(patterns: Iterable[str], action: str) -> bool:
 
 
 def assumable_subjects(trust: Mapping[str, Any], provider_arn: str) -> Subjects:
-    """The subjects of `provider_arn`'s tokens (audience sts.amazonaws.com) that the trust policy lets assume the role."""
+    """The subjects of `provider_arn`'s tokens (audience sts.amazonaws.com) the trust policy lets assume the role."""
     exact: set[str] = set()
     unbounded: list[str] = []
     for number, statement in enumerate(_as_list(trust.get("Statement", [])), start=1):

@@ -37,7 +37,7 @@ ALLOWED: tuple[Allowed, ...] = (
         "trust",
         "MALFORMED",
         "neither Resource nor NotResource",
-        "A trust policy has no Resource: the role is the resource (IAM User Guide, \"Role trust policies\"). "
+        'A trust policy has no Resource: the role is the resource (IAM User Guide, "Role trust policies"). '
         "parliament 1.6.4 lints every document as an identity policy (its statement.py says trust policies 'don't "
         "have Resource elements'); lint_documents also lints each trust statement with the role as its Resource, "
         "so the rest of parliament's checks still run on it.",
@@ -48,22 +48,22 @@ ALLOWED: tuple[Allowed, ...] = (
         f"oidc-provider/{GITHUB_OIDC_HOST}",
         "parliament knows the federation sources of Cognito, SAML and a few web identity providers, not an IAM OIDC "
         "provider's ARN, which is how an OIDC provider is named in a trust policy (IAM User Guide, \"Create a role "
-        "for OpenID Connect federation\").",
+        'for OpenID Connect federation").',
     ),
     Allowed(
         "trust",
         "UNKNOWN_CONDITION_FOR_ACTION",
         f"{GITHUB_OIDC_HOST}:",
         "An OIDC provider's own keys, `<provider URL>:aud` and `:sub`, are the documented conditions of "
-        "sts:AssumeRoleWithWebIdentity (IAM User Guide, \"Available keys for AWS OIDC federation\"); parliament's "
+        'sts:AssumeRoleWithWebIdentity (IAM User Guide, "Available keys for AWS OIDC federation"); parliament\'s '
         "condition list has the global and service keys only.",
     ),
     Allowed(
         "key",
         "RESOURCE_STAR",
         "",
-        "A key policy's Resource is always \"*\", meaning the key itself (AWS KMS Developer Guide, \"Key policies\": "
-        "\"In a key policy, the value of the Resource element is \\\"*\\\", which means 'this KMS key'\").",
+        'A key policy\'s Resource is always "*", meaning the key itself (AWS KMS Developer Guide, "Key policies": '
+        '"In a key policy, the value of the Resource element is \\"*\\", which means \'this KMS key\'").',
     ),
 )
 

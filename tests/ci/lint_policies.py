@@ -18,7 +18,9 @@ def main() -> int:
     used: set[Allowed] = set()
     findings = unexplained(documents, used)
     # A row that explains nothing any more would hide the next finding it happens to match.
-    findings += [f"allow-list row no finding needs: {row.kind} {row.issue} {row.detail!r}" for row in ALLOWED if row not in used]
+    findings += [
+        f"allow-list row no finding needs: {row.kind} {row.issue} {row.detail!r}" for row in ALLOWED if row not in used
+    ]
     for finding in findings:
         print(finding)
     kinds = sorted({document.kind for document in documents})

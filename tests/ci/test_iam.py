@@ -20,7 +20,9 @@ SHAPES = ("committed", "kms", "cloud", "public")
 
 def roles(evaluation: evaluator.Evaluation) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Role name -> (trust policy, inline policy), as sent."""
-    trusts = {state["name"]: json.loads(state["assumeRolePolicy"]) for state in evaluation.named("aws:iam/role:Role").values()}
+    trusts = {
+        state["name"]: json.loads(state["assumeRolePolicy"]) for state in evaluation.named("aws:iam/role:Role").values()
+    }
     policies = {
         name.removesuffix("-policy"): json.loads(state["policy"])
         for name, state in evaluation.named("aws:iam/rolePolicy:RolePolicy").items()
@@ -182,7 +184,9 @@ def test_another_provider_or_action_admits_nobody() -> None:
 
 
 def test_reading_actions_pass_and_writing_or_encrypting_ones_are_found() -> None:
-    reading = {"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "kms:Decrypt"], "Resource": "*"}]}
+    reading = {
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "kms:Decrypt"], "Resource": "*"}]
+    }
     assert beyond_reading(reading) == {}
     writing = {"Statement": [{"Effect": "Allow", "Action": ["s3:Put*", "kms:GenerateDataKey"], "Resource": "*"}]}
     found = beyond_reading(writing)

@@ -81,7 +81,9 @@ def test_every_secret_value_is_a_secret_and_each_passphrase_is_its_own_stacks(co
     for stack in ("preview", "staging", "production"):
         value = unwrap_rpc_secret(secrets[f"infra-{stack}"]["PULUMI_CONFIG_PASSPHRASE"])
         assert value == f"fake-passphrase-of-{stack}"
-        assert unwrap_rpc_secret(secrets[f"infra-{stack}-read"]["INFRA_VERCEL_TOKEN"]) == f"fake-vercel-token-of-{stack}"
+        assert (
+            unwrap_rpc_secret(secrets[f"infra-{stack}-read"]["INFRA_VERCEL_TOKEN"]) == f"fake-vercel-token-of-{stack}"
+        )
     assert unwrap_rpc_secret(secrets[DRIFT_ENVIRONMENT]["PULUMI_CONFIG_PASSPHRASE"]) == "fake-passphrase-of-ci"
 
 
@@ -112,7 +114,9 @@ def test_deploys_and_drift_checks_run_from_main_only_and_previews_from_any_branc
             assert (name, "main") in policies
 
 
-@pytest.mark.parametrize(("shape", "plan", "visibility"), [("committed", "team", "private"), ("public", "team", "public")])
+@pytest.mark.parametrize(
+    ("shape", "plan", "visibility"), [("committed", "team", "private"), ("public", "team", "public")]
+)
 def test_nothing_is_sent_that_github_refuses_or_ignores_for_the_plan(
     configurations: dict[str, evaluator.Evaluation], shape: str, plan: str, visibility: str
 ) -> None:
@@ -205,7 +209,10 @@ def test_the_bucket_is_versioned_encrypted_private_tls_only_and_expires_old_vers
     ).values()
     assert encryption["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     (block,) = committed.named("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").values()
-    assert all(block[key] is True for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        block[key] is True
+        for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     (policy,) = committed.named("aws:s3/bucketPolicy:BucketPolicy").values()
     (statement,) = json.loads(policy["policy"])["Statement"]
     assert statement["Effect"] == "Deny"
