@@ -133,7 +133,9 @@ def test_listing_is_narrowed_to_the_prefixes_the_backend_lists(committed: evalua
 
 
 # The analysis itself, on documents built by hand: one passing baseline, one failing case per rule.
-def trust(condition: dict[str, Any], principal: str = PROVIDER, action: str = "sts:AssumeRoleWithWebIdentity") -> dict:
+def trust(
+    condition: dict[str, Any], principal: str = PROVIDER, action: str = "sts:AssumeRoleWithWebIdentity"
+) -> dict[str, Any]:
     return {
         "Statement": [
             {"Effect": "Allow", "Principal": {"Federated": principal}, "Action": action, "Condition": condition}
