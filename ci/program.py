@@ -24,6 +24,17 @@ DRIFT_ENVIRONMENT = "ci-project-drift"
 """This project's own drift check: outside the `infra-<stack>...` names, so no stack's environment can be it."""
 DRIFT_APP_KEY = "CI_PROJECT_DRIFT_APP_KEY"
 DRIFT_APP_CLIENT_ID = "CI_PROJECT_DRIFT_APP_CLIENT_ID"
+DRIFT_TOKEN_INPUTS = {
+    # What refreshing this project's GitHub resources reads (GitHub's fine-grained permissions per endpoint, as
+    # infra/github_permissions.py cites them): environments and their branch policies (Actions), their secrets and
+    # variables (Environments), the repository's variables (Variables), its ruleset (Metadata), the reviewer teams'
+    # ids (Members). The drift App is installed with these, read-only, on this repository alone.
+    "permission-actions": "read",
+    "permission-actions-variables": "read",
+    "permission-environments": "read",
+    "permission-members": "read",
+    "permission-metadata": "read",
+}
 
 
 def build(settings: Settings) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from ci.program import DRIFT_ENVIRONMENT, DRIFT_TOKEN_INPUTS
+from tools.ci_layout import READ_APP_KEY, WRITE_APP_KEY, token_inputs
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONS = ROOT / ".github" / "actions"
@@ -22,6 +25,7 @@ PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
 SECRET = re.compile(r"secrets\.(\w+)")
 NAMES = sorted(path.name for path in WORKFLOWS.glob("*.yml"))
 PULUMI_ACTION = "pulumi/actions@"
+APP_TOKEN_ACTION = "actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3"
 STACK_NAMES = ("preview", "staging", "production")
 
 
@@ -121,7 +125,7 @@ def test_pull_requests_preview_each_stack_in_its_own_read_only_environment() -> 
     assert secrets_read(preview) == {
         "PULUMI_CONFIG_PASSPHRASE",
         "PULUMI_ACCESS_TOKEN",
-        "INFRA_GITHUB_READ_TOKEN",
+        READ_APP_KEY,
         "INFRA_VERCEL_TOKEN",
     }
     (pulumi,) = [step for step in steps_of(preview) if step.get("uses", "").startswith(PULUMI_ACTION)]
@@ -166,7 +170,7 @@ def test_no_pull_request_job_can_reach_a_deploy_environment_or_a_write_token() -
         if "pull_request" not in triggers and "pull_request_target" not in triggers:
             continue
         for job in jobs(name).values():
-            assert "INFRA_GITHUB_TOKEN" not in secrets_read(job)
+            assert WRITE_APP_KEY not in secrets_read(job)
             environment = job.get("environment", "")
             assert environment in ("", "preview") or environment.endswith("-pr"), environment
 
@@ -206,7 +210,8 @@ def test_deploys_run_early_tiers_then_production_each_in_its_main_only_environme
         assert "INFRA_RUNNERS" in job["runs-on"]
         preview, up = [step for step in steps_of(job) if step.get("uses", "").startswith(PULUMI_ACTION)]
         assert up["with"]["command"] == "up"
-        assert "INFRA_GITHUB_TOKEN" in secrets_read(job)
+        assert WRITE_APP_KEY in secrets_read(job)
+        assert READ_APP_KEY not in secrets_read(job)
         # A stack whose pull requests get no live preview (tools/ci_layout.py) is previewed here, before the up.
         assert preview["with"]["command"] == "preview"
         assert preview["if"] == "contains(fromJSON(needs.plan.outputs.previewed-on-deploy), matrix.stack)"
@@ -254,8 +259,75 @@ def test_drift_checks_apply_nothing_and_use_read_only_tokens() -> None:
     assert "pulumi preview" in text
     assert "--refresh --expect-no-changes" in text
     assert "pulumi up" not in text
-    assert "INFRA_GITHUB_TOKEN" not in secrets_read(drift)
+    assert WRITE_APP_KEY not in secrets_read(drift)
     assert "tools.drift_issue" in text
+
+
+def app_token_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for step in steps_of(job) if step.get("uses", "").startswith("actions/create-github-app-token@")]
+
+
+@pytest.mark.parametrize(
+    ("name", "job_name", "writes"),
+    [
+        ("infra-preview.yml", "preview", False),
+        ("infra-deploy.yml", "deploy", True),
+        ("infra-deploy.yml", "deploy-production", True),
+        ("infra-drift.yml", "drift", False),
+    ],
+)
+def test_each_job_mints_a_token_of_its_app_narrowed_to_the_programs_calls(
+    name: str, job_name: str, writes: bool
+) -> None:
+    job = jobs(name)[job_name]
+    (step,) = app_token_steps(job)
+    assert step["uses"] == APP_TOKEN_ACTION
+    kind = "WRITE" if writes else "READ"
+    assert step["with"]["private-key"] == f"${{{{ secrets.INFRA_GITHUB_{kind}_APP_KEY }}}}"
+    assert step["with"]["client-id"] == f"${{{{ vars.INFRA_GITHUB_{kind}_APP_CLIENT_ID }}}}"
+    assert step["with"]["owner"] == "${{ vars.INFRA_GITHUB_OWNER }}"
+    assert step["with"]["repositories"] == "${{ vars.INFRA_GITHUB_REPOSITORIES }}"
+    permissions = {key: value for key, value in step["with"].items() if key.startswith("permission-")}
+    assert permissions == token_inputs(writes=writes)
+    if not writes:
+        assert set(permissions.values()) == {"read"}
+    # The provider gets that token, and no job reads a stored GitHub token any more.
+    pulumi_env = [s.get("env", {}) for s in steps_of(job) if "GITHUB_TOKEN" in s.get("env", {})]
+    assert pulumi_env
+    assert all(env["GITHUB_TOKEN"] == "${{ steps.github-token.outputs.token }}" for env in pulumi_env)
+    assert steps_of(job).index(step) < min(
+        steps_of(job).index(s) for s in steps_of(job) if "GITHUB_TOKEN" in s.get("env", {})
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_workflow_reads_a_stored_github_token(name: str) -> None:
+    for job in jobs(name).values():
+        assert not {"INFRA_GITHUB_TOKEN", "INFRA_GITHUB_READ_TOKEN"} & secrets_read(job)
+
+
+@pytest.mark.parametrize(
+    ("name", "job_name"),
+    [("infra-preview.yml", "preview"), ("infra-deploy.yml", "deploy"), ("infra-drift.yml", "drift")],
+)
+def test_the_main_programs_jobs_install_without_the_ci_projects_group(name: str, job_name: str) -> None:
+    assert jobs(name)[job_name]["env"]["UV_NO_GROUP"] == "ci"
+
+
+def test_the_ci_project_drifts_read_only_in_its_own_environment_with_its_own_app() -> None:
+    job = jobs("infra-drift.yml")["ci-project"]
+    assert job["environment"] == DRIFT_ENVIRONMENT
+    assert secrets_read(job) == {"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "CI_PROJECT_DRIFT_APP_KEY"}
+    (step,) = app_token_steps(job)
+    assert step["uses"] == APP_TOKEN_ACTION
+    assert step["with"]["repositories"] == "${{ github.event.repository.name }}"
+    assert {key: value for key, value in step["with"].items() if key.startswith("permission-")} == DRIFT_TOKEN_INPUTS
+    text = yaml.safe_dump(job)
+    assert "--refresh --expect-no-changes" in text
+    assert "pulumi up" not in text
+    assert "UV_NO_GROUP" not in text  # it runs the CI project, which needs that group
+    (setup,) = [s for s in steps_of(job) if s.get("uses") == "./.github/actions/pulumi"]
+    assert setup["with"]["work-dir"] == "ci"
 
 
 PULUMI_COMMAND = re.compile(r"^\s*pulumi (preview|up|refresh|destroy)", re.MULTILINE)
