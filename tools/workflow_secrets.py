@@ -3,8 +3,9 @@
     python -m tools.workflow_secrets [--legacy NAME ...] [--managed NAME ...] [--environment NAME ...] PATH...
 
 Rule 1 (legacy): no legacy credential name (legacySecretNames' default in Pulumi.yaml, the stored GitHub tokens the
-GitHub Apps replaced, plus --legacy) is read anywhere. Rule 2 (environment): a managed name (the GitHub secrets of infra/routes.py, the GitHub Apps' private keys, plus
---managed, e.g. the extraSecrets names) is read only in a job that names an environment (one of --environment, if given): any other job
+GitHub Apps replaced, plus --legacy) is read anywhere. Rule 2 (environment): a managed name (the GitHub secrets of
+infra/routes.py, the GitHub Apps' private keys, plus --managed, e.g. the extraSecrets names) is read only in a job
+that names an environment (one of --environment, if given): any other job
 reads the repository's or organization's copy, or nothing. Prints `path:line: message` per finding and exits 1, or
 exits 0. Needs only the files: app repositories run it on their own workflows. It reads PyYAML and the standard
 library only, so a checkout of this repository and `uv run --no-project --with pyyaml` are enough.
@@ -42,7 +43,7 @@ LEGACY_FIX = (
 RETIRED_TOKENS = ("INFRA_GITHUB_TOKEN", "INFRA_GITHUB_READ_TOKEN")
 """The stored GitHub tokens the GitHub Apps replaced: no job reads them any more (a leftover copy would still work)."""
 APP_KEYS = (READ_APP_KEY, WRITE_APP_KEY, "CI_PROJECT_DRIFT_APP_KEY")
-"""The Apps' private keys: environment secrets only (ci/ puts them there), so a job reads one only in its environment."""
+"""The Apps' private keys: environment secrets only (ci/ puts them there); a job reads one only in its environment."""
 
 
 def default_legacy_names() -> tuple[str, ...]:
