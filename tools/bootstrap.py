@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +24,6 @@ from infra.tables.secret_keys import SECRET_KEYS, commented, set_secret_command
 from infra.tables.tiers import TierProfile, production_claims, profile_for
 from infra.tables.type_tokens import PROJECT, full_key
 from tools import evaluator
-from tools.ci_environments import DEFAULT_REPOSITORY, passphrase_file
 from tools.ci_layout import environment_names
 from tools.docs import YAML, stack_file_body
 from tools.plan.collisions import collisions
@@ -154,24 +152,25 @@ def _refuse_collisions(new: str, source: str, profile: TierProfile, target: Path
         raise BootstrapError(f"{_lead(new, source, profile, problems)}\nNothing was written; the plan found:{listed}")
 
 
-# `gh variable list --json` prints [] when there is no variable; `gh variable get` exits 1 with "variable X was
-# not found", which a script cannot tell from a failed login (cli/cli pkg/cmd/variable/get/get.go,
-# pkg/cmd/variable/list/list.go). So read the current value from the list, `{}` when there is none yet.
-CURRENT_RUNNERS_JQ = '[.[] | select(.name == "INFRA_RUNNERS") | .value][0] // "{}"'
-
-
-def merged_runners_filter(new: str) -> str:
-    """A jq filter adding the new stack's labels to INFRA_RUNNERS and keeping every other stack's."""
-    return f'. + {{"{new}": ["self-hosted", "{new}-net"]}}'
-
-
-def runners_command(new: str, repository: str = DEFAULT_REPOSITORY) -> str:
-    """INFRA_RUNNERS with the new stack's labels merged in; each part stops the rest when it fails."""
+def ci_config(new: str) -> str:
+    """The CI project's config commands for the new stack: its passphrase from its key file, its Vercel token."""
     return (
-        f"runners=$(gh variable list --repo {repository} --json name,value --jq {shlex.quote(CURRENT_RUNNERS_JQ)})"
-        f" && runners=$(printf '%s' \"$runners\" | jq -c {shlex.quote(merged_runners_filter(new))})"
-        f' && gh variable set INFRA_RUNNERS --repo {repository} --body "$runners"'
+        f"pulumi -C ci config set --secret --stack ci --path 'passphrases.{new}' < {passphrase_file(new)}"
+        f" && pulumi -C ci config set --secret --stack ci --path 'vercelTokens.{new}'"
     )
+
+
+def runners_command(new: str) -> str:
+    """INFRA_RUNNERS, which the CI project manages: the new stack's labels in its config (the others stay)."""
+    return (
+        f"pulumi -C ci config set --stack ci --path 'runners.{new}[0]' self-hosted"
+        f" && pulumi -C ci config set --stack ci --path 'runners.{new}[1]' {new}-net"
+    )
+
+
+def passphrase_file(stack: str) -> str:
+    """Where README keeps a stack's passphrase (created 0600, never committed)."""
+    return f"~/.config/tenantguard/{stack}.passphrase"
 
 
 def next_steps(
@@ -200,15 +199,16 @@ def next_steps(
     secrets += [(set_secret_command(f"{EXTRA_SECRETS_KEY}.{name}", new), "it asks") for name in extra_names]
     steps += [f"  {line}" for line in commented(secrets)]
     steps += [
-        "3. Its CI environments in this repository (they read the passphrase file); review, then pipe to sh:",
-        f"  uv run python -m tools.ci_environments {new}",
-        "4. If its databases are private, the runner labels that reach them, added to the repository variable",
-        "  INFRA_RUNNERS (the other stacks' labels kept; replace the example labels with yours):",
+        "3. Its CI environments, roles (and KMS key) come from the CI project, which reads the new stack file: its",
+        "  passphrase (from the key file) and Vercel token (it asks) into the CI project's config, then its update:",
+        f"  {ci_config(new)}",
+        "  If its databases are private, the runner labels that reach them (INFRA_RUNNERS; replace the examples):",
         f"  {runners_command(new)}",
+        "  pulumi -C ci up --stack ci --policy-pack policy   # an administrator, with GITHUB_TOKEN and AWS credentials",
     ]
     if branch_repositories:
         steps.append(
-            f"5. The branch {new} it deploys from, in each app repository (its branch rule and Vercel apply there):"
+            f"4. The branch {new} it deploys from, in each app repository (its branch rule and Vercel apply there):"
         )
         for repository in branch_repositories:
             slug = f"{owner}/{repository}"

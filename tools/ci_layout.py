@@ -25,14 +25,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.tables.github_permissions import Permission, read_token_permissions, write_token_permissions
 from infra.tables.github_plans import PLANS, Plan, capabilities
 from infra.tables.tiers import TierProfile
 
 PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE"  # noqa: S105 - the secret's name
 ACCESS_TOKEN = "PULUMI_ACCESS_TOKEN"  # noqa: S105 - the secret's name
-READ_TOKEN = "INFRA_GITHUB_READ_TOKEN"  # noqa: S105 - the secret's name
-WRITE_TOKEN = "INFRA_GITHUB_TOKEN"  # noqa: S105 - the secret's name
 VERCEL_TOKEN = "INFRA_VERCEL_TOKEN"  # noqa: S105 - the secret's name
+# No GitHub token is stored: each job mints an installation token of a GitHub App for its run
+# (actions/create-github-app-token). The App's private key is the one stored credential, and every key of an App
+# carries all of that App's permissions, so reading and writing are two Apps, each key only where its App belongs.
+READ_APP_KEY = "INFRA_GITHUB_READ_APP_KEY"
+WRITE_APP_KEY = "INFRA_GITHUB_WRITE_APP_KEY"
+READ_APP_CLIENT_ID = "INFRA_GITHUB_READ_APP_CLIENT_ID"
+WRITE_APP_CLIENT_ID = "INFRA_GITHUB_WRITE_APP_CLIENT_ID"
+BACKEND_ROLE = "PULUMI_BACKEND_ROLE"
+"""The IAM role a job assumes with GitHub's OIDC token: an s3:// backend's state, an awskms:// stack's key."""
+APP_OWNER = "INFRA_GITHUB_OWNER"
+APP_REPOSITORIES = "INFRA_GITHUB_REPOSITORIES"
+"""The owner and repositories the job's installation token is scoped to: the stack's githubOwner and repositories."""
 
 
 def environment_names(stack: str) -> tuple[str, str, str]:
@@ -53,6 +64,21 @@ class CiEnvironment:
     writes: bool
     """Only the deploy environment changes anything: its tokens and backend role write, the others only read."""
     secrets: tuple[str, ...]
+    variables: tuple[str, ...] = ()
+    """Non-secret values the jobs read as `vars.NAME`: which App, which role, which repositories."""
+
+    @property
+    def app_key(self) -> str:
+        """The private key of the App whose token the job mints: the write App only where the job deploys."""
+        return WRITE_APP_KEY if self.writes else READ_APP_KEY
+
+    @property
+    def app_client_id(self) -> str:
+        return WRITE_APP_CLIENT_ID if self.writes else READ_APP_CLIENT_ID
+
+    def token_inputs(self) -> dict[str, str]:
+        """The `permission-*` inputs of the job's create-github-app-token step (token_inputs says how)."""
+        return token_inputs(writes=self.writes)
 
     def request_body(self) -> dict[str, object]:
         """The body of PUT /repos/{owner}/{repo}/environments/{name} ("Create or update an environment").
@@ -114,15 +140,20 @@ def layout(
     gated = profile.approval_gate_required
     backend_token = (ACCESS_TOKEN,) if backend == "cloud" else ()
     key = (() if kms else (PASSPHRASE,)) + backend_token
-    read = (*key, READ_TOKEN, VERCEL_TOKEN)
-    write = (*key, WRITE_TOKEN, VERCEL_TOKEN)
+    read = (*key, READ_APP_KEY, VERCEL_TOKEN)
+    write = (*key, WRITE_APP_KEY, VERCEL_TOKEN)
+    # A role where the job needs AWS: the object-storage backend's state, or a KMS stack's key (with Pulumi Cloud too).
+    role = (BACKEND_ROLE,) if backend == "s3" or kms else ()
+    scope = (APP_OWNER, APP_REPOSITORIES)
+    read_vars = (*role, READ_APP_CLIENT_ID, *scope)
+    write_vars = (*role, WRITE_APP_CLIENT_ID, *scope)
     previews, deploys, drift = environment_names(stack)
     environments = []
     live = not gated or rules
     if live:
-        environments.append(CiEnvironment(previews, "pull-request previews", (), gated, rules, False, read))
-    environments.append(CiEnvironment(deploys, "deploys", ("main",), gated and rules, rules, True, write))
-    environments.append(CiEnvironment(drift, "drift checks", ("main",), False, rules, False, read))
+        environments.append(CiEnvironment(previews, "pull-request previews", (), gated, rules, False, read, read_vars))
+    environments.append(CiEnvironment(deploys, "deploys", ("main",), gated and rules, rules, True, write, write_vars))
+    environments.append(CiEnvironment(drift, "drift checks", ("main",), False, rules, False, read, read_vars))
     if not gated:
         summary = "pull requests preview live, without a reviewer; deploys and drift checks from main"
     elif rules:
@@ -137,3 +168,40 @@ def layout(
             f"`pulumi up`, and only changes main's ruleset let through deploy (no manual dispatch)"
         )
     return CiLayout(stack, tuple(environments), live, not gated or rules, summary)
+
+
+# GitHub App permission names (the `permissions` object of POST /app/installations/{id}/access_tokens, which
+# actions/create-github-app-token builds from its `permission-<name>` inputs, `-` for `_`: its
+# lib/get-permissions-from-inputs.js at v3.1.1) for the permissions infra/tables/github_permissions.py names.
+APP_PERMISSIONS: dict[tuple[str, str], str] = {
+    ("repository", "Actions"): "actions",
+    ("repository", "Administration"): "administration",
+    ("repository", "Dependabot secrets"): "dependabot_secrets",
+    ("repository", "Environments"): "environments",
+    ("repository", "Metadata"): "metadata",
+    ("repository", "Secrets"): "secrets",
+    ("repository", "Variables"): "actions_variables",
+    ("organization", "Dependabot secrets"): "organization_dependabot_secrets",
+    ("organization", "Members"): "members",
+    ("organization", "Secrets"): "organization_secrets",
+}
+
+
+def app_permissions(permissions: list[Permission]) -> dict[str, str]:
+    """App permission name -> access, for a list of the token permissions a set of calls needs."""
+    return {APP_PERMISSIONS[(permission.scope, permission.name)]: permission.access for permission in permissions}
+
+
+def token_inputs(*, writes: bool) -> dict[str, str]:
+    """The create-github-app-token inputs that narrow a job's token to exactly what the program's calls need.
+
+    With any `permission-*` input the token gets only those permissions, not the installation's (the action's
+    README, "permission-<permission name>"). The read-only App's token gets every read the program makes; the
+    deploy's adds the writes. Two inputs are not declared in the action's action.yml at v3.1.1
+    (`permission-organization-dependabot-secrets`, `permission-actions-variables`): the runner still hands every
+    `with:` key to the action as an INPUT_ variable and only warns about undeclared ones (actions/runner
+    src/Runner.Worker/ActionRunner.cs, "Unexpected input(s)", then Handler.AddInputsToEnvironment), and the action
+    reads every INPUT_PERMISSION-* variable.
+    """
+    permissions = write_token_permissions() if writes else read_token_permissions()
+    return {f"permission-{name.replace('_', '-')}": access for name, access in app_permissions(permissions).items()}

@@ -22,6 +22,7 @@ from infra.tables.routes import EXTRA_SECRETS_KEY
 from infra.tables.secret_keys import EXTRA_SECRETS_EXAMPLE, SECRET_KEYS, commented, set_secret_command
 from infra.tables.tiers import PROFILES, TierProfile, profile_for
 from tools import evaluator
+from tools.ci_layout import READ_APP_KEY, WRITE_APP_KEY
 
 ROOT = evaluator.ROOT
 COMMAND = "python -m tools.docs"
@@ -61,12 +62,13 @@ def _permissions(permissions: list[Permission]) -> str:
 
 
 def permissions_body() -> str:
-    """The GitHub tokens' permissions, from the calls the program makes."""
+    """The GitHub Apps' permissions, from the calls the program makes (each job's token is narrowed to them)."""
     rows = [
-        ("`INFRA_GITHUB_READ_TOKEN`", "`infra-<stack>-pr`, `infra-<stack>-read`", read_token_permissions()),
-        ("`INFRA_GITHUB_TOKEN`", "`infra-<stack>`", write_token_permissions()),
+        (f"read App (`{READ_APP_KEY}`)", "`infra-<stack>-pr`, `infra-<stack>-read`", read_token_permissions()),
+        (f"write App (`{WRITE_APP_KEY}`)", "`infra-<stack>`", write_token_permissions()),
     ]
-    lines = ["| token | held by | permissions (fine-grained token or GitHub App) |", "| --- | --- | --- |"]
+    lines = ["| GitHub App (its key's secret) | held by | permissions (the App's, and each job's token) |"]
+    lines.append("| --- | --- | --- |")
     lines += [f"| {token} | {held} | {_permissions(permissions)} |" for token, held, permissions in rows]
     return "\n".join(lines) + "\n"
 

@@ -15,7 +15,6 @@ import asyncio
 import contextvars
 import functools
 import gc
-import hashlib
 import inspect
 import json
 import logging
@@ -35,8 +34,11 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.tables.type_tokens import GET_TEAM, PROJECT, RANDOM_PASSWORD, STACK_REFERENCE, full_key
-from tools.github_listings import LOOKUPS, READS, GitHubListings
+from infra.tables.type_tokens import PROJECT
+from tools.github_listings import GitHubListings
+from tools.mock_answers import OfflineMocks, team_id
+
+__all__ = ["team_id"]  # what GitHub answers for a team lives in tools/mock_answers.py; tests read it from here
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
@@ -50,46 +52,6 @@ def resource_type(urn: str) -> str:
 def resource_name(urn: str) -> str:
     """The logical name of the resource a URN names."""
     return urn.rsplit("::", 1)[1]
-
-
-def team_id(slug: str) -> int:
-    """A stable stand-in for the id GitHub would return for a team slug."""
-    return int(hashlib.sha256(slug.encode()).hexdigest()[:6], 16)
-
-
-class OfflineMocks(pulumi.runtime.Mocks):
-    """Echo inputs back as state; answer the few lookups and computed values the program reads."""
-
-    def __init__(
-        self, stack_outputs: Mapping[str, Mapping[str, Any]], github_secrets: GitHubListings | None = None
-    ) -> None:
-        self.stack_outputs = stack_outputs
-        self.github_secrets = github_secrets or GitHubListings()
-        """What GitHub's secret-name lookups answer; clean unless given."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        state = dict(args.inputs)
-        if args.typ == STACK_REFERENCE:
-            name = args.inputs["name"]
-            if name not in self.stack_outputs:
-                raise LookupError(f"stack {name!r} is not available")
-            state["outputs"] = dict(self.stack_outputs[name])
-            state["secretOutputNames"] = []
-        if args.typ in READS:
-            state.update(self.github_secrets.read(args.typ, str(args.resource_id)))
-        if args.typ == RANDOM_PASSWORD:
-            state["result"] = (
-                "RandomGen" + hashlib.sha256(args.name.encode()).hexdigest()[: int(args.inputs["length"]) - 9]
-            )
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        if args.token == GET_TEAM:
-            slug = args.args["slug"]
-            return {"id": str(team_id(slug)), "slug": slug, "name": slug, "nodeId": f"T_{slug}"}, []
-        if args.token in LOOKUPS:
-            return self.github_secrets.call(args.token, args.args)
-        return {}, []
 
 
 @dataclass(frozen=True)
@@ -106,6 +68,9 @@ class Options:
     """The provider reference (`urn::id`), or "" for the default provider."""
     custom: bool
     """A custom resource (a provider's, a provider itself) rather than a component."""
+    import_id: str = ""
+    """The `import_` option: the id of an existing resource the engine adopts instead of creating it."""
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +128,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             + tuple({"urn": urn} for urn in request.aliasURNs),
             provider=request.provider,
             custom=bool(request.custom),
+            import_id=request.importId,
+            retain_on_delete=bool(request.retainOnDelete),
         )
         return response
 
@@ -279,8 +246,9 @@ def evaluate(
     log_level: int = logging.INFO,
     github_secrets: GitHubListings | None = None,
     restore_gc: bool = True,
+    project: str = PROJECT,
 ) -> Evaluation:
-    """Run __main__.py (or another program file) for `stack` with the given config under mocks.
+    """Run __main__.py (or another program file, of `project`) for `stack` with the given config under mocks.
 
     `log_level=logging.DEBUG` also collects the SDK's debug messages (the leak tests read them all).
     `github_secrets` is what GitHub's secret-name lookups answer (default: a clean organization).
@@ -301,6 +269,7 @@ def evaluate(
         log_level=log_level,
         github_secrets=github_secrets,
         restore_gc=restore_gc,
+        project=project,
     )
 
 
@@ -315,9 +284,12 @@ def run_program(
     monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor] = RecordingMonitor,
     github_secrets: GitHubListings | None = None,
     restore_gc: bool = True,
+    project: str = PROJECT,
 ) -> Evaluation:
     """Run any Pulumi program (a callable that declares resources) for `stack` under the same mocks.
 
+    `project` is the Pulumi project the program runs as: its name prefixes the config keys and the URNs (the CI
+    project in ci/ is a second one).
     `monitor` builds the mock monitor (a RecordingMonitor subclass, to answer the SDK differently).
     `restore_gc=False` leaves the garbage collector as the program set it, as in the process Pulumi
     runs, which exits after one program (the benchmarks' whole-process figures).
@@ -332,6 +304,7 @@ def run_program(
         log_level=log_level,
         monitor=monitor,
         github_secrets=github_secrets,
+        project=project,
     )
     # The collector runs as the program sets it up for its own process (infra/collector.py), so what is
     # measured and tested here is what `pulumi up` runs. Those settings are the program's, not the
@@ -372,6 +345,7 @@ def _evaluate(
     log_level: int,
     monitor: Callable[[pulumi.runtime.Mocks], RecordingMonitor],
     github_secrets: GitHubListings | None,
+    project: str,
 ) -> Evaluation:
     logs: list[str] = []
     logger = logging.getLogger(f"tenantguard.offline.{stack}")
@@ -382,11 +356,11 @@ def _evaluate(
     recorder = monitor(OfflineMocks(stack_outputs, github_secrets))
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
-        recorder.mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=recorder
+        recorder.mocks, project=project, stack=stack, preview=False, logger=logger, monitor=recorder
     )
     pulumi.runtime.set_all_config(
-        {full_key(key): value for key, value in values.items()},
-        [full_key(key) for key in secret_keys],
+        {f"{project}:{key}": value for key, value in values.items()},
+        [f"{project}:{key}" for key in secret_keys],
     )
 
     # As pulumi.runtime.test does: a failure of the previous program must not fail this one.

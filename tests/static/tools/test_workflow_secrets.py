@@ -183,3 +183,15 @@ def test_the_app_preview_job_skips_runs_without_its_secrets_and_queues_per_event
     assert "github.actor != 'dependabot[bot]'" in job["if"]
     # The template rebuild (push) and the nightly prune (schedule) share main's ref: each event its own queue.
     assert job["concurrency"]["group"].startswith("vercel-preview-preview-${{ github.event_name }}-")
+
+
+def test_a_retired_github_token_is_read_nowhere_and_an_app_key_only_in_an_environment(tmp_path: Path) -> None:
+    workflow = tmp_path / "w.yml"
+    workflow.write_text(
+        "on: push\njobs:\n"
+        "  old:\n    runs-on: x\n    environment: infra-staging\n    steps:\n"
+        "      - run: echo ${{ secrets.INFRA_GITHUB_TOKEN }}\n"
+        "  keyless:\n    runs-on: x\n    steps:\n"
+        "      - run: echo ${{ secrets.INFRA_GITHUB_WRITE_APP_KEY }}\n"
+    )
+    assert workflow_secrets.main([str(workflow)]) == 1

@@ -1,0 +1,80 @@
+"""The app repositories' preview action (.github/actions/vercel-preview): inputs, scripts, pins, what it hands out."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.static.workflow_files import ACTIONS, PINNED, WORKFLOWS, load
+
+PREVIEW_ACTION = ACTIONS / "vercel-preview" / "action.yml"
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
+
+
+def preview_steps() -> list[dict[str, Any]]:
+    return list(load(PREVIEW_ACTION)["runs"]["steps"])
+
+
+def test_the_app_preview_is_a_composite_action_taking_the_environments_values_as_inputs() -> None:
+    # A reusable workflow's job gets no environment secrets (the action's header): the app's own job passes them.
+    action = load(PREVIEW_ACTION)
+    assert action["runs"]["using"] == "composite"
+    assert not (WORKFLOWS / "vercel-preview.yml").exists()
+    assert {"ci-db-url", "vercel-token", "vercel-project-id", "vercel-org-id", "infra-repository-token"} <= set(
+        action["inputs"]
+    )
+    assert {"infra-ref", "infra-repository", "prune-days"} <= set(action["inputs"])
+    text = PREVIEW_ACTION.read_text()
+    # An action cannot read either context; a step using one would get nothing at run time.
+    assert not re.search(r"\$\{\{[^}]*\b(secrets|vars)\.", text)
+
+
+def test_the_app_preview_action_interpolates_nothing_into_its_scripts() -> None:
+    scripts = [step["run"] for step in preview_steps() if "run" in step]
+    assert len(scripts) == 6
+    for script in scripts:
+        assert EXPRESSION.search(script) is None, script
+
+
+def test_the_app_preview_action_restores_no_cache_and_pins_every_action() -> None:
+    uses = [step for step in preview_steps() if "uses" in step]
+    assert [step["uses"].split("@")[0] for step in uses] == [
+        "actions/checkout",
+        "actions/checkout",
+        "astral-sh/setup-uv",
+    ]
+    for step in uses:
+        assert PINNED.match(step["uses"]), step["uses"]
+    (setup_uv,) = [step for step in uses if step["uses"].startswith("astral-sh/setup-uv@")]
+    assert setup_uv["with"]["enable-cache"] == "false"
+    for checkout in uses[:2]:
+        assert checkout["with"]["persist-credentials"] == "false"
+
+
+def test_every_preview_db_command_of_the_app_preview_names_the_callers_repository() -> None:
+    # Several app repositories share one CI_DB_URL and overlapping pull-request numbers.
+    steps = [step for step in preview_steps() if "preview_db" in step.get("run", "")]
+    commands = [
+        line for step in steps for line in step["run"].splitlines() if "python -m tenantguard_db.preview_db" in line
+    ]
+    assert len(commands) == 4
+    for command in commands:
+        if " template" not in command:
+            assert '--repository-id "${REPOSITORY_ID}"' in command
+    for step in steps:
+        assert step["env"]["CI_DB_URL"] == "${{ inputs.ci-db-url }}"
+        if "REPOSITORY_ID" in step["run"]:
+            assert step["env"]["REPOSITORY_ID"] == "${{ github.repository_id }}"
+
+
+def test_the_app_preview_deploys_only_with_the_url_preview_db_masked_first() -> None:
+    # `create --github-output` prints ::add-mask:: for the URL and its password before writing the output
+    # (tests/database/preview_db/test_handout.py); the deploy reads that output, never a URL built in the action.
+    steps = preview_steps()
+    names = [step.get("name") for step in steps]
+    database, deploy = names.index("The pull request's database"), names.index("Deploy to Vercel (preview)")
+    assert database < deploy
+    assert steps[database]["id"] == "database"
+    assert "--github-output" in steps[database]["run"]
+    assert steps[deploy]["env"]["DATABASE_URL"] == "${{ steps.database.outputs.url }}"
+    assert steps[deploy]["env"]["VERCEL_TOKEN"] == "${{ inputs.vercel-token }}"
