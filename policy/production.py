@@ -119,6 +119,45 @@ def _ruleset_gate(args: StackValidationArgs, environment: Any) -> list[str]:
     return problems + [f"ruleset {name}: {problem}" for problem in best]
 
 
+WRITES_INTO_ENVIRONMENT = {
+    github("ActionsEnvironmentSecret"): "environment",
+    github("ActionsEnvironmentVariable"): "environment",
+    BRANCH_POLICY: "environment",
+    OLD_BRANCH_POLICY: "environmentName",
+}
+"""Types that write into a named environment: into production, only into one the stack declares and gates."""
+
+
+def production_is_declared(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A secret, variable or branch rule of a production environment the stack does not declare escapes the gate
+    check: the environment may exist unprotected (a workflow naming it creates it so)."""
+    declared = {
+        str(field(resource.props, "repository") or "").casefold()
+        for resource in _of_type(args, ENVIRONMENT)
+        if _is_production(field(resource.props, "environment"))
+    }
+    for resource in args.resources:
+        key = WRITES_INTO_ENVIRONMENT.get(resource.resource_type)
+        if key is None or not _is_production(field(resource.props, key)):
+            continue
+        if str(field(resource.props, "repository") or "").casefold() not in declared:
+            report(
+                "this writes into a production environment the stack does not declare (RepositoryEnvironment): its "
+                "approval gate cannot be checked; declare the environment in the same stack",
+                resource.urn,
+            )
+
+
+def _declared_branches(args: StackValidationArgs, repository: Any) -> list[Any]:
+    return [
+        rule[1]
+        for policy in args.resources
+        if (rule := branch_rule(policy.resource_type, policy.props)) is not None
+        and _is_production(rule[0])
+        and _same(field(policy.props, "repository"), repository)
+    ]
+
+
 def production_approval_gate(args: StackValidationArgs, report: ReportViolation) -> None:
     for resource in _of_type(args, ENVIRONMENT):
         environment = resource.props
@@ -131,6 +170,12 @@ def production_approval_gate(args: StackValidationArgs, report: ReportViolation)
             # "Protected branches" is any branch with a protection rule (or every branch when none has one).
             problems.append(
                 "the production environment must name the exact branches that deploy to it (custom branch policies)"
+            )
+        elif not _declared_branches(args, field(environment, "repository")):
+            # Branch rules made outside the stack (or unknown here) could admit a branch no ruleset covers.
+            problems.append(
+                "the production environment's branch rules must be declared in this stack "
+                "(RepositoryEnvironmentDeploymentPolicy), so the gate can be checked against every branch it admits"
             )
         gate = "" if gated else f"{field(environment, 'repository')}'s production has no required reviewers, so: "
         for problem in problems:

@@ -16,7 +16,12 @@ from policy.placement import (
     one_environment_per_stack,
     production_targets_are_exclusive,
 )
-from policy.production import production_approval_gate, production_branches_exact, self_review_needs_reviewers
+from policy.production import (
+    production_approval_gate,
+    production_branches_exact,
+    production_is_declared,
+    self_review_needs_reviewers,
+)
 from policy.stack_config import legacy_names_received
 from policy.values import no_credential_in_plaintext, secret_values_are_secret
 
@@ -67,6 +72,13 @@ POLICIES: list[Policy] = [
         description="Per repository, production has required reviewers (no self-review, no admin bypass) or, "
         "without reviewers or wait timer, an active branch ruleset requiring a team's approval.",
         validate=production_approval_gate,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="production-environment-declared",
+        description="Secrets, variables and branch rules of a production environment only where the stack declares "
+        "that environment (so its gate is checked).",
+        validate=production_is_declared,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(

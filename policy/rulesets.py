@@ -13,7 +13,10 @@ from typing import Any
 
 from policy.walk import field, items
 
-EVERY_FILE = frozenset({"*", "**", "**/*"})
+EVERY_PATH = frozenset({"*", "**/*", ".*", "**/.*"})
+"""File patterns that together cover every path whether GitHub reads them as `.gitignore` lines (its docs) or with
+Ruby's File.fnmatch and FNM_PATHNAME (its REST description says fnmatch; github/docs about-fnmatch.md: "the `*`
+wildcard does not match directory separators"), where dotfiles also need their own pattern (no FNM_DOTMATCH)."""
 CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 """Where GitHub looks for CODEOWNERS, in this order; it uses the first it finds."""
 _OWNER = re.compile(r"@[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -49,15 +52,23 @@ def codeowners_file(files: Sequence[Mapping[str, Any]], branches: Sequence[str])
     return None
 
 
+def _whole_number(value: Any) -> bool:
+    """GitHub takes whole numbers here; 1.5 or True would be refused or read as something else."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+
+
 def _team_reviews_every_file(pull_request: Any) -> bool:
     for _, required in items(field(pull_request, "requiredReviewers")):
         reviewer = field(required, "reviewer")
         approvals = field(required, "minimumApprovals")
+        patterns = _strings(field(required, "filePatterns"))
         if (
             field(reviewer, "type") == "Team"
-            and isinstance(approvals, int | float)
+            and _whole_number(approvals)
             and approvals >= 1
-            and EVERY_FILE & set(_strings(field(required, "filePatterns")))
+            and set(patterns) >= EVERY_PATH
+            # "A pattern starting with an exclamation mark (!) is a negation" ("Available rules for rulesets").
+            and not any(pattern.startswith("!") for pattern in patterns)
         ):
             return True
     return False
@@ -84,7 +95,7 @@ def _pull_request_problems(pull_request: Any, codeowners: Mapping[str, Any] | No
         return ["rules.pullRequest is required: every change reaches a production branch through a pull request"]
     problems = []
     count = field(pull_request, "requiredApprovingReviewCount")
-    if not isinstance(count, int | float) or count < 1:
+    if not _whole_number(count) or count < 1:
         problems.append(
             "rules.pullRequest.requiredApprovingReviewCount must be 1 or more: at least one approving review"
         )
@@ -102,7 +113,8 @@ def _pull_request_problems(pull_request: Any, codeowners: Mapping[str, Any] | No
     if not (_team_reviews_every_file(pull_request) or code_owned):
         problems.append(
             "the pull request rule must require a team's approval of every file: a requiredReviewers entry whose "
-            "reviewer.type is Team, with minimumApprovals 1 or more and filePatterns * (or ** or **/*), or "
+            f"reviewer.type is Team, with minimumApprovals 1 or more and filePatterns {', '.join(sorted(EVERY_PATH))} "
+            "and no negation, or "
             "requireCodeOwnerReview with a CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS) "
             "whose `*` line names an owner; requireCodeOwnerReview without that file requires nothing"
         )
@@ -124,5 +136,9 @@ def ruleset_problems(ruleset: Any, branches: Sequence[str], codeowners: Mapping[
         problems.append("rules.deletion must be true: nobody deletes a production branch")
     if field(rules, "nonFastForward") is not True:
         problems.append("rules.nonFastForward must be true: no force pushes to a production branch")
+    if field(rules, "creation") is not True:
+        # A pull-request rule binds only an existing branch: without it, anyone who can push creates a production
+        # branch that does not exist yet with any content ("Restrict creations", "Available rules for rulesets").
+        problems.append("rules.creation must be true: only a bypass actor (nobody) creates a production branch")
     problems += _pull_request_problems(field(rules, "pullRequest"), codeowners)
     return problems

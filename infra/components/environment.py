@@ -11,9 +11,11 @@ import pulumi_github as github
 from infra.config.approval_gate import Protection
 from infra.tables.type_tokens import PROJECT
 
-EVERY_FILE = "*"
-"""A required reviewer's file pattern that matches every file, read as `.gitignore` (GitHub's docs, "Available rules
-for rulesets") or as fnmatch (the REST API's description) alike."""
+EVERY_PATH = ("*", "**/*", ".*", "**/.*")
+"""A required reviewer's file patterns, covering every path whichever way GitHub reads them: as `.gitignore` lines
+(its docs, "Available rules for rulesets") `*` alone would; with Ruby's File.fnmatch and FNM_PATHNAME (its REST
+description says "fnmatch syntax", and github/docs data/reusables/repositories/about-fnmatch.md: "the `*` wildcard
+does not match directory separators") nested paths need `**/*`, and dotfiles their own patterns (no FNM_DOTMATCH)."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,16 @@ class DeploymentEnvironment(pulumi.ComponentResource):
             opts=child,
         )
         self.name = environment.environment
+        # The name as configured, known at preview, so the policy pack can match each branch rule (and variable) to
+        # its environment then too; depends_on keeps them waiting for the environment (GitHub answers 404 before).
+        in_environment = pulumi.ResourceOptions(parent=self, depends_on=[environment])
         for pattern in args.deployment_branches:
             github.RepositoryEnvironmentDeploymentPolicy(
                 f"{name}-branch-{pattern}",
                 repository=args.repository,
-                environment=self.name,
+                environment=args.environment,
                 branch_pattern=pattern,
-                opts=child,
+                opts=in_environment,
             )
         if protection.ruleset:
             _approval_ruleset(name, args, child)
@@ -80,10 +85,10 @@ class DeploymentEnvironment(pulumi.ComponentResource):
             github.ActionsEnvironmentVariable(
                 f"{name}-var-{variable}",
                 repository=args.repository,
-                environment=self.name,
+                environment=args.environment,
                 variable_name=variable,
                 value=value,
-                opts=child,
+                opts=in_environment,
             )
         self.register_outputs({"name": self.name})
 
@@ -113,6 +118,9 @@ def _approval_ruleset(name: str, args: DeploymentEnvironmentArgs, opts: pulumi.R
             )
         ),
         rules=github.RepositoryRulesetRulesArgs(
+            # Without it, anyone who can push could create a deploying branch that does not exist yet, with any
+            # content: the pull-request rule binds only what is merged into an existing branch.
+            creation=True,
             deletion=True,
             non_fast_forward=True,
             pull_request=github.RepositoryRulesetRulesPullRequestArgs(
@@ -121,7 +129,7 @@ def _approval_ruleset(name: str, args: DeploymentEnvironmentArgs, opts: pulumi.R
                 require_last_push_approval=True,
                 required_reviewers=[
                     github.RepositoryRulesetRulesPullRequestRequiredReviewerArgs(
-                        file_patterns=[EVERY_FILE],
+                        file_patterns=list(EVERY_PATH),
                         minimum_approvals=1,
                         reviewer=github.RepositoryRulesetRulesPullRequestRequiredReviewerReviewerArgs(
                             id=team_id, type="Team"

@@ -12,6 +12,7 @@ import pulumi
 import pytest
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
+from infra.components.environment import EVERY_PATH
 from infra.components.generated_secrets import PREVIOUS
 from infra.config.load import parse
 from infra.config.rules.secret_values import MAX_ENVIRONMENT_SECRETS
@@ -117,12 +118,13 @@ def test_production_on_team_with_private_repositories_deploys_only_approved_main
             "refName": {"includes": ["~DEFAULT_BRANCH", "refs/heads/main"], "excludes": []}
         }
         rules = ruleset["rules"]
-        assert (rules["deletion"], rules["nonFastForward"]) == (True, True)
+        assert (rules["creation"], rules["deletion"], rules["nonFastForward"]) == (True, True, True)
         pull_request = rules["pullRequest"]
         assert pull_request["requiredApprovingReviewCount"] == 1
         assert (pull_request["dismissStaleReviewsOnPush"], pull_request["requireLastPushApproval"]) == (True, True)
         assert pull_request["requiredReviewers"] == [
-            {"filePatterns": ["*"], "minimumApprovals": 1, "reviewer": {"id": team, "type": "Team"}} for team in teams
+            {"filePatterns": list(EVERY_PATH), "minimumApprovals": 1, "reviewer": {"id": team, "type": "Team"}}
+            for team in teams
         ]
 
 

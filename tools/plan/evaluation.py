@@ -22,6 +22,8 @@ from infra.tables.type_tokens import (
     VERCEL_VARIABLE,
 )
 from tools import evaluator
+from tools.github_listings import GitHubListings
+from tools.plan.gates import NO_GATE, NOT_NEEDED, registered_gates
 from tools.plan.model import StackPlan
 from tools.plan.placeholders import placeholder_secrets
 from tools.plan.stack_files import (
@@ -37,6 +39,14 @@ from tools.plan.stack_files import (
 def _as_program_config(config: Mapping[str, Any]) -> dict[str, str]:
     """Config as Pulumi hands it to the program: strings, structured values as JSON."""
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def _repositories(values: Mapping[str, str]) -> list[str]:
+    try:
+        repositories = json.loads(values.get("repositories", "[]"))
+    except json.JSONDecodeError:
+        return []
+    return [str(name) for name in repositories] if isinstance(repositories, list) else []
 
 
 def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str, Any]]) -> StackPlan:
@@ -59,8 +69,13 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
     plan.reference = values.get("productionStack", "")
     # Keys the file holds encrypted are secret to the program too (Pulumi decrypts them for it), declared or not.
     encrypted = {key for key, value in config.items() if is_secure(value)}
+    # GitHub's answers are the declared ones: what the repositories really are is checked online, before anything
+    # is written (infra/guard/repository_visibility.py), which this plan cannot do.
+    declared = GitHubListings(visibility=dict.fromkeys(_repositories(values), values.get(VISIBILITY_KEY, "private")))
     try:
-        evaluation = evaluator.evaluate(stack, values, set(placeholders) | encrypted, stack_outputs=references)
+        evaluation = evaluator.evaluate(
+            stack, values, set(placeholders) | encrypted, stack_outputs=references, github_secrets=declared
+        )
     except evaluator.ProgramFailedError as failure:
         invalid = failure.cause.__cause__  # __main__.py raises the RunError from the ConfigError
         plan.errors.extend(invalid.problems if isinstance(invalid, ConfigError) else [str(failure.cause)])
@@ -78,10 +93,22 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
     plan.repositories = sorted(state["repository"] for state in environments)
     plan.github_plan = values.get(PLAN_KEY, "")
     plan.visibility = values.get(VISIBILITY_KEY, "private")
-    gates = evaluation.outputs.get("approvalGates") or {}
-    plan.gate = next(iter(gates.values()), "")
-    plan.ruleset = bool(evaluation.of_type(RULESET))
     plan.reviewers = list(json.loads(values.get("reviewerTeams", "[]")))
+    plan.gates = registered_gates(evaluation, {evaluator.team_id(slug): slug for slug in plan.reviewers})
+    profile = profile_for(values.get("tier", ""))
+    if profile is not None and not profile.approval_gate_required:
+        plan.gates = {repo: NOT_NEEDED if gate == NO_GATE else gate for repo, gate in plan.gates.items()}
+    distinct = sorted(set(plan.gates.values()))
+    plan.gate = distinct[0] if len(distinct) == 1 else "; ".join(f"{r}: {g}" for r, g in sorted(plan.gates.items()))
+    if profile is not None and profile.approval_gate_required:
+        for repository, gate in sorted(plan.gates.items()):
+            if gate == NO_GATE:
+                plan.errors.append(
+                    f"{plan.owner}/{repository}: the {plan.environment} environment has no approval gate among the "
+                    "registered resources (no reviewers, and no active ruleset requiring the reviewer teams on its "
+                    "branches); the program must declare one"
+                )
+    plan.ruleset = bool(evaluation.of_type(RULESET))
     plan.branches = sorted({r.state["branchPattern"] for r in evaluation.of_type(BRANCH_POLICY)}) or ["(any branch)"]
     first = environments[0]
     plan.wait_timer_minutes = int(first.get("waitTimer") or 0)

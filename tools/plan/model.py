@@ -35,6 +35,8 @@ class StackPlan:
     github_plan: str = ""
     visibility: str = ""
     """The repositories' visibility the stack declares (and every preview and update checks against GitHub)."""
+    gates: dict[str, str] = field(default_factory=dict)
+    """Repository -> the approval gate its environment has, read from the registered resources (tools/plan/gates.py)."""
     gate: str = ""
     """What approves a deployment to the stack's environments, on that plan and visibility."""
     ruleset: bool = False

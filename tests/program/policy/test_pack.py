@@ -30,7 +30,7 @@ ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSe
 VERCEL_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 
 
-def test_the_pack_has_its_ten_mandatory_policies() -> None:
+def test_the_pack_has_its_eleven_mandatory_policies() -> None:
     assert [policy.name for policy in POLICIES] == [
         NAMES,
         DELIVERED,
@@ -39,6 +39,7 @@ def test_the_pack_has_its_ten_mandatory_policies() -> None:
         SECRET_VALUES,
         "production-branches-exact",
         "production-approval-gate",
+        "production-environment-declared",
         "self-review-needs-reviewers",
         "vercel-production-targets-exclusive",
         CONFIG,
@@ -187,7 +188,7 @@ def test_a_stack_writing_secrets_into_two_environments_is_refused() -> None:
     stack = [
         (ENVIRONMENT_SECRET, {"secretName": "CI_DB_URL", "value": "v", "environment": "staging"}),
         (ENVIRONMENT_SECRET, {"secretName": "REDIS_URL", "value": "v", "environment": "Staging"}),
-        (ENVIRONMENT_SECRET, {"secretName": "CI_DB_URL", "value": "v", "environment": "production"}),
+        (ENVIRONMENT_SECRET, {"secretName": "CI_DB_URL", "value": "v", "environment": "qa"}),
     ]
     found = stack_violations(stack)
     assert list(found) == ["r2"]

@@ -21,6 +21,7 @@ RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
 FILE = "github:index/repositoryFile:RepositoryFile"
 
 GATE = "production-approval-gate"
+DECLARED = "production-environment-declared"
 SELF_REVIEW = "self-review-needs-reviewers"
 BRANCHES = "production-branches-exact"
 
@@ -49,7 +50,13 @@ PULL_REQUEST = {
     "requiredApprovingReviewCount": 1,
     "dismissStaleReviewsOnPush": True,
     "requireLastPushApproval": True,
-    "requiredReviewers": [{"reviewer": {"id": 8919657, "type": "Team"}, "minimumApprovals": 1, "filePatterns": ["*"]}],
+    "requiredReviewers": [
+        {
+            "reviewer": {"id": 8919657, "type": "Team"},
+            "minimumApprovals": 1,
+            "filePatterns": ["*", "**/*", ".*", "**/.*"],
+        }
+    ],
 }
 RULED: Stack = [
     (
@@ -72,7 +79,7 @@ RULED: Stack = [
             "target": "branch",
             "enforcement": "active",
             "conditions": {"refName": {"includes": ["~DEFAULT_BRANCH", "refs/heads/main"], "excludes": []}},
-            "rules": {"deletion": True, "nonFastForward": True, "pullRequest": PULL_REQUEST},
+            "rules": {"creation": True, "deletion": True, "nonFastForward": True, "pullRequest": PULL_REQUEST},
         },
     ),
 ]
@@ -181,6 +188,13 @@ RULESET_CLAUSES = [
     pytest.param(_reviewer(_set("reviewer", {"id": 7, "type": "User"})), "a team", id="reviewer-not-a-team"),
     pytest.param(_reviewer(_set("minimumApprovals", 0)), "a team", id="team-approval-optional"),
     pytest.param(_reviewer(_set("filePatterns", ["src/**"])), "a team", id="team-reviews-some-files"),
+    # Read with fnmatch and FNM_PATHNAME, `*` alone leaves nested paths and dotfiles to anyone's approval.
+    pytest.param(_reviewer(_set("filePatterns", ["*"])), "a team", id="team-reviews-top-level-files-only"),
+    pytest.param(
+        _reviewer(_set("filePatterns", ["*", "**/*", ".*", "**/.*", "!*"])), "no negation", id="negated-patterns"
+    ),
+    pytest.param(_reviewer(_set("minimumApprovals", 1.5)), "a team", id="approvals-not-whole"),
+    pytest.param(_rules(_drop("creation")), "rules.creation", id="branch-creation-open"),
 ]
 
 
@@ -215,6 +229,7 @@ def test_prevent_self_review_without_reviewers_is_refused_in_the_ruleset_gate() 
     ("stack", "says"),
     [
         pytest.param(RULED[:2], "no active branch ruleset", id="no-ruleset"),
+        pytest.param([RULED[0], RULED[2]], "branch rules must be declared in this stack", id="branch-rules-elsewhere"),
         pytest.param(changed(RULED, 2, _set("repository", "tenantguard-worker")), "no active", id="other-repository"),
         pytest.param(
             [*RULED, (OLD_BRANCH_POLICY, branch_rule(OLD_BRANCH_POLICY, "production", "fix"))],
@@ -273,25 +288,53 @@ def test_a_wait_timer_alone_is_left_alone_outside_production() -> None:
     assert stack_violations([(ENVIRONMENT, staging)]) == {}
 
 
+def declared(rule: tuple[str, dict[str, Any]]) -> Stack:
+    """A production branch rule, with the reviewed production environment it belongs to declared beside it."""
+    return [REVIEWED[0], rule]
+
+
 @pytest.mark.parametrize("resource_type", [BRANCH_POLICY, OLD_BRANCH_POLICY])
 @pytest.mark.parametrize("environment", ["production", "Production"])
 def test_exact_production_branches_pass(resource_type: str, environment: str) -> None:
-    assert stack_violations([(resource_type, branch_rule(resource_type, environment, "main"))]) == {}
+    assert stack_violations(declared((resource_type, branch_rule(resource_type, environment, "main")))) == {}
 
 
 @pytest.mark.parametrize("resource_type", [BRANCH_POLICY, OLD_BRANCH_POLICY])
 @pytest.mark.parametrize("pattern", ["*", "release/*", "{main,dev}", "ma?n", "[m]ain"])
 def test_production_branch_rules_are_exact_names(resource_type: str, pattern: str) -> None:
-    found = stack_violations([(resource_type, branch_rule(resource_type, "PRODUCTION", pattern))])
-    assert list(found) == ["r0"]
-    assert list(found["r0"]) == [BRANCHES]
-    assert "no wildcards" in found["r0"][BRANCHES][0]
+    found = stack_violations(declared((resource_type, branch_rule(resource_type, "PRODUCTION", pattern))))
+    assert list(found) == ["r1"]
+    assert list(found["r1"]) == [BRANCHES]
+    assert "no wildcards" in found["r1"][BRANCHES][0]
 
 
 def test_production_never_deploys_from_tags() -> None:
     props = {"repository": "tenantguard", "environment": "production", "tagPattern": "v*"}
-    found = stack_violations([(BRANCH_POLICY, props)])
-    assert found == {"r0": {BRANCHES: ["the production environment deploys from exact branches, never from tags"]}}
+    found = stack_violations(declared((BRANCH_POLICY, props)))
+    assert found == {"r1": {BRANCHES: ["the production environment deploys from exact branches, never from tags"]}}
+
+
+SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        (SECRET, {"repository": "tenantguard", "environment": "production", "secretName": "CI_DB_URL", "value": "x"}),
+        (BRANCH_POLICY, branch_rule(BRANCH_POLICY, "Production", "main")),
+        (OLD_BRANCH_POLICY, branch_rule(OLD_BRANCH_POLICY, "production", "main")),
+    ],
+    ids=["secret", "branch-rule", "older-branch-rule"],
+)
+def test_nothing_is_written_into_a_production_environment_the_stack_does_not_declare(
+    resource: tuple[str, dict[str, Any]],
+) -> None:
+    found = stack_violations([resource])
+    assert DECLARED in found["r0"]
+    assert "does not declare" in found["r0"][DECLARED][0]
+    # Declared in another repository does not count: a production environment is per repository.
+    elsewhere = changed(REVIEWED[:1], 0, _set("repository", "tenantguard-worker"))
+    assert DECLARED in stack_violations([*elsewhere, resource])["r1"]
 
 
 def test_other_environments_may_use_branch_patterns() -> None:

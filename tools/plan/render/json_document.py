@@ -25,6 +25,7 @@ def as_json(
                 "githubPlan": plan.github_plan,
                 "repositoryVisibility": plan.visibility,
                 "approvalGate": plan.gate,
+                "approvalGates": plan.gates,
                 "ci": plan.ci,
                 "protection": {
                     "ruleset": plan.ruleset,

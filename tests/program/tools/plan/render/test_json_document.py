@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.program.tools.plan.harness import run
+from tools.plan.gates import NOT_NEEDED
 
 pytestmark = pytest.mark.slow  # each test runs the whole plan: every stack's program, 0.1-1 s
 
@@ -29,7 +30,7 @@ def test_plan_json_is_for_machines(stack_dir: Path, capsys: pytest.CaptureFixtur
     assert (production["githubPlan"], production["repositoryVisibility"]) == ("team", "private")
     assert production["approvalGate"].startswith("ruleset on main: a pull request approved by each of")
     assert document["stacks"]["preview"]["protection"]["ruleset"] is False
-    assert document["stacks"]["preview"]["approvalGate"] == "no reviewers (none on this plan for private repositories)"
+    assert document["stacks"]["preview"]["approvalGate"] == NOT_NEEDED
     assert production["migrationRevision"] == "0003"
     assert document["stacks"]["staging"]["productionDatabaseGuard"].startswith(
         "on: CI_DB_URL, DATABASE_URL and any other secret holding a PostgreSQL URL, compared with"

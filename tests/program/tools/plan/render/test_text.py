@@ -29,7 +29,7 @@ def test_plan_prints_the_scoping_matrix_and_protection(stack_dir: Path, capsys: 
     flowing = " ".join(text.split())  # the stack details wrap at 100 columns
     assert (
         "GitHub team, private repositories: ruleset on main: a pull request approved by each of platform-ops, "
-        "security (stale approvals dismissed, not by the last pusher), no force pushes or deletion, no bypass"
+        "security (stale approvals dismissed, not by the last pusher, no force pushes, no deletion, no new branch)"
     ) in flowing
     assert "branches: main; protected" in flowing
     assert "CI: pull requests get the offline plan only: infra-production-pr could have no reviewers here" in flowing
