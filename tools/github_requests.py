@@ -175,6 +175,11 @@ NO_RULESETS = Rule(
     'with GitHub Pro, GitHub Team, and GitHub Enterprise Cloud" (github/docs data/reusables/gated-features/'
     "repo-rules.md)",
 )
+NO_TEAMS = Rule(
+    "teams exist only in organizations",
+    'a personal account (GitHub Pro) has no teams: GET /orgs/{owner}/teams/{slug} answers 404, and "This rule is not '
+    'available on user-owned repositories as they do not contain teams" (docs, "Available rules for rulesets")',
+)
 TOO_MANY_REVIEWERS = Rule(
     "at most six reviewers",
     '"You can list up to six users or teams as reviewers" (docs, "Deployments and environments")',
@@ -225,12 +230,16 @@ def environment_violations(body: Mapping[str, Any], caps: Capabilities | None, *
 def violations(evaluation: evaluator.Evaluation, caps: Capabilities | None, *, organization: bool) -> list[str]:
     """Every request the evaluated stack implies that GitHub would refuse or ignore, one line each with its rule."""
     found = []
+    if not organization and any(invoke.token == GET_TEAM for invoke in evaluation.invokes):
+        found.append(f"getTeam: {NO_TEAMS.name} ({NO_TEAMS.source})")
     for urn, inputs in evaluation.inputs.items():
         token = evaluator.resource_type(urn)
         name = evaluator.resource_name(urn)
         if token == ENVIRONMENT:
             for rule in environment_violations(environment_body(inputs), caps, retried=True):
                 found.append(f"{name}: {rule.name} ({rule.source})")
+            if not organization and any(reviewer.get("teams") for reviewer in inputs.get("reviewers") or []):
+                found.append(f"{name}: {NO_TEAMS.name} ({NO_TEAMS.source})")
         elif token in (RULESET,):
             if caps is None or not caps.rulesets:
                 found.append(f"{name}: {NO_RULESETS.name} ({NO_RULESETS.source})")

@@ -14,6 +14,9 @@ from infra.tables.github_plans import PLAN_KEY, VISIBILITY_KEY, Plan, capabiliti
 from infra.tables.tiers import TierProfile
 from infra.tables.type_tokens import full_key
 
+PERSONAL_PLAN = "pro"
+"""GitHub Pro is a personal account's plan: no teams, so no reviewer teams and no ruleset required reviewers."""
+
 
 @dataclass(frozen=True)
 class Protection:
@@ -37,18 +40,10 @@ def _teams(reviewer_teams: Sequence[str]) -> str:
     return ", ".join(reviewer_teams)
 
 
-def protection(
-    profile: TierProfile,
-    plan: Plan,
-    visibility: str,
-    *,
-    reviewer_teams: Sequence[str],
-    wait_timer_minutes: int,
-    prevent_self_review: bool,
-    branches: Sequence[str],
-    repositories: Sequence[str] = (),
-) -> Protection | str:
-    """The protection an environment gets, or why the stack is refused (naming the keys to change)."""
+def _impossible(
+    profile: TierProfile, plan: Plan, visibility: str, reviewer_teams: Sequence[str], repositories: Sequence[str]
+) -> str | None:
+    """Why nothing can be sent at all for this plan and visibility (or these teams), or None."""
     plan_key, visibility_key = full_key(PLAN_KEY), full_key(VISIBILITY_KEY)
     caps = capabilities(plan, visibility)
     if caps is None:
@@ -63,6 +58,38 @@ def protection(
             f"{plan} no environments or environment secrets (it answers 404); what would serve is a paid plan "
             f"(set {plan_key} to pro, team or enterprise once the owner has one) or public repositories"
         )
+    if plan == PERSONAL_PLAN and reviewer_teams:
+        # Pro is the plan of a personal account, which has no teams: GET /orgs/{owner}/teams/{slug} answers 404 and
+        # a ruleset's required reviewers are teams only ("This rule is not available on user-owned repositories as
+        # they do not contain teams": docs, "Available rules for rulesets").
+        needs = (
+            "needs reviewer teams, so it needs an organization (team or enterprise)"
+            if profile.approval_gate_required
+            else "takes no reviewer teams there; remove them"
+        )
+        return (
+            f"{full_key('reviewerTeams')} names teams, but {plan_key} is {plan}, a personal account's plan, and a "
+            f"personal account (pro) has no teams: {profile.tier} {needs}"
+        )
+    return None
+
+
+def protection(
+    profile: TierProfile,
+    plan: Plan,
+    visibility: str,
+    *,
+    reviewer_teams: Sequence[str],
+    wait_timer_minutes: int,
+    prevent_self_review: bool,
+    branches: Sequence[str],
+    repositories: Sequence[str] = (),
+) -> Protection | str:
+    """The protection an environment gets, or why the stack is refused (naming the keys to change)."""
+    caps = capabilities(plan, visibility)
+    refused = _impossible(profile, plan, visibility, reviewer_teams, repositories)
+    if refused is not None or caps is None:
+        return refused or ""
     if caps.protection_rules:
         reviewers = bool(reviewer_teams)
         bypass = profile.admins_bypass
@@ -96,14 +123,6 @@ def protection(
     if profile.approval_gate_required and not caps.rulesets:
         refusals.append(
             f"{profile.tier} needs an approval gate, and GitHub gives {where} neither reviewers nor rulesets"
-        )
-    if profile.approval_gate_required and plan == "pro":
-        # A ruleset's required reviewers are teams, and a personal account has none ("This rule is not available
-        # on user-owned repositories as they do not contain teams": docs, "Available rules for rulesets").
-        refusals.append(
-            f"{profile.tier} needs an approval gate: GitHub has no environment reviewers for {where}, and a "
-            f"personal account (pro) has no teams for a ruleset's required reviewers; use an organization "
-            f"(set {plan_key} to team or enterprise) or public repositories"
         )
     if refusals:
         return "; ".join(refusals)

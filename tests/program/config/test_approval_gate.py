@@ -122,6 +122,8 @@ def test_production_on_enterprise_keeps_its_reviewers_and_nobody_bypasses_them()
         (("production", "free", "private", 0, TEAMS), "a paid plan"),
         (("staging", "team", "internal", 0, ()), "internal repositories exist only in organizations on Enterprise"),
         (("production", "pro", "private", 0, TEAMS), "a personal account (pro) has no teams"),
+        (("production", "pro", "public", 0, TEAMS), "a personal account (pro) has no teams"),
+        (("staging", "pro", "public", 0, ("qa",)), "takes no reviewer teams there"),
     ],
 )
 def test_what_the_plan_cannot_give_is_refused_never_dropped(
