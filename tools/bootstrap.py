@@ -92,8 +92,11 @@ def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], Tie
             f"{source} is a {profile.tier}-tier stack: copying it is refused; production stacks are written by "
             "hand and reviewed, and copies are made from staging or preview stacks"
         )
-    taken = {name: stack for stack in evaluator.known_stacks(directory) for name in environment_names(stack)}
-    clash = sorted({taken[name] for name in environment_names(new) if name in taken})
+    # GitHub environment names ignore case, so a copy named `Staging` would share staging's environments.
+    taken = {
+        name.casefold(): stack for stack in evaluator.known_stacks(directory) for name in environment_names(stack)
+    }
+    clash = sorted({taken[name.casefold()] for name in environment_names(new) if name.casefold() in taken})
     if clash:
         raise BootstrapError(
             f"stack name {new!r} would share this repository's CI environments with {', '.join(clash)} "

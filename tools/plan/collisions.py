@@ -20,7 +20,9 @@ def collisions(plans: Sequence[StackPlan]) -> list[str]:
     valid = [plan for plan in plans if plan.ok]
     for index, first in enumerate(plans):
         for second in plans[index + 1 :]:
-            shared_ci = set(environment_names(first.stack)) & set(environment_names(second.stack))
+            # GitHub environment names ignore case: `Production-read` is `production-read`.
+            ours = {name.casefold(): name for name in environment_names(first.stack)}
+            shared_ci = {ours[name.casefold()] for name in environment_names(second.stack) if name.casefold() in ours}
             if shared_ci:
                 problems.append(
                     f"stacks {first.stack} and {second.stack} would share this repository's CI environment "

@@ -114,3 +114,15 @@ def test_two_stacks_whose_ci_environments_would_be_one_collide(
     assert "stacks staging-eu and staging-eu-pr would share this repository's CI environment infra-staging-eu-pr" in (
         " ".join(text.split())
     )
+
+
+def test_stacks_whose_ci_environments_differ_only_in_case_collide(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Pulumi.Production-read.yaml's deploy environment is production's drift environment: GitHub ignores case.
+    shutil.copy(evaluator.stack_file("staging", stack_dir), evaluator.stack_file("Production-read", stack_dir))
+    edit(stack_dir, "Production-read", environmentName="qa-eu", deploymentBranches=["qa-eu"], vercelGitBranch="qa-eu")
+    status, text = run(capsys, "--dir", str(stack_dir))
+    assert status == 1
+    flowing = " ".join(text.split())
+    assert "would share this repository's CI environment infra-Production-read" in flowing
