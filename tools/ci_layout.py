@@ -132,6 +132,11 @@ def layout(
     """The stack's CI environments in a repository of `visibility` whose owner is on `plan` (None: not known)."""
     caps = capabilities(plan, visibility) if plan in PLANS else None
     if plan is not None and (caps is None or not caps.environments):
+        if caps is None:
+            raise CiLayoutError(
+                f"this repository is {visibility}, but internal repositories exist only in organizations on Enterprise "
+                f"and its owner's plan is {plan}: the plan or the visibility is not what GitHub shows"
+            )
         raise CiLayoutError(
             f"this repository is {visibility} on GitHub {plan}, where it has no environments (GitHub answers 404), so "
             "no stack's CI can hold its credentials apart from the others': a paid plan or a public repository would"

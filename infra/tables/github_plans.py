@@ -45,8 +45,7 @@ class Capabilities:
     rulesets: bool
     """Repository rulesets on branches ("Rulesets are available in public repositories with GitHub Free [...], and
     in public and private repositories with GitHub Pro, GitHub Team, [...] GitHub Enterprise Cloud": github/docs
-    `data/reusables/repositories/rulesets-availability`, https://docs.github.com/en/repositories/configuring-branches-
-    and-merges-in-your-repository/managing-rulesets/about-rulesets)."""
+    `data/reusables/gated-features/repo-rules.md`, shown on "About rulesets")."""
 
 
 _PUBLIC = Capabilities(environments=True, protection_rules=True, rulesets=True)

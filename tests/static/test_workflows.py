@@ -431,3 +431,14 @@ def test_every_run_script_passes_shellcheck(tmp_path: Path, where: str, script: 
     path.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + plain)
     result = subprocess.run(["shellcheck", str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{where}\n{result.stdout}"
+
+
+def test_a_deploy_refuses_a_run_of_an_older_commit_than_mains_head() -> None:
+    # Re-running an old deploy keeps its GITHUB_SHA: it would roll the stack back without a new review.
+    for job_name in ("deploy", "deploy-production"):
+        steps = steps_of(jobs("infra-deploy.yml")[job_name])
+        first = steps[0]
+        assert first["env"]["RUN_SHA"] == "${{ github.sha }}"
+        assert 'repos/${REPOSITORY}/commits/heads/main' in first["run"]
+        assert '[ "${head}" != "${RUN_SHA}" ]' in first["run"]
+        assert "exit 1" in first["run"]
