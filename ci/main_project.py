@@ -23,6 +23,7 @@ from tools.ci_layout import (
     PASSPHRASE,
     VERCEL_TOKEN,
     CiLayoutError,
+    environment_names,
     layout,
     token_inputs,
 )
@@ -74,6 +75,11 @@ class MainStack:
     """The stack whose outputs its production-database guard reads (a StackReference), or None."""
     environments: tuple[Environment, ...]
     summary: str
+
+
+def pull_request_environment(stack: str) -> str:
+    """The name a stack's pull-request preview environment has (or would have) in this repository."""
+    return environment_names(stack)[0]
 
 
 def plan_of(owner: str, directory: Path = ROOT) -> Plan | None:

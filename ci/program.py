@@ -18,7 +18,14 @@ from ci.components.stack_key import StackKey, StackKeyArgs
 from ci.components.state_bucket import StateBucket, StateBucketArgs
 from ci.config import PROJECT, Settings
 from ci.iam import AUDIENCE, GITHUB_OIDC_URL, StateAccess, drift_policy, role_policy
-from ci.main_project import MAIN_PROJECT, SECRET_NAMES, VARIABLE_NAMES, Environment, MainStack
+from ci.main_project import (
+    MAIN_PROJECT,
+    SECRET_NAMES,
+    VARIABLE_NAMES,
+    Environment,
+    MainStack,
+    pull_request_environment,
+)
 
 DRIFT_ENVIRONMENT = "ci-project-drift"
 """This project's own drift check: outside the `infra-<stack>...` names, so no stack's environment can be it."""
@@ -64,6 +71,8 @@ def build(settings: Settings) -> dict[str, Any]:
     # Per stack, per CI environment: its role or team token, then the environment holding them.
     team_lookup = pulumi.InvokeOutputOptions(provider=github_provider)
     role_arns: list[pulumi.Output[str]] = []
+    unmanaged = _no_stale_environments(settings, team_lookup)
+    on_github = pulumi.ResourceOptions(provider=github_provider, depends_on=unmanaged)
     for stack in settings.stacks:
         team_ids = [
             github.get_team_output(slug=slug, summary_only=True, opts=team_lookup).id.apply(int)
@@ -114,6 +123,47 @@ def build(settings: Settings) -> dict[str, Any]:
     if bucket is not None:
         outputs["stateBucket"] = bucket.name
     return outputs
+
+
+class StaleEnvironmentError(pulumi.RunError):
+    """An environment the layout no longer has still exists, holding a stack's credentials."""
+
+
+def _no_stale_environments(
+    settings: Settings, lookup: pulumi.InvokeOutputOptions
+) -> pulumi.Output[list[pulumi.Resource]]:
+    """Resolves once no stack's pull-request environment exists where the layout has none; fails otherwise.
+
+    Where this repository cannot give a production-tier stack's `infra-<stack>-pr` reviewers (Pro or Team, private),
+    the layout has no such environment (tools/ci_layout.py). One made before (the repository was public or on
+    Enterprise then, or by hand) would still hold that stack's key, unreviewed now, and a pull request naming it
+    gets them: nothing of this project is written until it is deleted. One GET each (getRestApi answers a 404 with
+    code 404, data_source_github_rest_api.go, integrations/terraform-provider-github v6.13.0).
+    """
+    names = [
+        pull_request_environment(stack.name)
+        for stack in settings.stacks
+        if pull_request_environment(stack.name) not in {environment.name for environment in stack.environments}
+    ]
+    answers = [
+        github.get_rest_api_output(endpoint=f"repos/{settings.repository}/environments/{name}", opts=lookup)
+        for name in names
+    ]
+
+    def check(found: list[Any]) -> list[pulumi.Resource]:
+        stale = [name for name, answer in zip(names, found, strict=True) if answer.code == 200]
+        if stale:
+            commands = "; ".join(
+                f"gh api --method DELETE repos/{settings.repository}/environments/{name}" for name in stale
+            )
+            raise StaleEnvironmentError(
+                f"{', '.join(stale)} still exist(s), holding a production-tier stack's credentials, but this "
+                f"repository can give them no reviewers now, so a pull request naming one would get them: delete "
+                f"them ({commands}), then run `pulumi up` again; nothing was written"
+            )
+        return []
+
+    return pulumi.Output.all(*answers).apply(check)
 
 
 def _backend_url(settings: Settings) -> str:

@@ -93,9 +93,7 @@ def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], Tie
             "hand and reviewed, and copies are made from staging or preview stacks"
         )
     # GitHub environment names ignore case, so a copy named `Staging` would share staging's environments.
-    taken = {
-        name.casefold(): stack for stack in evaluator.known_stacks(directory) for name in environment_names(stack)
-    }
+    taken = {name.casefold(): stack for stack in evaluator.known_stacks(directory) for name in environment_names(stack)}
     clash = sorted({taken[name.casefold()] for name in environment_names(new) if name.casefold() in taken})
     if clash:
         raise BootstrapError(

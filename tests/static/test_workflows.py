@@ -439,6 +439,6 @@ def test_a_deploy_refuses_a_run_of_an_older_commit_than_mains_head() -> None:
         steps = steps_of(jobs("infra-deploy.yml")[job_name])
         first = steps[0]
         assert first["env"]["RUN_SHA"] == "${{ github.sha }}"
-        assert 'repos/${REPOSITORY}/commits/heads/main' in first["run"]
+        assert "repos/${REPOSITORY}/commits/heads/main" in first["run"]
         assert '[ "${head}" != "${RUN_SHA}" ]' in first["run"]
         assert "exit 1" in first["run"]

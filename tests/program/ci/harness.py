@@ -13,6 +13,7 @@ from typing import Any
 
 from ci.config import PROJECT
 from tools import evaluator
+from tools.github_listings import GitHubListings
 
 CI_DIR = evaluator.ROOT / "ci"
 PROGRAM = CI_DIR / "__main__.py"
@@ -56,7 +57,10 @@ def config_values(
 
 
 def evaluate(
-    values: Mapping[str, str] | None = None, secret: tuple[str, ...] = SECRET_OBJECTS, directory: Path | None = None
+    values: Mapping[str, str] | None = None,
+    secret: tuple[str, ...] = SECRET_OBJECTS,
+    directory: Path | None = None,
+    github: GitHubListings | None = None,
 ) -> evaluator.Evaluation:
     """Run ci/__main__.py under the mocks; `directory` holds other main-project stack files (a copy of the root)."""
     import runpy  # noqa: PLC0415 - only here
@@ -74,7 +78,9 @@ def evaluate(
         else:
             runpy.run_path(str(PROGRAM), run_name="__main__")
 
-    return evaluator.run_program(program, STACK, values or config_values(), secret, project=PROJECT)
+    return evaluator.run_program(
+        program, STACK, values or config_values(), secret, project=PROJECT, github_secrets=github
+    )
 
 
 def main_project_copy(directory: Path, *, kms_production: bool = False) -> Path:

@@ -14,6 +14,7 @@ from infra.tables.github_plans import capabilities
 from tests.program.ci import harness
 from tools import evaluator
 from tools.ci_layout import READ_APP_KEY, WRITE_APP_KEY
+from tools.github_listings import GitHubListings
 from tools.github_requests import environment_violations
 
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
@@ -269,3 +270,22 @@ def test_pulumi_cloud_gives_each_environment_a_team_token_of_its_own_reach(
     # Only the KMS stack's environments need AWS: a role with kms:Decrypt on its key, nothing of a bucket.
     roles = {state["name"] for state in cloud.named("aws:iam/role:Role").values()}
     assert roles == {"infra-production", "infra-production-read", DRIFT_ENVIRONMENT}
+
+
+def test_a_pull_request_environment_left_from_before_stops_everything() -> None:
+    # Made when the repository was public (or on Enterprise): it still holds production's key, and reviewers no
+    # longer gate it on Team with a private repository; a pull request naming it would get the key.
+    stale = GitHubListings(environments={"tenantguard-infra": {"infra-production-pr": []}})
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        harness.evaluate(github=stale)
+    message = str(failure.value)
+    assert "infra-production-pr still exist(s)" in message
+    assert "gh api --method DELETE repos/tenantguard/tenantguard-infra/environments/infra-production-pr" in message
+    written = {evaluator.resource_type(urn) for urn in failure.value.resources}
+    assert "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret" not in written
+
+
+def test_no_stale_environment_is_looked_up_where_the_layout_has_every_one() -> None:
+    evaluation = harness.evaluate()
+    endpoints = [invoke.args["endpoint"] for invoke in evaluation.invokes if invoke.token.endswith("getRestApi")]
+    assert endpoints == ["repos/tenantguard/tenantguard-infra/environments/infra-production-pr"]
