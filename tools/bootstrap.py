@@ -53,7 +53,7 @@ def bootstrap(
     """
     target = evaluator.stack_file(new, directory)
     config, profile = _source(new, source, directory)
-    copied, extra_names = _copy(config, new, vercel_project)
+    copied, extra_names = _copy(config, new, vercel_project, keep_branches=profile.default_branch_only)
     made_by = f"python -m tools.bootstrap {new} --from {source}"
     header = f"# {profile.tier.capitalize()}-tier copy of {source}, made by `{made_by}`.\n"
     generated = YAML.replace("", stack_file_body(new, profile.tier), insert_at_top=True)
@@ -61,7 +61,10 @@ def bootstrap(
     _refuse_collisions(new, source, profile, target, directory)
     repositories = [str(r) for r in config.get(full_key("repositories")) or []]
     owner = str(config.get(full_key("githubOwner"), ""))
-    branch = bool(config.get(full_key("deploymentBranches")) or config.get(full_key("vercelGitBranch")))
+    # A branch to create in each app repository; not the default branch a preview-tier copy deploys from.
+    branch = not profile.default_branch_only and bool(
+        config.get(full_key("deploymentBranches")) or config.get(full_key("vercelGitBranch"))
+    )
     return (
         target,
         profile,
@@ -109,8 +112,13 @@ def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], Tie
     return config, profile
 
 
-def _copy(config: dict[str, Any], new: str, vercel_project: str | None) -> tuple[dict[str, Any], list[str]]:
-    """The source's plain config with the new names; the extra secret names, whose values are not copied."""
+def _copy(
+    config: dict[str, Any], new: str, vercel_project: str | None, *, keep_branches: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """The source's plain config with the new names; the extra secret names, whose values are not copied.
+
+    `keep_branches`: the tier deploys from the app repositories' default branch, which a copy shares.
+    """
     skipped = set(secret_keys()) | set(DERIVED) | set(NOT_COPIED)
     copied: dict[str, Any] = {}
     extra_names: list[str] = []
@@ -122,7 +130,7 @@ def _copy(config: dict[str, Any], new: str, vercel_project: str | None) -> tuple
             copied[key] = value
     copied[full_key("environmentName")] = new
     if config.get(full_key("deploymentBranches")):
-        copied[full_key("deploymentBranches")] = [new]
+        copied[full_key("deploymentBranches")] = config[full_key("deploymentBranches")] if keep_branches else [new]
     if config.get(full_key("vercelGitBranch")):
         copied[full_key("vercelGitBranch")] = new
     if vercel_project is not None:
@@ -242,7 +250,7 @@ def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> lis
         f"  {job}:",
         f"    name: Preview database and deployment ({new})",
         "    if: >-",
-        "      (github.event_name == 'pull_request'"
+        "      (github.event_name == 'pull_request_target'"
         " && github.event.pull_request.head.repo.full_name == github.repository",
         "       && github.actor != 'dependabot[bot]')",
         "      || github.event_name == 'push' || github.event_name == 'schedule'",
@@ -252,7 +260,8 @@ def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> lis
         "    concurrency:",
         f"      group: vercel-preview-{new}-${{{{ github.event_name }}}}"
         "-${{ github.event.pull_request.number || github.ref }}",
-        "      cancel-in-progress: ${{ github.event_name == 'pull_request' && github.event.action != 'closed' }}",
+        "      cancel-in-progress: ${{ github.event_name == 'pull_request_target'"
+        " && github.event.action != 'closed' }}",
         "    permissions:",
         "      contents: read",
         "    steps:",

@@ -36,6 +36,10 @@ class TierProfile:
     """Branch patterns must be exact names: no wildcard at all."""
     any_branch_allowed: bool
     """A pattern without a fixed prefix (`*`, `*-*`, `{staging,*}`) may open the environment to every branch."""
+    default_branch_only: bool
+    """Only the app repositories' default branch may use the environment: it holds what no pull request's own job
+    may hold (the per-pull-request database manager's credential), so its jobs are the default-branch workflow's
+    (`pull_request_target`, judged against the default branch since 2025-12-08, `push` and `schedule`)."""
     environment_name: str | None
     """The GitHub environment's fixed name (the policy pack and workflows know it), or None for the stack's."""
     tls_required: bool
@@ -61,16 +65,18 @@ class TierProfile:
 PROFILES: dict[Tier, TierProfile] = {
     profile.tier: profile
     for profile in (
-        # Pull request previews: any branch deploys, no approval; values land in Vercel's preview target.
+        # Pull request previews: the app's default-branch workflow makes each pull request's database and deploys
+        # its files (no pull-request code runs in that job), no approval; values land in Vercel's preview target.
         TierProfile(
             tier="preview",
             protect=False,
             admins_bypass=True,
             approval_gate_required=False,
             prevent_self_review=False,
-            branches_required=False,
-            exact_branches_only=False,
-            any_branch_allowed=True,
+            branches_required=True,
+            exact_branches_only=True,
+            any_branch_allowed=False,
+            default_branch_only=True,
             environment_name=None,
             tls_required=False,
             vercel_targets=("preview",),
@@ -92,6 +98,7 @@ PROFILES: dict[Tier, TierProfile] = {
             branches_required=True,
             exact_branches_only=False,
             any_branch_allowed=False,
+            default_branch_only=False,
             environment_name=None,
             tls_required=False,
             vercel_targets=("preview",),
@@ -113,6 +120,7 @@ PROFILES: dict[Tier, TierProfile] = {
             branches_required=True,
             exact_branches_only=True,
             any_branch_allowed=False,
+            default_branch_only=False,
             environment_name="production",
             tls_required=True,
             vercel_targets=("production",),

@@ -39,7 +39,7 @@ def resource_types(evaluation: evaluator.Evaluation) -> Counter[str]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_declares_exactly_its_resources(evaluated: dict[str, evaluator.Evaluation], stack: str) -> None:
-    branch_policies = {"preview": 0, "staging": 2, "production": 2}[stack]
+    branch_policies = {"preview": 2, "staging": 2, "production": 2}[stack]
     expected = {
         "pulumi:providers:github": 1,
         "pulumi:providers:vercel": 1,
@@ -81,12 +81,19 @@ def test_environment_name_comes_from_config_when_set(run_stack: Callable[..., ev
     assert {secret["environment"] for secret in evaluation.named(SECRET).values()} == {"staging-eu"}
 
 
-def test_preview_deploys_from_any_branch_without_approval(evaluated: dict[str, evaluator.Evaluation]) -> None:
+def test_preview_is_used_only_from_the_apps_default_branch_without_approval(
+    evaluated: dict[str, evaluator.Evaluation],
+) -> None:
+    # It holds the per-pull-request database manager: only the default-branch workflow's jobs, which run no
+    # pull-request code (pull_request_target is judged against the default branch), may use it.
     for env in evaluated["preview"].named(ENV).values():
         assert env["canAdminsBypass"] is True
-        assert env.get("deploymentBranchPolicy") is None
+        assert env["deploymentBranchPolicy"] == {"customBranchPolicies": True, "protectedBranches": False}
         assert not env.get("reviewers")
-    assert evaluated["preview"].named(POLICY) == {}
+    policies = evaluated["preview"].named(POLICY)
+    assert {(p["repository"], p["branchPattern"]) for p in policies.values()} == {
+        (repository, "main") for repository in REPOSITORIES
+    }
 
 
 def test_staging_deploys_only_from_the_staging_branch(evaluated: dict[str, evaluator.Evaluation]) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
+
+import pytest
 
 from tests.static.workflow_files import ACTIONS, PINNED, WORKFLOWS, load
 
@@ -31,7 +34,7 @@ def test_the_app_preview_is_a_composite_action_taking_the_environments_values_as
 
 def test_the_app_preview_action_interpolates_nothing_into_its_scripts() -> None:
     scripts = [step["run"] for step in preview_steps() if "run" in step]
-    assert len(scripts) == 6
+    assert len(scripts) == 7
     for script in scripts:
         assert EXPRESSION.search(script) is None, script
 
@@ -78,3 +81,45 @@ def test_the_app_preview_deploys_only_with_the_url_preview_db_masked_first() -> 
     assert "--github-output" in steps[database]["run"]
     assert steps[deploy]["env"]["DATABASE_URL"] == "${{ steps.database.outputs.url }}"
     assert steps[deploy]["env"]["VERCEL_TOKEN"] == "${{ inputs.vercel-token }}"
+
+
+def run_gate(event: str, head: str = "tenantguard/tenantguard") -> subprocess.CompletedProcess[str]:
+    """The action's first step, under bash with the environment the runner would give it."""
+    (gate,) = [step for step in preview_steps()[:1] if "run" in step]
+    return subprocess.run(
+        ["bash", "-c", gate["run"]],
+        env={"EVENT": event, "HEAD_REPOSITORY": head, "REPOSITORY": "tenantguard/tenantguard", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "head", "runs"),
+    [
+        ("pull_request_target", "tenantguard/tenantguard", True),
+        ("push", "", True),
+        ("schedule", "", True),
+        # A pull_request run is the pull request's own copy of the caller workflow: it must never hold the manager.
+        ("pull_request", "tenantguard/tenantguard", False),
+        ("pull_request_target", "someone/tenantguard", False),
+        ("workflow_dispatch", "", False),
+    ],
+)
+def test_the_action_runs_only_in_the_default_branchs_workflow_for_this_repositorys_pull_requests(
+    event: str, head: str, runs: bool
+) -> None:
+    result = run_gate(event, head)
+    assert (result.returncode == 0) is runs, result.stdout
+
+
+def test_the_pull_requests_files_are_checked_out_as_data_and_nothing_runs_in_them() -> None:
+    steps = preview_steps()
+    (app,) = [step for step in steps if step.get("with", {}).get("path") == "app"]
+    assert app["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+    assert app["with"]["persist-credentials"] == "false"
+    # The only step in the app checkout is the deploy, which runs the CLI installed before it.
+    in_app = [step for step in steps if step.get("working-directory") == "app"]
+    assert [step["name"] for step in in_app] == ["Deploy to Vercel (preview)"]
+    assert steps.index(next(s for s in steps if s.get("id") == "vercel-cli")) < steps.index(app)

@@ -100,7 +100,13 @@ def _environment_name_problems(environment: str, configured: bool, profile: Tier
 def _branch_problems(branches: tuple[str, ...], profile: TierProfile) -> list[str]:
     tier = profile.tier
     found = name_problems("deploymentBranches", branches, BRANCH, "git branch names or fnmatch patterns")
-    if profile.branches_required and not branches:
+    if profile.default_branch_only and len(branches) != 1:
+        found.append(
+            f"{full_key('deploymentBranches')} must name exactly one branch in {tier}, the app repositories' default "
+            "branch (e.g. main): only their default-branch workflows (pull_request_target, push, schedule) may hold "
+            "the per-pull-request database manager's credential"
+        )
+    elif profile.branches_required and not branches:
         found.append(f"{full_key('deploymentBranches')} must name the branches that may deploy to {tier}")
     if profile.exact_branches_only and any(_WILDCARD.search(branch) for branch in branches):
         found.append(

@@ -52,6 +52,22 @@ CASES = [
         "deploymentBranches",
         "must name the branches",
     ),
+    # The preview environment holds the per-pull-request database manager: the default branch's jobs only.
+    Bad(
+        "preview-from-any-branch",
+        "preview",
+        {"deploymentBranches": "[]"},
+        "deploymentBranches",
+        "must name exactly one branch in preview, the app repositories' default branch",
+    ),
+    Bad(
+        "preview-from-two-branches",
+        "preview",
+        {"deploymentBranches": '["main", "develop"]'},
+        "deploymentBranches",
+        "must name exactly one branch in preview",
+    ),
+    Bad("preview-from-a-pattern", "preview", {"deploymentBranches": '["*"]'}, "deploymentBranches", "no wildcards"),
     Bad("wait-timer-too-long", "production", {"waitTimerMinutes": "50000"}, "waitTimerMinutes", "between 0 and 43200"),
     Bad("secret-as-owner", "preview", {"githubOwner": f"{FAKE_CI}!"}, "githubOwner", "not accepted"),
     Bad("secret-as-environment", "preview", {"environmentName": f"{FAKE_CI} x"}, "environmentName", "not accepted"),
