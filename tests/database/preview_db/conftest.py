@@ -25,12 +25,16 @@ def admin(postgres: LocalPostgres) -> Iterator[Connection]:
     with psycopg.connect(postgres.url("postgres"), autocommit=True) as connection:
         # The work order's one-time SQL for the preview role and the server (the base database's part is
         # in the preview fixture: each test has its own base).
+        # A package fixture is set up again when a worker's tests leave the package and come back (xdist's
+        # `--dist loadscope` orders them so): the role then exists already, on the same server.
+        exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
+        if exists is None:
+            connection.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(ROLE)))
         connection.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} CREATEDB").format(
+            sql.SQL("ALTER ROLE {} LOGIN PASSWORD {} CREATEDB CREATEROLE").format(
                 sql.Identifier(ROLE), sql.Literal(FAKE_PASSWORD)
             )
         )
-        connection.execute(sql.SQL("ALTER ROLE {} CREATEROLE").format(sql.Identifier(ROLE)))
         every = sql.SQL(", ").join(map(sql.Identifier, SERVER_DATABASES))
         connection.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(every))
         try:
