@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -23,15 +22,13 @@ from infra.tables.tiers import TIERS, TierProfile, profile_for
 from infra.tables.type_tokens import PROJECT, full_key
 
 
-def parse(
-    stack: str, values: Mapping[str, Any], secret: Collection[str], today: datetime.date | None = None
-) -> Settings:
+def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Settings:
     """Validate a stack's config (keys without the project prefix) and build its Settings.
 
     `secret` names the keys whose values are stored encrypted. Raises ConfigError listing every
     problem; no message contains a value that is stored as a secret (nor, for simplicity, any value).
+    Nothing here reads the clock: one config builds the same Settings on any day.
     """
-    today = today or datetime.date.today()  # once: a run across midnight checks and builds with one date
     typed, problems = typed_values(stack, values, secret)
     if problems:
         # Later rules assume the keys exist with their declared types.
@@ -43,7 +40,7 @@ def parse(
     problems += github.problems(stack, typed, profile)
     problems += vercel.problems(typed, profile)
     problems += production_stack.problems(typed["productionStack"], profile)
-    problems += session_key.problems(typed, today)
+    problems += session_key.problems(stack, typed, values)
     secrets = {secret_key.key: Secret(typed[secret_key.key]) for secret_key in SECRET_KEYS}
     problems += secret_values.problems(stack, secrets, profile)
     problems += secret_values.extra_problems(stack, typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret)
@@ -76,7 +73,7 @@ def parse(
         vercel_team_id=typed["vercelTeamId"] or None,
         vercel_git_branch=typed["vercelGitBranch"] or None,
         vercel_custom_environment_ids=typed["vercelCustomEnvironmentIds"],
-        session_key=_session_key(typed, today),
+        session_key=_session_key(typed),
         run_migrations=typed["runMigrations"],
         production_stack=typed["productionStack"] or None,
         variables={v.name: typed[v.source] for v in VARIABLES if typed[v.source]},
@@ -104,13 +101,10 @@ def _gate(typed: Mapping[str, Any], profile: TierProfile) -> Protection | str | 
     )
 
 
-def _session_key(typed: Mapping[str, Any], today: datetime.date) -> SessionKeyRotation:
-    rotated_on = typed["sessionKeyRotatedOn"]
+def _session_key(typed: Mapping[str, Any]) -> SessionKeyRotation:
     return SessionKeyRotation(
         rotation=int(typed["sessionKeyRotation"]),
-        rotated_on=datetime.date.fromisoformat(rotated_on) if rotated_on else None,
-        overlap_days=typed["sessionKeyOverlapDays"],
-        today=today,
+        previous_until=session_key.parse_date(typed[session_key.PREVIOUS_UNTIL] or ""),
     )
 
 

@@ -27,31 +27,22 @@ class Secret:
 
 @dataclass(frozen=True)
 class SessionKeyRotation:
-    """Which session key is current, and whether the previous one is still delivered beside it."""
+    """Which session key is current, and whether the previous one is delivered beside it (as written, no clock)."""
 
     rotation: int
-    rotated_on: datetime.date | None
-    overlap_days: int
-    today: datetime.date
-
-    @property
-    def previous_until(self) -> datetime.date | None:
-        if self.rotation < 2 or self.rotated_on is None:
-            return None
-        return self.rotated_on + datetime.timedelta(days=self.overlap_days)
+    previous_until: datetime.date | None
+    """The window's last day, as the stack writes it; None: the previous key is not delivered."""
 
     @property
     def previous_delivered(self) -> bool:
-        until = self.previous_until
-        return until is not None and self.today <= until
+        return self.rotation >= 2 and self.previous_until is not None
 
     def describe(self) -> str:
-        until = self.previous_until
-        if until is None:
+        if self.rotation < 2:
             return f"rotation {self.rotation}; no previous key"
-        if self.previous_delivered:
-            return f"rotation {self.rotation}; previous key delivered until {until.isoformat()}"
-        return f"rotation {self.rotation}; previous key retired on {until.isoformat()}"
+        if self.previous_until is None:
+            return f"rotation {self.rotation}; previous key not delivered"
+        return f"rotation {self.rotation}; previous key delivered until {self.previous_until.isoformat()} (UTC)"
 
 
 @dataclass(frozen=True)

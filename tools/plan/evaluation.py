@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from infra.config.errors import ConfigError
+from infra.config.rules.session_key import PREVIOUS_UNTIL, parse_date
 from infra.config.schema import secret_keys
 from infra.tables.github_plans import PLAN_KEY, VISIBILITY_KEY
 from infra.tables.routes import ROUTES
@@ -135,7 +137,21 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
         )
     elif profile is not None and profile.exports_fingerprint:
         plan.guard = "exports the production fingerprint the other stacks compare with"
-    plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", ""))
+    plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", "")) + _window_passed(
+        plan.stack, values.get(PREVIOUS_UNTIL, "")
+    )
+
+
+def _window_passed(stack: str, until: str) -> str:
+    """A reminder once the previous session key's last day (UTC) is behind us. The plan may read the clock; the
+    program never does, so the key stays until its window is removed in a reviewed change."""
+    day = parse_date(until)
+    if day is None or datetime.datetime.now(datetime.UTC).date() <= day:
+        return ""
+    return (
+        f"; its window ended on {day.isoformat()}: retire the previous key in a reviewed change "
+        f"(`pulumi config rm --stack {stack} {PREVIOUS_UNTIL}`)"
+    )
 
 
 def _reference_target(reference: str, stacks: Sequence[str]) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 
 import pulumi
@@ -53,9 +52,8 @@ def test_each_key_is_declared_as_64_letters_and_digits() -> None:
 
 
 def test_no_generated_value_appears_in_plaintext_outputs(run_stack: Callable[..., evaluator.Evaluation]) -> None:
-    # Rotated today: both the current and the previous key are generated and delivered.
-    today = datetime.date.today().isoformat()
-    evaluation = run_stack("preview", {"sessionKeyRotation": "2", "sessionKeyRotatedOn": today})
+    # Rotated, the previous key still delivered: both keys are generated and delivered.
+    evaluation = run_stack("preview", {"sessionKeyRotation": "2", "sessionKeyPreviousUntil": "2026-12-14"})
     generated = {password["result"] for password in evaluation.named(types.RANDOM_PASSWORD).values()}
     assert len(generated) == 2
     # Any 16 characters of a key's random part (after the mock's "RandomGen") count as a leak.

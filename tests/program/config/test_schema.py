@@ -114,7 +114,8 @@ def test_defaults_come_from_pulumi_yaml() -> None:
     settings = parse("preview", values, secret)
     declared = declared_config()
     assert str(settings.session_key.rotation) == declared["sessionKeyRotation"]["default"]
-    assert settings.session_key.overlap_days == declared["sessionKeyOverlapDays"]["default"]
+    assert settings.session_key.previous_until is None
+    assert declared["sessionKeyPreviousUntil"]["default"] == ""
     assert settings.run_migrations is declared["runMigrations"]["default"]
     assert settings.environment_name == "preview"
     assert settings.vercel_git_branch is None

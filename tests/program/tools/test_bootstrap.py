@@ -208,7 +208,7 @@ def test_a_copy_starts_its_own_rotation_and_acknowledgements(repository: Path) -
     path = evaluator.stack_file("staging", repository)
     path.write_text(
         path.read_text()
-        + "  tenantguard-infra:sessionKeyRotation: '3'\n  tenantguard-infra:sessionKeyRotatedOn: '2026-01-02'\n"
+        + "  tenantguard-infra:sessionKeyRotation: '3'\n  tenantguard-infra:sessionKeyPreviousUntil: '2026-01-02'\n"
     )
     bootstrap.bootstrap("staging-eu", "staging", repository)
     written = evaluator.stack_file("staging-eu", repository).read_text()

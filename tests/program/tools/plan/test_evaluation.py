@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from tests.program.tools.plan.harness import edit, run
 
@@ -37,3 +39,16 @@ def test_an_encrypted_value_under_a_mis_cased_secret_key_is_named_as_a_near_miss
     assert status == 1
     assert "tenantguard-infra:ciDbURL is not a known key; did you mean ciDbUrl?" in text
     assert "plaintext" not in text
+
+
+@pytest.mark.parametrize(("today", "reminded"), [("2026-12-14", False), ("2026-12-15", True)])
+def test_the_plan_says_when_the_previous_session_keys_window_has_passed(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str], today: str, reminded: bool
+) -> None:
+    edit(stack_dir, "preview", sessionKeyRotation="2", sessionKeyPreviousUntil="2026-12-14")
+    with time_machine.travel(datetime.datetime.fromisoformat(f"{today}T23:30:00+00:00"), tick=False):
+        status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "preview")
+    assert status == 0
+    line = json.loads(out)["stacks"]["preview"]["sessionKey"]
+    assert line.startswith("rotation 2; previous key delivered until 2026-12-14 (UTC)")
+    assert ("pulumi config rm --stack preview sessionKeyPreviousUntil" in line) is reminded

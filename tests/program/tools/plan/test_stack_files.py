@@ -116,7 +116,7 @@ def test_an_unquoted_date_is_read_as_pulumi_reads_it(stack_dir: Path, capsys: py
     day = "2026-11-20"
     path.write_text(
         path.read_text()
-        + f"  tenantguard-infra:sessionKeyRotation: '2'\n  tenantguard-infra:sessionKeyRotatedOn: {day}\n"
+        + f"  tenantguard-infra:sessionKeyRotation: '2'\n  tenantguard-infra:sessionKeyPreviousUntil: {day}\n"
     )
     status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "preview")
     assert status == 0
