@@ -246,7 +246,7 @@ def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> lis
     job = new if new[0].isalpha() else f"preview-{new}"
     return [
         f"Then, in {where}: a job next to `preview` in the preview workflow (workorders/WO-ci-secrets.md), "
-        "the commit in uses: and infra-ref being the same tenantguard-infra commit:",
+        "the commit in uses: the same tenantguard-infra commit as the preview job's:",
         f"  {job}:",
         f"    name: Preview database and deployment ({new})",
         "    if: >-",
@@ -267,14 +267,11 @@ def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> lis
         "    steps:",
         "      - uses: tenantguard/tenantguard-infra/.github/actions/vercel-preview@<commit>  # pin the commit",
         "        with:",
-        "          infra-ref: <commit>",
         f"          environment: {new}",
         "          ci-db-url: ${{ secrets.CI_DB_URL }}",
         "          vercel-token: ${{ secrets.VERCEL_TOKEN }}",
         "          vercel-project-id: ${{ vars.VERCEL_PROJECT_ID }}",
         "          vercel-org-id: ${{ vars.VERCEL_ORG_ID }}",
-        "          infra-repository-token: ${{ secrets.INFRA_REPOSITORY_TOKEN }}"
-        "  # only while tenantguard-infra is private",
         "  Its ciDbUrl must name another server or base database than the preview stack's: the pull-request "
         "databases and roles are named from it, and both jobs run for every pull request.",
     ]

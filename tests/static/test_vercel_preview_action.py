@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +24,10 @@ def test_the_app_preview_is_a_composite_action_taking_the_environments_values_as
     action = load(PREVIEW_ACTION)
     assert action["runs"]["using"] == "composite"
     assert not (WORKFLOWS / "vercel-preview.yml").exists()
-    assert {"ci-db-url", "vercel-token", "vercel-project-id", "vercel-org-id", "infra-repository-token"} <= set(
-        action["inputs"]
-    )
-    assert {"infra-ref", "infra-repository", "prune-days"} <= set(action["inputs"])
+    assert {"ci-db-url", "vercel-token", "vercel-project-id", "vercel-org-id"} <= set(action["inputs"])
+    assert "prune-days" in action["inputs"]
+    # One place names tenantguard-infra's commit, the caller's `uses:`: no input can point the migrations elsewhere.
+    assert not {"infra-ref", "infra-repository", "infra-repository-token"} & set(action["inputs"])
     text = PREVIEW_ACTION.read_text()
     # An action cannot read either context; a step using one would get nothing at run time.
     assert not re.search(r"\$\{\{[^}]*\b(secrets|vars)\.", text)
@@ -34,24 +35,20 @@ def test_the_app_preview_is_a_composite_action_taking_the_environments_values_as
 
 def test_the_app_preview_action_interpolates_nothing_into_its_scripts() -> None:
     scripts = [step["run"] for step in preview_steps() if "run" in step]
-    assert len(scripts) == 7
+    assert len(scripts) == 8
     for script in scripts:
         assert EXPRESSION.search(script) is None, script
 
 
 def test_the_app_preview_action_restores_no_cache_and_pins_every_action() -> None:
     uses = [step for step in preview_steps() if "uses" in step]
-    assert [step["uses"].split("@")[0] for step in uses] == [
-        "actions/checkout",
-        "actions/checkout",
-        "astral-sh/setup-uv",
-    ]
+    # One checkout, the pull request's files; tenantguard-infra is the action's own repository archive.
+    assert [step["uses"].split("@")[0] for step in uses] == ["actions/checkout", "astral-sh/setup-uv"]
     for step in uses:
         assert PINNED.match(step["uses"]), step["uses"]
     (setup_uv,) = [step for step in uses if step["uses"].startswith("astral-sh/setup-uv@")]
     assert setup_uv["with"]["enable-cache"] == "false"
-    for checkout in uses[:2]:
-        assert checkout["with"]["persist-credentials"] == "false"
+    assert uses[0]["with"]["persist-credentials"] == "false"
 
 
 def test_every_preview_db_command_of_the_app_preview_names_the_callers_repository() -> None:
@@ -123,3 +120,36 @@ def test_the_pull_requests_files_are_checked_out_as_data_and_nothing_runs_in_the
     in_app = [step for step in steps if step.get("working-directory") == "app"]
     assert [step["name"] for step in in_app] == ["Deploy to Vercel (preview)"]
     assert steps.index(next(s for s in steps if s.get("id") == "vercel-cli")) < steps.index(app)
+
+
+def test_the_migrations_come_from_the_actions_own_commit(tmp_path: Path) -> None:
+    # The runner runs the action from its repository's archive: GITHUB_ACTION_PATH is .github/actions/vercel-preview
+    # inside it. The step copies that repository, whatever the caller's workspace holds.
+    archive = tmp_path / "archive"
+    (archive / ".github" / "actions" / "vercel-preview").mkdir(parents=True)
+    (archive / "tenantguard_db" / "preview_db").mkdir(parents=True)
+    (archive / "alembic.ini").write_text("[alembic]\n")
+    (archive / "tenantguard_db" / "preview_db" / "__main__.py").write_text("")
+    (step,) = [step for step in preview_steps() if step.get("name") == "This repository at the action's own commit"]
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    result = subprocess.run(
+        ["bash", "-c", step["run"]],
+        env={
+            "GITHUB_ACTION_PATH": str(archive / ".github" / "actions" / "vercel-preview"),
+            "RUNNER_TEMP": str(runner_temp),
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    copy = runner_temp / "tenantguard-infra"
+    assert (copy / "alembic.ini").is_file()
+    assert (copy / "tenantguard_db" / "preview_db" / "__main__.py").is_file()
+    assert all(
+        s["working-directory"] == "${{ runner.temp }}/tenantguard-infra"
+        for s in preview_steps()
+        if "tenantguard_db.preview_db" in s.get("run", "") or s.get("name") == "Install"
+    )
