@@ -26,6 +26,7 @@ from tools.plan.model import StackPlan
 from tools.plan.placeholders import placeholder_secrets
 from tools.plan.stack_files import (
     StackFileError,
+    generated_keys,
     is_secure,
     other_plaintext_secrets,
     plaintext_secret,
@@ -54,6 +55,8 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
         return plan
     declared_secret = set(secret_keys())
     placeholders = placeholder_secrets(stack, plan.extra_secrets)
+    for key in generated_keys(config):
+        del placeholders[key]  # the stack composes these itself
     values = {key: value for key, value in _as_program_config(config).items() if key not in declared_secret}
     values.update(placeholders)
     plan.reference = values.get("productionStack", "")
@@ -109,6 +112,7 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
     elif profile is not None and profile.exports_fingerprint:
         plan.guard = "exports the production fingerprint the other stacks compare with"
     plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", ""))
+    plan.database_credentials = str(evaluation.outputs.get("databaseCredentials", ""))
 
 
 def _reference_target(reference: str, stacks: Sequence[str]) -> str | None:
