@@ -34,7 +34,7 @@ def admin_url_problem(url: str, database_server: str) -> str | None:
     except UnsafeUrlError as refused:
         return str(refused)
     if not given.user or given.password is None:
-        return "has no user or no password; expected postgresql://ADMIN:PASSWORD@HOST:PORT/DATABASE"
+        return "has no user or no password; expected postgresql://ADMIN:{password}@HOST:PORT/DATABASE"
     if any(not character.isprintable() for character in (given.user + given.password)):
         return "has a control character in its user or password (percent-encoded); set the URL without one"
     try:

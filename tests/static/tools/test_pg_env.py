@@ -72,7 +72,8 @@ def test_a_stack_whose_urls_are_provided_needs_nothing(stacks: Path, monkeypatch
 
 
 def test_a_line_break_in_the_password_is_refused(stacks: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DB_ADMIN_URL", "postgresql://tg_admin:a%0APGHOST%3Devil@db.staging.internal:5432/tenantguard")
+    fake_url = "postgresql://tg_admin:fake%0APGHOST%3Devil@db.staging.internal:5432/tenantguard"
+    monkeypatch.setenv("DB_ADMIN_URL", fake_url)
     assert run(stacks, "--stack", "staging", "--url-variable", "DB_ADMIN_URL")[0] == 1
     assert written(stacks) == ""
 
