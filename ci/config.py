@@ -88,6 +88,8 @@ class Settings:
     passphrases: Mapping[str, Secret]
     vercel_tokens: Mapping[str, Secret]
     stacks: tuple[MainStack, ...]
+    db_admin_urls: Mapping[str, Secret] = field(default_factory=dict)
+    """Each stack generating its database credentials: the administrative login of its database (DB_ADMIN_URL)."""
 
     @property
     def owner(self) -> str:
@@ -288,6 +290,15 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str], direct
         stack=stack,
         problems=problems,
     )
+    admin_urls = _secrets(
+        "dbAdminUrls",
+        typed["dbAdminUrls"],
+        is_secret="dbAdminUrls" in secret,
+        wanted=[main.name for main in stacks if main.database_server],
+        stack=stack,
+        problems=problems,
+    )
+    problems += _admin_url_problems(stacks, admin_urls)
     runners = _runners(typed["runners"], names, problems)
     if problems:
         raise ConfigError(stack, problems)
@@ -307,7 +318,21 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str], direct
         passphrases=passphrases,
         vercel_tokens=tokens,
         stacks=stacks,
+        db_admin_urls=admin_urls,
     )
+
+
+def _admin_url_problems(stacks: Collection[MainStack], admin_urls: Mapping[str, Secret]) -> list[str]:
+    """Each DB_ADMIN_URL is a login for the database its stack's databaseServer names, and nothing else."""
+    problems = []
+    for main in stacks:
+        if main.name not in admin_urls:
+            continue
+        where = f"{full_key('dbAdminUrls')}.{main.name}"
+        problem = main_project.admin_url_problem(admin_urls[main.name].value, main.database_server)
+        if problem is not None:
+            problems.append(f"{where} {problem}")
+    return problems
 
 
 def _runners(value: Mapping[str, Any], stacks: Collection[str], problems: list[str]) -> dict[str, tuple[str, ...]]:

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from infra.tables.database_roles import CREDENTIALS_KEY, GENERATED, SERVER_KEY
 from infra.tables.github_plans import PLANS, VISIBILITIES, Plan, capabilities
 from infra.tables.tiers import profile_for
 from infra.tables.type_tokens import PROJECT
-from tools import evaluator
+from tools import evaluator, pg_env
 from tools.ci_layout import (
     ACCESS_TOKEN,
     APP_OWNER,
     APP_REPOSITORIES,
     BACKEND_ROLE,
+    DB_ADMIN_URL,
     PASSPHRASE,
     VERCEL_TOKEN,
     CiLayoutError,
@@ -34,7 +36,12 @@ MAIN_PROJECT = PROJECT
 ROOT = evaluator.ROOT
 PLAN_NAMES: tuple[str, ...] = PLANS
 VISIBILITY_NAMES: tuple[str, ...] = VISIBILITIES
-SECRET_NAMES = {"passphrase": PASSPHRASE, "access_token": ACCESS_TOKEN, "vercel_token": VERCEL_TOKEN}
+SECRET_NAMES = {
+    "passphrase": PASSPHRASE,
+    "access_token": ACCESS_TOKEN,
+    "vercel_token": VERCEL_TOKEN,
+    "db_admin_url": DB_ADMIN_URL,
+}
 VARIABLE_NAMES = {"role": BACKEND_ROLE, "owner": APP_OWNER, "repositories": APP_REPOSITORIES}
 
 
@@ -75,6 +82,8 @@ class MainStack:
     """The stack whose outputs its production-database guard reads (a StackReference), or None."""
     environments: tuple[Environment, ...]
     summary: str
+    database_server: str = ""
+    """A stack generating its database credentials: its databaseServer, which its DB_ADMIN_URL must name; else ""."""
 
 
 def pull_request_environment(stack: str) -> str:
@@ -148,7 +157,10 @@ def main_stacks(
             raise MainProjectError(f"Pulumi.{name}.yaml names no tier the main project knows")
         alias = kms_alias(name, region, directory)
         try:
-            ci = layout(name, profile, plan, visibility, backend=backend, kms=alias is not None)
+            generated = config.get(CREDENTIALS_KEY) == GENERATED
+            ci = layout(
+                name, profile, plan, visibility, backend=backend, kms=alias is not None, generated_credentials=generated
+            )
         except CiLayoutError as refused:
             raise MainProjectError(f"{repository}: {refused}") from None
         reference = str(config.get("productionStack") or "")
@@ -178,6 +190,7 @@ def main_stacks(
                 reads_stack=reference.rsplit("/", 1)[-1] if reference else None,
                 environments=environments,
                 summary=ci.summary,
+                database_server=str(config.get(SERVER_KEY) or "") if generated else "",
             )
         )
     return tuple(stacks)
@@ -191,3 +204,8 @@ def production_reviewer_teams(directory: Path = ROOT) -> tuple[str, ...]:
         if config.get("tier") == "production":
             teams += [team for team in _strings(config.get("reviewerTeams")) if team not in teams]
     return tuple(teams)
+
+
+def admin_url_problem(url: str, database_server: str) -> str | None:
+    """Why `url` cannot be the DB_ADMIN_URL of a stack whose databaseServer is `database_server`, or None."""
+    return pg_env.admin_url_problem(url, database_server)

@@ -230,6 +230,9 @@ def _secrets(
         values[SECRET_NAMES["passphrase"]] = settings.passphrases[stack.name].value
     if token is not None:
         values[SECRET_NAMES["access_token"]] = token
+    if SECRET_NAMES["db_admin_url"] in environment.secrets:
+        # The deploy environment of a stack generating its database credentials, and no other.
+        values[SECRET_NAMES["db_admin_url"]] = settings.db_admin_urls[stack.name].value
     unexpected = set(values) ^ set(environment.secrets)
     if unexpected:
         raise ValueError(f"{environment.name}: the layout and this project disagree on {sorted(unexpected)}")

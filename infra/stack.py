@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
+from infra.components.database_roles import DatabaseRoles, DatabaseRolesArgs
 from infra.components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from infra.components.generated_secrets import GeneratedSecrets, GeneratedSecretsArgs
 from infra.components.github_secrets import EnvironmentSecrets, EnvironmentSecretsArgs
@@ -17,12 +18,24 @@ from infra.components.shadow_secret_check import ShadowSecretCheck, ShadowSecret
 from infra.components.vercel import VercelVariables, VercelVariablesArgs
 from infra.config.settings import Settings
 from infra.guard import production_database, repository_visibility
+from infra.tables.database_roles import (
+    DATABASE_LOGIN_BY_ROUTE,
+    MIGRATOR,
+    OBSERVER,
+    SERVER_KEY,
+    SLOTS,
+    SLOTTED,
+    active_slot,
+    role_name,
+)
 from infra.tables.routes import EXTRA_SECRETS_KEY, Route
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.type_tokens import full_key
 from tenantguard_db.revisions import head_revision
 from tenantguard_db.urls import mask_url, parse_postgres_url
 
+OBSERVER_OUTPUT = "databaseObserverUrl"
+"""The drift check's read-only login, a secret output (README, "Generated database credentials")."""
 GUARDED_SOURCES = frozenset(secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard)
 
 Gate = pulumi.Output[Sequence[pulumi.Resource]] | None
@@ -39,8 +52,13 @@ def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
     are not compared: production exports fingerprints of its PostgreSQL databases only.
     """
     guarded: dict[str, tuple[str, ...]] = {}
+    server = settings.database.server
+    if server is not None:
+        # Generated credentials: the roles, the composed URLs and the administrative connection all name this database
+        # (the provider connects to these coordinates, whatever the deploy job's environment says).
+        guarded[full_key(SERVER_KEY)] = (parse_postgres_url(server.url()).identity(),)
     for route in settings.routes:
-        if route.generated:
+        if route.generated or route.name not in settings.secret_values:
             continue
         value = settings.secret_values[route.name].value
         identities = production_database.database_identities(value)
@@ -83,14 +101,25 @@ def after(gate: Gate, **options: Any) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(depends_on=gate, **options)
 
 
-def secret_values(settings: Settings, generated: GeneratedSecrets, gate: Gate) -> dict[str, pulumi.Output[str]]:
-    """Every routed secret's value by secret name, each a Pulumi secret, available only once the guard passed."""
+def secret_values(
+    settings: Settings,
+    generated: GeneratedSecrets,
+    gate: Gate,
+    database_urls: Mapping[str, pulumi.Output[str]] | None = None,
+) -> dict[str, pulumi.Output[str]]:
+    """Every routed secret's value by secret name, each a Pulumi secret, available only once the guard passed.
+
+    `database_urls`: the URLs a stack generating its database credentials composes, by the config key they replace.
+    """
     generated_values = generated.by_source()
+    database_urls = database_urls or {}
     values: dict[str, pulumi.Output[str]] = {}
     for route in settings.routes:
         if route.generated:
             if route.source in generated_values:
                 values[route.name] = generated_values[route.source]
+        elif route.source in database_urls:
+            values[route.name] = database_urls[route.source]
         else:
             values[route.name] = pulumi.Output.secret(settings.secret_values[route.name].value)
     if gate is None:
@@ -117,11 +146,17 @@ def build(settings: Settings) -> dict[str, object]:
         GeneratedSecretsArgs(rotation=rotation.rotation, deliver_previous=rotation.previous_delivered),
         after(gate),
     )
+    roles = _database_roles(settings, gate)
+    database_urls = (
+        {key: roles.urls[by_tier[settings.tier]] for key, by_tier in DATABASE_LOGIN_BY_ROUTE.items()} if roles else {}
+    )
     # Every value waits until no job can read another copy of a credential (repository, organization, ...).
     check = ShadowSecretCheck(
         "shadow-secrets", ShadowSecretCheckArgs.of(settings, found), after(gate, providers=[github_provider])
     )
-    values = {name: check.guard(value) for name, value in secret_values(settings, generated, gate).items()}
+    values = {
+        name: check.guard(value) for name, value in secret_values(settings, generated, gate, database_urls).items()
+    }
 
     # summary_only: the id is all the program needs; without it the provider pages through every member and
     # repository of the team (data_source_github_team.go, integrations/terraform-provider-github v6.13.0).
@@ -139,13 +174,34 @@ def build(settings: Settings) -> dict[str, object]:
     revision = head_revision()
     if settings.run_migrations:
         # After every secret and variable: a migration never runs for an environment left half-provisioned.
-        provisioned = [*secrets_by_repository.values(), variables]
+        provisioned: list[pulumi.Resource] = [*secrets_by_repository.values(), variables]
+        # Generated credentials: as a migrator login (acting as its group, which then owns what the revisions
+        # create), once the roles and their rights exist.
+        migrator = check.guard(roles.urls[MIGRATOR]) if roles else values["CI_DB_URL"]
         DatabaseMigration(
             "database",
-            DatabaseMigrationArgs(database_url=values["CI_DB_URL"], revision=revision, depends_on=provisioned),
+            DatabaseMigrationArgs(
+                database_url=migrator, revision=revision, depends_on=[*provisioned, *([roles] if roles else [])]
+            ),
             after(gate),
         )
-    return _outputs(settings, {r: s.secret_names for r, s in secrets_by_repository.items()}, variables, revision)
+    outputs = _outputs(settings, {r: s.secret_names for r, s in secrets_by_repository.items()}, variables, revision)
+    if roles is not None:
+        # The drift check's login (infra-drift.yml reads it with the stack's key, which its job holds anyway).
+        outputs[OBSERVER_OUTPUT] = roles.urls[OBSERVER]
+    return outputs
+
+
+def _database_roles(settings: Settings, gate: Gate) -> DatabaseRoles | None:
+    """A stack generating its database credentials: its roles and their rights, before any URL is handed out."""
+    server = settings.database.server
+    if server is None:
+        return None
+    return DatabaseRoles(
+        "database-roles",
+        DatabaseRolesArgs(stack=settings.stack, tier=settings.tier, server=server, rotation=settings.database.rotation),
+        after(gate, protect=settings.profile.protect),
+    )
 
 
 def _github_environment(
@@ -205,7 +261,8 @@ def _outputs(
         "environmentName": settings.environment_name,
         "githubSecretNames": secret_names,
         "vercelVariableKeys": variables.keys,
-        "ciDbUrlMasked": mask_url(settings.ci_db_url.value),
+        "ciDbUrlMasked": mask_url(_ci_db_url_shown(settings)),
+        "databaseCredentials": describe_credentials(settings),
         "migrationRevision": revision,
         "migrationsEnabled": settings.run_migrations,
         "sessionKeyRotation": settings.session_key.describe(),
@@ -217,6 +274,40 @@ def _outputs(
         outputs[production_database.FINGERPRINTS_OUTPUT] = [
             production_database.identity_fingerprint(i, key) for i in guarded
         ]
-        outputs[production_database.FINGERPRINT_OUTPUT] = production_database.fingerprint(settings.ci_db_url.value, key)
+        ci_database = settings.database.server.url() if settings.database.server else settings.ci_db_url.value
+        outputs[production_database.FINGERPRINT_OUTPUT] = production_database.fingerprint(ci_database, key)
         outputs[production_database.KEY_CHECK_OUTPUT] = production_database.key_check(key)
     return outputs
+
+
+def _ci_db_url_shown(settings: Settings) -> str:
+    """CI_DB_URL without its password: the provided value, or the generated login's URL with no password in it."""
+    server = settings.database.server
+    if server is None:
+        return settings.ci_db_url.value
+    return server.url(_handed_out(settings, "ciDbUrl"))
+
+
+def _handed_out(settings: Settings, key: str) -> str:
+    """The login whose URL replaces config key `key` at the stack's rotation."""
+    suffix = DATABASE_LOGIN_BY_ROUTE[key][settings.tier]
+    return role_name(settings.stack, suffix, active_slot(settings.database.rotation) if suffix in SLOTTED else None)
+
+
+def describe_credentials(settings: Settings) -> str:
+    """Who made the database URLs and, when generated, which logins this rotation hands out."""
+    rotation = settings.database.rotation
+    if not settings.database.generated:
+        return "provided: ciDbUrl and databaseUrl are typed into the stack's config"
+    handed = ", ".join(
+        f"{route.name} as {_handed_out(settings, route.source)}"
+        for route in settings.routes
+        if route.source in DATABASE_LOGIN_BY_ROUTE
+    )
+    other = SLOTS[rotation % 2]
+    previous = (
+        f"the _{other} logins, handed out at rotation {rotation - 1}, keep working until rotation {rotation + 1}"
+        if rotation > 1
+        else f"the _{other} logins are not handed out yet"
+    )
+    return f"generated, rotation {rotation}: {handed}; {previous}"

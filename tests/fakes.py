@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from pathlib import Path
 
 from infra.tables.routes import EXTRA_SECRETS_KEY
 from infra.tables.secret_keys import EXTRA_SECRETS_EXAMPLE, SECRET_KEYS
@@ -94,3 +95,35 @@ def least_config(profile: TierProfile, plan: str = "team") -> dict[str, str]:
     if profile.production_guard:
         values["productionStack"] = PRODUCTION_STACK_NAME
     return values
+
+
+def generated_server(stack: str, tier: Tier | None = None) -> str:
+    """A stack's databaseServer: its own database, credential-free, TLS where the tier wants it."""
+    tls = "?sslmode=require" if PROFILES[tier or stack_tier(stack)].tls_required else ""
+    return f"postgresql://db.{stack}.internal:5432/tenantguard{tls}"
+
+
+def generated_overrides(stack: str, rotation: int = 1, server: str | None = None) -> dict[str, str | None]:
+    """Config overrides that switch a stack to generated database credentials: no typed URL, a server, a counter."""
+    return {
+        "databaseCredentials": "generated",
+        "databaseServer": server or generated_server(stack),
+        "databaseRotation": str(rotation),
+        "ciDbUrl": None,
+        "databaseUrl": None,
+    }
+
+
+def admin_url(stack: str, server: str | None = None) -> str:
+    """A fake DB_ADMIN_URL for the stack's database: its password is a distinctive leak needle."""
+    where = (server or generated_server(stack)).removeprefix("postgresql://")
+    return f"postgresql://tg_admin:{secret_part('dbAdminUrl', stack)}@{where}"
+
+
+def generate_in_stack_file(directory: Path, stack: str) -> None:
+    """Switch a copy of a stack file to generated database credentials, as an operator would (README runbook)."""
+    path = evaluator.stack_file(stack, directory)
+    path.write_text(
+        f"{path.read_text()}  tenantguard-infra:databaseCredentials: generated\n"
+        f"  tenantguard-infra:databaseServer: {generated_server(stack)}\n"
+    )

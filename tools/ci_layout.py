@@ -39,6 +39,11 @@ READ_APP_KEY = "INFRA_GITHUB_READ_APP_KEY"
 WRITE_APP_KEY = "INFRA_GITHUB_WRITE_APP_KEY"
 READ_APP_CLIENT_ID = "INFRA_GITHUB_READ_APP_CLIENT_ID"
 WRITE_APP_CLIENT_ID = "INFRA_GITHUB_WRITE_APP_CLIENT_ID"
+DB_ADMIN_URL = "DB_ADMIN_URL"
+"""A stack generating its database credentials: the administrative login the PostgreSQL provider uses, in the deploy
+environment only. Its previews hold the stack's key, which decrypts all of its config and state: the login is
+neither. The deploy job hands it to the provider as PG* variables (`tools.pg_env`); the drift check reads the roles
+with the stack's observer login instead (README, "Generated database credentials")."""
 BACKEND_ROLE = "PULUMI_BACKEND_ROLE"
 """The IAM role a job assumes with GitHub's OIDC token: an s3:// backend's state, an awskms:// stack's key."""
 APP_OWNER = "INFRA_GITHUB_OWNER"
@@ -127,9 +132,20 @@ def reviewers_available(plan: Plan | None, visibility: str) -> bool:
 
 
 def layout(
-    stack: str, profile: TierProfile, plan: Plan | None, visibility: str, *, backend: str, kms: bool
+    stack: str,
+    profile: TierProfile,
+    plan: Plan | None,
+    visibility: str,
+    *,
+    backend: str,
+    kms: bool,
+    generated_credentials: bool = False,
 ) -> CiLayout:
-    """The stack's CI environments in a repository of `visibility` whose owner is on `plan` (None: not known)."""
+    """The stack's CI environments in a repository of `visibility` whose owner is on `plan` (None: not known).
+
+    `generated_credentials`: the stack generates its database credentials, so its deploy environment holds
+    DB_ADMIN_URL (and no other environment does).
+    """
     caps = capabilities(plan, visibility) if plan in PLANS else None
     if plan is not None and (caps is None or not caps.environments):
         if caps is None:
@@ -146,7 +162,7 @@ def layout(
     backend_token = (ACCESS_TOKEN,) if backend == "cloud" else ()
     key = (() if kms else (PASSPHRASE,)) + backend_token
     read = (*key, READ_APP_KEY, VERCEL_TOKEN)
-    write = (*key, WRITE_APP_KEY, VERCEL_TOKEN)
+    write = (*key, WRITE_APP_KEY, VERCEL_TOKEN, *((DB_ADMIN_URL,) if generated_credentials else ()))
     # A role where the job needs AWS: the object-storage backend's state, or a KMS stack's key (with Pulumi Cloud too).
     role = (BACKEND_ROLE,) if backend == "s3" or kms else ()
     scope = (APP_OWNER, APP_REPOSITORIES)

@@ -2,6 +2,7 @@
 infra/stack.py uses them.
 
     generated_secrets    GeneratedSecrets: the session keys the program generates (two slots that alternate)
+    database_roles       DatabaseRoles: a generated stack's PostgreSQL roles, their rights and alternating logins
     shadow_secret_check  ShadowSecretCheck: every other copy of a credential looked up; values wait on the check
     environment          DeploymentEnvironment: a repository's deployment environment, its gate and branch rules
     github_secrets       EnvironmentSecrets: the environment's Actions secrets, never repository- or org-wide

@@ -10,7 +10,7 @@ from pulumi.runtime import config as runtime_config
 
 from infra.config.approval_gate import Protection, protection
 from infra.config.errors import ConfigError
-from infra.config.rules import github, production_stack, secret_values, session_key, vercel
+from infra.config.rules import database_credentials, github, production_stack, secret_values, session_key, vercel
 from infra.config.rules.shadow_secrets import acknowledgement_problems, legacy_name_problems
 from infra.config.schema import typed_values
 from infra.config.settings import Secret, SessionKeyRotation, Settings
@@ -42,6 +42,9 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     problems += production_stack.problems(typed["productionStack"], profile)
     problems += session_key.problems(stack, typed, values)
     secrets = {secret_key.key: Secret(typed[secret_key.key]) for secret_key in SECRET_KEYS}
+    problems += database_credentials.problems(stack, typed, secrets, profile)
+    # A stack that generates its database credentials holds no typed URL for them: the stack composes them.
+    secrets = {key: value for key, value in secrets.items() if key not in database_credentials.replaced_keys(typed)}
     problems += secret_values.problems(stack, secrets, profile)
     problems += secret_values.extra_problems(stack, typed[EXTRA_SECRETS_KEY], EXTRA_SECRETS_KEY in secret)
     extras = {name: Secret(value) for name, value in typed[EXTRA_SECRETS_KEY].items()}
@@ -81,6 +84,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
         db_fingerprint_key=secrets["dbFingerprintKey"],
         legacy_secret_names=typed[LEGACY_KEY],
         acknowledged_secrets=typed[ACKNOWLEDGED_KEY],
+        database=database_credentials.credentials(typed),
     )
 
 

@@ -167,6 +167,8 @@ def typed_values(stack: str, values: Mapping[str, Any], secret: Collection[str])
             problem = f"{full_key(key)} is required: set it in Pulumi.{stack}.yaml ({spec['description']})"
         if problem is not None:
             problems.append(problem)
-        if spec.get("secret") and key in values and key not in secret:
+        # An empty value holds no secret: it is the declared default the CLI merges in, unencrypted, for a key the
+        # stack does not set (ciDbUrl in a stack that generates it; pulumi/pulumi pkg/workspace/config.go mergeConfig).
+        if spec.get("secret") and key in values and key not in secret and values[key] != spec.get("default"):
             problems.append(f"{full_key(key)} must be a secret, not plaintext: {set_secret_hint(key, stack)}")
     return typed, problems

@@ -6,6 +6,7 @@ import datetime
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from infra.config.approval_gate import Protection
 from infra.tables.github_plans import Plan, Visibility
@@ -46,6 +47,36 @@ class SessionKeyRotation:
 
 
 @dataclass(frozen=True)
+class DatabaseServer:
+    """Where a generated stack's database is: host, port, database name and sslmode, no credential (databaseServer)."""
+
+    host: str
+    port: int
+    database: str
+    sslmode: str | None
+
+    def url(self, user: str | None = None, password: str | None = None) -> str:
+        """A postgresql:// URL of this database, for `user` with `password` when given (percent-encoded)."""
+        userinfo = ""
+        if user is not None:
+            userinfo = quote(user, safe="") + (f":{quote(password, safe='')}" if password is not None else "") + "@"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        query = f"?sslmode={self.sslmode}" if self.sslmode else ""
+        return f"postgresql://{userinfo}{host}:{self.port}/{quote(self.database, safe='')}{query}"
+
+
+@dataclass(frozen=True)
+class DatabaseCredentials:
+    """Who types the database URLs: the operator (provided), or the stack, which makes the roles (generated)."""
+
+    generated: bool
+    server: DatabaseServer | None
+    """The generated stack's database (None when provided: the URLs say where it is)."""
+    rotation: int
+    """The generated logins' rotation counter (1, 2, ...; infra/tables/database_roles.py says what it turns)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """One stack's validated configuration."""
 
@@ -78,6 +109,9 @@ class Settings:
     """Old credential names no job may read any more, at any level (infra/guard/shadow_secrets.py)."""
     acknowledged_secrets: Mapping[str, str]
     """Other copies of a credential reported as warnings while a team migrates: `REPOSITORY/LEVEL/NAME` -> reason."""
+    database: DatabaseCredentials = DatabaseCredentials(generated=False, server=None, rotation=1)
+    """Whether the stack generates its database roles and URLs (CI_DB_URL and DATABASE_URL are then not in
+    secret_values: infra/components/database_roles.py composes them)."""
 
     @property
     def tier(self) -> Tier:
@@ -85,6 +119,7 @@ class Settings:
 
     @property
     def ci_db_url(self) -> Secret:
+        """The provided CI_DB_URL (a generated stack has none: see `database`)."""
         return self.secret_values["CI_DB_URL"]
 
     @functools.cached_property

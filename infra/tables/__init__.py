@@ -6,6 +6,7 @@
     github_permissions   the token permission each GitHub call of the program needs
     routes               which secret lands where (GitHub environment, Vercel targets)
     secret_keys          what each secret config key holds, how it is checked, what an example looks like
+    database_roles       the roles a stack generating its database credentials declares, and what each may do
 
 Kept apart from the components and the config so that the evaluator, the docs and the policy pack read them
 without importing the program.

@@ -30,6 +30,7 @@ from tools.plan.model import StackPlan
 from tools.plan.placeholders import placeholder_secrets
 from tools.plan.stack_files import (
     StackFileError,
+    generated_keys,
     is_secure,
     other_plaintext_secrets,
     plaintext_secret,
@@ -66,6 +67,8 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
         return plan
     declared_secret = set(secret_keys())
     placeholders = placeholder_secrets(stack, plan.extra_secrets)
+    for key in generated_keys(config):
+        del placeholders[key]  # the stack composes these itself
     values = {key: value for key, value in _as_program_config(config).items() if key not in declared_secret}
     values.update(placeholders)
     plan.reference = values.get("productionStack", "")
@@ -140,6 +143,7 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
     plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", "")) + _window_passed(
         plan.stack, values.get(PREVIOUS_UNTIL, "")
     )
+    plan.database_credentials = str(evaluation.outputs.get("databaseCredentials", ""))
 
 
 def _window_passed(stack: str, until: str) -> str:

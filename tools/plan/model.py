@@ -61,6 +61,8 @@ class StackPlan:
     migration: str = ""
     guard: str = ""
     session_key: str = ""
+    database_credentials: str = ""
+    """Who made CI_DB_URL and DATABASE_URL: typed (provided), or the stack, with the logins its rotation hands out."""
     secrets_set: list[str] = field(default_factory=list)
     """Secret config keys the stack file holds encrypted (`secure:`)."""
     secrets_missing: list[str] = field(default_factory=list)

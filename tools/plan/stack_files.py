@@ -10,6 +10,7 @@ from typing import Any, cast
 import yaml
 
 from infra.config.schema import secret_keys
+from infra.tables.database_roles import CREDENTIALS_KEY, DATABASE_LOGIN_BY_ROUTE, GENERATED
 from infra.tables.github_plans import PLAN_KEY, PLANS, Plan
 from infra.tables.routes import EXTRA_SECRETS_KEY
 from infra.tables.secret_keys import set_secret_command
@@ -104,7 +105,8 @@ def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> Non
     """Which secret keys the file holds encrypted or lacks; an error for any plaintext at any depth."""
     for key in secret_keys():
         if key not in config:
-            plan.secrets_missing.append(key)
+            if key not in generated_keys(config):
+                plan.secrets_missing.append(key)
         elif is_secure(config[key]):
             plan.secrets_set.append(key)
         else:
@@ -116,6 +118,11 @@ def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> Non
     plan.extra_secrets = sorted(extras or {})
     for path in _plaintext_leaves(extras or {}, EXTRA_SECRETS_KEY):
         plan.errors.append(plaintext_secret(full_key(path), path, stack))
+
+
+def generated_keys(config: Mapping[str, Any]) -> frozenset[str]:
+    """The secret keys a stack file does not hold because the stack generates their values (databaseCredentials)."""
+    return frozenset(DATABASE_LOGIN_BY_ROUTE) if config.get(CREDENTIALS_KEY) == GENERATED else frozenset()
 
 
 def owner_plan(owner: str, directory: Path) -> Plan | None:

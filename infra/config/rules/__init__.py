@@ -5,6 +5,7 @@
     vercel             project, team, git branch and custom environments for the tier's targets
     production_stack   the stack the production-database guard compares with
     session_key        rotation counter, date and overlap window
+    database_credentials  provided or generated database URLs, the generated roles' server and rotation counter
     secret_values      each secret's value, the extra secrets, GitHub's limits per environment and per secret
     shadow_secrets     legacy credential names and acknowledged copies (the shadow-secret check's config)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from infra.config.schema import set_secret_hint
+from infra.config.schema import declared_config, set_secret_hint
 from infra.config.settings import Secret
 from infra.guard.production_database import UnguardableValueError, database_identities
 from infra.tables.routes import EXTRA_NAME, EXTRA_SECRETS_KEY, ROUTES, SECRET_NAME_RULE, secret_name_problem
@@ -24,6 +24,10 @@ def problems(stack: str, secrets: Mapping[str, Secret], profile: TierProfile) ->
     """The secret keys' values (infra/tables/secret_keys.py), each checked by its kind's validator."""
     found = []
     for key, secret in secrets.items():
+        if not secret.value and declared_config()[key].get("default") == "":
+            # Left at its empty default (ciDbUrl, databaseUrl: only a stack generating them goes without).
+            found.append(f"{full_key(key)} is required: {set_secret_hint(key, stack)}")
+            continue
         if not secret.value.strip():
             found.append(f"{full_key(key)} is empty: {set_secret_hint(key, stack)}")
             continue

@@ -39,6 +39,7 @@ def as_json(
                 "secrets": {"set": plan.secrets_set, "missing": plan.secrets_missing, "extra": plan.extra_secrets},
                 "productionDatabaseGuard": plan.guard,
                 "sessionKey": plan.session_key,
+                "databaseCredentials": plan.database_credentials,
                 "migrationRevision": plan.migration,
             }
             for plan in plans

@@ -78,6 +78,7 @@ def as_text(
             f"CI: {plan.ci}",
             f"migration target: {plan.migration}; production-database guard: {plan.guard or 'off'}",
             f"session key: {plan.session_key}",
+            f"database credentials: {plan.database_credentials}",
             f"secrets set: {', '.join(plan.secrets_set) or 'none'}; "
             f"missing: {', '.join(plan.secrets_missing) or 'none'}",
         ]
