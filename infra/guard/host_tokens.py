@@ -8,6 +8,8 @@ a URL is. Nothing here is ever shown: the tokens are pieces of secret values.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import ipaddress
 import re
@@ -32,6 +34,13 @@ _BACKSLASH_ESCAPE = re.compile(
 _CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "b": "\b", "a": "\a", "e": "\x1b"}
 _IDEOGRAPHIC_FULL_STOP = str.maketrans({"\u3002": "."})
 """UTS 46 (IDNA) reads U+3002 as a label separator; NFKC maps the fullwidth and halfwidth stops to it or to `.`."""
+_SHELL_QUOTING = re.compile(r"""["'`]|\\\n""")
+"""What a shell removes from a word: quotes (`db.prod"uct"ion` is one word) and a backslash before a newline."""
+_BASE64_RUN = re.compile(
+    r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+    r"|(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9_-]{4}){4,}(?:[A-Za-z0-9_-]{2,3})?"
+)
+"""Standard or URL-safe base64 of at least 12 bytes (a Kubernetes Secret's `data:`, a JWT's parts)."""
 _MAX_ROUNDS = 4
 """How many times a value is decoded with every decoding at once: enough for an encoding inside another."""
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -58,8 +67,28 @@ def _compatibility(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_IDEOGRAPHIC_FULL_STOP)
 
 
-DECODINGS = (unquote, _backslashes, html.unescape, _compatibility)
-"""Percent-encoding (URLs, .env files), backslash escapes (JSON, YAML, shells), HTML entities, Unicode compatibility."""
+def _shell_words(text: str) -> str:
+    return _SHELL_QUOTING.sub("", text)
+
+
+def _base64(text: str) -> str:
+    """Each base64 run that decodes to text, as that text; runs that decode to bytes (keys, random tokens) stay."""
+
+    def decoded(match: re.Match[str]) -> str:
+        run = match[0]
+        try:
+            data = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None)
+            text = data.decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return run
+        return text if all(character.isprintable() or character.isspace() for character in text) else run
+
+    return _BASE64_RUN.sub(decoded, text)
+
+
+DECODINGS = (_base64, unquote, _backslashes, html.unescape, _compatibility, _shell_words)
+"""Base64 (a Kubernetes Secret's data, a JWT), percent-encoding (URLs, .env files), backslash escapes (JSON, YAML,
+shells), HTML entities, Unicode compatibility forms, shell quoting."""
 
 
 def spellings(text: str) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ pointing at production's database, at another database on production's server, a
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ CORPUS: dict[str, str] = {
     "Rails database.yml": (
         "production:\n  adapter: postgresql\n  host: {host}\n  port: {port}\n  database: {db}\n  username: {user}"
     ),
+    "Kubernetes Secret data, base64": "apiVersion: v1\nkind: Secret\ndata:\n  DATABASE_URL: {base64_url}",
     "Kubernetes Secret stringData": (
         "apiVersion: v1\nkind: Secret\nstringData:\n  DATABASE_URL: postgresql://{user}:{password}@{host}:{port}/{db}"
     ),
@@ -90,7 +92,12 @@ CORPUS: dict[str, str] = {
 
 
 def written(template: str, target: Target) -> str:
-    return template.format(**vars(target), encoded_host=quote(target.host, safe="").replace(".", "%2E"))
+    url = f"postgresql://{target.user}:{target.password}@{target.host}:{target.port}/{target.db}"
+    return template.format(
+        **vars(target),
+        encoded_host=quote(target.host, safe="").replace(".", "%2E"),
+        base64_url=base64.b64encode(url.encode()).decode(),
+    )
 
 
 def named(value: str, exported: dict[str, Any]) -> str:

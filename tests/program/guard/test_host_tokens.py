@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -73,6 +74,13 @@ def test_unix_socket_paths_name_no_server(path: str) -> None:
         ("db\uff0eproduction\u3002internal", "db.production.internal"),
         ("\uff44\uff42.production.internal", "db.production.internal"),  # fullwidth letters
         ("[fe80::1%25eth0]", "fe80::1"),
+        ('PGHOST=db.prod"uct"ion.internal', "db.production.internal"),  # one word to a shell
+        ("PGHOST='db.production'.internal", "db.production.internal"),
+        (
+            "data:\n  url: " + base64.b64encode(b"postgresql://db.production.internal/tg").decode(),
+            "db.production.internal",
+        ),
+        (base64.urlsafe_b64encode(b'{"host":"db.production.internal"}').decode().rstrip("="), "db.production.internal"),
     ],
 )
 def test_a_host_is_found_in_any_format_and_encoding(value: str, host: str) -> None:
@@ -87,6 +95,11 @@ def test_a_host_glued_to_other_letters_is_another_name() -> None:
 def test_spellings_keep_the_value_and_every_decoding() -> None:
     assert spellings("a%2Eb") == ("a%2Eb", "a.b")
     assert spellings("plain") == ("plain",)
+
+
+def test_a_token_that_is_no_base64_text_stays_as_written() -> None:
+    token = "sk-proj-" + base64.urlsafe_b64encode(bytes(range(200, 248))).decode()
+    assert spellings(token) == (token,)
 
 
 def test_every_number_is_a_possible_port_and_the_default_one_always() -> None:
