@@ -18,6 +18,7 @@ from infra.components.shadow_secret_check import ShadowSecretCheck, ShadowSecret
 from infra.components.vercel import VercelVariables, VercelVariablesArgs
 from infra.config.settings import Settings
 from infra.guard import production_database, repository_visibility
+from infra.guard.database_names import Reading, read
 from infra.tables.database_roles import (
     DATABASE_LOGIN_BY_ROUTE,
     MIGRATOR,
@@ -32,7 +33,7 @@ from infra.tables.routes import EXTRA_SECRETS_KEY, Route
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.type_tokens import full_key
 from tenantguard_db.revisions import head_revision
-from tenantguard_db.urls import mask_url, parse_postgres_url
+from tenantguard_db.urls import mask_url
 
 OBSERVER_OUTPUT = "databaseObserverUrl"
 """The drift check's read-only login, a secret output (README, "Generated database credentials")."""
@@ -42,30 +43,25 @@ Gate = pulumi.Output[Sequence[pulumi.Resource]] | None
 """The production-database guard's verdict (production_database.verdict), or None in a tier without the guard."""
 
 
-def guarded_identities(settings: Settings) -> dict[str, tuple[str, ...]]:
-    """Every PostgreSQL database the stack distributes, by the config key whose value names it.
+def guarded_values(settings: Settings) -> dict[str, Reading]:
+    """Every secret value the stack distributes, read by the guard, by the config key that holds it.
 
-    Chosen by value, not by key: an extra secret (or a key added later) naming a database hands it out
-    just as CI_DB_URL does, whether as a URL anywhere in the value or as a libpq keyword string
-    (production_database.database_identities). Keys whose kind is a PostgreSQL URL are always read as one,
-    so the guard fails closed should one ever not look like one. Other values (a Redis URL, a token)
-    are not compared: production exports fingerprints of its PostgreSQL databases only.
+    Chosen by value, not by key: an extra secret (or a key added later) naming a database hands it out just as
+    CI_DB_URL does, in whatever shape (infra/guard/database_names.py). Keys whose kind is a PostgreSQL URL are
+    always read as one, so the guard fails closed should one ever not look like one. Production exports the
+    databases and servers its values name; the other stacks compare theirs (production_database.verdict).
     """
-    guarded: dict[str, tuple[str, ...]] = {}
+    guarded: dict[str, Reading] = {}
     server = settings.database.server
     if server is not None:
         # Generated credentials: the roles, the composed URLs and the administrative connection all name this database
-        # (the provider connects to these coordinates, whatever the deploy job's environment says).
-        guarded[full_key(SERVER_KEY)] = (parse_postgres_url(server.url()).identity(),)
+        # (the provider connects to these coordinates, whatever the deploy job's environment says). Never acknowledged.
+        guarded[full_key(SERVER_KEY)] = read(server.url(), url=True)
     for route in settings.routes:
         if route.generated or route.name not in settings.secret_values:
             continue
         value = settings.secret_values[route.name].value
-        identities = production_database.database_identities(value)
-        if route.source in GUARDED_SOURCES:
-            identities = tuple(dict.fromkeys((parse_postgres_url(value).identity(), *identities)))
-        if identities:
-            guarded[_config_key(route)] = identities
+        guarded[_config_key(route)] = read(value, url=route.source in GUARDED_SOURCES)
     return guarded
 
 
@@ -81,11 +77,17 @@ def _config_key(route: Route) -> str:
 
 
 def verdict(settings: Settings) -> Gate:
-    """The guard's verdict on every PostgreSQL URL the stack distributes, in a tier with the guard."""
+    """The guard's verdict on every secret value the stack distributes, in a tier with the guard."""
     if not settings.profile.production_guard or settings.production_stack is None:
         return None
     against = production_database.production(settings.production_stack)
-    return production_database.verdict(guarded_identities(settings), settings.db_fingerprint_key.value, against)
+    return production_database.verdict(
+        guarded_values(settings),
+        settings.db_fingerprint_key.value,
+        against,
+        settings.acknowledged_production_servers,
+        settings.stack,
+    )
 
 
 def after(gate: Gate, **options: Any) -> pulumi.ResourceOptions:
@@ -270,13 +272,8 @@ def _outputs(
     }
     if settings.profile.exports_fingerprint:
         key = settings.db_fingerprint_key.value
-        guarded = [identity for identities in guarded_identities(settings).values() for identity in identities]
-        outputs[production_database.FINGERPRINTS_OUTPUT] = [
-            production_database.identity_fingerprint(i, key) for i in guarded
-        ]
         ci_database = settings.database.server.url() if settings.database.server else settings.ci_db_url.value
-        outputs[production_database.FINGERPRINT_OUTPUT] = production_database.fingerprint(ci_database, key)
-        outputs[production_database.KEY_CHECK_OUTPUT] = production_database.key_check(key)
+        outputs |= production_database.exports(guarded_values(settings), ci_database, key)
     return outputs
 
 

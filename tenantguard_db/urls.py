@@ -15,7 +15,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -143,29 +142,106 @@ def _is_ip(host: str) -> bool:
 
 
 def database_identity(host: str, port: str | None, dbname: str) -> str:
-    """One database as libpq reaches it, however it was written: canonical host, port with its default, name."""
-    return f"{canonical_host(host)}:{port or DEFAULT_PORT}/{dbname}"
+    """One database as libpq reaches it, however it was written: canonical host, port as libpq reads it, name."""
+    return f"{canonical_host(host)}:{libpq_port(port)}/{dbname}"
+
+
+_C_SPACE = " \t\n\v\f\r"
+"""isspace() in the C locale: what strtol and inet_aton skip or stop at."""
+_LEADING_INTEGER = re.compile(rf"[{_C_SPACE}]*([+-]?)0*([0-9]+)")
+_LONG_DIGITS = 19
+"""Digits past which a number is beyond a 64-bit long for certain; strtol then saturates."""
+
+
+def libpq_port(port: str | None) -> str:
+    """The port libpq connects to for `port` as written: DEFAULT_PORT when empty, else the number it starts with.
+
+    libpq reads a port with strtol (fe-connect.c `parse_int_param`, postgres/postgres 0028b55b): leading and
+    trailing whitespace and a sign are accepted, so ` 5432` and `+5432` are 5432, and anything else after the
+    digits is refused. libpq 9.x read it with atoi (`portnum = atoi(conn->pgport)`), which ignores what follows
+    the digits and keeps the low 32 bits of what strtol read. Both readings are taken: `5432abc` and
+    `4294972728` are 5432 here, as an older libpq would connect. A port no libpq reads as a number (`abc`, `-1`)
+    is kept as written: it connects nowhere, so it matches no other spelling.
+    """
+    if not port:
+        return DEFAULT_PORT
+    match = _LEADING_INTEGER.match(port)
+    if match is None:
+        return port
+    sign, digits = match.groups()
+    long_max = 2**63 - 1
+    value = long_max if len(digits) > _LONG_DIGITS else min(int(digits), long_max)  # strtol saturates at LONG_MAX
+    value = -value if sign == "-" else value
+    value = (value + 2**31) % 2**32 - 2**31  # atoi's conversion to int keeps the low 32 bits
+    return str(value)
 
 
 def canonical_host(host: str) -> str:
     """One spelling per host libpq resolves alike: names case-folded without a trailing dot, IP literals in
-    their standard form (getaddrinfo also reads 10.0.5, 167772165, 0xa.0.0.5 and ::ffff:10.0.0.5 as 10.0.0.5).
+    their standard form (getaddrinfo also reads 10.0.5, 167772165, 0xa.0.0.5, 012.0.0.5 and ::ffff:10.0.0.5 as
+    10.0.0.5; inet_aton below).
 
     A name and its address, a CNAME, a pooler in front of the server stay different: the guard cannot
     resolve names (it runs offline too).
     """
     name = host.casefold().rstrip(".")
     try:
-        address = ipaddress.ip_address(name)
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(name)
     except ValueError:
-        try:
-            # inet_aton takes the classic shorthands getaddrinfo accepts for IPv4 (glibc's inet_aton).
-            address = ipaddress.IPv4Address(socket.inet_aton(name))
-        except OSError:
+        address = inet_aton(name)
+        if address is None:
             return name
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return str(address)
+
+
+_INET_ATON_PART = re.compile(r"0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*")
+"""One part as strtoul with base 0 reads it after inet_aton checked it starts with a digit: hex, octal, decimal."""
+_INET_ATON_MAX = (0xFFFFFFFF, 0xFFFFFF, 0xFFFF, 0xFF)
+"""The largest last part after 0, 1, 2 or 3 dotted parts: it fills the bytes that remain."""
+_INET_ATON_DIGITS = 40
+
+
+def inet_aton(text: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address glibc's inet_aton reads in `text`, or None; the same on every machine the program runs on.
+
+    glibc resolv/inet_addr.c `inet_aton_end` (bminor/glibc 0d1d7fb8): one to four parts, each decimal, 0x-hex or
+    0-octal, every part but the last at most 255, the last filling the remaining bytes (`a`, `a.b`, `a.b.c`,
+    `a.b.c.d`). getaddrinfo, which libpq calls for `host` and `hostaddr`, tries this before anything else
+    (sysdeps/posix/getaddrinfo.c, `__inet_aton_exact`). inet_aton itself, and getaddrinfo before glibc 2.29
+    (CVE-2016-10739), also accept whitespace and anything after it: so does this.
+    """
+    parts: list[int] = []
+    position = 0
+    while True:
+        match = _INET_ATON_PART.match(text, position)
+        if match is None or len(match[0]) > _INET_ATON_DIGITS:
+            return None
+        value = int(match[0], 0) if not match[0].startswith("0") or len(match[0]) == 1 else _c_unsigned(match[0])
+        position = match.end()
+        if value > _INET_ATON_MAX[0]:
+            return None
+        if position < len(text) and text[position] == ".":
+            if len(parts) == 3 or value > 0xFF:
+                return None
+            parts.append(value)
+            position += 1
+            continue
+        break
+    if position < len(text) and text[position] not in _C_SPACE:
+        return None
+    if value > _INET_ATON_MAX[len(parts)]:
+        return None
+    packed = 0
+    for index, part in enumerate(parts):
+        packed |= part << (24 - 8 * index)
+    return ipaddress.IPv4Address(packed | value)
+
+
+def _c_unsigned(literal: str) -> int:
+    """A C integer literal with a leading 0: 0x-hex or octal."""
+    return int(literal[2:], 16) if literal[1:2] in ("x", "X") else int(literal, 8)
 
 
 def _split_host(netloc: str) -> str:

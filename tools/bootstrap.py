@@ -35,7 +35,13 @@ STACK_NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_NAME - 1}}}")
 NAME_RULE = f"lowercase letters, digits and '-', starting with a letter or digit, at most {MAX_NAME} characters"
 DERIVED = ("environmentName", "deploymentBranches", "vercelGitBranch")
 """Keys whose value comes from the new name."""
-NOT_COPIED = ("sessionKeyRotation", "sessionKeyPreviousUntil", "sessionKeyRotatedOn", "acknowledgedSecrets")
+NOT_COPIED = (
+    "sessionKeyRotation",
+    "sessionKeyPreviousUntil",
+    "sessionKeyRotatedOn",
+    "acknowledgedSecrets",
+    "acknowledgedProductionServers",
+)
 """Keys that describe the source stack's own history: the copy starts afresh."""
 
 

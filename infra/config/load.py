@@ -14,9 +14,10 @@ from infra.config.rules import database_credentials, github, production_stack, s
 from infra.config.rules.shadow_secrets import acknowledgement_problems, legacy_name_problems
 from infra.config.schema import typed_values
 from infra.config.settings import Secret, SessionKeyRotation, Settings
+from infra.guard.production_database import ACKNOWLEDGED_KEY as ACKNOWLEDGED_SERVERS_KEY
 from infra.guard.shadow_secrets import ACKNOWLEDGED_KEY, LEGACY_KEY
 from infra.tables.github_plans import PLAN_KEY, PLANS, VISIBILITIES, VISIBILITY_KEY
-from infra.tables.routes import EXTRA_SECRETS_KEY, ROUTES, VARIABLES
+from infra.tables.routes import EXTRA_NAME, EXTRA_SECRETS_KEY, ROUTES, VARIABLES, secret_name_problem
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.tiers import TIERS, TierProfile, profile_for
 from infra.tables.type_tokens import PROJECT, full_key
@@ -55,6 +56,16 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
     problems += acknowledgement_problems(
         full_key(ACKNOWLEDGED_KEY), typed[ACKNOWLEDGED_KEY], typed["repositories"], github_names
     )
+    # Only names extra_problems accepted are listed: a name that is not one may be a value pasted in its place.
+    guarded_keys = [full_key(route.source) for route in ROUTES if not route.generated] + [
+        f"{full_key(EXTRA_SECRETS_KEY)}.{name}"
+        for name in typed[EXTRA_SECRETS_KEY]
+        if EXTRA_NAME.fullmatch(name) and secret_name_problem(name) is None
+    ]
+    acknowledged_servers, acknowledgement_trouble = production_stack.acknowledged_servers(
+        typed[ACKNOWLEDGED_SERVERS_KEY], guarded_keys, profile
+    )
+    problems += acknowledgement_trouble
     gate = _gate(typed, profile)
     if isinstance(gate, str):
         problems.append(gate)
@@ -85,6 +96,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
         legacy_secret_names=typed[LEGACY_KEY],
         acknowledged_secrets=typed[ACKNOWLEDGED_KEY],
         database=database_credentials.credentials(typed),
+        acknowledged_production_servers=acknowledged_servers,
     )
 
 

@@ -109,6 +109,9 @@ class Settings:
     """Old credential names no job may read any more, at any level (infra/guard/shadow_secrets.py)."""
     acknowledged_secrets: Mapping[str, str]
     """Other copies of a credential reported as warnings while a team migrates: `REPOSITORY/LEVEL/NAME` -> reason."""
+    acknowledged_production_servers: Mapping[str, str]
+    """Config keys (`tenantguard-infra:extraSecrets.NAME`) whose value may name one of production's database servers,
+    with the reason: the guard warns instead of failing (infra/guard/production_database.py)."""
     database: DatabaseCredentials = DatabaseCredentials(generated=False, server=None, rotation=1)
     """Whether the stack generates its database roles and URLs (CI_DB_URL and DATABASE_URL are then not in
     secret_values: infra/components/database_roles.py composes them)."""

@@ -1,11 +1,18 @@
-"""Keeps non-production stacks off production's databases: keyed fingerprints of their identities, compared.
+"""Keeps non-production stacks off production's databases and their servers: keyed fingerprints, compared.
 
-Every PostgreSQL database a stack distributes is compared, whichever config key holds it (extraSecrets too)
-and however it is written: a URL anywhere in the value (JDBC's, a .env line, JSON) or a libpq keyword string.
+Production exports a keyed fingerprint (HMAC-SHA256 under the shared `dbFingerprintKey`) of every PostgreSQL
+database it distributes and of each one's server: its host as libpq would reach it (host_tokens.server_host), and
+that host with the port.
+A preview or staging stack reads every secret value it distributes (infra/guard/database_names.py) and:
 
-The identity is what libpq connects to (tenantguard_db.urls: host normalised, port with its default,
-database name), so driver-equivalent spellings of one database have one fingerprint. Production also
-exports a check value derived from its key (never the key), so a stack whose key differs, and whose
+- refuses a value that names one of production's databases (same host, port and database), in a shape it reads
+  as libpq does or in labelled fields beside one of production's servers. Never acknowledgeable.
+- refuses a value in which any host-like token, in any format, is one of production's database servers, unless
+  that config key is acknowledged with a reason (`acknowledgedProductionServers`); then it warns. The port plays no
+  part there: in a value of unknown format a port cannot be told apart from any other number, and another port
+  on production's host (a pooler on 6432) is still production's machine.
+
+Production also exports a check value derived from its key (never the key), so a stack whose key differs, and whose
 fingerprints could therefore never match, fails instead of passing everything.
 """
 
@@ -13,129 +20,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
-from tenantguard_db.urls import UnsafeUrlError, database_identity, parse_postgres_url
+from infra.guard.database_names import Reading
+from infra.tables.type_tokens import full_key
+from tenantguard_db.urls import parse_postgres_url
 
 FINGERPRINTS_OUTPUT = "databaseFingerprints"
 FINGERPRINT_OUTPUT = "databaseFingerprint"
+SERVER_FINGERPRINTS_OUTPUT = "databaseServerFingerprints"
 KEY_CHECK_OUTPUT = "databaseFingerprintKeyCheck"
 FINGERPRINT_KEY_KEY = "tenantguard-infra:dbFingerprintKey"
+ACKNOWLEDGED_KEY = "acknowledgedProductionServers"
 _KEY_CHECK_MESSAGE = b"tenantguard production-database guard: key check"
-
-
-POSTGRES_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])(?:postgres|postgresql)(?:\+[a-z0-9_]+)?://", re.IGNORECASE)
-"""Where a PostgreSQL URL starts: libpq's two schemes, in any case (schemes are case-insensitive, RFC 3986
-section 3.1, and URL parsers other than libpq's accept them so), with or without a SQLAlchemy driver
-suffix (postgresql+psycopg://), not inside a longer scheme; JDBC's `jdbc:` before it is no part of it."""
-_URL_END = re.compile(r"""[^\x21-\x7e]|["'<>\\^`{|}]""")
-"""What ends a URL inside other text: a character RFC 3986 (section 2) allows in none (a space, `"`, `<`, `{`,
-non-ASCII) or the single quote that wraps one in shell and .env files."""
-_TRAILING_PUNCTUATION = ".,;:!?)]"
-"""What follows an embedded URL in prose or a list rather than belonging to its database name."""
-_ENV_LINE = re.compile(r"\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(?P<value>.*)", re.DOTALL)
-"""A dotenv line, `NAME=value` (or `export NAME="value"`): its value is read on its own."""
-_KEYWORD_HOSTS = ("host", "hostaddr")
-
-
-class UnguardableValueError(ValueError):
-    """A value naming a PostgreSQL database in a way the guard cannot read as libpq would; never quotes it."""
-
-
-def database_identities(value: str) -> tuple[str, ...]:
-    """The identity (tenantguard_db.urls.database_identity) of every PostgreSQL database `value` names.
-
-    Found anywhere in it: the value itself as a URL, any URL inside it (JDBC's `jdbc:postgresql://...`, a
-    pasted `.env` line, prose), the strings of a JSON document, and libpq keyword strings (`host=...
-    dbname=...`) whole or as a `.env` line's value. A value naming none (an API key, a Redis URL) has no
-    identity. Raises UnguardableValueError for a URL or keyword string the guard cannot read as libpq does
-    (several hosts, a password or host in a URL's query, ...): it could not be compared.
-    """
-    identities: list[str] = []
-    for text in _texts(value):
-        identities += _identities_in(text)
-    return tuple(dict.fromkeys(identities))
-
-
-def _texts(value: str) -> list[str]:
-    """The strings of a JSON document (decoded, so `\\/` and `\\u0040` read as libpq would see them), else the value."""
-    try:
-        document = json.loads(value)
-    except ValueError:
-        return [value]
-    if not isinstance(document, dict | list):
-        return [value]
-    strings: list[str] = []
-    pending: list[Any] = [document]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            strings.append(item)
-        elif isinstance(item, dict):
-            pending += [*item.keys(), *item.values()]
-        elif isinstance(item, list):
-            pending += item
-    return strings
-
-
-def _identities_in(text: str) -> list[str]:
-    whole = POSTGRES_SCHEME.match(text)
-    if whole is not None:
-        # The whole value is one URL, read exactly as given (a password may hold any character).
-        return [_url_identity(text[whole.end() :])]
-    identities = []
-    for match in POSTGRES_SCHEME.finditer(text):
-        found = _URL_END.search(text, match.end())
-        url = text[match.end() : found.start() if found else len(text)].rstrip(_TRAILING_PUNCTUATION)
-        identities.append(_url_identity(url))
-    candidates = [text]
-    for line in text.splitlines():
-        env_line = _ENV_LINE.fullmatch(line)
-        candidates += [line, env_line["value"].strip().strip("\"'")] if env_line else [line]
-    return identities + [identity for candidate in candidates for identity in _keyword_identities(candidate)]
-
-
-def _url_identity(after_scheme: str) -> str:
-    """The identity of the URL whose text after its scheme (any spelling of POSTGRES_SCHEME) is `after_scheme`."""
-    try:
-        return parse_postgres_url("postgresql://" + after_scheme).identity()
-    except UnsafeUrlError as refused:
-        raise UnguardableValueError(f"holds a PostgreSQL URL that {refused}") from None
-
-
-def _keyword_identities(text: str) -> list[str]:
-    """The database of a libpq keyword string (`host=... dbname=...`); none for text that is not one.
-
-    libpq refuses any word that is not one of its keywords (`sk-...`, `abc==`, `key=value`), so an API key
-    or token never parses as one; a string that parses but names no host is a local socket or a fragment.
-    """
-    if POSTGRES_SCHEME.match(text.strip()):
-        return []  # a URL, compared above; conninfo_to_dict would read it as one too
-    from psycopg import conninfo  # noqa: PLC0415 - libpq loads only when a value is read
-
-    try:
-        parsed = {key: str(value) for key, value in conninfo.conninfo_to_dict(text).items() if value is not None}
-    except Exception:  # psycopg's message quotes the string: not a keyword string, whatever failed
-        return []
-    # With both, libpq connects to hostaddr and checks the certificate against host: each is compared.
-    hosts = [parsed[key] for key in _KEYWORD_HOSTS if parsed.get(key)]
-    if not hosts:
-        return []
-    if any("," in part for part in (*hosts, parsed.get("port", ""))):
-        raise UnguardableValueError("holds a libpq connection string that names several hosts; give exactly one host")
-    # libpq's default database name is the user name; without either it is the OS user's, unknown here.
-    dbname = parsed.get("dbname") or parsed.get("user")
-    if not dbname:
-        return []
-    port = parsed.get("port")
-    port = str(int(port)) if port and port.isdigit() else port
-    return [database_identity(host, port, dbname) for host in hosts]
+_SERVER_PREFIX = "server "
+"""Keeps a server's fingerprint apart from any database identity's (host:port/name)."""
 
 
 def fingerprint(url: str, key: str) -> str:
@@ -145,7 +48,18 @@ def fingerprint(url: str, key: str) -> str:
 
 def identity_fingerprint(identity: str, key: str) -> str:
     """HMAC-SHA256 of a database identity (tenantguard_db.urls.database_identity) under the shared key."""
-    return hmac.new(key.encode(), identity.encode(), hashlib.sha256).hexdigest()
+    return _hmac(key, identity)
+
+
+def server_fingerprint(host: str, key: str, port: str | None = None) -> str:
+    """HMAC-SHA256 of a database server's host (host_tokens.server_host), or of its host and port, under the shared
+    key."""
+    return _hmac(key, _SERVER_PREFIX + host + (f" port {port}" if port is not None else ""))
+
+
+def _hmac(key: str, message: str) -> str:
+    # surrogatepass: a value's JSON escapes may decode to lone surrogates; they are compared, never refused here.
+    return hmac.new(key.encode(), message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def key_check(key: str) -> str:
@@ -153,8 +67,27 @@ def key_check(key: str) -> str:
     return hmac.new(key.encode(), _KEY_CHECK_MESSAGE, hashlib.sha256).hexdigest()
 
 
+def exports(readings: Mapping[str, Reading], ci_db_url: str, key: str) -> dict[str, object]:
+    """What production exports for the other stacks' guard: fingerprints of its databases and of their servers, the
+    key check, and its CI database's fingerprint alone for stacks of versions before the list."""
+    identities = [identity for reading in readings.values() for identity in reading.identities()]
+    servers = dict.fromkeys(server for reading in readings.values() for server in reading.servers())
+    hosts = dict.fromkeys(host for host, _ in servers)
+    return {
+        FINGERPRINTS_OUTPUT: [identity_fingerprint(identity, key) for identity in identities],
+        SERVER_FINGERPRINTS_OUTPUT: [server_fingerprint(host, key) for host in hosts]
+        + [server_fingerprint(host, key, port) for host, port in servers],
+        FINGERPRINT_OUTPUT: fingerprint(ci_db_url, key),
+        KEY_CHECK_OUTPUT: key_check(key),
+    }
+
+
 class ProductionDatabaseReusedError(pulumi.RunError):
     """A non-production stack's secret names one of production's databases."""
+
+
+class ProductionServerNamedError(pulumi.RunError):
+    """A non-production stack's secret names one of production's database servers, and is not acknowledged."""
 
 
 class ProductionNotDeployedError(pulumi.RunError):
@@ -174,6 +107,8 @@ class Production:
     """Fingerprints of every database production uses (None from a production deployed before they existed)."""
     fingerprint: pulumi.Output[Any]
     """Its CI database's fingerprint alone, as older versions exported it."""
+    servers: pulumi.Output[Any]
+    """Fingerprints of its databases' servers (None from a production deployed before they existed)."""
     key_check: pulumi.Output[Any]
 
 
@@ -188,62 +123,128 @@ def production(stack: str) -> Production:
         stack,
         reference.get_output(FINGERPRINTS_OUTPUT),
         reference.get_output(FINGERPRINT_OUTPUT),
+        reference.get_output(SERVER_FINGERPRINTS_OUTPUT),
         reference.get_output(KEY_CHECK_OUTPUT),
     )
 
 
-def verdict(
-    guarded: Mapping[str, Sequence[str]], key: str, against: Production
-) -> pulumi.Output[Sequence[pulumi.Resource]]:
-    """Resolves, to no resource, once no database identity of `guarded` (by config key) is one of production's.
+@dataclass(frozen=True)
+class Matches:
+    """Which config keys name what of production's, by fingerprint."""
 
-    Otherwise it fails, naming the keys and never a value. It is meant as every resource's `depends_on`:
-    the SDK awaits an Output-valued depends_on before it sends RegisterResource (prepare_resource in
+    databases: list[str]
+    """Keys whose value names one of production's databases."""
+    servers: list[str]
+    """Keys whose value names one of production's database servers, and none of its databases."""
+
+
+def compare(readings: Mapping[str, Reading], key: str, databases: Collection[str], servers: Collection[str]) -> Matches:
+    """The config keys whose reading names one of production's `databases` or `servers` (fingerprints)."""
+    known_databases = {str(theirs) for theirs in databases}
+    known_servers = {str(theirs) for theirs in servers}
+
+    def named(fingerprints: Collection[str], known: Collection[str]) -> bool:
+        return any(hmac.compare_digest(one, theirs) for one in fingerprints for theirs in known)
+
+    matches = Matches([], [])
+    for config_key, reading in readings.items():
+        identities = set(reading.identities())
+        on_theirs = [host for host in reading.hosts if server_fingerprint(host, key) in known_servers]
+        for host in on_theirs:
+            # Only the ports production's servers listen on: the names are then compared once each.
+            ports = [port for port in reading.ports if server_fingerprint(host, key, port) in known_servers]
+            identities |= reading.on(host, ports)
+        if named({identity_fingerprint(identity, key) for identity in identities}, known_databases):
+            matches.databases.append(config_key)
+        elif on_theirs:
+            matches.servers.append(config_key)
+    return matches
+
+
+def verdict(
+    readings: Mapping[str, Reading],
+    key: str,
+    against: Production,
+    acknowledged: Mapping[str, str],
+    own_stack: str,
+) -> pulumi.Output[Sequence[pulumi.Resource]]:
+    """Resolves, to no resource, once no value of `readings` (by config key) names one of production's databases,
+    nor one of its database servers unless `acknowledged` (config key -> reason) says why it may.
+
+    Otherwise it fails, naming the keys and never a value or a part of one. It is meant as every resource's
+    `depends_on`: the SDK awaits an Output-valued depends_on before it sends RegisterResource (prepare_resource in
     pulumi/runtime/resource.py awaits `_resolve_depends_on_urns`, whose `_resolve_depends_on` in
     pulumi/runtime/_depends_on.py awaits the outer Output's future), so a failed verdict fails each
     registration before the engine hears of the resource, and nothing is created, changed or replaced.
     """
     stack = against.stack
-    keys = list(guarded)
-    what = " and ".join(keys)
-    own = {config_key: [identity_fingerprint(i, key) for i in identities] for config_key, identities in guarded.items()}
+    command = f"pulumi up --stack {stack.rsplit('/', 1)[-1]}"
     own_key_check = key_check(key)
 
     def check(args: list[Any]) -> Sequence[pulumi.Resource]:
-        fingerprints, single, production_key_check = args
+        fingerprints, single, servers, production_key_check = args
         known = list(fingerprints) if isinstance(fingerprints, list) else ([single] if single is not None else [])
         if not known:
             # The stack exists but was never deployed (or by a version without the guard): nothing
             # to compare with, so nothing may be written.
             raise ProductionNotDeployedError(
                 f"{stack} exports no {FINGERPRINTS_OUTPUT}: it has not been deployed yet, so the check "
-                f"that {what} name no production database cannot run; deploy it first "
-                f"(`pulumi up --stack {stack.rsplit('/', 1)[-1]}`), then this stack"
+                f"that this stack's secrets name no production database cannot run; deploy it first "
+                f"(`{command}`), then this stack"
             )
         if production_key_check is not None and not hmac.compare_digest(str(production_key_check), own_key_check):
             raise FingerprintKeyMismatchError(
-                f"{FINGERPRINT_KEY_KEY} differs from the one {stack} uses, so the check that {what} name no "
-                "production database cannot work; set the same value on every stack"
+                f"{FINGERPRINT_KEY_KEY} differs from the one {stack} uses, so the check that this stack's secrets "
+                "name no production database cannot work; set the same value on every stack"
             )
-        reused = [
-            config_key
-            for config_key, mine in own.items()
-            if any(hmac.compare_digest(str(theirs), one) for one in mine for theirs in known)
-        ]
-        if reused:
-            verb = "points" if len(reused) == 1 else "point"
+        matches = compare(readings, key, known, servers if isinstance(servers, list) else [])
+        if matches.databases:
+            verb = "points" if len(matches.databases) == 1 else "point"
             raise ProductionDatabaseReusedError(
-                f"{' and '.join(reused)} {verb} at a database of {stack} (same host, port and database name); "
-                "give this stack a database of its own; nothing was written"
+                f"{' and '.join(matches.databases)} {verb} at a database of {stack} (same host, port and database "
+                "name); give this stack a database of its own (a database of production cannot be acknowledged); "
+                "nothing was written"
             )
+        if not isinstance(servers, list):
+            raise ProductionNotDeployedError(
+                f"{stack} exports no {SERVER_FINGERPRINTS_OUTPUT} (deployed by a version before the server check), "
+                f"so the check that this stack's secrets name none of its database servers cannot run; update it "
+                f"first (`{command}`), then this stack"
+            )
+        _report(stack, own_stack, matches.servers, acknowledged)
         if production_key_check is None:
             pulumi.log.warn(
                 f"{stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version?); "
-                f"whether {FINGERPRINT_KEY_KEY} matches could not be checked; run `pulumi up` on production"
+                f"whether {FINGERPRINT_KEY_KEY} matches could not be checked; run `{command}`"
             )
         return []
 
-    return pulumi.Output.all(against.fingerprints, against.fingerprint, against.key_check).apply(check)
+    outputs = (against.fingerprints, against.fingerprint, against.servers, against.key_check)
+    return pulumi.Output.all(*outputs).apply(check)
+
+
+def _report(stack: str, own_stack: str, named: Sequence[str], acknowledged: Mapping[str, str]) -> None:
+    """Raises while a key naming one of production's servers is not acknowledged; warns for those that are, and
+    for acknowledgements that match nothing any more."""
+    setting = full_key(ACKNOWLEDGED_KEY)
+    unacknowledged = [config_key for config_key in named if config_key not in acknowledged]
+    if unacknowledged:
+        verb = "names" if len(unacknowledged) == 1 else "name"
+        raise ProductionServerNamedError(
+            f"{' and '.join(unacknowledged)} {verb} one of {stack}'s database servers (a host of one of its "
+            "databases, in any format); nothing was written. Give this stack servers of its own. If the value must "
+            "name that server (another database on it, say), acknowledge it with the reason: pulumi config set "
+            f"--stack {own_stack} --path '{ACKNOWLEDGED_KEY}[\"{unacknowledged[0]}\"]' '<why, until when>'"
+        )
+    for config_key in named:
+        pulumi.log.warn(
+            f"acknowledged ({acknowledged[config_key]}): {config_key} names one of {stack}'s database servers"
+        )
+    for config_key in sorted(set(acknowledged) - set(named)):
+        pulumi.log.warn(
+            f"{setting}[{config_key!r}] matches no value naming one of {stack}'s database servers any more: remove "
+            f"it (`pulumi config rm --stack {own_stack} --path '{ACKNOWLEDGED_KEY}[\"{config_key}\"]'`)"
+        )
 
 
 def passed(gate: pulumi.Output[Sequence[pulumi.Resource]], value: pulumi.Input[str]) -> pulumi.Output[str]:

@@ -12,8 +12,6 @@ from infra.config.errors import ConfigError
 from infra.config.rules.session_key import PREVIOUS_UNTIL, parse_date
 from infra.config.schema import secret_keys
 from infra.tables.github_plans import PLAN_KEY, VISIBILITY_KEY
-from infra.tables.routes import ROUTES
-from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.tiers import profile_for
 from infra.tables.type_tokens import (
     BRANCH_POLICY,
@@ -133,13 +131,14 @@ def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[
     plan.migration = f"{evaluation.outputs['migrationRevision']}" + ("" if enabled else " (disabled)")
     profile = profile_for(plan.tier)
     if profile is not None and profile.production_guard:
-        guarded = {secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard}
-        names = sorted({route.name for route in ROUTES if route.source in guarded})
+        acknowledged = len(json.loads(values.get("acknowledgedProductionServers") or "{}"))
         plan.guard = (
-            f"on: {', '.join(names)} and any other secret holding a PostgreSQL URL, compared with {plan.reference}"
+            f"on: every secret compared with {plan.reference}: refused where it names one of its databases "
+            "(URLs, keyword strings, labelled fields, .pgpass lines), or one of its database servers in any format "
+            f"unless acknowledged ({acknowledged} acknowledged)"
         )
     elif profile is not None and profile.exports_fingerprint:
-        plan.guard = "exports the production fingerprint the other stacks compare with"
+        plan.guard = "exports the fingerprints of its databases and their servers the other stacks compare with"
     plan.session_key = str(evaluation.outputs.get("sessionKeyRotation", "")) + _window_passed(
         plan.stack, values.get(PREVIOUS_UNTIL, "")
     )

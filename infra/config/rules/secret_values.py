@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from infra.config.schema import declared_config, set_secret_hint
 from infra.config.settings import Secret
-from infra.guard.production_database import UnguardableValueError, database_identities
+from infra.guard.database_names import UnguardableValueError, database_identities
 from infra.tables.routes import EXTRA_NAME, EXTRA_SECRETS_KEY, ROUTES, SECRET_NAME_RULE, secret_name_problem
 from infra.tables.secret_keys import BY_KEY, set_secret_command
 from infra.tables.tiers import TierProfile
@@ -99,7 +99,7 @@ def _unguardable(where: str, value: str) -> list[str]:
     could not compare (it reads them as libpq does).
 
     Refused in every tier, whatever key holds it: production fingerprints every database it distributes,
-    and the other stacks compare every one of theirs (infra/stack.py guarded_identities).
+    and the other stacks compare every one of theirs (infra/stack.py guarded_values).
     """
     try:
         database_identities(value)

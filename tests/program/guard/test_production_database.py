@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 
+from infra.guard.database_names import database_identities
 from infra.guard.production_database import (
     FINGERPRINT_OUTPUT,
     FINGERPRINTS_OUTPUT,
     KEY_CHECK_OUTPUT,
-    database_identities,
+    SERVER_FINGERPRINTS_OUTPUT,
     fingerprint,
     key_check,
+    server_fingerprint,
 )
 from infra.tables.type_tokens import STACK_REFERENCE
 from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part, stack_values
@@ -138,8 +140,11 @@ def test_production_exports_a_key_check_that_is_not_the_key(evaluated: dict[str,
     assert FINGERPRINT_KEY not in str(outputs)
 
 
-def test_a_production_stack_without_a_key_check_warns(run_stack: Callable[..., evaluator.Evaluation]) -> None:
-    older = {PRODUCTION_STACK_NAME: {FINGERPRINT_OUTPUT: fingerprint(PRODUCTION_URL, FINGERPRINT_KEY)}}
+def test_a_production_stack_without_a_key_check_warns(
+    run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]]
+) -> None:
+    exported = production_reference[PRODUCTION_STACK_NAME]
+    older = {PRODUCTION_STACK_NAME: {key: exported[key] for key in (FINGERPRINT_OUTPUT, SERVER_FINGERPRINTS_OUTPUT)}}
     evaluation = run_stack("staging", stack_outputs=older)
     assert any(f"exports no {KEY_CHECK_OUTPUT}" in line for line in evaluation.logs)
     assert evaluation.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
@@ -353,3 +358,113 @@ def test_every_resource_of_a_guarded_stack_waits_for_the_guard(evaluated: dict[s
 
     unguarded = [urn for urn in evaluation.options if urn not in (stack, reference) and not waits(urn)]
     assert unguarded == []
+
+
+REUSED = "tenantguard-infra:extraSecrets.EXTRA_DB points at a database of"
+NAMES_A_SERVER = "tenantguard-infra:extraSecrets.EXTRA_DB names one of organization/tenantguard-infra/production's"
+STAGING_PASSWORD = secret_part("ciDbUrl", "staging")
+PGHOST_BLOCK = f"PGHOST={PRODUCTION_HOST}\nPGDATABASE=tenantguard\nPGPASSWORD={STAGING_PASSWORD}"
+NPGSQL = f"Host={PRODUCTION_HOST};Port=5432;Database=tenantguard;Username=ci;Password={STAGING_PASSWORD}"
+
+
+def refusal(
+    run_stack: Callable[..., evaluator.Evaluation], value: str, overrides: dict[str, str] | None = None, **kwargs: Any
+) -> str:
+    """The staging stack's failure for `value` as an extra secret; asserts nothing was registered and nothing shown."""
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {**extras(EXTRA_DB=value), **(overrides or {})}, **kwargs)
+    message = str(failure.value)
+    assert_no_secret("staging", [message, *failure.value.logs])
+    assert PRODUCTION_HOST not in message.casefold()
+    assert registered_besides_the_reference(failure) == []
+    return message
+
+
+# The rule that does not depend on the format: any host-like token that is one of production's database servers.
+SERVER_SHAPES: dict[str, str] = {
+    "a host in prose": f"the reporting replica lives on {PRODUCTION_HOST}, ask ops",
+    "PGHOST with PGPORT on another line": f"PGHOST={PRODUCTION_HOST}\nOTHER=1\nPGPORT=6432",
+    "another database on production's server": f"postgresql://ci:{STAGING_PASSWORD}@{PRODUCTION_HOST}/reporting",
+    "a URL of another scheme": f"mysql://ci:{STAGING_PASSWORD}@{PRODUCTION_HOST.upper()}./reporting",
+    "JSON-escaped dots": json.dumps({"server": PRODUCTION_HOST}).replace(".", "\\u002e"),
+    "percent-encoded dots": f"dsn=pg://{PRODUCTION_HOST.replace('.', '%2E')}:6432",
+    "fullwidth dots": PRODUCTION_HOST.replace(".", "\uff0e"),
+}
+
+
+@pytest.mark.parametrize("shape", SERVER_SHAPES)
+def test_a_value_naming_production_s_server_in_any_shape_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation], shape: str
+) -> None:
+    message = refusal(run_stack, SERVER_SHAPES[shape])
+    assert f"{NAMES_A_SERVER} database servers" in message
+    assert "pulumi config set --stack staging --path" in message
+    assert 'acknowledgedProductionServers["tenantguard-infra:extraSecrets.EXTRA_DB"]' in message
+
+
+def acknowledged(**reasons: str) -> dict[str, str]:
+    return {"acknowledgedProductionServers": json.dumps(reasons)}
+
+
+ANOTHER_DATABASE_ON_PRODUCTION_S_SERVER = SERVER_SHAPES["another database on production's server"]
+
+
+@pytest.mark.parametrize("entry", ["tenantguard-infra:extraSecrets.EXTRA_DB", "extraSecrets.EXTRA_DB"])
+def test_an_acknowledged_value_naming_production_s_server_is_delivered_with_a_warning(
+    run_stack: Callable[..., evaluator.Evaluation], entry: str
+) -> None:
+    overrides = {**extras(EXTRA_DB=ANOTHER_DATABASE_ON_PRODUCTION_S_SERVER), **acknowledged(**{entry: "reporting, Q3"})}
+    evaluation = run_stack("staging", overrides)
+    assert "tenantguard-secrets-EXTRA_DB" in evaluation.named(
+        "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+    )
+    warning = f"acknowledged (reporting, Q3): {NAMES_A_SERVER} database servers"
+    assert [line for line in evaluation.logs if "acknowledged (" in line] == [warning]
+    assert_no_secret("staging", evaluation.logs)
+    assert not any(PRODUCTION_HOST in line for line in evaluation.logs)
+
+
+def test_an_acknowledgement_never_covers_production_s_database(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    reasons = acknowledged(**{"extraSecrets.EXTRA_DB": "reporting"})
+    for value in (PGHOST_BLOCK, PRODUCTION_URL.replace("?sslmode=require", "")):
+        assert REUSED in refusal(run_stack, value, reasons)
+
+
+def test_an_acknowledgement_that_matches_nothing_any_more_is_warned_about(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    evaluation = run_stack("staging", acknowledged(**{"extraSecrets.OPENAI_API_KEY": "was the replica"}))
+    assert (
+        "tenantguard-infra:acknowledgedProductionServers['tenantguard-infra:extraSecrets.OPENAI_API_KEY'] matches "
+        "no value naming one of organization/tenantguard-infra/production's database servers any more"
+    ) in "\n".join(evaluation.logs)
+
+
+def test_production_exports_a_fingerprint_of_each_database_server_and_no_other_host(
+    evaluated: dict[str, evaluator.Evaluation],
+) -> None:
+    # Its databases share one server, exported as its host and as its host and port; Redis's host is no database's.
+    assert evaluated["production"].outputs[SERVER_FINGERPRINTS_OUTPUT] == [
+        server_fingerprint(PRODUCTION_HOST, FINGERPRINT_KEY),
+        server_fingerprint(PRODUCTION_HOST, FINGERPRINT_KEY, "5432"),
+    ]
+
+
+def test_a_production_deployed_before_the_server_fingerprints_stops_the_run(
+    run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]]
+) -> None:
+    older = {key: value for key, value in production_reference[PRODUCTION_STACK_NAME].items()}
+    del older[SERVER_FINGERPRINTS_OUTPUT]
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", stack_outputs={PRODUCTION_STACK_NAME: older})
+    message = str(failure.value)
+    assert f"{PRODUCTION_STACK_NAME} exports no {SERVER_FINGERPRINTS_OUTPUT}" in message
+    assert "`pulumi up --stack production`" in message
+    assert registered_besides_the_reference(failure) == []
+
+
+def test_a_production_database_is_reported_even_by_a_production_without_server_fingerprints(
+    run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]]
+) -> None:
+    older = {PRODUCTION_STACK_NAME: {FINGERPRINT_OUTPUT: fingerprint(PRODUCTION_URL, FINGERPRINT_KEY)}}
+    assert REUSED in refusal(run_stack, NPGSQL, stack_outputs=older)

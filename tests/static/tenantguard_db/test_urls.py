@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+import sys
+
 import pytest
 
 from tenantguard_db.urls import (
     UNSHOWABLE,
     UnsafeUrlError,
+    database_identity,
+    inet_aton,
+    libpq_port,
     mask_error,
     mask_text,
     mask_url,
@@ -159,3 +166,67 @@ def test_sqlalchemy_gets_the_parts_libpq_read_not_the_string() -> None:
         "tg",
     )
     assert dict(url.query) == {"sslmode": "require", "application_name": "a"}
+
+
+@pytest.mark.parametrize(
+    ("written", "port"),
+    [
+        (None, "5432"),
+        ("", "5432"),
+        ("6432", "6432"),
+        ("+5432", "5432"),  # strtol takes a sign
+        (" 5432", "5432"),  # and leading whitespace; parse_int_param skips trailing whitespace too
+        ("\t5432 \n", "5432"),
+        ("05432", "5432"),
+        ("5432abc", "5432"),  # libpq 9.x's atoi stops at the first non-digit
+        ("4294972728", "5432"),  # and keeps the low 32 bits (2**32 + 5432)
+        ("-5432", "-5432"),  # no libpq connects: kept, matching no other spelling
+        ("abc", "abc"),
+        ("9" * 5000, "-1"),
+    ],
+)
+def test_a_port_is_what_libpq_reads_it_as(written: str | None, port: str) -> None:
+    assert libpq_port(written) == port
+
+
+def test_a_keyword_port_spelled_with_a_sign_is_the_same_database() -> None:
+    assert database_identity("DB.internal.", "+5432", "tg") == database_identity("db.internal", None, "tg")
+
+
+INET_ATON_SPELLINGS = [
+    "10.0.0.5",
+    "10.0.5",
+    "10.5",
+    "167772165",
+    "0xa.0.0.5",
+    "0XA000005",
+    "012.0.0.5",
+    "10.0.0.05",
+    "1.2.3.4 trailing words",
+    "1.2.3.4\tx",
+    "1.2.3.4.",
+    "1.2.3.256",
+    "256.1",
+    "1.65535",
+    "1.65536",
+    "4294967295",
+    "4294967296",
+    "08.0.0.1",
+    "0x.1",
+    "0x",
+    "1..2",
+    ".1",
+    "1.2.3.4x",
+    "",
+    "9" * 50,
+]
+
+
+@pytest.mark.parametrize("spelling", INET_ATON_SPELLINGS)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compares with glibc's own inet_aton")
+def test_inet_aton_reads_every_spelling_as_this_machine_s_glibc_does(spelling: str) -> None:
+    try:
+        expected: ipaddress.IPv4Address | None = ipaddress.IPv4Address(socket.inet_aton(spelling))
+    except OSError:
+        expected = None
+    assert inet_aton(spelling) == expected

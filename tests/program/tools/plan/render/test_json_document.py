@@ -33,7 +33,7 @@ def test_plan_json_is_for_machines(stack_dir: Path, capsys: pytest.CaptureFixtur
     assert document["stacks"]["preview"]["approvalGate"] == NOT_NEEDED
     assert production["migrationRevision"] == "0003"
     assert document["stacks"]["staging"]["productionDatabaseGuard"].startswith(
-        "on: CI_DB_URL, DATABASE_URL and any other secret holding a PostgreSQL URL, compared with"
+        "on: every secret compared with organization/tenantguard-infra/production: refused where it names one of"
     )
     assert document["stacks"]["staging"]["sessionKey"] == "rotation 1; no previous key"
     assert any("shadow-secret check" in check for check in document["onlineOnly"])

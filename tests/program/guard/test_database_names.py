@@ -1,0 +1,245 @@
+"""infra/guard/database_names.py, compared as the guard compares it: a corpus of real-world connection settings, each
+pointing at production's database, at another database on production's server, and at a server of its own."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from infra.guard.database_names import UnguardableValueError, read
+from infra.guard.production_database import FINGERPRINTS_OUTPUT, SERVER_FINGERPRINTS_OUTPUT, compare
+from infra.tables.type_tokens import STACK_REFERENCE
+from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part
+from tests.helpers import assert_no_secret
+from tools import evaluator
+
+FINGERPRINT_KEY = fake_secrets("production")["dbFingerprintKey"]
+PASSWORD = secret_part("ciDbUrl", "staging")
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: str
+    db: str
+    user: str = "ci"
+    password: str = PASSWORD
+
+
+PRODUCTION = Target("db.production.internal", "5432", "tenantguard")
+"""Production's database, as the fake production stack's ciDbUrl and databaseUrl name it."""
+PRODUCTION_SERVER = Target("db.production.internal", "5432", "reporting")
+"""Another database on production's server."""
+ELSEWHERE = Target("db.staging.internal", "5432", "tenantguard")
+"""The staging stack's own database (its name is production's: only the server differs)."""
+
+CORPUS: dict[str, str] = {
+    "libpq URL": "postgresql://{user}:{password}@{host}:{port}/{db}?sslmode=require",
+    "JDBC URL": "jdbc:postgresql://{host}:{port}/{db}?sslmode=require",
+    "Spring properties": (
+        "spring.datasource.url=jdbc:postgresql://{host}:{port}/{db}\n"
+        "spring.datasource.username={user}\nspring.datasource.password={password}"
+    ),
+    "SQLAlchemy URL": "postgresql+psycopg2://{user}:{password}@{host}:{port}/{db}",
+    "Django DATABASES as JSON": (
+        '{{"default": {{"ENGINE": "django.db.backends.postgresql", "NAME": "{db}", "USER": "{user}", '
+        '"PASSWORD": "{password}", "HOST": "{host}", "PORT": "{port}"}}}}'
+    ),
+    "AWS Secrets Manager RDS secret": (
+        '{{"username": "{user}", "password": "{password}", "engine": "postgres", "host": "{host}", '
+        '"port": {port}, "dbname": "{db}", "dbInstanceIdentifier": "tenantguard"}}'
+    ),
+    "PGHOST block": "PGHOST={host}\nPGPORT={port}\nPGDATABASE={db}\nPGUSER={user}\nPGPASSWORD={password}",
+    "exported PGHOST block": (
+        'export PGHOST="{host}"\nexport PGPORT={port}\nexport PGDATABASE={db}\nexport PGUSER={user}'
+    ),
+    ".pgpass line": "{host}:{port}:{db}:{user}:{password}",
+    "Npgsql": "Host={host};Port={port};Database={db};Username={user};Password={password};SSL Mode=Require",
+    "ADO.NET aliases": "Server={host};Port={port};Initial Catalog={db};User Id={user};Password={password}",
+    "PHP PDO DSN": "pgsql:host={host};port={port};dbname={db};sslmode=require",
+    "Go lib/pq keyword string": "host={host} port={port} user={user} password={password} dbname={db} sslmode=require",
+    "psql command line": 'psql "host={host} port={port} dbname={db} user={user}"',
+    "Heroku DATABASE_URL": "postgres://{user}:{password}@{host}:{port}/{db}",
+    "Render external URL": "postgresql://{user}:{password}@{host}/{db}",
+    "Supabase pooler URL": "postgresql://postgres.abcdefghijkl:{password}@{host}:{port}/{db}",
+    "Neon URL": "postgresql://{user}:{password}@{host}/{db}?sslmode=require&channel_binding=require",
+    "Prisma .env line": 'DATABASE_URL="postgresql://{user}:{password}@{host}:{port}/{db}?sslmode=require"',
+    "docker-compose environment list": (
+        "services:\n  app:\n    environment:\n      - POSTGRES_HOST={host}\n      - POSTGRES_PORT={port}\n"
+        "      - POSTGRES_DB={db}\n      - POSTGRES_USER={user}\n      - POSTGRES_PASSWORD={password}"
+    ),
+    "docker-compose environment map": (
+        "environment:\n  DB_HOST: {host}\n  DB_PORT: '{port}'\n  DB_NAME: {db}\n  DB_PASSWORD: {password}"
+    ),
+    "Rails database.yml": (
+        "production:\n  adapter: postgresql\n  host: {host}\n  port: {port}\n  database: {db}\n  username: {user}"
+    ),
+    "Kubernetes Secret data, base64": "apiVersion: v1\nkind: Secret\ndata:\n  DATABASE_URL: {base64_url}",
+    "Kubernetes Secret stringData": (
+        "apiVersion: v1\nkind: Secret\nstringData:\n  DATABASE_URL: postgresql://{user}:{password}@{host}:{port}/{db}"
+    ),
+    "Terraform tfvars": 'db_host = "{host}"\ndb_port = {port}\ndb_name = "{db}"',
+    "URL-encoded host": "postgresql://{user}:{password}@{encoded_host}:{port}/{db}",
+    "keyword pairs in a sentence": "Use host={host} port={port} dbname={db} user={user}, password in the vault.",
+}
+"""How teams write connection settings, each a template of one database."""
+
+
+def written(template: str, target: Target) -> str:
+    url = f"postgresql://{target.user}:{target.password}@{target.host}:{target.port}/{target.db}"
+    return template.format(
+        **vars(target),
+        encoded_host=quote(target.host, safe="").replace(".", "%2E"),
+        base64_url=base64.b64encode(url.encode()).decode(),
+    )
+
+
+def named(value: str, exported: dict[str, Any]) -> str:
+    """What the guard finds `value` names of production's: "database", "server" or "nothing"."""
+    matches = compare(
+        {"key": read(value)}, FINGERPRINT_KEY, exported[FINGERPRINTS_OUTPUT], exported[SERVER_FINGERPRINTS_OUTPUT]
+    )
+    return "database" if matches.databases else "server" if matches.servers else "nothing"
+
+
+@pytest.fixture(scope="module")
+def exported(production_reference: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the production stack's real program exports, as the other stacks read it."""
+    return production_reference[PRODUCTION_STACK_NAME]
+
+
+@pytest.mark.parametrize("form", CORPUS)
+def test_each_form_naming_production_s_database_is_refused_as_a_database(form: str, exported: dict[str, Any]) -> None:
+    assert named(written(CORPUS[form], PRODUCTION), exported) == "database"
+
+
+@pytest.mark.parametrize("form", CORPUS)
+def test_each_form_naming_another_database_on_production_s_server_is_refused_as_its_server(
+    form: str, exported: dict[str, Any]
+) -> None:
+    assert named(written(CORPUS[form], PRODUCTION_SERVER), exported) == "server"
+
+
+@pytest.mark.parametrize("form", CORPUS)
+def test_each_form_naming_a_server_of_its_own_is_allowed(form: str, exported: dict[str, Any]) -> None:
+    assert named(written(CORPUS[form], ELSEWHERE), exported) == "nothing"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "postgresql://db.production.internal/tenantguard?schema=public",  # Prisma's own parameter: libpq refuses it
+        "jdbc:postgresql://db.staging.internal:5432/tenantguard?user=ci&password=x",
+        "postgresql://db.staging.internal/tenantguard postgresql://db.production.internal/tenantguard",
+    ],
+    ids=["prisma-parameter", "jdbc-password-in-query", "space-separated-list"],
+)
+def test_a_url_libpq_would_not_read_as_written_stays_refused(value: str) -> None:
+    # The guard could not say what libpq would connect to: config validation refuses it, in every tier.
+    with pytest.raises(UnguardableValueError):
+        read(value)
+
+
+def test_a_value_naming_no_server_reads_as_no_host_of_production(exported: dict[str, Any]) -> None:
+    assert named(f"sk-proj-{PASSWORD}", exported) == "nothing"
+    assert named(fake_secrets("production")["redisUrl"], exported) == "nothing"
+
+
+ADVERSARIAL = {
+    "one long dotted word": "a." * 24_000,
+    "one long run of colons": "a:" * 24_000,
+    "hex and colons": "abcd:" * 10_000,
+    "JSON nested deeper than its decoder goes": "[" * 24_000 + "]" * 24_000,
+    "thousands of labels": "\n".join(f"db_{n}_host=h{n}.example.com" for n in range(3_000)),
+    "production's host beside thousands of numbers and names": "db.production.internal:5432 "
+    + " ".join(f"{n} dbname={n}" for n in range(5_000)),
+}
+"""Values whose reading would take minutes if any step went quadratic (GitHub allows 48 KB per secret)."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ADVERSARIAL)
+def test_reading_a_large_value_stays_linear(shape: str, exported: dict[str, Any]) -> None:
+    assert named(ADVERSARIAL[shape][: 48 * 1024], exported) in {"nothing", "server"}
+
+
+def test_a_reading_never_shows_what_it_holds() -> None:
+    reading = read(written(CORPUS["libpq URL"], PRODUCTION))
+    assert repr(reading) == "Reading(***)"
+
+
+# What the findings showed passing, through the whole program: production's database in a shape read as libpq reads
+# it, or in labelled fields beside production's server. Each failed before the shape was read.
+PRODUCTION_HOST = PRODUCTION.host
+STAGING_PASSWORD = PASSWORD
+REUSED = "tenantguard-infra:extraSecrets.EXTRA_DB points at a database of"
+
+
+def refusal(run_stack: Callable[..., evaluator.Evaluation], value: str) -> str:
+    """The staging stack's failure for `value` as an extra secret; asserts nothing was registered and nothing shown."""
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", {"extraSecrets": json.dumps({"EXTRA_DB": value})})
+    message = str(failure.value)
+    assert_no_secret("staging", [message, *failure.value.logs])
+    assert PRODUCTION_HOST not in message.casefold()
+    assert [urn for urn in failure.value.resources if evaluator.resource_type(urn) != STACK_REFERENCE] == []
+    return message
+
+
+@pytest.mark.parametrize("port", ["+5432", "' 5432'", "' +05432 '", "5432abc"])
+def test_a_keyword_string_with_a_port_libpq_reads_as_production_s_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation], port: str
+) -> None:
+    value = f"host={PRODUCTION_HOST} port={port} dbname=tenantguard user=ci password={STAGING_PASSWORD}"
+    assert REUSED in refusal(run_stack, value)
+
+
+MULTI_FIELD_SHAPES: dict[str, str] = {
+    "AWS Secrets Manager RDS secret": json.dumps(
+        {
+            "engine": "postgres",
+            "host": PRODUCTION_HOST,
+            "port": 5432,
+            "dbname": "tenantguard",
+            "username": "ci",
+            "password": STAGING_PASSWORD,
+            "dbInstanceIdentifier": "tenantguard-production",
+        }
+    ),
+    "PGHOST block": (
+        f"PGHOST={PRODUCTION_HOST}\nPGPORT=5432\nPGDATABASE=tenantguard\nPGUSER=ci\nPGPASSWORD={STAGING_PASSWORD}"
+    ),
+    "PGHOST block with export": (
+        f"export PGHOST={PRODUCTION_HOST}\nexport PGDATABASE=tenantguard\nexport PGPASSWORD={STAGING_PASSWORD}"
+    ),
+    "YAML host and database": (
+        f"production:\n  adapter: postgresql\n  host: {PRODUCTION_HOST}\n  database: tenantguard\n"
+        f"  password: {STAGING_PASSWORD}"
+    ),
+    "Npgsql": f"Host={PRODUCTION_HOST};Port=5432;Database=tenantguard;Username=ci;Password={STAGING_PASSWORD}",
+    "PHP PDO": f"pgsql:host={PRODUCTION_HOST};port=5432;dbname=tenantguard;user=ci;password={STAGING_PASSWORD}",
+    "keyword string inside prose": (
+        f"Reporting reads host={PRODUCTION_HOST} port=5432 dbname=tenantguard user=ci (password {STAGING_PASSWORD})."
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", MULTI_FIELD_SHAPES)
+def test_production_s_database_in_a_multi_field_shape_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation], shape: str
+) -> None:
+    assert REUSED in refusal(run_stack, MULTI_FIELD_SHAPES[shape])
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_each_url_of_a_list_is_compared(run_stack: Callable[..., evaluator.Evaluation], separator: str) -> None:
+    # As the finding wrote them: a value starting with a URL was read as one URL, the others inside its database name.
+    own, production = "postgresql://db.staging.internal/tenantguard", f"postgresql://{PRODUCTION_HOST}/tenantguard"
+    for value in (own + separator + production, production + separator + own, f"urls: {own}{separator} {production}"):
+        assert REUSED in refusal(run_stack, value)
