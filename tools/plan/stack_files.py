@@ -26,6 +26,24 @@ class StackFileError(ValueError):
     """A stack file that cannot be read; the message names the file and, for YAML, the line."""
 
 
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""A stack's name as Pulumi accepts it (its docs: "alphanumeric characters, hyphens, underscores, or periods";
+pulumi/pulumi's backends match `^[A-Za-z0-9_.-]{1,100}$`, `stackNameAndProjectRegexp`): no `/`, so `Pulumi.<name>.yaml`
+names a file directly inside the stack files' directory."""
+STACK_NAME_RULE = "letters, digits, '_', '.' and '-', at most 100 characters"
+
+
+def stack_file_inside(stack: str, directory: Path) -> Path:
+    """`Pulumi.<stack>.yaml` in `directory`, once the name is one Pulumi accepts and the file, or the link it is,
+    resolves inside `directory`: a name from the command line never reads a file elsewhere."""
+    if not STACK_NAME.fullmatch(stack):
+        raise StackFileError(f"{stack!r} is not a stack name Pulumi accepts ({STACK_NAME_RULE})")
+    path = evaluator.stack_file(stack, directory)
+    if path.is_symlink() and path.resolve().parent != directory.resolve():
+        raise StackFileError(f"{path.name} is a link to a file outside {directory}; copy the file instead")
+    return path
+
+
 _SECRET_LIKE = re.compile(r"token|password|passphrase|secret|api_?key|private_?key|credential", re.IGNORECASE)
 
 
@@ -49,7 +67,7 @@ def other_plaintext_secrets(stack: str, directory: Path) -> list[str]:
 
 def _read_config(stack: str, directory: Path) -> dict[str, Any]:
     """The whole `config:` block of a stack file, every namespace."""
-    path = evaluator.stack_file(stack, directory)
+    path = stack_file_inside(stack, directory)
     try:
         document = evaluator.load_stack_yaml(path.read_text()) or {}
     except FileNotFoundError:
