@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from infra.config.schema import secret_keys
-from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.routes import EXTRA_SECRETS_KEY, extra_name_shown
 from infra.tables.secret_keys import SECRET_KEYS, commented, set_secret_command
 from infra.tables.tiers import TierProfile, production_claims, profile_for
 from infra.tables.type_tokens import PROJECT, full_key
@@ -121,7 +121,8 @@ def _copy(config: dict[str, Any], new: str, vercel_project: str | None) -> tuple
     for key, value in config.items():
         short = key.split(":", 1)[1] if key.startswith(f"{PROJECT}:") else None
         if short == EXTRA_SECRETS_KEY and isinstance(value, dict):
-            extra_names = sorted(value)
+            # A name the program refuses may be a pasted value: never printed (the source's own plan reports it).
+            extra_names = sorted(str(name) for name in value if extra_name_shown(str(name)))
         elif short not in skipped and not (isinstance(value, dict) and "secure" in value):
             copied[key] = value
     copied[full_key("environmentName")] = new

@@ -64,6 +64,10 @@ class StackPlan:
     secrets_missing: list[str] = field(default_factory=list)
     """Secret config keys the stack file lacks: a real run fails until they are set."""
     extra_secrets: list[str] = field(default_factory=list)
+    """The extraSecrets names any output may show (infra/tables/routes.py `extra_name_shown`)."""
+    extra_names_as_written: list[str] = field(default_factory=list, repr=False)
+    """Every extraSecrets name in the stack file, sorted, for the placeholders only: never printed, since a name the
+    program refuses may be a value pasted in the wrong place."""
     reference: str = ""
     outputs: dict[str, Any] = field(default_factory=dict, repr=False)
     """The stack's outputs, for the stacks that reference it."""

