@@ -3,12 +3,21 @@ limits; and the extra secrets' names."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 from infra.config.schema import set_secret_hint
 from infra.config.settings import Secret
 from infra.guard.production_database import UnguardableValueError, database_identities
-from infra.tables.routes import EXTRA_NAME, EXTRA_SECRETS_KEY, ROUTES, SECRET_NAME_RULE, secret_name_problem
+from infra.tables.reserved_names import reserved
+from infra.tables.routes import (
+    EXTRA_NAME_RULE,
+    EXTRA_SECRETS_KEY,
+    ROUTES,
+    SECRET_NAME,
+    SECRET_NAME_RULE,
+    extra_name_shown,
+)
 from infra.tables.secret_keys import BY_KEY, set_secret_command
 from infra.tables.tiers import TierProfile
 from infra.tables.type_tokens import full_key
@@ -39,7 +48,8 @@ def problems(stack: str, secrets: Mapping[str, Secret], profile: TierProfile) ->
 
 
 def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> list[str]:
-    """The extra secrets (`extraSecrets`): encrypted, named as GitHub and the routing table accept, set."""
+    """The extra secrets (`extraSecrets`): encrypted, named as GitHub, Vercel and the routing table accept and as no
+    runtime reads, set, and with no control character in a value."""
     name = full_key(EXTRA_SECRETS_KEY)
     found = []
     if extras and not is_secret:
@@ -50,14 +60,20 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
     managed = {route.name.upper() for route in ROUTES}
     seen: set[str] = set()
     for position, (secret_name, value) in enumerate(extras.items(), start=1):
-        if secret_name_problem(secret_name) is not None or not EXTRA_NAME.fullmatch(secret_name):
+        if not SECRET_NAME.fullmatch(secret_name) or not extra_name_shown(secret_name):
             # The name is not shown: a value pasted as a name would be printed.
             found.append(
-                f"{name}: name {position} of {len(extras)} is not accepted; extra secret names are upper-case "
-                f"letters, digits and _, starting with a letter ({SECRET_NAME_RULE})"
+                f"{name}: name {position} of {len(extras)} is not accepted; extra secret names are "
+                f"{EXTRA_NAME_RULE} ({SECRET_NAME_RULE})"
             )
             continue
-        if secret_name.upper() in managed:
+        if (row := reserved(secret_name)) is not None:
+            taken = f"{row.name}*" if row.prefix else row.name
+            found.append(
+                f"{name}: {secret_name!r} is a name to leave alone ({taken}: {row.does}; {row.source}); "
+                "choose another name"
+            )
+        elif secret_name.upper() in managed:
             found.append(f"{name}: {secret_name!r} is managed by this program already; choose another name")
         elif secret_name.upper() in seen:
             found.append(f"{name}: {secret_name!r} differs from another name only in case; GitHub treats them as one")
@@ -65,12 +81,43 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
             found.append(f"{name}: {secret_name!r} is empty")
         elif value != value.strip():
             found.append(f"{name}: {secret_name!r} starts or ends with whitespace; set the value alone")
+        elif (control := _control_character(value)) is not None:
+            found.append(f"{name}: {secret_name!r} holds {control}; {CONTROL_RULE}")
         elif PLACEHOLDER_MARK in value:
             found.append(f"{name}: {secret_name!r} still holds the documentation's `...`; set the real value")
         else:
             found.extend(_unguardable(f"{name}.{secret_name}", value))
         seen.add(secret_name.upper())
     return found
+
+
+CONTROL_RULE = (
+    "a value is one line of printable text (multi-line material such as a PEM key goes in base64, on one line)"
+)
+
+
+def _control_character(value: str) -> str | None:
+    """What control character the value holds, if any, said without quoting the value.
+
+    Neither GitHub nor Vercel documents a rule for them (GitHub limits a value's size only); they are refused here
+    because of where the value goes. A process environment is a list of NUL-terminated strings (POSIX `execve`), so a
+    NUL cuts the value short or the runtime refuses it (Python's `os.environ`: "embedded null byte"). A line break
+    starts another variable where a value is written line by line: the `.env` file `vercel env pull` writes, and a
+    workflow step appending `NAME=value` to `$GITHUB_ENV` (GitHub documents a delimiter form for multi-line values for
+    that reason: "Workflow commands", "Multiline strings"); and GitHub's log masking works best on a value without
+    structure ("About secrets": "avoid using structured data as the values of secrets"). Any other control character
+    (a tab, an escape sequence rewriting a terminal) is invisible in the dashboards and logs: an API key never holds
+    one, so it was pasted along with something else.
+    """
+    for character in value:
+        category = unicodedata.category(character)
+        if character == "\x00":
+            return "a NUL character"
+        if character in "\n\r\x85\u2028\u2029" or category in ("Zl", "Zp"):
+            return "a line break"
+        if category == "Cc":
+            return f"a control character (U+{ord(character):04X})"
+    return None
 
 
 def limit_problems(routed: Mapping[str, Secret], extras: Mapping[str, Secret]) -> list[str]:
