@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GITHUB_SECRETS = "https://docs.github.com/en/actions/security-for-github-actions/security-guides/about-secrets"
+GITHUB_NAMING = "https://docs.github.com/en/actions/security-for-github-actions/security-guides/about-secrets"
 GITHUB_VARIABLES = "https://docs.github.com/en/actions/reference/variables-reference#default-environment-variables"
 GITHUB_DEBUG = "https://docs.github.com/en/actions/how-tos/monitor-workflows/enable-debug-logging"
 VERCEL_RESERVED = "https://vercel.com/docs/environment-variables/reserved-environment-variables"
@@ -51,7 +51,7 @@ class Reserved:
 
 RESERVED: tuple[Reserved, ...] = (
     # GitHub refuses the name, or sets it on every runner (GITHUB_* and RUNNER_* "cannot be overwritten").
-    Reserved("GITHUB_", True, GITHUB_SECRETS, "GitHub refuses secret names starting with GITHUB_"),
+    Reserved("GITHUB_", True, GITHUB_NAMING, "GitHub refuses secret names starting with GITHUB_"),
     Reserved("RUNNER_", True, GITHUB_VARIABLES, "the Actions runner sets RUNNER_* (RUNNER_TEMP, RUNNER_DEBUG, ...)"),
     Reserved("ACTIONS_", True, GITHUB_DEBUG, "the runner reads ACTIONS_STEP_DEBUG, ACTIONS_RUNNER_DEBUG (debug logs)"),
     Reserved("CI", False, GITHUB_VARIABLES, "GitHub's runners set CI=true, and Vercel's builds CI=1"),

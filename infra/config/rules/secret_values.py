@@ -105,7 +105,7 @@ def _control_character(value: str) -> str | None:
     starts another variable where a value is written line by line: the `.env` file `vercel env pull` writes, and a
     workflow step appending `NAME=value` to `$GITHUB_ENV` (GitHub documents a delimiter form for multi-line values for
     that reason: "Workflow commands", "Multiline strings"); and GitHub's log masking works best on a value without
-    structure ("About secrets": "avoid using structured data as the values of secrets"). Any other control character
+    structure (its page on secrets advises against structured data as a value). Any other control character
     (a tab, an escape sequence rewriting a terminal) is invisible in the dashboards and logs: an API key never holds
     one, so it was pasted along with something else.
     """
