@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import unicodedata
 
-MARKDOWN_PUNCTUATION = frozenset("\\`*_[]()!|~$#")
-"""What can start or end GFM inline syntax (emphasis, code, links, images, strikethrough, math, table cells); each is
-ASCII punctuation, which CommonMark lets a backslash escape (spec 0.31, "Backslash escapes")."""
+MARKDOWN_PUNCTUATION = frozenset("\\`*_[]()!|~$#.:")
+"""What can start or end GFM inline syntax (emphasis, code, links, images, strikethrough, GitHub's math and emoji,
+table cells), and `.` and `:`, without which no autolink literal (`www.`, `https://`) forms; each is ASCII
+punctuation, which CommonMark lets a backslash escape (spec 0.31, "Backslash escapes")."""
 HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 WORD_JOINER = "\u2060"
 """Written after `@`: GitHub would otherwise take `@name` in a value as a mention and notify that user or team."""

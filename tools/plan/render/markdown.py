@@ -25,7 +25,10 @@ from tools.plan.model import (
 from tools.plan.render.escape import markdown_code, markdown_text
 from tools.plan.render.mermaid import mermaid
 
-PLACES = "gh: the stack's GitHub environment, in each of its repositories; vercel: Vercel targets[@git branch]."
+PLACES = (
+    "`gh:` the stack's GitHub environment, in each of its repositories; `vercel:` its Vercel targets, `@branch` for "
+    "one git branch only."
+)
 
 
 def _places(cell: str) -> str:

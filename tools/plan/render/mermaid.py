@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from tools.plan.model import Edge, Matrix, StackDiff
 from tools.plan.render.escape import mermaid_label
 
+MAX_TEXT = 50_000
+MAX_EDGES = 500
+"""Mermaid's defaults (`maxTextSize`, `maxEdges` in its config schema, mermaid 11): past either it draws an error."""
 ADDED_STYLE = "stroke:#1a7f37,stroke-width:3px,color:#1a7f37"
 REMOVED_STYLE = "stroke:#cf222e,stroke-width:3px,stroke-dasharray:8 5,color:#cf222e"
 
@@ -130,4 +133,10 @@ def mermaid(diffs: Sequence[StackDiff], head: Matrix, base: Matrix | None) -> li
     # they read top to bottom in the plan's order. Ids keep the plan's order.
     for index, diff in reversed(list(enumerate(diffs))):
         _stack(drawing, index, diff, compared=base is not None, head=head, base=base)
-    return ["```mermaid", "flowchart LR", *drawing.lines, *drawing.styles(), "```"]
+    lines = ["flowchart LR", *drawing.lines, *drawing.styles()]
+    if drawing.edges > MAX_EDGES or len("\n".join(lines)) > MAX_TEXT:
+        return [
+            f"(No picture: it would have {drawing.edges} edges and {len(chr(10).join(lines)):,} characters, more than "
+            f"Mermaid draws, {MAX_EDGES} and {MAX_TEXT:,}; the changes above say it all.)"
+        ]
+    return ["```mermaid", *lines, "```"]

@@ -172,3 +172,11 @@ def test_the_plan_of_no_change_draws_nothing(repository: Path, capsys: pytest.Ca
     assert status == 0
     assert "Nothing changes: no secret moves, and every stack keeps its repositories." in text
     assert "```mermaid" not in text
+
+
+def test_a_picture_mermaid_would_refuse_is_left_out_and_the_changes_stay() -> None:
+    before = [plan_of(f"qa-{n:03d}") for n in range(60)]
+    text = as_markdown([plan_of(f"qa-{n:03d}", branch="next") for n in range(60)], [], baseline(before))
+    assert "```mermaid" not in text
+    assert "(No picture: it would have 540 edges" in text
+    assert "  - `DATABASE_URL` **moved**: `vercel:preview` → `vercel:preview@next`" in text

@@ -24,7 +24,7 @@ ELEMENTS |= {"ul"}
 
 # What validation lets through (infra/config/rules): stack names Pulumi accepts, git branch names, repository and
 # environment names GitHub accepts, extra secret names; Mermaid's keywords, quotes, entity codes and markup among them.
-BRANCH_BEFORE = 'a"]-->x["#quot;|`<b>`&amp;@platform-ops'
+BRANCH_BEFORE = 'www.evil.example/a"]-->x["#quot;|`<b>`&amp;@platform-ops+ops@evil.example'
 BRANCH_AFTER = 'feat|x"`<script>alert(1)</script>]@security-team&#quot;;%%{init}%%\u202eevil'
 LONG_REPOSITORY = "r" * 100
 EXTRA = "Z" * 100
