@@ -91,31 +91,28 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
     return found
 
 
-CONTROL_RULE = (
-    "a value is one line of printable text (multi-line material such as a PEM key goes in base64, on one line)"
-)
+CONTROL_RULE = "a value holds printable text, tabs and line breaks only (binary material goes in base64)"
 
 
 def _control_character(value: str) -> str | None:
-    """What control character the value holds, if any, said without quoting the value.
+    """The control character the value holds, if any, said without quoting the value; tabs, line feeds and CR LF
+    pairs are text.
 
-    Neither GitHub nor Vercel documents a rule for them (GitHub limits a value's size only); they are refused here
-    because of where the value goes. A process environment is a list of NUL-terminated strings (POSIX `execve`), so a
-    NUL cuts the value short or the runtime refuses it (Python's `os.environ`: "embedded null byte"). A line break
-    starts another variable where a value is written line by line: the `.env` file `vercel env pull` writes, and a
-    workflow step appending `NAME=value` to `$GITHUB_ENV` (GitHub documents a delimiter form for multi-line values for
-    that reason: "Workflow commands", "Multiline strings"); and GitHub's log masking works best on a value without
-    structure (its page on secrets advises against structured data as a value). Any other control character
-    (a tab, an escape sequence rewriting a terminal) is invisible in the dashboards and logs: an API key never holds
-    one, so it was pasted along with something else.
+    Neither GitHub nor Vercel documents a rule for them (GitHub limits a value's size only), so this is ours, from
+    where the value goes. A process environment is a list of NUL-terminated strings (POSIX `execve`): a NUL cuts the
+    value short there or the runtime refuses it (Python's `os.environ`: "embedded null byte"). Any other control
+    character (an escape sequence, a backspace, a carriage return without its line feed) is invisible in GitHub's and
+    Vercel's settings pages and can rewrite what a terminal or a log shows around it; no key holds one, so it came
+    with something pasted alongside. Line breaks and tabs stay: multi-line material holds them (a PEM key, a `.env`
+    or JSON document, which the production-database guard reads line by line); a workflow writing such a value to
+    `$GITHUB_ENV` uses the delimiter form GitHub documents ("Workflow commands", "Multiline strings").
     """
-    for character in value:
-        category = unicodedata.category(character)
+    for index, character in enumerate(value):
         if character == "\x00":
             return "a NUL character"
-        if character in "\n\r\x85\u2028\u2029" or category in ("Zl", "Zp"):
-            return "a line break"
-        if category == "Cc":
+        if character in "\t\n" or (character == "\r" and value[index + 1 : index + 2] == "\n"):
+            continue
+        if unicodedata.category(character) == "Cc":
             return f"a control character (U+{ord(character):04X})"
     return None
 

@@ -345,11 +345,11 @@ CASES = [
         "'OPENAI_API_KEY' holds a NUL character",
     ),
     Bad(
-        "extra-value-with-line-break",
+        "extra-value-with-escape-sequence",
         "staging",
-        {"extraSecrets": extras({"OPENAI_API_KEY": P("OPENAI_API_KEY", "staging") + "\nNODE_OPTIONS=--require=x"})},
+        {"extraSecrets": extras({"OPENAI_API_KEY": P("OPENAI_API_KEY", "staging") + "\x1b[2K\rsk-other"})},
         "extraSecrets",
-        "'OPENAI_API_KEY' holds a line break",
+        "'OPENAI_API_KEY' holds a control character (U+001B)",
     ),
     Bad(
         "secret-over-48-kb",
@@ -463,13 +463,11 @@ def test_every_reserved_row_cites_its_source() -> None:
     ("character", "says"),
     [
         ("\x00", "a NUL character"),
-        ("\n", "a line break"),
-        ("\r", "a line break"),
-        ("\u2028", "a line break"),
-        ("\x85", "a line break"),
-        ("\t", "a control character (U+0009)"),
+        ("\r", "a control character (U+000D)"),  # a carriage return alone rewrites the line it is shown on
         ("\x1b", "a control character (U+001B)"),
+        ("\x08", "a control character (U+0008)"),
         ("\x7f", "a control character (U+007F)"),
+        ("\x85", "a control character (U+0085)"),
     ],
 )
 def test_a_value_with_a_control_character_is_refused_without_quoting_it(character: str, says: str) -> None:
@@ -478,6 +476,12 @@ def test_a_value_with_a_control_character_is_refused_without_quoting_it(characte
     assert problem.startswith(f"tenantguard-infra:extraSecrets: 'OPENAI_API_KEY' holds {says};")
     assert "Zq81value" not in problem
     assert "base64" in problem
+
+
+@pytest.mark.parametrize("text", ["line\nline", "line\r\nline", "key\tvalue"])
+def test_multi_line_material_is_text(text: str) -> None:
+    value = f"-----BEGIN FAKE KEY-----\n{text}\n-----END FAKE KEY-----"
+    assert extra_problems("preview", {"SIGNING_KEY": value}, is_secret=True) == []
 
 
 def test_a_refused_name_is_named_by_its_position_only() -> None:
