@@ -32,6 +32,10 @@ OPENSSL = "https://docs.openssl.org/master/man7/openssl-env/"
 JAVA = "https://docs.oracle.com/en/java/javase/21/troubleshoot/environment-variables-and-system-properties.html"
 RUBY = "https://docs.ruby-lang.org/en/master/ruby/options_md.html#label-Environment"
 PERL = "https://perldoc.perl.org/perlrun#ENVIRONMENT"
+PIP = "https://pip.pypa.io/en/stable/topics/configuration/#environment-variables"
+UV = "https://docs.astral.sh/uv/reference/environment/"
+DYLD = "https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man1/dyld.1.html"
+GLIBC_UNSECURE = "https://sourceware.org/git/?p=glibc.git;a=blob;f=sysdeps/generic/unsecvars.h"
 REQUESTS = "https://requests.readthedocs.io/en/latest/user/advanced/#ssl-cert-verification"
 
 
@@ -78,6 +82,10 @@ RESERVED: tuple[Reserved, ...] = (
     Reserved("YARN_", True, YARN, "Yarn takes YARN_* as its settings (the registry it installs from)"),
     Reserved("PYTHON", True, PYTHON, "Python reads PYTHON* (PYTHONPATH, PYTHONSTARTUP run other code)"),
     Reserved("LD_", True, LD_SO, "the dynamic loader reads LD_PRELOAD, LD_LIBRARY_PATH (a library in every program)"),
+    Reserved("GCONV_PATH", False, GLIBC_UNSECURE, "glibc loads character-set converters, which are code, from there"),
+    Reserved("DYLD_", True, DYLD, "macOS's loader reads DYLD_INSERT_LIBRARIES (a library in every program)"),
+    Reserved("PIP_", True, PIP, "pip takes PIP_* as its options (PIP_INDEX_URL: the index it installs from)"),
+    Reserved("UV_", True, UV, "uv takes UV_* as its settings (UV_INDEX_URL: the index it installs from)"),
     Reserved("BASH_ENV", False, BASH, "bash runs the file it names before every script (each workflow `run:` step)"),
     Reserved("ENV", False, POSIX_SH, "sh runs the file it names when an interactive shell starts"),
     Reserved("SHELLOPTS", False, BASH, "bash turns on the options it lists (xtrace prints every command)"),
