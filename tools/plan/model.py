@@ -197,16 +197,16 @@ def stack_diffs(plans: Sequence[StackPlan], base: Baseline) -> list[StackDiff]:
         elif plan.stack in base.invalid:
             status = "invalid at the base"
         else:
-            changed = edges(base.matrix, plan.stack) != edges(head, plan.stack) or {r.casefold() for r in before} != {
-                r.casefold() for r in now
-            }
-            status = "changed" if changed else "unchanged"
+            moved = edges(base.matrix, plan.stack) != edges(head, plan.stack)
+            moved_repositories = {r.casefold() for r in before} != {r.casefold() for r in now}
+            status = "changed" if moved or moved_repositories else "unchanged"
         diffs.append(
             StackDiff(plan.stack, status, edges(base.matrix, plan.stack), edges(head, plan.stack), before, now)
         )
     planned = {plan.stack for plan in plans}
     for stack in base.stacks:
         if stack not in planned:
+            # A base whose plan predates githubOwner in --json names no owner: `?/name`.
             before = slugs(base.owners.get(stack, "?"), base.repositories.get(stack, ()))
             diffs.append(StackDiff(stack, "removed", edges(base.matrix, stack), frozenset(), before, ()))
     return diffs

@@ -54,8 +54,8 @@ def _stack_changes(diff: StackDiff, plan: StackPlan | None, head: Matrix, base: 
         return [f"- {stack}: was not valid at the base, so nothing is compared (its places are below)"]
     headline = {
         "new": f"- {stack}, **new stack**, in {_repositories(diff.repositories_now)}:",
-        "removed": f"- {stack}, **stack file removed**: no workflow deploys it any more; what it made stays until "
-        "someone runs `pulumi destroy` on it. It had:",
+        "removed": f"- {stack}, **stack file removed**, was in {_repositories(diff.repositories_before)}: no workflow "
+        "deploys it any more; what it made stays until someone runs `pulumi destroy` on it. It had:",
     }.get(diff.status, f"- {stack}, in {_repositories(diff.repositories_now)}:")
     lines = [headline]
     environments = sorted({place[3:] for _, place in diff.edges_before | diff.edges_now if place.startswith("gh:")})

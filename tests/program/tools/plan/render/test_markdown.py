@@ -111,7 +111,10 @@ def test_a_new_stack_and_a_removed_stack_file_are_changes() -> None:
     before = [plan_of("staging"), plan_of("qa")]
     text = as_markdown([plan_of("staging"), plan_of("staging-eu")], [], baseline(before))
     assert "- `staging-eu`, **new stack**, in `tenantguard/tenantguard`, `tenantguard/tenantguard-worker`:" in text
-    assert "- `qa`, **stack file removed**: no workflow deploys it any more" in text
+    assert (
+        "- `qa`, **stack file removed**, was in `tenantguard/tenantguard`, `tenantguard/tenantguard-worker`: no "
+        "workflow deploys it any more"
+    ) in text
     assert 'subgraph g0["staging-eu #40;new stack#41;"]' in text
     assert 'subgraph g1["qa #40;stack file removed#41;"]' in text
 
