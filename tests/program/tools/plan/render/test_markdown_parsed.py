@@ -12,7 +12,7 @@ import pytest
 from tests.program.tools.plan.harness import baseline, edit, plan_of, run
 from tests.program.tools.plan.render.parsed import parsed
 from tools.plan.model import StackPlan, matrix
-from tools.plan.render.escape import WORD_JOINER, visible
+from tools.plan.render.escape import WORD_JOINER, markdown_code, markdown_text, mermaid_label, visible
 from tools.plan.render.markdown import as_markdown
 from tools.preview_comments import quoted
 
@@ -126,3 +126,59 @@ def test_the_plan_of_a_change_parses_as_gfm_and_mermaid(repository: Path, capsys
         assert diagram["ok"], diagram.get("error")
         labels = {about["label"] for about in diagram["nodes"].values()}
         assert {"tenantguard/tenantguard-worker (removed)", 'Vercel preview @ st|a"g`i<n>g] (new)'} <= labels
+
+
+TRICKY = [
+    *(chr(c) for c in range(0x21, 0x7F)),
+    *("`" * n for n in (2, 3, 4)),
+    "a\\",
+    "\\|",
+    "x | y",
+    "&lt;",
+    "&#60;",
+    "#quot;",
+    "#35;",
+    "%%{init}%%",
+    "www.evil.example",
+    "ops@evil.example",
+    "@security-team",
+    "<script>alert(1)</script>",
+    "<!-- x -->",
+    "]]>",
+    "-->",
+    "*_~x~_*",
+    "$x$",
+    ":tada:",
+    "[x](https://evil.example)",
+    "![x](y)",
+    "~~~",
+    "```",
+    "end",
+    "style x:#f00;",
+    "classDef x fill:#f00;",
+    "a\u202eb",
+    "a\u200bb",
+    "a\u0000b",
+    "a\nb",
+    "caf\u00e9",
+]
+"""Every printable ASCII character alone, and sequences that mean something to GFM, GitHub or Mermaid."""
+
+
+def test_every_tricky_value_reads_as_itself_in_a_cell_a_list_and_a_label() -> None:
+    rows = [f"| {markdown_code(value)} | {markdown_text(value)} |" for value in TRICKY]
+    items = [f"- {markdown_text(value)}" for value in TRICKY]
+    labels = [f'    n{index}["{mermaid_label(value)}"]' for index, value in enumerate(TRICKY)]
+    document = "\n".join(
+        ["| code | text |", "|---|---|", *rows, "", *items, "", "```mermaid", "flowchart LR", *labels, "```"]
+    )
+    (read,) = parsed([document])
+    assert set(read["tags"]) <= ELEMENTS
+    assert read["links"] == []
+    (table,) = read["tables"]
+    assert [[cell.replace(WORD_JOINER, "") for cell in row] for row in table[1:]] == [
+        [visible(value), visible(value)] for value in TRICKY
+    ]
+    (diagram,) = read["diagrams"]
+    assert diagram["ok"], diagram.get("error")
+    assert [diagram["nodes"][f"n{index}"]["label"] for index in range(len(TRICKY))] == [visible(v) for v in TRICKY]
