@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from infra.config.schema import secret_keys
-from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.routes import EXTRA_SECRETS_KEY, extra_name_shown
 from infra.tables.secret_keys import SECRET_KEYS, commented, set_secret_command
 from infra.tables.tiers import TierProfile, production_claims, profile_for
 from infra.tables.type_tokens import PROJECT, full_key
@@ -28,7 +28,7 @@ from tools.ci_layout import environment_names
 from tools.docs import YAML, stack_file_body
 from tools.plan.collisions import collisions
 from tools.plan.evaluation import plan_all
-from tools.plan.stack_files import tier_order
+from tools.plan.stack_files import StackFileError, stack_file_inside, tier_order
 
 MAX_NAME = 63
 STACK_NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_NAME - 1}}}")
@@ -82,9 +82,14 @@ def _source(new: str, source: str, directory: Path) -> tuple[dict[str, Any], Tie
     """The source's config and tier, once the new name and the source are known to be acceptable."""
     if not STACK_NAME.fullmatch(new):
         raise BootstrapError(f"stack name {new!r} is not accepted: use {NAME_RULE}")
-    if evaluator.stack_file(new, directory).exists():
+    target = evaluator.stack_file(new, directory)
+    # A link there, even one pointing nowhere yet, would be written through.
+    if target.exists() or target.is_symlink():
         raise BootstrapError(f"Pulumi.{new}.yaml already exists; refusing to overwrite it")
-    source_file = evaluator.stack_file(source, directory)
+    try:
+        source_file = stack_file_inside(source, directory)
+    except StackFileError as refused:
+        raise BootstrapError(f"--from: {refused}") from None
     if not source_file.exists():
         known = ", ".join(evaluator.known_stacks(directory))
         raise BootstrapError(f"no stack file {source_file.name}; known stacks: {known}")
@@ -131,7 +136,8 @@ def _copy(
     for key, value in config.items():
         short = key.split(":", 1)[1] if key.startswith(f"{PROJECT}:") else None
         if short == EXTRA_SECRETS_KEY and isinstance(value, dict):
-            extra_names = sorted(value)
+            # A name the program refuses may be a pasted value: never printed (the source's own plan reports it).
+            extra_names = sorted(str(name) for name in value if extra_name_shown(str(name)))
         elif short not in skipped and not (isinstance(value, dict) and "secure" in value):
             copied[key] = value
     copied[full_key("environmentName")] = new

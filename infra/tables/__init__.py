@@ -5,6 +5,7 @@
     github_plans         what GitHub gives an environment, by plan and repository visibility
     github_permissions   the token permission each GitHub call of the program needs
     routes               which secret lands where (GitHub environment, Vercel targets)
+    reserved_names       names an extra secret may not take (GitHub's, Vercel's, or read by a runtime), with sources
     secret_keys          what each secret config key holds, how it is checked, what an example looks like
     database_roles       the roles a stack generating its database credentials declares, and what each may do
 

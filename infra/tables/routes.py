@@ -67,6 +67,15 @@ SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 """GitHub's rule for secret names, matched whole (a trailing newline is not part of a name)."""
 EXTRA_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 """Extra secret names: upper case, as the app reads them, so a value pasted as a name stands out."""
+EXTRA_NAME_RULE = "upper-case letters, digits and _, starting with a letter"
+
+
+def extra_name_shown(name: str) -> bool:
+    """Whether messages and outputs may print this extraSecrets name: only one of the accepted shape. Any other may be
+    a value pasted where a name goes, so it is named by its position in the map instead."""
+    return EXTRA_NAME.fullmatch(name) is not None
+
+
 SECRET_NAME_RULE = "letters, digits and _, not starting with a digit or GITHUB_"  # noqa: S105 - a rule, not a password
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,6 +82,9 @@ def test_the_offline_plan_prints_no_secret(
 ) -> None:
     status = plan_main(["--dir", str(leaky_stack_dir), *([f"--{output}"] if output != "text" else [])])
     out = capsys.readouterr().out
+    if output == "markdown":
+        # As a reader sees it: escapes, entities and the word joiner that stops mentions taken out.
+        out = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", out)).replace("\u2060", "")
     assert status == 1
     assert "tenantguard-infra:vercelToken is in Pulumi.staging.yaml as plaintext" in out
     assert "1 key not declared in Pulumi.yaml is set" in out

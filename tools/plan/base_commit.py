@@ -1,4 +1,4 @@
-"""The matrix at another commit (`--base`): that commit's own program and stack files, planned by its own code."""
+"""The plan at another commit (`--base`): that commit's own program and stack files, planned by its own code."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tools.plan.model import Baseline
 from tools.plan.stack_files import StackFileError
 
 
-def base_matrix(ref: str, directory: Path) -> dict[str, dict[str, str]]:
-    """The matrix at another commit: that commit's own program and stack files, planned by its own code."""
+def base_plan(ref: str, directory: Path) -> Baseline:
+    """The plan at another commit: that commit's own program and stack files, planned by its own code."""
     with tempfile.TemporaryDirectory(prefix="tenantguard-base-") as checkout:
         subprocess.run(  # noqa: S603 - git with a ref the operator gave
             ["git", "-C", str(directory), "worktree", "add", "--quiet", "--detach", checkout, ref],  # noqa: S607
@@ -37,4 +38,12 @@ def base_matrix(ref: str, directory: Path) -> dict[str, dict[str, str]]:
         document = json.loads(result.stdout)
     except json.JSONDecodeError:
         raise StackFileError(f"the plan at {ref} did not run: {result.stderr.strip()[-300:]}") from None
-    return dict(document["matrix"])
+    stacks = document.get("stacks") or {}
+    return Baseline(
+        matrix=dict(document["matrix"]),
+        repositories={
+            stack: list(about.get("repositories") or []) for stack, about in stacks.items() if about.get("ok")
+        },
+        owners={stack: str(about["githubOwner"]) for stack, about in stacks.items() if about.get("githubOwner")},
+        invalid=frozenset(stack for stack, about in stacks.items() if not about.get("ok", True)),
+    )

@@ -22,10 +22,10 @@ from pathlib import Path
 from infra.tables.github_plans import VISIBILITIES
 from infra.tables.secret_keys import BY_KEY, set_secret_command
 from tools import evaluator
-from tools.plan.base_commit import base_matrix
+from tools.plan.base_commit import base_plan
 from tools.plan.collisions import collisions
 from tools.plan.evaluation import plan_all
-from tools.plan.model import StackPlan, matrix, matrix_changes
+from tools.plan.model import StackPlan, matrix, matrix_changes, repository_changes
 from tools.plan.render.json_document import as_json
 from tools.plan.render.markdown import as_markdown
 from tools.plan.render.text import as_text
@@ -79,12 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     changes = base = None
     if args.base:
         try:
-            planned = {plan.stack for plan in plans}
-            base = {
-                name: {stack: cell for stack, cell in cells.items() if stack in planned}
-                for name, cells in base_matrix(args.base, args.dir).items()
-            }
-            changes = matrix_changes(base, matrix(plans))
+            base = base_plan(args.base, args.dir)
+            # With --stack, the others are not compared; without it, a stack only the base has was removed.
+            base = base.only([plan.stack for plan in plans]) if args.stack else base
+            changes = matrix_changes(base.matrix, matrix(plans)) + repository_changes(plans, base)
         except (StackFileError, subprocess.CalledProcessError) as error:
             problems = [*problems, f"cannot compare with {args.base}: {error}"]
     for stack_plan in plans:
@@ -96,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.json:
         print(json.dumps(as_json(plans, problems, changes), indent=2))
     elif args.markdown:
-        print(as_markdown(plans, problems, matrix(plans), base))
+        print(as_markdown(plans, problems, base))
     else:
         print(as_text(plans, problems, changes, infra.describe()))
     failed = not all(plan.ok for plan in plans) or bool(problems)

@@ -64,7 +64,7 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
     if plan.errors:
         return plan
     declared_secret = set(secret_keys())
-    placeholders = placeholder_secrets(stack, plan.extra_secrets)
+    placeholders = placeholder_secrets(stack, plan.extra_names_as_written)
     for key in generated_keys(config):
         del placeholders[key]  # the stack composes these itself
     values = {key: value for key, value in _as_program_config(config).items() if key not in declared_secret}

@@ -12,7 +12,7 @@ import yaml
 from infra.config.schema import secret_keys
 from infra.tables.database_roles import CREDENTIALS_KEY, DATABASE_LOGIN_BY_ROUTE, GENERATED
 from infra.tables.github_plans import PLAN_KEY, PLANS, Plan
-from infra.tables.routes import EXTRA_SECRETS_KEY
+from infra.tables.routes import EXTRA_SECRETS_KEY, extra_name_shown
 from infra.tables.secret_keys import set_secret_command
 from infra.tables.tiers import TIERS
 from infra.tables.type_tokens import (
@@ -25,6 +25,24 @@ from tools.plan.model import StackPlan
 
 class StackFileError(ValueError):
     """A stack file that cannot be read; the message names the file and, for YAML, the line."""
+
+
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""A stack's name as Pulumi accepts it (its docs: "alphanumeric characters, hyphens, underscores, or periods";
+pulumi/pulumi's backends match `^[A-Za-z0-9_.-]{1,100}$`, `stackNameAndProjectRegexp`): no `/`, so `Pulumi.<name>.yaml`
+names a file directly inside the stack files' directory."""
+STACK_NAME_RULE = "letters, digits, '_', '.' and '-', at most 100 characters"
+
+
+def stack_file_inside(stack: str, directory: Path) -> Path:
+    """`Pulumi.<stack>.yaml` in `directory`, once the name is one Pulumi accepts and the file, or the link it is,
+    resolves inside `directory`: a name from the command line never reads a file elsewhere."""
+    if not STACK_NAME.fullmatch(stack):
+        raise StackFileError(f"{stack!r} is not a stack name Pulumi accepts ({STACK_NAME_RULE})")
+    path = evaluator.stack_file(stack, directory)
+    if path.is_symlink() and path.resolve().parent != directory.resolve():
+        raise StackFileError(f"{path.name} is a link to a file outside {directory}; copy the file instead")
+    return path
 
 
 _SECRET_LIKE = re.compile(r"token|password|passphrase|secret|api_?key|private_?key|credential", re.IGNORECASE)
@@ -50,7 +68,7 @@ def other_plaintext_secrets(stack: str, directory: Path) -> list[str]:
 
 def _read_config(stack: str, directory: Path) -> dict[str, Any]:
     """The whole `config:` block of a stack file, every namespace."""
-    path = evaluator.stack_file(stack, directory)
+    path = stack_file_inside(stack, directory)
     try:
         document = evaluator.load_stack_yaml(path.read_text()) or {}
     except FileNotFoundError:
@@ -115,9 +133,20 @@ def secret_status(stack: str, config: Mapping[str, Any], plan: StackPlan) -> Non
     if extras and not isinstance(extras, dict):
         plan.errors.append(f"{full_key(EXTRA_SECRETS_KEY)} in Pulumi.{stack}.yaml must be a map of names")
         return
-    plan.extra_secrets = sorted(extras or {})
-    for path in _plaintext_leaves(extras or {}, EXTRA_SECRETS_KEY):
-        plan.errors.append(plaintext_secret(full_key(path), path, stack))
+    names = sorted(extras or {}, key=str)
+    plan.extra_names_as_written = [str(name) for name in names]
+    plan.extra_secrets = [name for name in plan.extra_names_as_written if extra_name_shown(name)]
+    for position, name in enumerate(names, start=1):
+        leaves = list(_plaintext_leaves(extras[name], f"{EXTRA_SECRETS_KEY}.{name}"))
+        if leaves and not extra_name_shown(str(name)):
+            # Named by its position, as the program names it (infra/config/rules/secret_values.py).
+            plan.errors.append(
+                f"{full_key(EXTRA_SECRETS_KEY)} (name {position} of {len(names)}) is in Pulumi.{stack}.yaml as "
+                "plaintext, under a name that is not accepted and is not shown (it may be a pasted value): if that "
+                "file was ever committed or shared, rotate what it holds; then remove the entry from the file"
+            )
+            continue
+        plan.errors.extend(plaintext_secret(full_key(path), path, stack) for path in leaves)
 
 
 def generated_keys(config: Mapping[str, Any]) -> frozenset[str]:

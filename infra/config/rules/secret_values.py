@@ -3,12 +3,21 @@ limits; and the extra secrets' names."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 from infra.config.schema import declared_config, set_secret_hint
 from infra.config.settings import Secret
 from infra.guard.database_names import UnguardableValueError, database_identities
-from infra.tables.routes import EXTRA_NAME, EXTRA_SECRETS_KEY, ROUTES, SECRET_NAME_RULE, secret_name_problem
+from infra.tables.reserved_names import reserved
+from infra.tables.routes import (
+    EXTRA_NAME_RULE,
+    EXTRA_SECRETS_KEY,
+    ROUTES,
+    SECRET_NAME,
+    SECRET_NAME_RULE,
+    extra_name_shown,
+)
 from infra.tables.secret_keys import BY_KEY, set_secret_command
 from infra.tables.tiers import TierProfile
 from infra.tables.type_tokens import full_key
@@ -43,7 +52,8 @@ def problems(stack: str, secrets: Mapping[str, Secret], profile: TierProfile) ->
 
 
 def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> list[str]:
-    """The extra secrets (`extraSecrets`): encrypted, named as GitHub and the routing table accept, set."""
+    """The extra secrets (`extraSecrets`): encrypted, named as GitHub, Vercel and the routing table accept and as no
+    runtime reads, set, and with no control character in a value."""
     name = full_key(EXTRA_SECRETS_KEY)
     found = []
     if extras and not is_secret:
@@ -54,14 +64,20 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
     managed = {route.name.upper() for route in ROUTES}
     seen: set[str] = set()
     for position, (secret_name, value) in enumerate(extras.items(), start=1):
-        if secret_name_problem(secret_name) is not None or not EXTRA_NAME.fullmatch(secret_name):
+        if not SECRET_NAME.fullmatch(secret_name) or not extra_name_shown(secret_name):
             # The name is not shown: a value pasted as a name would be printed.
             found.append(
-                f"{name}: name {position} of {len(extras)} is not accepted; extra secret names are upper-case "
-                f"letters, digits and _, starting with a letter ({SECRET_NAME_RULE})"
+                f"{name}: name {position} of {len(extras)} is not accepted; extra secret names are "
+                f"{EXTRA_NAME_RULE} ({SECRET_NAME_RULE})"
             )
             continue
-        if secret_name.upper() in managed:
+        if (row := reserved(secret_name)) is not None:
+            taken = f"{row.name}*" if row.prefix else row.name
+            found.append(
+                f"{name}: {secret_name!r} is a name to leave alone ({taken}: {row.does}; {row.source}); "
+                "choose another name"
+            )
+        elif secret_name.upper() in managed:
             found.append(f"{name}: {secret_name!r} is managed by this program already; choose another name")
         elif secret_name.upper() in seen:
             found.append(f"{name}: {secret_name!r} differs from another name only in case; GitHub treats them as one")
@@ -69,12 +85,40 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
             found.append(f"{name}: {secret_name!r} is empty")
         elif value != value.strip():
             found.append(f"{name}: {secret_name!r} starts or ends with whitespace; set the value alone")
+        elif (control := _control_character(value)) is not None:
+            found.append(f"{name}: {secret_name!r} holds {control}; {CONTROL_RULE}")
         elif PLACEHOLDER_MARK in value:
             found.append(f"{name}: {secret_name!r} still holds the documentation's `...`; set the real value")
         else:
             found.extend(_unguardable(f"{name}.{secret_name}", value))
         seen.add(secret_name.upper())
     return found
+
+
+CONTROL_RULE = "a value holds printable text, tabs and line breaks only (binary material goes in base64)"
+
+
+def _control_character(value: str) -> str | None:
+    """The control character the value holds, if any, said without quoting the value; tabs, line feeds and CR LF
+    pairs are text.
+
+    Neither GitHub nor Vercel documents a rule for them (GitHub limits a value's size only), so this is ours, from
+    where the value goes. A process environment is a list of NUL-terminated strings (POSIX `execve`): a NUL cuts the
+    value short there or the runtime refuses it (Python's `os.environ`: "embedded null byte"). Any other control
+    character (an escape sequence, a backspace, a carriage return without its line feed) is invisible in GitHub's and
+    Vercel's settings pages and can rewrite what a terminal or a log shows around it; no key holds one, so it came
+    with something pasted alongside. Line breaks and tabs stay: multi-line material holds them (a PEM key, a `.env`
+    or JSON document, which the production-database guard reads line by line); a workflow writing such a value to
+    `$GITHUB_ENV` uses the delimiter form GitHub documents ("Workflow commands", "Multiline strings").
+    """
+    for index, character in enumerate(value):
+        if character == "\x00":
+            return "a NUL character"
+        if character in "\t\n" or (character == "\r" and value[index + 1 : index + 2] == "\n"):
+            continue
+        if unicodedata.category(character) == "Cc":
+            return f"a control character (U+{ord(character):04X})"
+    return None
 
 
 def limit_problems(routed: Mapping[str, Secret], extras: Mapping[str, Secret]) -> list[str]:

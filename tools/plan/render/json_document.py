@@ -21,6 +21,7 @@ def as_json(
                 "errors": plan.errors,
                 "tier": plan.tier,
                 "environment": plan.environment,
+                "githubOwner": plan.owner,
                 "repositories": plan.repositories,
                 "githubPlan": plan.github_plan,
                 "repositoryVisibility": plan.visibility,

@@ -55,7 +55,8 @@ def as_text(
         table += [[name, *(cells[plan.stack] for plan in group)] for name, cells in rows.items()]
         lines += ["", *_table(table)]
     if changes is not None:
-        lines += ["", "Changes to the matrix against the base", *(f"  {change}" for change in changes or ["(none)"])]
+        heading = "Changes against the base: where secrets land, and each stack's repositories"
+        lines += ["", heading, *(f"  {change}" for change in changes or ["(none)"])]
     if problems:
         lines += ["", "Stacks that collide"]
         for problem in problems:

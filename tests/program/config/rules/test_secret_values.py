@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from infra.config.rules.secret_values import extra_problems
+from infra.tables.reserved_names import RESERVED, reserved
 from tests.fakes import secret_part as P  # noqa: N812 - short, since the cases read as data
 from tests.program.config.refusals import FAKE_CI, FAKE_STAGING_CI, PROD_DB, Bad, assert_refused_clearly, extras, ids
 from tools import evaluator
@@ -322,6 +324,34 @@ CASES = [
         "holds a libpq connection string that names several hosts",
     ),
     Bad(
+        "extra-named-for-node-options",
+        "staging",
+        {"extraSecrets": extras({"NODE_OPTIONS": "--require=./x.js"})},
+        "extraSecrets",
+        "'NODE_OPTIONS' is a name to leave alone (NODE_*: Node.js reads",
+    ),
+    Bad(
+        "extra-named-for-vercel",
+        "preview",
+        {"extraSecrets": extras({"VERCEL_OIDC_TOKEN": P("OPENAI_API_KEY", "preview")})},
+        "extraSecrets",
+        "'VERCEL_OIDC_TOKEN' is a name to leave alone (VERCEL_*: Vercel's system variables",
+    ),
+    Bad(
+        "extra-value-with-nul",
+        "preview",
+        {"extraSecrets": extras({"OPENAI_API_KEY": P("OPENAI_API_KEY", "preview") + "\x00tail"})},
+        "extraSecrets",
+        "'OPENAI_API_KEY' holds a NUL character",
+    ),
+    Bad(
+        "extra-value-with-escape-sequence",
+        "staging",
+        {"extraSecrets": extras({"OPENAI_API_KEY": P("OPENAI_API_KEY", "staging") + "\x1b[2K\rsk-other"})},
+        "extraSecrets",
+        "'OPENAI_API_KEY' holds a control character (U+001B)",
+    ),
+    Bad(
         "secret-over-48-kb",
         "preview",
         {"extraSecrets": extras({"LONG_KEY": "k" * (48 * 1024 + 1)})},
@@ -341,3 +371,124 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_a_bad_secret_value_is_refused_clearly(run_stack: Callable[..., evaluator.Evaluation], case: Bad) -> None:
     assert_refused_clearly(run_stack, case)
+
+
+ACCEPTED = {
+    "OPENAI_API_KEY": "sk-fake-accepted-1",
+    "ANTHROPIC_API_KEY": "sk-ant-fake-accepted-2",
+    "AWS_ACCESS_KEY_ID": "AKIAFAKEACCEPTED",  # Vercel lists it as allowed
+    "CIRCLE_TOKEN": "fake-accepted-3",  # CI only as a whole name
+    "HOMEBREW_API_TOKEN": "fake-accepted-4",  # HOME only as a whole name
+    "PUBLICATION_KEY": "fake-accepted-5",  # PUBLIC_ needs its underscore
+    "NODEJS_ORG_TOKEN": "fake-accepted-6",  # NODE_ needs its underscore
+    "ENVOY_TOKEN": "fake-accepted-7",
+}
+
+
+def test_ordinary_extra_secrets_are_accepted() -> None:
+    assert extra_problems("preview", ACCEPTED, is_secret=True) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GITHUB_APP_KEY",
+        "RUNNER_TEMP",
+        "ACTIONS_STEP_DEBUG",
+        "ACTIONS_RUNNER_DEBUG",
+        "CI",
+        "VERCEL",
+        "VERCEL_ENV",
+        "NOW_REGION",
+        "AWS_SECRET_KEY",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "TZ",
+        "NEXT_PUBLIC_OPENAI_API_KEY",
+        "PUBLIC_STRIPE_KEY",
+        "VITE_API_KEY",
+        "REACT_APP_API_KEY",
+        "GATSBY_API_KEY",
+        "NUXT_PUBLIC_API_KEY",
+        "NODE_OPTIONS",
+        "NODE_TLS_REJECT_UNAUTHORIZED",
+        "NODE_EXTRA_CA_CERTS",
+        "NPM_CONFIG_REGISTRY",
+        "YARN_NPM_REGISTRY_SERVER",
+        "PYTHONPATH",
+        "PYTHONSTARTUP",
+        "LD_PRELOAD",
+        "GCONV_PATH",
+        "DYLD_INSERT_LIBRARIES",
+        "PIP_INDEX_URL",
+        "UV_INDEX_URL",
+        "BASH_ENV",
+        "ENV",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "PS4",
+        "PATH",
+        "HOME",
+        "GIT_SSH_COMMAND",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "OPENSSL_CONF",
+        "CURL_CA_BUNDLE",
+        "REQUESTS_CA_BUNDLE",
+        "JAVA_TOOL_OPTIONS",
+        "JDK_JAVA_OPTIONS",
+        "RUBYOPT",
+        "RUBYLIB",
+        "PERL5OPT",
+        "PERL5LIB",
+    ],
+)
+def test_a_name_a_platform_reserves_or_a_runtime_reads_is_refused_with_its_source(name: str) -> None:
+    (problem,) = extra_problems("preview", {name: "fake-value-1"}, is_secret=True)
+    row = reserved(name)
+    assert row is not None
+    assert problem.startswith(f"tenantguard-infra:extraSecrets: {name!r} is a name to leave alone (")
+    assert row.does in problem
+    assert row.source in problem
+
+
+def test_every_reserved_row_cites_its_source() -> None:
+    assert all(row.source.startswith("https://") and row.does for row in RESERVED)
+    assert len({(row.name, row.prefix) for row in RESERVED}) == len(RESERVED)
+
+
+@pytest.mark.parametrize(
+    ("character", "says"),
+    [
+        ("\x00", "a NUL character"),
+        ("\r", "a control character (U+000D)"),  # a carriage return alone rewrites the line it is shown on
+        ("\x1b", "a control character (U+001B)"),
+        ("\x08", "a control character (U+0008)"),
+        ("\x7f", "a control character (U+007F)"),
+        ("\x85", "a control character (U+0085)"),
+    ],
+)
+def test_a_value_with_a_control_character_is_refused_without_quoting_it(character: str, says: str) -> None:
+    value = f"sk-fake-{character}-Zq81value"
+    (problem,) = extra_problems("preview", {"OPENAI_API_KEY": value}, is_secret=True)
+    assert problem.startswith(f"tenantguard-infra:extraSecrets: 'OPENAI_API_KEY' holds {says};")
+    assert "Zq81value" not in problem
+    assert "base64" in problem
+
+
+@pytest.mark.parametrize("text", ["line\nline", "line\r\nline", "key\tvalue"])
+def test_multi_line_material_is_text(text: str) -> None:
+    value = f"-----BEGIN FAKE KEY-----\n{text}\n-----END FAKE KEY-----"
+    assert extra_problems("preview", {"SIGNING_KEY": value}, is_secret=True) == []
+
+
+def test_a_refused_name_is_named_by_its_position_only() -> None:
+    (problem,) = extra_problems("preview", {"OPENAI_API_KEY": "sk-fake-1", "sk_live_Zq81": "x"}, is_secret=True)
+    assert problem.startswith("tenantguard-infra:extraSecrets: name 2 of 2 is not accepted")
+    assert "sk_live_Zq81" not in problem

@@ -121,3 +121,34 @@ def test_an_unquoted_date_is_read_as_pulumi_reads_it(stack_dir: Path, capsys: py
     status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "preview")
     assert status == 0
     assert json.loads(out)["stacks"]["preview"]["sessionKey"].startswith("rotation 2;")
+
+
+def test_a_stack_named_on_the_command_line_is_read_only_from_the_directory(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = stack_dir / "outside"
+    outside.mkdir()
+    (outside / "evil.yaml").write_text(evaluator.stack_file("staging", stack_dir).read_text())
+    (stack_dir / "Pulumi.x").mkdir()
+    status, out = run(capsys, "--dir", str(stack_dir), "--json", "--stack", "x/../outside/evil")
+    assert status == 1
+    (error,) = json.loads(out)["stacks"]["x/../outside/evil"]["errors"]
+    assert error.startswith("'x/../outside/evil' is not a stack name Pulumi accepts (letters, digits, '_', '.' and '-'")
+
+
+PASTED = "sk_live_51HxQ7vKj3Lm9pasted"
+"""An extraSecrets name that is a value pasted in the wrong place: no output prints it."""
+
+
+@pytest.mark.parametrize("output", ["text", "json", "markdown"])
+@pytest.mark.parametrize("value", [{"secure": "v1:AAAAencrypted"}, "plain-Zq81"], ids=["encrypted", "plaintext"])
+def test_no_output_prints_an_extra_secret_name_the_program_refuses(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str], output: str, value: object
+) -> None:
+    edit(stack_dir, "preview", extraSecrets={PASTED: value, "OPENAI_API_KEY": {"secure": "v1:AAAAencrypted"}})
+    status, out = run(capsys, "--dir", str(stack_dir), *([f"--{output}"] if output != "text" else []))
+    assert status == 1
+    assert PASTED not in out
+    assert "name 2 of 2" in out
+    if output == "json":
+        assert json.loads(out)["stacks"]["preview"]["secrets"]["extra"] == ["OPENAI_API_KEY"]
