@@ -57,7 +57,8 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> Set
         full_key(ACKNOWLEDGED_KEY), typed[ACKNOWLEDGED_KEY], typed["repositories"], github_names
     )
     # Only names extra_problems accepted are listed: a name that is not one may be a value pasted in its place.
-    guarded_keys = [full_key(route.source) for route in ROUTES if not route.generated] + [
+    # The administrative connection (databaseServer) is never listed: it may not reach production's server at all.
+    guarded_keys = [full_key(route.source) for route in ROUTES if not route.generated and route.source in secrets] + [
         f"{full_key(EXTRA_SECRETS_KEY)}.{name}"
         for name in typed[EXTRA_SECRETS_KEY]
         if EXTRA_NAME.fullmatch(name) and secret_name_problem(name) is None

@@ -3,12 +3,19 @@ database the administrative connection reaches), and production's fingerprints c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from infra.guard.production_database import FINGERPRINTS_OUTPUT, ProductionDatabaseReusedError, identity_fingerprint
+from infra.config.errors import ConfigError
+from infra.guard.production_database import (
+    FINGERPRINTS_OUTPUT,
+    ProductionDatabaseReusedError,
+    ProductionServerNamedError,
+    identity_fingerprint,
+)
 from infra.tables.type_tokens import STACK_REFERENCE
 from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets, generated_overrides, generated_server, stack_values
 from tests.helpers import assert_no_secret
@@ -64,3 +71,29 @@ def test_stacks_generating_on_their_own_servers_pass_a_generating_production(
 ) -> None:
     evaluation = run_stack("staging", generated_overrides("staging"), stack_outputs=generated_production)
     assert str(evaluation.outputs["databaseCredentials"]).startswith("generated")
+
+
+def test_an_administrative_connection_to_another_database_on_production_s_server_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    server = PRODUCTION_SERVER.replace("/tenantguard?sslmode=require", "/staging_copy")
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", generated_overrides("staging", server=server))
+    assert isinstance(failure.value.cause, ProductionServerNamedError)
+    assert "tenantguard-infra:databaseServer" in str(failure.value)
+    assert besides_the_reference(failure) == []
+
+
+def test_the_administrative_connection_cannot_be_acknowledged(run_stack: Callable[..., evaluator.Evaluation]) -> None:
+    server = PRODUCTION_SERVER.replace("/tenantguard?sslmode=require", "/staging_copy")
+    overrides = {
+        **generated_overrides("staging", server=server),
+        "acknowledgedProductionServers": json.dumps({"databaseServer": "shared server"}),
+    }
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", overrides)
+    assert isinstance(failure.value.cause, ConfigError)
+    assert "tenantguard-infra:acknowledgedProductionServers['databaseServer'] is not a secret this stack" in str(
+        failure.value
+    )
+    assert "tenantguard-infra:ciDbUrl" not in str(failure.value)  # generated: no typed URL to acknowledge
