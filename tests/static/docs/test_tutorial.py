@@ -4,6 +4,7 @@ declare, so the tutorial cannot fall behind a new secret key or CI secret."""
 from __future__ import annotations
 
 import re
+import shlex
 
 import yaml
 
@@ -50,3 +51,14 @@ def test_the_ci_project_gets_every_secret_its_program_reads_on_a_passphrase_back
     assert app_keys == {key for key, spec in declared.items() if spec.get("secret")}
     for path in ("passphrases", "vercelTokens"):
         assert f'--path "{path}.$s"' in step
+
+
+def test_production_s_deploy_reads_the_ci_stack_before_the_production_passphrase_applies() -> None:
+    # Bash expands a simple command's assignments left to right, each `$(...)` seeing the ones before it: the CI
+    # config must be read while the CI passphrase (exported in step 5) is still the one in the environment.
+    (line,) = runbooks.commands(PAGE, "7. Deploy production by hand, once")
+    words = shlex.split(line)
+    assignments = [word.split("=", 1)[0] for word in words[: words.index("pulumi")]]
+    assert assignments.index("VERCEL_API_TOKEN") < assignments.index("PULUMI_CONFIG_PASSPHRASE_FILE")
+    step5 = " ".join(runbooks.commands(PAGE, "5. Create the CI project's stack and its config"))
+    assert "export PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/ci.passphrase" in step5
