@@ -265,8 +265,10 @@ def _drift(
 ) -> pulumi.Output[str] | None:
     """This project's own drift check: a read-only preview on main's schedule, with a role and an App of its own.
 
-    Its environment holds this project's passphrase, which decrypts every stack's passphrase and the write App's
-    key; main's deploy and drift jobs already run main's code with those, so a main-only environment adds no reach.
+    Its environment holds this project's passphrase, which decrypts every stack's passphrase, the App keys and the
+    dbAdminUrls. Main's deploy and drift jobs already run main's code with all of those but one: a DB_ADMIN_URL is
+    otherwise only in its stack's deploy environment, behind that environment's reviewers where it has them. Here
+    it is behind main's ruleset alone (docs/explanation/ci-trust.md, "What stays shared, and why").
     """
     secrets: dict[str, pulumi.Input[str]] = {
         SECRET_NAMES["passphrase"]: settings.passphrases[settings.stack].value,

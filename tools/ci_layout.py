@@ -4,10 +4,12 @@ Every job that runs Pulumi holds one stack's key and tokens, so it runs in an en
 (docs/explanation/ci-trust.md); what those environments can have follows the same table as the
 app repositories' (infra/tables/github_plans.py), for this repository's owner's plan and its visibility:
 
-    infra-STACK-pr    `pulumi preview` of a pull request: any branch, read-only credentials. It runs the pull
-                      request's code, so a production-tier stack's needs reviewers; where the plan has none for
-                      this repository (Pro or Team, private), it is not created: that stack's pull requests get the
-                      offline plan, and its live preview runs in the deploy job on main, before `pulumi up`.
+    infra-STACK-pr    `pulumi preview` of a pull request: any branch; a read-only state role and GitHub token, but
+                      the stack's key (which decrypts every secret of its config) and its Vercel token. It runs the
+                      pull request's code, so a production-tier stack's needs reviewers; where the plan has none for
+                      this repository (Pro or Team, private), it is not created, and neither is a preview-tier
+                      stack's (its config holds the per-pull-request database manager): those stacks' pull requests
+                      get the offline plan, and their live preview runs in the deploy job on main, before `pulumi up`.
     infra-STACK       `pulumi up` on main: main only, write credentials; reviewers in production tiers where the
                       plan has them (otherwise main's ruleset is the gate, and no manual dispatch deploys it).
     infra-STACK-read  the daily drift check: main only, read-only credentials, never a reviewer.
@@ -170,12 +172,21 @@ def layout(
     write_vars = (*role, WRITE_APP_CLIENT_ID, *scope)
     previews, deploys, drift = environment_names(stack)
     environments = []
-    live = not gated or rules
+    # A stack whose config holds the per-pull-request database manager (TierProfile.default_branch_only: the app
+    # repositories keep it from every pull request's own job) is not previewed by this repository's pull requests
+    # either: a preview runs the pull request's code with the stack's key, which decrypts that credential.
+    holds_manager = profile.default_branch_only
+    live = (not gated or rules) and not holds_manager
     if live:
         environments.append(CiEnvironment(previews, "pull-request previews", (), gated, rules, False, read, read_vars))
     environments.append(CiEnvironment(deploys, "deploys", ("main",), gated and rules, rules, True, write, write_vars))
     environments.append(CiEnvironment(drift, "drift checks", ("main",), False, rules, False, read, read_vars))
-    if not gated:
+    if holds_manager:
+        summary = (
+            "pull requests get the offline plan only: the stack's config holds the per-pull-request database manager, "
+            "which no pull request's job may hold; the live preview runs in the deploy job on main before `pulumi up`"
+        )
+    elif not gated:
         summary = "pull requests preview live, without a reviewer; deploys and drift checks from main"
     elif rules:
         summary = (

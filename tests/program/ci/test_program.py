@@ -43,10 +43,10 @@ def environments(evaluation: evaluator.Evaluation) -> dict[str, dict[str, Any]]:
 def test_each_stack_gets_the_environments_the_layout_decides_and_the_project_its_drift_one(
     committed: evaluator.Evaluation,
 ) -> None:
-    # Team, private: production's pull requests get the offline plan only, so no infra-production-pr.
+    # Team, private: production's pull requests get the offline plan only, so no infra-production-pr; nor preview's,
+    # whose config holds the per-pull-request database manager.
     assert sorted(environments(committed)) == sorted(
         [
-            "infra-preview-pr",
             "infra-preview",
             "infra-preview-read",
             "infra-staging-pr",
@@ -288,4 +288,7 @@ def test_a_pull_request_environment_left_from_before_stops_everything() -> None:
 def test_no_stale_environment_is_looked_up_where_the_layout_has_every_one() -> None:
     evaluation = harness.evaluate()
     endpoints = [invoke.args["endpoint"] for invoke in evaluation.invokes if invoke.token.endswith("getRestApi")]
-    assert endpoints == ["repos/tenantguard/tenantguard-infra/environments/infra-production-pr"]
+    assert endpoints == [
+        "repos/tenantguard/tenantguard-infra/environments/infra-preview-pr",
+        "repos/tenantguard/tenantguard-infra/environments/infra-production-pr",
+    ]

@@ -26,8 +26,9 @@ def test_the_workflow_matrix_follows_the_tiers(stack_dir: Path, capsys: pytest.C
         "all": ["preview", "a-copy", "staging", "production"],
         "early": ["preview", "a-copy", "staging"],
         "late": ["production"],
-        "previews": ["preview", "a-copy", "staging"],
-        "previewedOnDeploy": ["production"],
+        # The preview tier's config holds the per-pull-request database manager: previewed on main only.
+        "previews": ["a-copy", "staging"],
+        "previewedOnDeploy": ["preview", "production"],
         "noDispatch": ["production"],
         "unready": [],
     }
@@ -73,7 +74,8 @@ def test_production_is_previewed_live_only_where_its_pr_environment_can_have_rev
     assert ("production" in matrix["previews"]) is live
     assert ("production" in matrix["previewedOnDeploy"]) is not live
     assert ("production" in matrix["noDispatch"]) is not live
-    assert {"preview", "staging"} <= set(matrix["previews"])
+    assert "staging" in matrix["previews"]
+    assert "preview" in matrix["previewedOnDeploy"]
 
 
 def test_an_infra_repository_of_another_owner_has_reviewers_only_when_public(
@@ -84,6 +86,6 @@ def test_an_infra_repository_of_another_owner_has_reviewers_only_when_public(
         encrypted(stack_dir, stack)
     argv = ["--dir", str(stack_dir), "--matrix", "--infra-repository", "elsewhere/infra"]
     status, out = run(capsys, *argv, "--infra-visibility", "private")
-    assert (status, json.loads(out)["previewedOnDeploy"]) == (0, ["production"])
+    assert (status, json.loads(out)["previewedOnDeploy"]) == (0, ["preview", "production"])
     status, out = run(capsys, *argv, "--infra-visibility", "public")
-    assert (status, json.loads(out)["previewedOnDeploy"]) == (0, [])
+    assert (status, json.loads(out)["previewedOnDeploy"]) == (0, ["preview"])
