@@ -83,6 +83,8 @@ class Settings:
     noncurrent_version_days: int
     oidc_provider_arn: str
     runners: Mapping[str, tuple[str, ...]]
+    runner_group: str
+    """The runner group the `runners` go in (ci/program.py `_runner_group`)."""
     pulumi_organization: str
     apps: Mapping[str, App]
     passphrases: Mapping[str, Secret]
@@ -313,6 +315,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str], direct
         noncurrent_version_days=typed["noncurrentVersionDays"],
         oidc_provider_arn=typed["oidcProviderArn"],
         runners=runners,
+        runner_group=typed["runnerGroup"] or f"{repository.split('/', 1)[1]}-databases",
         pulumi_organization=typed["pulumiOrganization"],
         apps=apps,
         passphrases=passphrases,

@@ -16,7 +16,7 @@ from ci.components.cloud_token import CloudToken, CloudTokenArgs
 from ci.components.repository_settings import RepositorySettings, RepositorySettingsArgs
 from ci.components.stack_key import StackKey, StackKeyArgs
 from ci.components.state_bucket import StateBucket, StateBucketArgs
-from ci.config import PROJECT, Settings
+from ci.config import PROJECT, Settings, full_key
 from ci.iam import AUDIENCE, GITHUB_OIDC_URL, StateAccess, drift_policy, role_policy
 from ci.main_project import (
     MAIN_PROJECT,
@@ -120,9 +120,51 @@ def build(settings: Settings) -> dict[str, Any]:
         opts=on_github,
     )
     outputs: dict[str, Any] = {"backendUrl": _backend_url(settings), "driftRole": drift_role}
+    if (group := _runner_group(settings, team_lookup, on_github)) is not None:
+        outputs["runnerGroup"] = group
     if bucket is not None:
         outputs["stateBucket"] = bucket.name
     return outputs
+
+
+RUNNER_WORKFLOWS = ("infra-deploy.yml", "infra-drift.yml")
+"""The workflows whose jobs reach the databases (they run on INFRA_RUNNERS): the only ones the runner group runs."""
+
+
+def _runner_group(
+    settings: Settings, lookup: pulumi.InvokeOutputOptions, on_github: pulumi.ResourceOptions
+) -> pulumi.Output[str] | None:
+    """The organization runner group for the runners that reach the databases: this repository only, and only jobs
+    defined in main's deploy and drift workflows, so no pull request's workflow (nor another workflow of main)
+    runs on a machine inside a database's network, whatever labels it asks for.
+
+    GitHub: "you must use the full path to the workflow, including the repository name and owner, and you must pin
+    the workflow to a branch, tag, or full SHA ... Only jobs directly defined within the selected workflows will
+    have access to the runner group" (github/docs data/reusables/actions/runner-group-assign-policy-workflow.md);
+    organizations on Free and Team have runner groups, a personal account none (github/docs, "Managing access to
+    self-hosted runners using groups"). The runners are registered into the group by whoever installs them.
+    """
+    if not settings.runners:
+        return None
+    if settings.plan == "pro":
+        pulumi.log.warn(
+            f"{settings.owner} is a personal account (GitHub Pro), which has no runner groups: the runners in "
+            f"{full_key('runners')} take jobs from every workflow of {settings.repository}, pull requests' included; "
+            "move the repository to an organization to confine them (docs/explanation/ci-project.md)"
+        )
+        return None
+    repository = github.get_repository_output(name=settings.repository_name, opts=lookup)
+    group = github.ActionsRunnerGroup(
+        "runner-group",
+        name=settings.runner_group,
+        visibility="selected",
+        selected_repository_ids=[repository.repo_id],
+        allows_public_repositories=settings.visibility == "public",
+        restricted_to_workflows=True,
+        selected_workflows=[f"{settings.repository}/.github/workflows/{name}@main" for name in RUNNER_WORKFLOWS],
+        opts=on_github,
+    )
+    return group.name
 
 
 class StaleEnvironmentError(pulumi.RunError):
@@ -135,7 +177,8 @@ def _no_stale_environments(
     """Resolves once no stack's pull-request environment exists where the layout has none; fails otherwise.
 
     Where this repository cannot give a production-tier stack's `infra-<stack>-pr` reviewers (Pro or Team, private),
-    the layout has no such environment (tools/ci_layout.py). One made before (the repository was public or on
+    and for a preview-tier stack (its config holds the per-pull-request database manager), the layout has no such
+    environment (tools/ci_layout.py). One made before (the repository was public or on
     Enterprise then, or by hand) would still hold that stack's key, unreviewed now, and a pull request naming it
     gets them: nothing of this project is written until it is deleted. One GET each (getRestApi answers a 404 with
     code 404, data_source_github_rest_api.go, integrations/terraform-provider-github v6.13.0).
@@ -157,9 +200,10 @@ def _no_stale_environments(
                 f"gh api --method DELETE repos/{settings.repository}/environments/{name}" for name in stale
             )
             raise StaleEnvironmentError(
-                f"{', '.join(stale)} still exist(s), holding a production-tier stack's credentials, but this "
-                f"repository can give them no reviewers now, so a pull request naming one would get them: delete "
-                f"them ({commands}), then run `pulumi up` again; nothing was written"
+                f"{', '.join(stale)} still exist(s), holding a stack's credentials that no pull request may hold "
+                f"here (a production-tier stack's without reviewers, or a preview-tier stack's per-pull-request "
+                f"database manager), so a pull request naming one would get them: delete them ({commands}), then "
+                f"run `pulumi up` again; nothing was written"
             )
         return []
 
