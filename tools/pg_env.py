@@ -1,7 +1,8 @@
 """Hands a database login to the PostgreSQL provider of a stack generating its database credentials, as PG* variables.
 
     python -m tools.pg_env --stack S --generates                       exit 0 if S generates them, 1 if not
-    python -m tools.pg_env --stack S --url-variable DB_ADMIN_URL       the deploy job: the administrative login
+    python -m tools.pg_env --stack S --url-variable DB_ADMIN_URL --pin-search-path
+                                                                       the deploy job: the administrative login
     python -m tools.pg_env --stack S --url-variable DB_OBSERVER_URL    the drift check: the stack's observer login
 
 The URL comes from the named variable (a secret of the job's environment, or an output the job read), never from an
@@ -22,7 +23,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from infra.tables.database_roles import CREDENTIALS_KEY, GENERATED, SERVER_KEY
+import psycopg
+from psycopg import sql
+
+from infra.tables.database_roles import CATALOG_ONLY, CREDENTIALS_KEY, GENERATED, SERVER_KEY
 from tenantguard_db.urls import DEFAULT_PORT, UnsafeUrlError, parse_postgres_url
 from tools import evaluator
 
@@ -65,6 +69,37 @@ def variables(url: str, database_server: str) -> dict[str, str]:
     return found
 
 
+PINNED = ", ".join(CATALOG_ONLY)
+
+
+def pin_search_path(url: str) -> str | None:
+    """Make the administrative login resolve names in the system catalog only, in the stack's database; a problem
+    (never quoting the URL), or None once a new session shows the setting.
+
+    The provider runs its queries as this login with unqualified built-ins (`array_agg(privilege_type)` when it reads
+    a grant, cyrilgdn/terraform-provider-postgresql resource_postgresql_grant.go), and the migrator group, which
+    CI_DB_URL acts as, owns schema public: on PostgreSQL's default path ("$user", public) a `public.array_agg(text)`
+    it planted would be an exact match and run as the administrator (docs, "Function Type Resolution"). A role may
+    set its own defaults, also per database (docs, "ALTER ROLE"), and a role-and-database setting outranks the
+    database's own, which the migrator could otherwise set if it owned the database.
+    """
+    database = parse_postgres_url(url).dbname
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+            connection.execute(
+                sql.SQL("ALTER ROLE CURRENT_USER IN DATABASE {} SET search_path TO {}").format(
+                    sql.Identifier(database), sql.SQL(", ").join(map(sql.Identifier, CATALOG_ONLY))
+                )
+            )
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+            row = connection.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()
+    except psycopg.Error as failed:
+        return f"could not set the login's search_path in its database ({type(failed).__name__})"
+    if row is None or row[0] != PINNED:
+        return f"still resolves names outside the catalog in its database (search_path is not {PINNED})"
+    return None
+
+
 def _stack_config(stack: str, directory: Path) -> dict[str, str]:
     return evaluator.stack_config(stack, directory)
 
@@ -75,6 +110,11 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, directory: Pat
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--generates", action="store_true", help="exit 0 if the stack generates its credentials")
     what.add_argument("--url-variable", help="the environment variable holding the login's URL")
+    parser.add_argument(
+        "--pin-search-path",
+        action="store_true",
+        help="the administrative login: set its search_path in the stack's database to the catalog only, first",
+    )
     args = parser.parse_args(argv)
     try:
         config = _stack_config(args.stack, directory)
@@ -108,15 +148,17 @@ def _hand_over(args: argparse.Namespace, config: dict[str, str], out: TextIO) ->
         return 1
     server = config.get(SERVER_KEY, "")
     problem = admin_url_problem(url, server)
+    found = variables(url, server) if problem is None else {}
+    if any(not value.isprintable() for value in found.values()):
+        # A percent-encoded line break would start another variable in $GITHUB_ENV.
+        problem = "holds a control character (in the stack's databaseServer)"
+    if problem is None:
+        print(f"::add-mask::{found['PGPASSWORD']}", file=out)
+        if args.pin_search_path:
+            problem = pin_search_path(url)
     if problem is not None:
         print(f"pg_env: {args.url_variable} {problem}; nothing was written", file=sys.stderr)
         return 1
-    found = variables(url, server)
-    if any(not value.isprintable() for value in found.values()):
-        # A percent-encoded line break would start another variable in $GITHUB_ENV.
-        print(f"pg_env: {args.stack}'s databaseServer holds a control character; nothing was written", file=sys.stderr)
-        return 1
-    print(f"::add-mask::{found['PGPASSWORD']}", file=out)
     target = os.environ.get("GITHUB_ENV")
     if not target:
         print("pg_env: GITHUB_ENV is not set (this runs in a GitHub Actions job)", file=sys.stderr)

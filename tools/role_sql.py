@@ -71,6 +71,12 @@ class Roles:
                 continue
             for login in login_names(self.stack, spec):
                 statements.append(_create(login, spec, password(login, self.keeper(spec, login, rotation))))
+                if spec.search_path:
+                    statements.append(
+                        sql.SQL("ALTER ROLE {} SET search_path TO {}").format(
+                            sql.Identifier(login), sql.SQL(", ").join(map(sql.Identifier, spec.search_path))
+                        )
+                    )
                 if spec.group:
                     group = sql.Identifier(self.name(spec.group))
                     statements.append(sql.SQL("GRANT {} TO {}").format(group, sql.Identifier(login)))

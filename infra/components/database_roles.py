@@ -155,6 +155,8 @@ class DatabaseRoles(pulumi.ComponentResource):
             # revokes every membership and grants the list (resource_postgresql_role.go, revokeRoles/grantRoles).
             roles=[group.name] if group is not None else [],
             assume_role=group.name if group is not None else None,
+            # "Alters the search path of this new role" (pulumi_postgresql.Role): the observer's catalog-only path
+            search_paths=list(spec.search_path) or None,
             opts=self._child,
         )
 

@@ -50,6 +50,11 @@ SLOTS = ("a", "b")
 Kind = Literal["group", "login"]
 
 
+CATALOG_ONLY = ("pg_catalog", "pg_temp")
+"""A search_path that resolves names in the system catalog and the session's own temporary schema only, in that order
+(pg_temp last, or it would be searched first: docs, "search_path")."""
+
+
 @dataclass(frozen=True)
 class RoleSpec:
     """One role a generated stack declares; the name is `tg_<stack>_<suffix>`."""
@@ -69,6 +74,11 @@ class RoleSpec:
     """The tiers whose stacks declare it."""
     slotted: bool = False
     """Two logins, `_a` and `_b`, alternating with the rotation counter."""
+    search_path: tuple[str, ...] = ()
+    """Its sessions' search_path (`ALTER ROLE ... SET search_path`) where PostgreSQL's default ("$user", public) would
+    not do: a role running catalog queries in a database whose schema public the migrator group owns would resolve an
+    unqualified function or operator the group planted there (the class of CVE-2018-1058; docs, "Function Type
+    Resolution": an exact match in any schema on the path beats pg_catalog's polymorphic one)."""
 
 
 ROLES: tuple[RoleSpec, ...] = (
@@ -78,7 +88,16 @@ ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(MIGRATOR, "login", "CI_DB_URL: runs the migrations", False, 5, group=MIGRATOR, slotted=True),
     RoleSpec(APP, "group", "the app's data rights", inherit=False, connection_limit=0),
     RoleSpec(APP, "login", "DATABASE_URL: the app at runtime", True, 50, group=APP, slotted=True),
-    RoleSpec(OBSERVER, "login", "the drift check reads the catalogs", inherit=False, connection_limit=5),
+    # The refresh's catalog queries run as the observer: names resolve in pg_catalog only, so nothing the migrator
+    # group defines in public can answer for a built-in (and hide drift).
+    RoleSpec(
+        OBSERVER,
+        "login",
+        "the drift check reads the catalogs",
+        inherit=False,
+        connection_limit=5,
+        search_path=CATALOG_ONLY,
+    ),
     RoleSpec(
         MANAGER,
         "login",
@@ -127,6 +146,10 @@ PRIVILEGES: tuple[Privilege, ...] = (
     Privilege(MANAGER, "database", ("CONNECT",)),
     # PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database (docs, "Privileges"): only the roles above.
     Privilege(PUBLIC, "database", ()),
+    # Before PostgreSQL 15, PUBLIC may also CREATE in schema public, and a database upgraded or restored from one
+    # keeps that (release notes 15, "Remove PUBLIC creation permission on the public schema"): nobody but the owner
+    # creates there, or any login could plant a function the others' unqualified names resolve to.
+    Privilege(PUBLIC, "schema", ()),
 )
 """What each role may do; the migrator group's rights come from owning schema public and what it creates."""
 

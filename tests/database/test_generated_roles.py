@@ -58,9 +58,9 @@ def test_a_migrator_login_that_did_not_switch_to_its_group_cannot_create_anythin
     with stack.connect(stack.handed_out(MIGRATOR)) as session:
         session.execute("SET ROLE NONE")
         with pytest.raises(errors.InsufficientPrivilege):
-            session.execute("CREATE TABLE stray (id int)")
+            session.execute("CREATE TABLE public.stray (id int)")
         with pytest.raises(errors.InsufficientPrivilege):
-            session.execute("SELECT * FROM tenants")
+            session.execute("SELECT * FROM public.tenants")
 
 
 def test_the_app_login_reads_and_writes_tenant_tables(stack: GeneratedStack) -> None:
@@ -193,7 +193,12 @@ def test_the_observer_reads_what_a_refresh_reads_and_nothing_else(stack: Generat
     with stack.connect(stack.login(OBSERVER)) as observer:
         for query in REFRESH_READS:
             observer.execute(query).fetchall()
-        for statement in ("SELECT * FROM tenants", "CREATE TABLE stray (id int)", "DELETE FROM alembic_version"):
+        # Qualified: its search_path is the catalog's only, and the privilege is what is tested.
+        for statement in (
+            "SELECT * FROM public.tenants",
+            "CREATE TABLE public.stray (id int)",
+            "DELETE FROM public.alembic_version",
+        ):
             with pytest.raises(errors.InsufficientPrivilege):
                 observer.execute(statement)
 
@@ -212,6 +217,6 @@ def test_the_preview_manager_runs_the_pull_request_databases_and_nothing_else(
         assert code == 0, capsys.readouterr().err
     with stack.connect(stack.login(MANAGER)) as manager:
         # Its rights are the command's: no table of the shared preview database, no DDL there.
-        for statement in ("SELECT * FROM tenants", "CREATE TABLE stray (id int)"):
+        for statement in ("SELECT * FROM public.tenants", "CREATE TABLE public.stray (id int)"):
             with pytest.raises(errors.InsufficientPrivilege):
                 manager.execute(statement)
