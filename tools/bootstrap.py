@@ -257,7 +257,8 @@ def preview_caller(new: str, owner: str, app_repositories: Sequence[str]) -> lis
     # A job id starts with a letter or _ (GitHub docs, "Workflow syntax", jobs.<job_id>); a stack name may not.
     job = new if new[0].isalpha() else f"preview-{new}"
     return [
-        f"Then, in {where}: a job next to `preview` in the preview workflow (workorders/WO-ci-secrets.md), "
+        f"Then, in {where}: a job next to `preview` in the preview workflow "
+        "(workorders/WO-ci-secrets.md#a-second-preview-environment), "
         "the commit in uses: the same tenantguard-infra commit as the preview job's:",
         f"  {job}:",
         f"    name: Preview database and deployment ({new})",

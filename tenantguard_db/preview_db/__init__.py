@@ -8,8 +8,9 @@ never runs a revision file: worker.py does, in a process holding only that pull 
 Names carry the repository's numeric GitHub id as well as the pull request's number: several app repositories
 share one CI_DB_URL, and their pull-request numbers overlap.
 
-The contract (stdout, stderr, exit codes) and the role's privileges are in workorders/WO-ci-secrets.md,
-section "Preview databases per pull request".
+The contract (stdout, stderr, exit codes) is in workorders/WO-ci-secrets.md#command-line-contract, the role's
+privileges in workorders/WO-ci-secrets.md#one-time-sql-for-the-preview-role-an-administrator-once, and how it all
+works in docs/explanation/preview-databases.md.
 
 Each module imports only from the ones listed before it:
 

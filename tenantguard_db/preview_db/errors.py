@@ -7,8 +7,9 @@ from tenantguard_db import session
 from tenantguard_db.preview_db.status_codes import EXIT_FAILED, EXIT_REVISIONS_FAILED, EXIT_USAGE
 from tenantguard_db.urls import mask_error
 
-# Where the contract and the one-time SQL live: the messages that send an operator there name it.
-WORK_ORDER = 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
+# The one-time SQL that gives the manager its privileges, as a link with GitHub's heading anchor: the messages that
+# send an administrator there name it (tests/static/docs/test_work_order.py checks that the heading exists).
+WORK_ORDER = "workorders/WO-ci-secrets.md#one-time-sql-for-the-preview-role-an-administrator-once"
 
 # What an operator does about a failure the server reports, by SQLSTATE (PostgreSQL's "Error Codes" appendix).
 HINTS_BY_SQLSTATE = {

@@ -1,8 +1,9 @@
 """What the CI role (the manager: CI_DB_URL's role) must hold, checked before anything changes, and what CREATEROLE lets
 it reach besides.
 
-The manager's rights, per subcommand (the one-time SQL in workorders/WO-ci-secrets.md grants them; pulumi-postgresql's
-Role and Grant resources can declare the same):
+The manager's rights, per subcommand (the one-time SQL grants them:
+workorders/WO-ci-secrets.md#one-time-sql-for-the-preview-role-an-administrator-once; pulumi-postgresql's Role and
+Grant resources can declare the same):
 
     every subcommand  LOGIN; CONNECT on the base database (CI_DB_URL's), where the advisory locks live; NOSUPERUSER,
                       NOREPLICATION, NOBYPASSRLS, member of no role: none of that is ever needed.

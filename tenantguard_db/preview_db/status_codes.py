@@ -1,4 +1,4 @@
-"""The command's exit codes, as workorders/WO-ci-secrets.md ("Command-line contract") promises them."""
+"""The command's exit codes, as workorders/WO-ci-secrets.md#command-line-contract promises them."""
 
 EXIT_OK = 0  # done, including nothing to do
 EXIT_FAILED = 1  # a database or environment problem

@@ -62,7 +62,7 @@ def test_a_connection_limit_reached_is_reported_clearly(
 
 def test_the_work_order_holds_the_section_and_sql_the_messages_point_to() -> None:
     work_order = (ROOT / "workorders" / "WO-ci-secrets.md").read_text()
-    assert "\n## Preview databases per pull request\n" in work_order
-    assert WORK_ORDER == 'workorders/WO-ci-secrets.md, section "Preview databases per pull request"'
+    assert "\n### One-time SQL for the preview role (an administrator, once)\n" in work_order
+    assert WORK_ORDER == "workorders/WO-ci-secrets.md#one-time-sql-for-the-preview-role-an-administrator-once"
     assert "ALTER ROLE ci LOGIN INHERIT CREATEDB CREATEROLE NOSUPERUSER NOREPLICATION NOBYPASSRLS" in work_order
     assert "REVOKE CONNECT ON DATABASE tenantguard FROM PUBLIC;" in work_order
