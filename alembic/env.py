@@ -164,6 +164,8 @@ def _migrate_locked(connection: Connection, limits: Limits) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if command_name() == "upgrade":
+            _protect_the_version_table(connection)
         if not applied and command_name() == "upgrade":
             _say_nothing_was_upgraded()
     except BaseException:
@@ -172,6 +174,34 @@ def _migrate_locked(connection: Connection, limits: Limits) -> None:
             _release_the_migration_lock(connection)
         raise
     _release_the_migration_lock(connection)
+
+
+VERSION_TABLE_POLICY = "alembic_version_read_only"
+
+
+def _protect_the_version_table(connection: Connection) -> None:
+    """Only the migrations change which revision the database is at.
+
+    The app's login may UPDATE and DELETE every table of schema public, alembic_version included (the generated
+    roles' grant is ON ALL TABLES IN SCHEMA public, re-applied each deploy; a provided app role often has the same),
+    and a rewritten row would make the next deploy skip revisions or fail on one already applied. Row security with
+    one policy that only reads leaves the row readable to whoever may select it and writable by its owner alone,
+    the role running the migrations: owners bypass row security unless it is forced (docs, "Row Security Policies";
+    ALTER TABLE, "ENABLE ROW LEVEL SECURITY"). Once per database, by its owner; anyone else is told.
+    """
+    row = connection.execute(
+        text(
+            "SELECT c.relrowsecurity, pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c "
+            "WHERE c.oid = pg_catalog.to_regclass('alembic_version')"
+        )
+    ).first()
+    if row is not None and not row[0]:
+        if row[1]:
+            connection.execute(text("ALTER TABLE alembic_version ENABLE ROW LEVEL SECURITY"))
+            connection.execute(text(f"CREATE POLICY {VERSION_TABLE_POLICY} ON alembic_version FOR SELECT USING (true)"))
+        else:
+            log.warning("alembic_version is not this login's: its row stays writable by every role that may write it")
+    connection.commit()
 
 
 def _watch_for_a_vanished_runner(connection: Connection, interval: Duration) -> None:

@@ -220,3 +220,18 @@ def test_the_preview_manager_runs_the_pull_request_databases_and_nothing_else(
         for statement in ("SELECT * FROM public.tenants", "CREATE TABLE public.stray (id int)"):
             with pytest.raises(errors.InsufficientPrivilege):
                 manager.execute(statement)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE alembic_version SET version_num = '0001'", "DELETE FROM alembic_version"],
+)
+def test_the_app_login_cannot_move_the_database_s_revision(stack: GeneratedStack, statement: str) -> None:
+    # Its grant covers every table of schema public; row security leaves the version row to its owner.
+    head = migrate.head_revision()
+    with stack.connect(stack.handed_out(APP)) as app:
+        app.execute(statement)
+        assert app.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
+        with pytest.raises(errors.InsufficientPrivilege):
+            app.execute("INSERT INTO alembic_version VALUES ('9999')")
+    assert migrate.current_revision(stack.url(stack.handed_out(MIGRATOR))) == head
