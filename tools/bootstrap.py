@@ -25,7 +25,7 @@ from infra.tables.tiers import TierProfile, production_claims, profile_for
 from infra.tables.type_tokens import PROJECT, full_key
 from tools import evaluator
 from tools.ci_layout import environment_names
-from tools.docs import YAML, stack_file_body
+from tools.docs.blocks import YAML, stack_file_body
 from tools.plan.collisions import collisions
 from tools.plan.evaluation import plan_all
 from tools.plan.stack_files import StackFileError, stack_file_inside, tier_order
