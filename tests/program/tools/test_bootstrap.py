@@ -38,6 +38,8 @@ def test_a_staging_copy_passes_every_check_as_it_is_written(
     assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
     printed = capsys.readouterr().out
     assert "wrote Pulumi.staging-eu.yaml: a staging-tier stack, a copy of staging" in printed
+    assert "rewrote docs/reference/ci-environments.md" in printed
+    assert "## staging-eu" in (repository / "docs" / "reference" / "ci-environments.md").read_text()
     written = evaluator.stack_file("staging-eu", repository).read_text()
     assert "secure" not in written
     subprocess.run(["git", "-C", str(repository), "add", "."], check=True)
