@@ -79,7 +79,7 @@ def type_of(spec: Mapping[str, Any]) -> str:
     if kind == "array":
         return f"array of {spec.get('items', {}).get('type', 'any')}"
     if kind is None:
-        # Pulumi infers an undeclared type from the default (a map here).
+        # Declared without a type (the maps of secrets): named after its default's shape.
         return "object" if isinstance(spec.get("default"), dict) else "any"
     return str(kind)
 
@@ -94,7 +94,7 @@ def key_table(keys: Mapping[str, Mapping[str, Any]]) -> str:
             code(key),
             type_of(spec),
             default_of(spec),
-            "yes" if spec.get("secret") else "",
+            "yes" if spec.get("secret") else "each value" if key == EXTRA_SECRETS_KEY else "",
             prose(spec.get("description", "")),
         )
         for key, spec in keys.items()
