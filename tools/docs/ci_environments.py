@@ -111,7 +111,11 @@ def body(root: Path) -> str:
     repository = str(settings["repository"])
     visibility = str(settings["repositoryVisibility"])
     owner = repository.split("/", 1)[0]
-    plan = str(settings.get("githubPlan") or plan_of(owner, root) or "")
+    plan = str(settings.get("githubPlan") or "")
+    plan_source = f"{CI_STACK}'s githubPlan"
+    if not plan:
+        plan = str(plan_of(owner, root) or "")
+        plan_source = f"the githubPlan the stack files give {owner}"
     backend = str(settings["backend"])
     bucket = str(settings.get("stateBucket") or "") if backend == "s3" else ""
     stacks = main_stacks(
@@ -123,12 +127,13 @@ def body(root: Path) -> str:
         directory=root,
     )
     intro = (
-        f"The GitHub environments of {code(repository)} ({visibility}, GitHub {plan or 'plan unknown'}, backend "
-        f"{code(backend)}, as {CI_STACK} sets them) that the CI project makes for each stack file: every job that "
-        "runs Pulumi holds one stack's credentials only. Which environments exist and what gates them is "
-        "tools/ci_layout.py's decision for this plan and visibility; the CI project (ci/program.py) creates them with "
-        "these secrets and variables, and a role per environment whose trust admits that environment's jobs alone. "
-        "A secret holding a GitHub App's key is minted into a token narrowed to the calls the program makes "
+        f"The GitHub environments of {code(repository)} that the CI project makes for each stack file: every job "
+        "that runs Pulumi holds one stack's credentials only. Which environments exist and what gates them is "
+        "tools/ci_layout.py's decision for the repository's plan and visibility, here GitHub "
+        f"{code(plan or 'unknown')} ({plan_source}) and {code(visibility)} with backend {code(backend)} ({CI_STACK} "
+        "and the defaults of ci/Pulumi.yaml). The CI project (ci/program.py) creates them with these secrets and "
+        "variables, and a role per environment whose trust admits that environment's jobs alone. Each job mints its "
+        "GitHub token from the App key its environment holds, narrowed to the calls the program makes "
         "([GitHub permissions](github-permissions.md)).\n"
     )
     return intro + "\n" + "\n".join(stack_section(stack, repository, bucket) for stack in stacks)

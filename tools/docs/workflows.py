@@ -158,10 +158,10 @@ def workflow_section(path: Path, root: Path) -> str:
 def body(root: Path) -> str:
     files = workflow_files([root / WORKFLOWS])
     intro = (
-        "Read from the YAML of each workflow file. A job's permissions are the workflow's unless it sets its own; a "
-        "job with no concurrency group of its own runs in the workflow's. Secrets and variables are those the job's "
-        "own expressions read (`secrets.NAME`, `vars.NAME`), steps and `env:` included; a composite action gets "
-        "only what the job passes it.\n"
+        "Read from the YAML of each workflow file. A job's permissions are the workflow's unless it sets its own. The "
+        "workflow's concurrency group holds each whole run; a job's own group holds that job across runs. Secrets "
+        "and variables are those the job's own expressions read (`secrets.NAME`, `vars.NAME`), its steps and `env:` "
+        "included; a composite action gets only what the job passes it.\n"
     )
     return intro + "\n" + "\n".join(workflow_section(path, root) for path in files)
 

@@ -23,6 +23,7 @@ from tools.docs.config import TIER_RULES
 from tools.docs.markdown import Page
 
 ROOT = evaluator.ROOT
+CI_REPOSITORY = yaml.safe_load((ROOT / "ci" / "Pulumi.ci.yaml").read_text())["config"]["tenantguard-ci:repository"]
 REFERENCE = ROOT / "docs" / "reference"
 
 
@@ -139,6 +140,8 @@ def test_every_stack_file_has_its_ci_environments() -> None:
         _, deploys, drift = environment_names(stack)
         assert f"| `{deploys}` |" in rows
         assert f"| `{drift}` |" in rows
+        # Each role, and the one OIDC subject its trust admits (ci/Pulumi.ci.yaml's backend is s3).
+        assert f"`/tenantguard-infra/{deploys}`, assumed only by `repo:{CI_REPOSITORY}:environment:{deploys}`" in rows
 
 
 @pytest.mark.slow
