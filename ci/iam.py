@@ -1,4 +1,5 @@
-"""The IAM and S3 policy documents of the CI project, as plain JSON: one function per kind of document.
+"""The IAM and S3 policy documents of the CI project, as plain JSON: one function per kind of document, and the name
+of the role each CI environment assumes.
 
 Every document is built here from plain values and nowhere else, so the tests, the IAM linter (parliament) and the
 policy pack read exactly what `pulumi up` sends. AWS's rules they rely on:
@@ -25,6 +26,7 @@ policy pack read exactly what `pulumi up` sends. AWS's rules they rely on:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +46,20 @@ GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 AUDIENCE = "sts.amazonaws.com"
 """The audience aws-actions/configure-aws-credentials asks GitHub for (its `audience` input's default)."""
 Document = dict[str, Any]
+
+
+ROLE_PATH = "/tenantguard-infra/"
+MAX_ROLE_NAME = 64
+"""IAM role names are at most 64 characters (IAM User Guide, "IAM object quotas")."""
+
+
+def role_name(environment: str) -> str:
+    """The name of the role a CI environment's jobs assume: the environment's name, which fits unless a stack name is
+    long; then its start and a digest of the whole."""
+    if len(environment) <= MAX_ROLE_NAME:
+        return environment
+    digest = hashlib.sha256(environment.encode()).hexdigest()[:8]
+    return f"{environment[: MAX_ROLE_NAME - 9]}-{digest}"
 
 
 def subject(repository: str, environment: str) -> str:

@@ -11,13 +11,13 @@ import pulumi_aws as aws
 import pulumi_github as github
 
 from ci.components.ci_environment import CiEnvironment, CiEnvironmentArgs
-from ci.components.ci_role import ROLE_PATH, CiRole, CiRoleArgs, role_name
+from ci.components.ci_role import CiRole, CiRoleArgs
 from ci.components.cloud_token import CloudToken, CloudTokenArgs
 from ci.components.repository_settings import RepositorySettings, RepositorySettingsArgs
 from ci.components.stack_key import StackKey, StackKeyArgs
 from ci.components.state_bucket import StateBucket, StateBucketArgs
 from ci.config import PROJECT, Settings, full_key
-from ci.iam import AUDIENCE, GITHUB_OIDC_URL, StateAccess, drift_policy, role_policy
+from ci.iam import AUDIENCE, GITHUB_OIDC_URL, ROLE_PATH, StateAccess, drift_policy, role_name, role_policy
 from ci.main_project import (
     MAIN_PROJECT,
     SECRET_NAMES,

@@ -1,8 +1,10 @@
-"""Assertions every test group shares: no fake secret outside a Pulumi secret."""
+"""What every test group shares: no fake secret outside a Pulumi secret; a copy of what the docs are made from."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.rpc import is_rpc_secret
@@ -34,3 +36,28 @@ def plain_strings(value: Any) -> Iterator[str]:
 
 STACKS = ("preview", "staging", "production")
 """The stacks this repository ships, in the order changes travel."""
+
+
+DOCS_FILES = (
+    "README.md",
+    "workorders/WO-ci-secrets.md",
+    "Pulumi.yaml",
+    "ci/Pulumi.yaml",
+    "ci/Pulumi.ci.yaml",
+    ".github/workflows",
+    "docs/reference",
+)
+"""What `python -m tools.docs --dir DIR` reads and writes in a checkout, besides the stack files."""
+
+
+def docs_checkout(target: Path) -> Path:
+    """A copy of the files the generated documents are made from and written to, and of the stack files."""
+    root = Path(__file__).resolve().parent.parent
+    for name in [*DOCS_FILES, *(path.name for path in sorted(root.glob("Pulumi.*.yaml")))]:
+        source, copy = root / name, target / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, copy)
+        else:
+            shutil.copy(source, copy)
+    return target

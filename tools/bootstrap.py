@@ -25,7 +25,8 @@ from infra.tables.tiers import TierProfile, production_claims, profile_for
 from infra.tables.type_tokens import PROJECT, full_key
 from tools import evaluator
 from tools.ci_layout import environment_names
-from tools.docs import YAML, stack_file_body
+from tools.docs import ci_environments
+from tools.docs.blocks import YAML, stack_file_body
 from tools.plan.collisions import collisions
 from tools.plan.evaluation import plan_all
 from tools.plan.stack_files import StackFileError, stack_file_inside, tier_order
@@ -302,7 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BootstrapError as refused:
         print(f"bootstrap: {refused}", file=sys.stderr)
         return 2
-    print(f"wrote {path.name}: a {profile.tier}-tier stack, a copy of {args.source}. Still to do:")
+    print(f"wrote {path.name}: a {profile.tier}-tier stack, a copy of {args.source}.")
+    # The reference page that lists every stack file's CI environments, where the directory is a checkout holding it.
+    page = args.dir / ci_environments.PAGE.path
+    if page.is_file():
+        page.write_text(ci_environments.PAGE.text(args.dir))
+        print(f"rewrote {ci_environments.PAGE.path}: commit it with the stack file.")
+    print("Still to do:")
     for step in steps:
         print(f"  {step}")
     return 0

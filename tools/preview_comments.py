@@ -296,7 +296,7 @@ def load(path: Path, key: str) -> list[Mapping[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.preview_comments", description=__doc__.split("\n\n")[0])
     parser.add_argument("--evidence", type=Path, required=True, help="matrix.json, jobs.json, check-runs.json, ...")
     parser.add_argument("--plan", type=Path, required=True, help="the run's infra-plan artifact")
     parser.add_argument("--previews", type=Path, required=True, help="one folder per infra-preview-<stack> artifact")

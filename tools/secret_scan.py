@@ -164,7 +164,7 @@ def unexplained(findings: Sequence[Finding]) -> list[Finding]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.secret_scan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, default=ROOT)
     args = parser.parse_args(argv)
     findings = scan(args.dir)

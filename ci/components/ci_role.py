@@ -9,21 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ci.iam import trust_policy
-
-ROLE_PATH = "/tenantguard-infra/"
-MAX_ROLE_NAME = 64
-"""IAM role names are at most 64 characters (IAM User Guide, "IAM object quotas")."""
-
-
-def role_name(environment: str) -> str:
-    """The environment's name, which fits unless a stack name is long: then its start and a digest of the whole."""
-    if len(environment) <= MAX_ROLE_NAME:
-        return environment
-    import hashlib  # noqa: PLC0415 - only for the rare long name
-
-    digest = hashlib.sha256(environment.encode()).hexdigest()[:8]
-    return f"{environment[: MAX_ROLE_NAME - 9]}-{digest}"
+from ci.iam import ROLE_PATH, role_name, trust_policy
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from infra.tables.tiers import profile_for
-from tests.helpers import STACKS
+from tests.helpers import STACKS, docs_checkout
 from tools import bootstrap, docs, evaluator, secret_scan, workflow_secrets
 from tools.plan.cli import main as plan_main
 from tools.workflow_secrets import Rules, check
@@ -26,12 +26,7 @@ ACTIONS = evaluator.ROOT / ".github" / "actions"
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
     """A git checkout holding this repository's stack files and documents, as an ops engineer has it."""
-    copy = tmp_path / "repo"
-    copy.mkdir()
-    for path in [*(evaluator.stack_file(stack) for stack in STACKS), evaluator.ROOT / "README.md"]:
-        shutil.copy(path, copy / path.name)
-    (copy / "workorders").mkdir()
-    shutil.copy(evaluator.ROOT / "workorders" / "WO-ci-secrets.md", copy / "workorders")
+    copy = docs_checkout(tmp_path / "repo")
     subprocess.run(["git", "init", "-q", str(copy)], check=True)
     return copy
 
@@ -43,6 +38,8 @@ def test_a_staging_copy_passes_every_check_as_it_is_written(
     assert bootstrap.main(["staging-eu", "--from", "staging", "--dir", str(repository)]) == 0
     printed = capsys.readouterr().out
     assert "wrote Pulumi.staging-eu.yaml: a staging-tier stack, a copy of staging" in printed
+    assert "rewrote docs/reference/ci-environments.md" in printed
+    assert "## staging-eu" in (repository / "docs" / "reference" / "ci-environments.md").read_text()
     written = evaluator.stack_file("staging-eu", repository).read_text()
     assert "secure" not in written
     subprocess.run(["git", "-C", str(repository), "add", "."], check=True)
