@@ -1,5 +1,10 @@
 """The process a checkout's revision files run in (worker.py): what its environment holds, and how what it prints
-reaches the command's stderr."""
+reaches the command's stderr.
+
+It keeps the manager's URL out of what the revisions can read of their own process, and no further: a process of the
+same user can read another's /proc/PID/environ (the step's shell holds CI_DB_URL) and, on a runner with sudo, any
+memory. So this is hygiene, not a boundary: only this repository's revisions, at the commit the app repositories
+pin, run where CI_DB_URL is (docs/explanation/preview-databases.md, "Why `pull_request_target`, ...")."""
 
 from __future__ import annotations
 
