@@ -46,4 +46,5 @@ def base_plan(ref: str, directory: Path) -> Baseline:
         },
         owners={stack: str(about["githubOwner"]) for stack, about in stacks.items() if about.get("githubOwner")},
         invalid=frozenset(stack for stack, about in stacks.items() if not about.get("ok", True)),
+        counters={stack: dict(about["counters"]) for stack, about in stacks.items() if about.get("counters")},
     )

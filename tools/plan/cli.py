@@ -22,6 +22,7 @@ from pathlib import Path
 from infra.tables.github_plans import VISIBILITIES
 from infra.tables.secret_keys import BY_KEY, set_secret_command
 from tools import evaluator
+from tools.plan import counters
 from tools.plan.base_commit import base_plan
 from tools.plan.collisions import collisions
 from tools.plan.evaluation import plan_all
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # With --stack, the others are not compared; without it, a stack only the base has was removed.
             base = base.only([plan.stack for plan in plans]) if args.stack else base
             changes = matrix_changes(base.matrix, matrix(plans)) + repository_changes(plans, base)
+            problems = [*problems, *counters.steps([(plan.stack, plan.counters) for plan in plans], base.counters)]
         except (StackFileError, subprocess.CalledProcessError) as error:
             problems = [*problems, f"cannot compare with {args.base}: {error}"]
     for stack_plan in plans:

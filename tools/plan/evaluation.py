@@ -23,6 +23,7 @@ from infra.tables.type_tokens import (
 )
 from tools import evaluator
 from tools.github_listings import GitHubListings
+from tools.plan import counters
 from tools.plan.gates import NO_GATE, NOT_NEEDED, registered_gates
 from tools.plan.model import StackPlan
 from tools.plan.placeholders import placeholder_secrets
@@ -91,6 +92,7 @@ def plan_stack(stack: str, directory: Path, references: Mapping[str, Mapping[str
 def describe(plan: StackPlan, evaluation: evaluator.Evaluation, values: Mapping[str, str]) -> None:
     environments = [evaluation.inputs[urn] for urn in evaluation.urns(ENVIRONMENT)]
     plan.tier = values.get("tier", "")
+    plan.counters = counters.read(values)
     plan.environment = str(evaluation.outputs["environmentName"])
     plan.owner = values.get("githubOwner", "")
     plan.repositories = sorted(state["repository"] for state in environments)

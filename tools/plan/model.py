@@ -61,6 +61,8 @@ class StackPlan:
     migration: str = ""
     guard: str = ""
     session_key: str = ""
+    counters: dict[str, int] = field(default_factory=dict)
+    """Rotation counters as the stack file sets them (tools/plan/counters.py): a change moves each by one at most."""
     database_credentials: str = ""
     """Who made CI_DB_URL and DATABASE_URL: typed (provided), or the stack, with the logins its rotation hands out."""
     secrets_set: list[str] = field(default_factory=list)
@@ -128,6 +130,8 @@ class Baseline:
     """Stack -> GitHub owner, where the base's plan says it (plans before it did are read with the head's owner)."""
     invalid: frozenset[str] = frozenset()
     """Stacks the base's plan could not evaluate: their cells are `?`."""
+    counters: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Stack -> its rotation counters at the base (absent where the base's plan did not list them)."""
 
     def only(self, stacks: Sequence[str]) -> Baseline:
         """The baseline of these stacks alone (`--stack`)."""
@@ -136,6 +140,7 @@ class Baseline:
             {s: repos for s, repos in self.repositories.items() if s in stacks},
             {s: owner for s, owner in self.owners.items() if s in stacks},
             frozenset(s for s in self.invalid if s in stacks),
+            {s: counters for s, counters in self.counters.items() if s in stacks},
         )
 
     @property

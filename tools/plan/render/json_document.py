@@ -38,6 +38,7 @@ def as_json(
                     "protected": plan.protected,
                 },
                 "secrets": {"set": plan.secrets_set, "missing": plan.secrets_missing, "extra": plan.extra_secrets},
+                "counters": plan.counters,
                 "productionDatabaseGuard": plan.guard,
                 "sessionKey": plan.session_key,
                 "databaseCredentials": plan.database_credentials,
