@@ -10,7 +10,7 @@ stored as plaintext, which `pulumi stack import` encrypts with the new key, and 
 `pulumi up` that re-issues what the program generated (every `random:` resource, replaced). Nothing here decrypts.
 
 How Pulumi reads what is written here (pulumi/pulumi at 1b5949891b3c):
-- a secret in a deployment is `{SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": ...}` or, with `plaintext`
+- a secret in a deployment is `{<signature key>: <secret signature>, "ciphertext": ...}` or, with `plaintext`
   (a JSON text) instead, a value no key is needed for (pkg/resource/stack/deployment.go, DeserializePropertyValue,
   deserializeSecret, secretPropertyValueFromPlaintext);
 - `stack import` builds the secrets manager from the deployment's `secrets_providers` (deployment.go,
