@@ -1,6 +1,6 @@
 """GitHub API requests per run of each stack, counted from what the real program declares (no timing, no network).
 
-    uv run python bench/github_requests.py [--extra N]
+    ./scripts/uv run python bench/github_requests.py [--extra N]
 
 Each stack file's program is evaluated under Pulumi's mocks and its registrations are priced with the request
 counts read from the provider's source (tools/github_requests.py). The table goes to stdout and is appended to

@@ -1,6 +1,6 @@
 """How long a killed `alembic upgrade` keeps the migration lock, with and without the server's client check.
 
-    uv run python bench/killed_runner.py [--rounds N] [--statement-timeout 20s]
+    ./scripts/uv run python bench/killed_runner.py [--rounds N] [--statement-timeout 20s]
 
 A copy of the migrations gets a revision that locks a table and sleeps inside its transaction; the
 runner is killed while it sleeps, and the clock runs from the kill until another session can take the

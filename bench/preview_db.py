@@ -1,6 +1,6 @@
 """Benchmark: seconds from `python -m tenantguard_db.preview_db create` to a migrated pull-request database.
 
-    uv run python bench/preview_db.py [--rounds N]
+    ./scripts/uv run python bench/preview_db.py [--rounds N]
 
 Whole processes against a throwaway PostgreSQL, run as a role with only CREATEDB and CREATEROLE (each
 create also sets up the pull request's own role, which owns its database, with a new password, and runs the

@@ -1,6 +1,6 @@
 """Benchmarks as the operator waits for them: whole processes of the program against its floor, and the tools.
 
-    uv run python bench/run.py [--pairs N] [--scale-pairs N] [--rounds N] [--only SECTION ...]
+    ./scripts/uv run python bench/run.py [--pairs N] [--scale-pairs N] [--rounds N] [--only SECTION ...]
                                [--skip-tests | --check-rounds N] [--check-against OTHER_CHECKOUT ...]
 
 The floor is the program's own custom resources registered directly (bench/replay.py, recorded once per stack
@@ -471,7 +471,7 @@ def main() -> None:
     now = datetime.datetime.now(datetime.UTC)
     machine = f"{platform.node()}, {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
     load = os.getloadavg()[0]
-    command = "uv run python bench/run.py " + " ".join(sys.argv[1:])
+    command = "./scripts/uv run python bench/run.py " + " ".join(sys.argv[1:])
     header = [
         f"## {now:%Y-%m-%d %H:%M} UTC on {machine}",
         "",

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_github as github
 
 from ci.components.ci_environment import CiEnvironment, CiEnvironmentArgs
-from ci.components.ci_role import CiRole, CiRoleArgs
+from ci.components.ci_role import ROLE_PATH, CiRole, CiRoleArgs, role_name
 from ci.components.cloud_token import CloudToken, CloudTokenArgs
 from ci.components.repository_settings import RepositorySettings, RepositorySettingsArgs
 from ci.components.stack_key import StackKey, StackKeyArgs
@@ -275,7 +275,14 @@ def _drift(
     variables: dict[str, pulumi.Input[str]] = {DRIFT_APP_CLIENT_ID: settings.apps["drift"].client_id}
     role_arn = None
     if settings.needs_aws:
-        policy = pulumi.Output.all(provider_arn, pulumi.Output.all(*role_arns), pulumi.Output.all(*key_arns)).apply(
+        # Its refresh reads its own role and policy too: that ARN is known before the role exists (the provider's
+        # account, the path, the name), so the policy needs no reference to the role it is attached to.
+        own_arn = pulumi.Output.from_input(provider_arn).apply(
+            lambda arn: f"arn:aws:iam::{arn.split(':')[4]}:role{ROLE_PATH}{role_name(DRIFT_ENVIRONMENT)}"
+        )
+        policy = pulumi.Output.all(
+            provider_arn, pulumi.Output.all(*role_arns, own_arn), pulumi.Output.all(*key_arns)
+        ).apply(
             lambda found: drift_policy(
                 StateAccess(bucket=settings.bucket, project=PROJECT, stack=settings.stack, writes=False),
                 role_arns=found[1],

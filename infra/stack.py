@@ -36,7 +36,7 @@ from tenantguard_db.revisions import head_revision
 from tenantguard_db.urls import mask_url
 
 OBSERVER_OUTPUT = "databaseObserverUrl"
-"""The drift check's read-only login, a secret output (README, "Generated database credentials")."""
+"""The drift check's read-only login, a secret output (docs/explanation/generated-credentials.md)."""
 GUARDED_SOURCES = frozenset(secret_key.key for secret_key in SECRET_KEYS if secret_key.production_guard)
 
 Gate = pulumi.Output[Sequence[pulumi.Resource]] | None

@@ -292,7 +292,7 @@ def main() -> None:
         print(f"PostgreSQL at {mask_url(url)}, migrated to {applied} (server files in {server.directory}).")
         print("In another shell:")
         print(f'  export CI_DB_URL="$(cat {url_file})"')
-        print("  uv run alembic current")
+        print("  ./scripts/uv run alembic current")
         print("Ctrl-C, kill or closing this terminal stops the server and deletes it, and the file.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             signal.sigwait(STOP_SIGNALS)

@@ -21,7 +21,8 @@ ALEMBIC_INI = ROOT / "alembic.ini"
 
 UNREACHABLE = (
     "this machine cannot reach the database: run `pulumi up` and `pulumi refresh` from a runner inside its "
-    "network (in CI the repository variable INFRA_RUNNERS names the runner labels per stack; README), or turn "
+    "network (in CI the repository variable INFRA_RUNNERS names the runner labels per stack: "
+    "docs/explanation/ci-project.md), or turn "
     "the migration off for this stack with `pulumi config set --stack <stack> runMigrations false`"
 )
 

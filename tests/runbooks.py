@@ -21,7 +21,8 @@ from infra.tables.type_tokens import PROJECT
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
-_FENCE = re.compile(r"^(`{3,}|~{3,})\s*(\w*)")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\w*)")
+"""A code fence, indented or not (a fence inside a list item is indented with the item)."""
 SHELLS = frozenset({"bash", "sh", "shell", "console"})
 
 
@@ -31,7 +32,7 @@ def _sections(text: str) -> dict[str, list[str]]:
     headings: list[tuple[int, int, str]] = []
     fence: str | None = None
     for number, line in enumerate(lines):
-        if (opened := _FENCE.match(line)) and (fence is None or line.startswith(fence)):
+        if (opened := _FENCE.match(line)) and (fence is None or line.strip().startswith(fence)):
             fence = None if fence else opened[1]
         elif fence is None and (found := _HEADING.match(line)):
             headings.append((number, len(found[1]), found[2]))

@@ -1,7 +1,7 @@
 """The environments of this (the infra) repository each stack's CI jobs run in, and what gates each one.
 
 Every job that runs Pulumi holds one stack's key and tokens, so it runs in an environment of that stack only
-(README, "One trust boundary per stack in CI"); what those environments can have follows the same table as the
+(docs/explanation/ci-trust.md); what those environments can have follows the same table as the
 app repositories' (infra/tables/github_plans.py), for this repository's owner's plan and its visibility:
 
     infra-STACK-pr    `pulumi preview` of a pull request: any branch, read-only credentials. It runs the pull
@@ -43,7 +43,7 @@ DB_ADMIN_URL = "DB_ADMIN_URL"
 """A stack generating its database credentials: the administrative login the PostgreSQL provider uses, in the deploy
 environment only. Its previews hold the stack's key, which decrypts all of its config and state: the login is
 neither. The deploy job hands it to the provider as PG* variables (`tools.pg_env`); the drift check reads the roles
-with the stack's observer login instead (README, "Generated database credentials")."""
+with the stack's observer login instead (docs/explanation/generated-credentials.md)."""
 BACKEND_ROLE = "PULUMI_BACKEND_ROLE"
 """The IAM role a job assumes with GitHub's OIDC token: an s3:// backend's state, an awskms:// stack's key."""
 APP_OWNER = "INFRA_GITHUB_OWNER"

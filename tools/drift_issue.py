@@ -50,9 +50,10 @@ def body(stack: str, result: Outcome, output: str, run_url: str) -> str:
     advice = (
         "Find who changed what below; then either `pulumi up --stack {s}` to put the program's state back, "
         "or change the program and stack config to keep the change. Secret values never show here: a secret "
-        "edited by hand appears as a changed update time."
+        "edited by hand appears as a changed update time. Runbook: docs/how-to/respond-to-drift.md#steps"
         if result == "drifted"
-        else "Read the output below (credentials, network to the databases, INFRA_RUNNERS) and run the check again."
+        else "Read the output below (credentials, network to the databases, INFRA_RUNNERS) and run the check again "
+        "(docs/how-to/respond-to-drift.md#steps)."
     ).format(s=stack)
     fence = "````"
     return f"{headline}\n\n{advice}\n\nRun: {run_url}\n\n{cut}{fence}\n" + "\n".join(shown) + f"\n{fence}\n"

@@ -1,6 +1,6 @@
 """The GitHub API requests a stack's runs make, and the rules GitHub applies to them, from what the program declared.
 
-    uv run python bench/github_requests.py      # the counts for every stack file (bench/RESULTS.md)
+    ./scripts/uv run python bench/github_requests.py      # the counts for every stack file (bench/RESULTS.md)
 
 Everything here is read from the provider's source (integrations/terraform-provider-github v6.13.0, which
 pulumi-github 6.15 wraps unmodified, with google/go-github v88): the request each resource's Create and Read send,

@@ -1,6 +1,6 @@
 """Fail on any detect-secrets finding in the tracked files that no audit rule explains.
 
-    uv run python -m tools.secret_scan [--dir DIR]
+    ./scripts/uv run python -m tools.secret_scan [--dir DIR]
 
 Findings are audited by rule, not line by line: a rule names the kind of finding and what the
 flagged line must look like for it not to be a secret (a Vercel identifier, an example URL whose

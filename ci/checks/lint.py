@@ -1,7 +1,7 @@
 """The IAM linter (parliament, the AWS IAM policy linter on the package index) over every document the project
 sends, with an allow-list: each finding is fixed, or listed here with the reason it does not apply.
 
-    uv run python -m tests.program.ci.lint_policies      # the linter over every document, as ./scripts/check runs it
+    ./scripts/uv run python -m tests.program.ci.lint_policies   # the linter over every document, as the check runs it
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ class StateBucket(pulumi.ComponentResource):
     """Versioned, encrypted, private, TLS-only; replaced versions expire after a stated time.
 
     The chicken and egg: this project's own state lives in the bucket it manages, so the bucket exists before the
-    first `pulumi up` (README's first deploy makes it with one `aws s3api create-bucket`, then `pulumi login`s to
+    first `pulumi up` (docs/tutorial/ makes it with one `aws s3api create-bucket`, then `pulumi login`s to
     it). The `import_` option adopts it: on the first run the engine reads the bucket and takes it into the state
     instead of creating one, and on every later run, the ID in the state being the same, it is an ordinary resource
     (pulumi/pulumi@1b5949891b3c pkg/resource/deploy/step_generator.go: `isImport := goal.Custom && goal.ID != ""

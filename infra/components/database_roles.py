@@ -9,7 +9,7 @@ login is never in the provider's inputs, the stack's config or its state. The se
 
 Nothing here connects during `pulumi preview` without refresh: Configure only builds a client, and the resources
 connect in their Create/Read/Update/Delete (helpers.go PGResourceFunc -> client.Connect); no resource of the
-provider has a CustomizeDiff that a plan would run (README, "Generated database credentials", has the sources).
+provider has a CustomizeDiff that a plan would run (docs/explanation/generated-credentials.md has the sources).
 """
 
 from __future__ import annotations

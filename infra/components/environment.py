@@ -95,7 +95,7 @@ class DeploymentEnvironment(pulumi.ComponentResource):
 
 def _approval_ruleset(name: str, args: DeploymentEnvironmentArgs, opts: pulumi.ResourceOptions) -> None:
     """Where the plan gives no environment reviewers: only changes the reviewer teams approved reach the branches
-    the environment deploys from, so its deployments run reviewed code (README, "What each GitHub plan gives").
+    the environment deploys from, so its deployments run reviewed code (docs/explanation/github-plans.md).
 
     A ruleset without bypass actors is bypassed by nobody: repository admins and organization owners are only
     "eligible for bypass access" (github/docs data/reusables/repositories/rulesets-bypass-step.md), and each rule

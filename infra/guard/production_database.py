@@ -190,7 +190,7 @@ def verdict(
             raise ProductionNotDeployedError(
                 f"{stack} exports no {FINGERPRINTS_OUTPUT}: it has not been deployed yet, so the check "
                 f"that this stack's secrets name no production database cannot run; deploy it first "
-                f"(`{command}`), then this stack"
+                f"(`{command}`), then this stack (docs/tutorial/first-deploy.md#7-deploy-production-by-hand-once)"
             )
         if production_key_check is not None and not hmac.compare_digest(str(production_key_check), own_key_check):
             raise FingerprintKeyMismatchError(
@@ -234,7 +234,8 @@ def _report(stack: str, own_stack: str, named: Sequence[str], acknowledged: Mapp
             f"{' and '.join(unacknowledged)} {verb} one of {stack}'s database servers (a host of one of its "
             "databases, in any format); nothing was written. Give this stack servers of its own. If the value must "
             "name that server (another database on it, say), acknowledge it with the reason: pulumi config set "
-            f"--stack {own_stack} --path '{ACKNOWLEDGED_KEY}[\"{unacknowledged[0]}\"]' '<why, until when>'"
+            f"--stack {own_stack} --path '{ACKNOWLEDGED_KEY}[\"{unacknowledged[0]}\"]' '<why, until when>' "
+            "(docs/explanation/production-database-guard.md#a-value-that-must-name-productions-server)"
         )
     for config_key in named:
         pulumi.log.warn(

@@ -217,6 +217,6 @@ def report(
             f"managed repositories can read; no managed secret was written:\n{lines}\n"
             "Remove them and run `pulumi preview` again. A team that must migrate in steps can acknowledge one copy "
             f"at a time: pulumi config set --stack {stack} --path '{ACKNOWLEDGED_KEY}[\"{unacknowledged[0].key}\"]' "
-            "'<why, until when>'"
+            "'<why, until when>' (workorders/WO-ci-secrets.md#other-copies-of-a-credential-shadow-and-stray-secrets)"
         )
     return [finding.line() for finding in findings]

@@ -1,4 +1,4 @@
-"""The GitHub token permissions each call of the program needs: the one table README's token lists come from.
+"""The GitHub token permissions each call of the program needs: the permissions reference's source.
 
 Every invoke and resource type of the GitHub provider the program uses has a row (tests/program/tables/
 test_github_permissions.py fails when one is missing), with the REST endpoint the provider calls

@@ -91,7 +91,7 @@ class GeneratedStack:
 
 
 def close_maintenance_databases(postgres: LocalPostgres, closed: bool) -> None:
-    """The runbook's one-time SQL (README, "Generated database credentials"), or PostgreSQL's defaults back."""
+    """The runbook's one-time SQL (docs/how-to/switch-to-generated-credentials.md), or PostgreSQL's defaults back."""
     every = sql.SQL(", ").join(map(sql.Identifier, MAINTENANCE_DATABASES))
     verb = "REVOKE CONNECT ON DATABASE {} FROM PUBLIC" if closed else "GRANT CONNECT ON DATABASE {} TO PUBLIC"
     with psycopg.connect(postgres.url("postgres"), autocommit=True) as superuser:

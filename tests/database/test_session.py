@@ -73,8 +73,8 @@ def test_a_connect_timeout_in_the_url_is_kept_unless_the_variable_is_set() -> No
     assert Limits.from_environment({CONNECT_TIMEOUT.variable: "5s"}).connect_args(url) == {"connect_timeout": 5}
 
 
-def test_the_readme_lists_every_limit_with_its_default() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_list_every_limit_with_its_default() -> None:
+    readme = (ROOT / "docs" / "explanation" / "migrations.md").read_text()
     for limit in LIMITS:
         assert f"| `{limit.variable}` | {limit.default} |" in readme
 

@@ -8,7 +8,7 @@ from tools import evaluator
 from tools.plan.stack_files import read_stack_file
 
 CODEOWNERS = evaluator.ROOT / ".github" / "CODEOWNERS"
-# README, "One trust boundary per stack in CI", names these; the deploy job runs the rest.
+# docs/explanation/ci-project.md names these; the deploy job runs the rest.
 NAMED_IN_README = ("/Pulumi.production*.yaml", "/infra/", "/policy/", "/.github/")
 
 

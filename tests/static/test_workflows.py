@@ -57,11 +57,12 @@ def test_the_local_action_pins_its_actions_too() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_job_has_a_timeout_and_a_concurrency_group(name: str) -> None:
+def test_every_job_has_a_timeout_and_every_job_in_an_environment_a_concurrency_group(name: str) -> None:
     document = workflow(name)
     for job_name, job in document["jobs"].items():
         assert "timeout-minutes" in job, job_name
-        assert "concurrency" in job or "concurrency" in document, job_name
+        if "environment" in job:
+            assert "concurrency" in job or "concurrency" in document, job_name
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -433,12 +434,24 @@ def test_every_run_script_passes_shellcheck(tmp_path: Path, where: str, script: 
     assert result.returncode == 0, f"{where}\n{result.stdout}"
 
 
-def test_a_deploy_refuses_a_run_of_an_older_commit_than_mains_head() -> None:
-    # Re-running an old deploy keeps its GITHUB_SHA: it would roll the stack back without a new review.
+def test_a_deploy_refuses_a_run_of_an_older_commit_when_main_changed_what_it_deploys() -> None:
+    # Re-running an old deploy keeps its GITHUB_SHA: it would roll the stack back without a new review. A run whose
+    # later commits touch nothing deployed (a docs merge during the deploy) deploys the same, and no other run would.
     for job_name in ("deploy", "deploy-production"):
         steps = steps_of(jobs("infra-deploy.yml")[job_name])
-        first = steps[0]
-        assert first["env"]["RUN_SHA"] == "${{ github.sha }}"
-        assert "repos/${REPOSITORY}/commits/heads/main" in first["run"]
-        assert '[ "${head}" != "${RUN_SHA}" ]' in first["run"]
-        assert "exit 1" in first["run"]
+        index, check = next((i, step) for i, step in enumerate(steps) if "RUN_SHA" in step.get("env", {}))
+        assert check["env"]["RUN_SHA"] == "${{ github.sha }}"
+        assert "repos/${REPOSITORY}/commits/heads/main" in check["run"]
+        assert '[ "${head}" != "${RUN_SHA}" ]' in check["run"]
+        assert "compare/${RUN_SHA}...${head}" in check["run"]
+        assert "python -m tools.deploy_paths" in check["run"]
+        assert check["run"].count("exit 1") == 2
+        # Before anything holds the stack's credentials.
+        assert not any(step.get("uses", "").startswith(PULUMI_ACTION) for step in steps[:index])
+
+
+def test_one_waiting_deploy_holds_back_only_its_own_stack() -> None:
+    document = workflow("infra-deploy.yml")
+    assert "concurrency" not in document
+    for job_name in ("deploy", "deploy-production"):
+        assert jobs("infra-deploy.yml")[job_name]["concurrency"]["group"] == "infra-deploy-${{ matrix.stack }}"

@@ -19,7 +19,7 @@ _STACK_REFERENCE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/){0,2}[A-Za-z
 def problems(reference: str, profile: TierProfile) -> list[str]:
     if not reference:
         if profile.production_guard:
-            # Never silently off: the first deploy brings production up first (README).
+            # Never silently off: the first deploy brings production up first (docs/tutorial/first-deploy.md).
             return [
                 f"{full_key('productionStack')} is required in {profile.tier}: name the production stack "
                 "(e.g. organization/tenantguard-infra/production) so CI_DB_URL is checked against its database; "

@@ -40,7 +40,7 @@ SECRET_OBJECTS = ("readAppKey", "writeAppKey", "driftAppKey", "passphrases", "ve
 def config_values(
     stacks: tuple[str, ...] = MAIN_STACKS, kms_stacks: tuple[str, ...] = (), **overrides: Any
 ) -> dict[str, str]:
-    """The stack file's values, the secrets set as README's commands set them (fakes), and any overrides.
+    """The stack file's values, the secrets set as docs/tutorial/first-deploy.md sets them (fakes), and any overrides.
 
     `kms_stacks` have a KMS key as secrets provider, so no passphrase.
     """

@@ -194,3 +194,13 @@ def test_reading_actions_pass_and_writing_or_encrypting_ones_are_found() -> None
     found = beyond_reading(writing)
     assert "s3:PutObject" in found
     assert "kms:GenerateDataKey" in found
+
+
+def test_the_projects_drift_role_reads_every_role_it_refreshes_its_own_included(
+    committed: evaluator.Evaluation,
+) -> None:
+    # A refresh reads each aws.iam.Role and RolePolicy of the project (GetRole, ListRolePolicies, GetRolePolicy, ...).
+    _, policy = roles(committed)[DRIFT_ENVIRONMENT]
+    (reads,) = [statement for statement in policy["Statement"] if statement.get("Sid") == "ReadRoles"]
+    arns = {state["arn"] for state in committed.named("aws:iam/role:Role").values()}
+    assert set(reads["Resource"]) == arns

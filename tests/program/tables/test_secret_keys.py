@@ -85,7 +85,11 @@ def test_a_value_after_the_key_is_found() -> None:
 
 
 def test_no_document_puts_a_secret_value_on_the_command_line() -> None:
-    documents = [evaluator.ROOT / "README.md", evaluator.ROOT / "workorders" / "WO-ci-secrets.md"]
+    documents = [
+        evaluator.ROOT / "README.md",
+        evaluator.ROOT / "workorders" / "WO-ci-secrets.md",
+        *sorted((evaluator.ROOT / "docs").rglob("*.md")),
+    ]
     for path in [*documents, *(evaluator.stack_file(stack) for stack in STACKS)]:
         assert values_on_the_command_line(path.read_text()) == [], path.name
 

@@ -54,8 +54,8 @@ def test_a_section_s_commands_include_its_subsections_and_nothing_else(page: str
 
 def test_config_lines_become_the_overrides_the_program_is_evaluated_with(page: str) -> None:
     changes = runbooks.config_changes(runbooks.commands(page, "Steps"), "staging")
-    values = runbooks.applied(changes, {"sessionKeyRotation": "1"}, {"ANTHROPIC_API_KEY": "sk-ant-x"})
-    assert values == {"sessionKeyRotation": "2", "extraSecrets": '{"ANTHROPIC_API_KEY": "sk-ant-x"}'}
+    values = runbooks.applied(changes, {"sessionKeyRotation": "1"}, {"ANTHROPIC_API_KEY": "sk-ant-fake"})
+    assert values == {"sessionKeyRotation": "2", "extraSecrets": '{"ANTHROPIC_API_KEY": "sk-ant-fake"}'}
     assert changes[1].secret
     assert changes[1].path
     with pytest.raises(ValueError, match="names no --stack"):

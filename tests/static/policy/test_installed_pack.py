@@ -1,4 +1,4 @@
-"""The policy pack as the Pulumi CLI runs it: installed by README's command on a fresh copy, then started.
+"""The policy pack as the Pulumi CLI runs it: installed by ./scripts/setup's command on a fresh copy, then started.
 
 The CLI installs nothing for a local pack and starts `policy/venv/bin/python -u -m pulumi.policy
 <engine> <pack dir>` (pulumi/pulumi sdk/python/cmd/pulumi-language-python RunPlugin), with the stack's
