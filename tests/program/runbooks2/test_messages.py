@@ -73,6 +73,11 @@ def test_each_journey_s_message_names_its_runbook() -> None:
     refusals = [line for line in deploy.splitlines() if "::error title=Older commit::This run deploys" in line]
     assert refusals
     assert all(f"docs/how-to/failed-production-migration.md#{steps}" in line for line in refusals)
+    # A stack file whose secrets are not all set yet is left out of every workflow, which says where to go.
+    for name in ("infra-deploy.yml", "infra-preview.yml", "infra-drift.yml"):
+        text = (evaluator.ROOT / ".github" / "workflows" / name).read_text()
+        (notice,) = [line for line in text.splitlines() if "::notice title=Not ready::" in line]
+        assert f"docs/how-to/new-staging-copy.md#{steps}" in notice, name
 
 
 def test_the_migration_resource_is_found_in_an_export_by_its_type(evaluated: dict[str, evaluator.Evaluation]) -> None:
