@@ -133,6 +133,18 @@ def _coerce(key: str, spec: Mapping[str, Any], raw: Any, problems: list[str]) ->
     return value
 
 
+REMOVE_A_STACK = "docs/how-to/remove-a-stack.md#steps"
+"""The runbook that removes a stack's file first and this project's entries for it last."""
+
+
+def _leftover(stack: str, key: str, name: str) -> str:
+    """What to do about an entry left from a removed stack (or a misspelt name)."""
+    return (
+        f"if {name} was removed, remove its entry too (`pulumi config rm --stack {stack} --path '{key}.{name}'`, "
+        f"{REMOVE_A_STACK}); else correct the name"
+    )
+
+
 def _secrets(
     key: str, values: Mapping[str, Any], *, is_secret: bool, wanted: Collection[str], stack: str, problems: list[str]
 ) -> dict[str, Secret]:
@@ -143,7 +155,10 @@ def _secrets(
     found = {}
     for name in sorted(values):
         if name not in wanted:
-            problems.append(f"{full_key(key)}.{name} names no stack that needs one here ({', '.join(wanted)})")
+            problems.append(
+                f"{full_key(key)}.{name} names no stack that needs one here ({', '.join(wanted)}): "
+                f"{_leftover(stack, key, name)}"
+            )
     for name in wanted:
         value = values.get(name)
         if not isinstance(value, str) or not value.strip():
@@ -301,7 +316,7 @@ def parse(stack: str, values: Mapping[str, Any], secret: Collection[str], direct
         problems=problems,
     )
     problems += _admin_url_problems(stacks, admin_urls)
-    runners = _runners(typed["runners"], names, problems)
+    runners = _runners(typed["runners"], names, problems, stack)
     if problems:
         raise ConfigError(stack, problems)
     return Settings(
@@ -338,11 +353,16 @@ def _admin_url_problems(stacks: Collection[MainStack], admin_urls: Mapping[str, 
     return problems
 
 
-def _runners(value: Mapping[str, Any], stacks: Collection[str], problems: list[str]) -> dict[str, tuple[str, ...]]:
+def _runners(
+    value: Mapping[str, Any], stacks: Collection[str], problems: list[str], stack: str
+) -> dict[str, tuple[str, ...]]:
     runners = {}
     for name, labels in value.items():
         if name not in stacks:
-            problems.append(f"{full_key('runners')}.{name} names no stack file ({', '.join(stacks)})")
+            problems.append(
+                f"{full_key('runners')}.{name} names no stack file ({', '.join(stacks)}): "
+                f"{_leftover(stack, 'runners', name)}"
+            )
         elif (
             not isinstance(labels, list)
             or not labels

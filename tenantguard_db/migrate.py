@@ -27,6 +27,12 @@ UNREACHABLE = (
 )
 
 
+FAILED = (
+    "each revision commits alone, so the database stays at the last one that completed and nothing downgrades: "
+    "see what ran and fix forward (docs/how-to/failed-production-migration.md#steps)"
+)
+
+
 class MigrationError(RuntimeError):
     """A migration or revision lookup failed; the message never contains the database password."""
 
@@ -90,5 +96,5 @@ def upgrade(url: str, revision: str) -> str | None:
     try:
         command.upgrade(upgrade_config(url), revision)
     except Exception as error:
-        raise MigrationError(mask_error(error, url)) from None
+        raise MigrationError(f"{mask_error(error, url)}; {FAILED}") from None
     return current_revision(url)

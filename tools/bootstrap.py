@@ -174,20 +174,37 @@ def _refuse_collisions(new: str, source: str, profile: TierProfile, target: Path
         raise BootstrapError(f"{_lead(new, source, profile, problems)}\nNothing was written; the plan found:{listed}")
 
 
+CI_STACK = "ci"
+RUNBOOK = "docs/how-to/new-staging-copy.md#steps"
+"""The runbook these steps come from, with what each does and how to verify it."""
+
+
+def in_ci(command: str) -> str:
+    """A `pulumi` command of the CI project, with the CI stack's own passphrase (the shell's is the new stack's)."""
+    return f"PULUMI_CONFIG_PASSPHRASE_FILE={passphrase_file(CI_STACK)} pulumi -C ci {command}"
+
+
 def ci_config(new: str) -> str:
     """The CI project's config commands for the new stack: its passphrase from its key file, its Vercel token."""
     return (
-        f"pulumi -C ci config set --secret --stack ci --path 'passphrases.{new}' < {passphrase_file(new)}"
-        f" && pulumi -C ci config set --secret --stack ci --path 'vercelTokens.{new}'"
+        in_ci(f"config set --secret --stack {CI_STACK} --path 'passphrases.{new}' < {passphrase_file(new)}")
+        + " && "
+        + in_ci(f"config set --secret --stack {CI_STACK} --path 'vercelTokens.{new}'")
     )
 
 
 def runners_command(new: str) -> str:
     """INFRA_RUNNERS, which the CI project manages: the new stack's labels in its config (the others stay)."""
     return (
-        f"pulumi -C ci config set --stack ci --path 'runners.{new}[0]' self-hosted"
-        f" && pulumi -C ci config set --stack ci --path 'runners.{new}[1]' {new}-net"
+        in_ci(f"config set --stack {CI_STACK} --path 'runners.{new}[0]' self-hosted")
+        + " && "
+        + in_ci(f"config set --stack {CI_STACK} --path 'runners.{new}[1]' {new}-net")
     )
+
+
+def ci_update() -> str:
+    """The CI project's update, run by an administrator with their GitHub token (and AWS credentials)."""
+    return f'GITHUB_TOKEN="$(gh auth token)" {in_ci(f"up --stack {CI_STACK} --policy-pack policy")}'
 
 
 def passphrase_file(stack: str) -> str:
@@ -213,8 +230,8 @@ def next_steps(
         f"  (set -C && umask 077 && mkdir -p ~/.config/tenantguard && openssl rand -base64 32 > {key_file})",
         f"  export PULUMI_CONFIG_PASSPHRASE_FILE={key_file}; unset PULUMI_CONFIG_PASSPHRASE",
         "  pulumi login s3://tenantguard-pulumi-state   # the team's backend, as the other stacks (README)",
-        f"  pulumi stack init {new} --secrets-provider passphrase",
-        f"  (or a KMS key of its own: pulumi stack init {new} --secrets-provider 'awskms://alias/...?region=...')",
+        f"  pulumi stack init --stack {new} --secrets-provider passphrase",
+        f"  (or a KMS key of its own: pulumi stack init --stack {new} --secrets-provider 'awskms://alias/...?region=...')",
         "2. Its secrets, encrypted into the stack file; each command asks for its value (none lands in shell history):",
     ]
     secrets = [secret_key.set_line(f"{new}.internal", profile, new) for secret_key in SECRET_KEYS]
@@ -226,7 +243,7 @@ def next_steps(
         f"  {ci_config(new)}",
         "  If its databases are private, the runner labels that reach them (INFRA_RUNNERS; replace the examples):",
         f"  {runners_command(new)}",
-        "  pulumi -C ci up --stack ci --policy-pack policy   # an administrator, with GITHUB_TOKEN and AWS credentials",
+        f"  {ci_update()}   # an administrator, with AWS credentials",
     ]
     if branch_repositories:
         steps.append(
@@ -239,10 +256,11 @@ def next_steps(
                 f'-f sha="$(gh api repos/{slug}/commits/main --jq .sha)"'
             )
     steps += [
-        "Then check it and commit the stack file (encrypted values and encryptionsalt included):",
-        f"  uv run python -m tools.plan --stack {new} --require-secrets",
-        f"  git add Pulumi.{new}.yaml && git commit -m 'Stack {new}'",
+        "Then check it and commit the stack files (encrypted values and encryptionsalt included):",
+        f"  ./scripts/uv run python -m tools.plan --stack {new} --require-secrets",
+        f"  git add Pulumi.{new}.yaml ci/Pulumi.ci.yaml && git commit -m 'Stack {new}'",
         f"Deploy: merge to main; infra-deploy.yml finds the new stack file and deploys it with the {profile.tier} tier",
+        f"Each step, how to verify it and how to back out: {RUNBOOK}",
     ]
     if profile.tier == "preview":
         steps += preview_caller(new, owner, app_repositories)

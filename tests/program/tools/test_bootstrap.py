@@ -105,7 +105,7 @@ def test_the_next_steps_are_exactly_what_remains_for_a_staging_copy(
     assert bootstrap.ci_config("staging-eu") in printed
     assert "openssl rand -base64 32 > ~/.config/tenantguard/staging-eu.passphrase" in printed
     assert "export PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/staging-eu.passphrase" in printed
-    assert "pulumi stack init staging-eu --secrets-provider passphrase" in printed
+    assert "pulumi stack init --stack staging-eu --secrets-provider passphrase" in printed
     assert printed.index("staging-eu.passphrase)") < printed.index("passphrases.staging-eu")
     assert bootstrap.runners_command("staging-eu") in printed
     assert (

@@ -1,0 +1,71 @@
+"""What a runbook test does with a page's command lines: match each against the lines it knows, run a line in bash."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from infra.tables.secret_keys import set_secret_command
+
+REPOSITORY = "tenantguard/tenantguard-infra"
+BUCKET = "tenantguard-pulumi-state"
+KEY_DIR = "~/.config/tenantguard"
+
+
+def unknown(lines: Iterable[str], known: Iterable[str | re.Pattern[str]]) -> list[str]:
+    """The lines no exact text or pattern of `known` matches (a pattern must match the whole line)."""
+    exact = {item for item in known if isinstance(item, str)}
+    patterns = [item for item in known if isinstance(item, re.Pattern)]
+    return [line for line in lines if line not in exact and not any(p.fullmatch(line) for p in patterns)]
+
+
+def pulumi_commands(lines: Iterable[str]) -> list[str]:
+    """Every `pulumi ...` command in the lines, `&&` chains and environment prefixes taken apart."""
+    found = []
+    for line in lines:
+        for part in re.split(r"\s*(?:&&|;)\s*", line):
+            words = re.sub(r'^(?:[A-Z_]+=(?:"[^"]*"|\S+)\s+)+', "", part.strip().lstrip("("))
+            if words.startswith("pulumi ") and "$(" not in part.split("pulumi", 1)[0]:
+                found.append(words)
+    return found
+
+
+def without_stack(lines: Iterable[str]) -> list[str]:
+    """The pulumi commands that name no stack: every one must (`pulumi login` names a backend, not a stack)."""
+    return [
+        command
+        for command in pulumi_commands(lines)
+        if not command.startswith("pulumi login ") and not re.search(r"(^|\s)--stack[ =]\S", command)
+    ]
+
+
+def passphrase_lines(stack: str) -> list[str]:
+    """The three lines every page uses to work on one stack: its key file, the backend."""
+    return [
+        f"export PULUMI_CONFIG_PASSPHRASE_FILE={KEY_DIR}/{stack}.passphrase; unset PULUMI_CONFIG_PASSPHRASE",
+        f"pulumi login s3://{BUCKET}",
+    ]
+
+
+def secret_set_lines(stack: str, keys: Iterable[str]) -> list[str]:
+    """`pulumi config set --secret` for each key, as the docs generate them (the shared key from its file)."""
+    lines = []
+    for key in keys:
+        command = set_secret_command(key, stack)
+        lines.append(f"{command} < {KEY_DIR}/db-fingerprint.key" if key == "dbFingerprintKey" else command)
+    return lines
+
+
+def bash(line: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run one page line as the operator's shell would (process substitution included)."""
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", line],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
