@@ -203,7 +203,7 @@ def _no_stale_environments(
                 f"{', '.join(stale)} still exist(s), holding a stack's credentials that no pull request may hold "
                 f"here (a production-tier stack's without reviewers, or a preview-tier stack's per-pull-request "
                 f"database manager), so a pull request naming one would get them: delete them ({commands}), then "
-                f"run `pulumi up` again; nothing was written"
+                f"run `pulumi up` again; nothing was written (why: docs/explanation/ci-trust.md)"
             )
         return []
 
