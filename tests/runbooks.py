@@ -129,6 +129,12 @@ _PATH = re.compile(r'^([^.\[]+)(?:\.(.+)|\["(.+)"\])$')
 """Pulumi's `--path` key, one level deep: `top.inner` or `top["inner"]`."""
 
 
+def nested_key(key: str) -> tuple[str, str] | None:
+    """A `--path` key one level deep, `top.inner` or `top["inner"]`, as (top, inner); None for a plain key."""
+    found = _PATH.match(key)
+    return None if found is None else (found[1], found[2] or found[3])
+
+
 def config_change(line: str) -> ConfigChange | None:
     """A `pulumi config set|rm` line read as Pulumi's CLI reads it (`-C`/`--cwd DIR` before `config`, `--stack`,
     `--secret`, `--path`, the key with or without the project's prefix, the value or `< FILE`), or None for any
@@ -200,9 +206,9 @@ def applied(
             value = typed[change.key]
         elif value is not None and value.startswith("$"):
             value = shell[value.removeprefix("$").strip("{}")]
-        nested = _PATH.match(change.key) if change.path else None
+        nested = nested_key(change.key) if change.path else None
         if nested is not None:
-            top, inner = nested[1], nested[2] or nested[3]
+            top, inner = nested
             current = json.loads(result.get(top) or "{}")
             if value is None:
                 current.pop(inner, None)
