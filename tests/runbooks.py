@@ -48,9 +48,9 @@ def _sections(text: str) -> list[tuple[tuple[str, ...], list[str]]]:
 
 
 def _section(page: str, heading: str, within: str | None) -> list[str]:
-    """The lines of the one section titled `heading` (under a heading titled `within`, when given)."""
+    """The lines of the one section titled `heading` (right under a heading titled `within`, when given)."""
     sections = _sections((DOCS / page).read_text())
-    found = [lines for path, lines in sections if path[-1] == heading and (within is None or within in path[:-1])]
+    found = [lines for path, lines in sections if path[-1] == heading and (within is None or path[-2:-1] == (within,))]
     where = f"{heading!r}" + (f" under {within!r}" if within else "")
     if not found:
         raise KeyError(f"docs/{page} has no section {where}; it has {[' > '.join(path) for path, _ in sections]}")
