@@ -100,6 +100,26 @@ def commands(page: str, heading: str, within: str | None = None) -> list[str]:
     return found
 
 
+def blocks(page: str, heading: str, within: str | None = None, language: str = "sql") -> list[str]:
+    """The text of each code block in `language` under `heading` (see `commands`), as written."""
+    found: list[str] = []
+    current: list[str] | None = None
+    inside: str | None = None
+    for line in _section(page, heading, within):
+        if fence := _FENCE.match(line):
+            if inside is None:
+                inside = fence[2] or "text"
+                current = [] if inside == language else None
+            else:
+                if current is not None:
+                    found.append("\n".join(current) + "\n")
+                inside, current = None, None
+            continue
+        if current is not None:
+            current.append(line)
+    return found
+
+
 @dataclass(frozen=True)
 class ConfigChange:
     """One `pulumi config set` or `rm` line: the stack, the key (without the project prefix) and the new value."""
