@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -22,6 +19,7 @@ from tenantguard_db import migrate
 from tenantguard_db.local_postgres import LocalPostgres
 from tests import runbooks
 from tests.database.generated_roles import GeneratedStack
+from tests.database.runbooks.provided import OLD, Provided, bash, drop_everything, make_provided, who
 
 pytestmark = pytest.mark.slow
 
@@ -31,108 +29,38 @@ GENERATED = "Rotate generated database credentials"
 ADMIN = "tg_runbook_admin"
 ADMIN_PASSWORD = secrets.token_hex(12)
 DATABASE = "rb_provided"
-OLD = {"app": "tenantguard_app", "ci": "tenantguard_ci"}
 OLD_PASSWORDS = {name: secrets.token_hex(12) for name in OLD.values()}
 REFUSED = "password authentication failed|is not permitted to log in"
 """With its password gone (NULL), PostgreSQL refuses the password before it looks at LOGIN."""
 PSQL = re.compile(r'psql "\$ADMIN_URL" -v ON_ERROR_STOP=1( -v [a-z_]+=("\$[A-Z_]+"|[a-z_]+))+')
 
 
-@dataclass
-class Provided:
-    """A stack's database with provided logins: the CI login owns what its migrations made, the app login has grants."""
-
-    postgres: LocalPostgres
-
-    def url(self, login: str, password: str, database: str = DATABASE) -> str:
-        return f"postgresql://{login}:{password}@127.0.0.1:{self.postgres.port}/{database}"
-
-    def admin_url(self) -> str:
-        return self.url(ADMIN, ADMIN_PASSWORD)
-
-    def old_url(self, which: str) -> str:
-        return self.url(OLD[which], OLD_PASSWORDS[OLD[which]])
-
-
-def superuser(postgres: LocalPostgres, *statements: sql.Composable, database: str = "postgres") -> None:
-    with psycopg.connect(postgres.url(database), autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
-def _drop_everything(postgres: LocalPostgres) -> None:
-    with psycopg.connect(postgres.url("postgres"), autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE)))
-        rows = connection.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'tenantguard\\_%%' OR rolname = %s", (ADMIN,)
-        ).fetchall()
-        # The dated logins first: they are members of the roles they act as.
-        for (name,) in sorted(rows, key=lambda row: -len(row[0])):
-            connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
-
-
 @pytest.fixture
 def provided(postgres: LocalPostgres) -> Iterator[Provided]:
-    _drop_everything(postgres)
-    ident = sql.Identifier
-    superuser(
-        postgres,
-        sql.SQL("CREATE ROLE {} LOGIN CREATEROLE NOSUPERUSER PASSWORD {}").format(
-            ident(ADMIN), sql.Literal(ADMIN_PASSWORD)
-        ),
-        sql.SQL("GRANT pg_signal_backend TO {}").format(ident(ADMIN)),
-        *(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident(name), sql.Literal(password))
-            for name, password in OLD_PASSWORDS.items()
-        ),
-        sql.SQL("CREATE DATABASE {} OWNER {}").format(ident(DATABASE), ident(ADMIN)),
-    )
-    superuser(postgres, sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(ident(OLD["ci"])), database=DATABASE)
-    world = Provided(postgres)
-    migrate.upgrade(world.old_url("ci"), migrate.head_revision())
-    with psycopg.connect(world.old_url("ci"), autocommit=True) as owner:
-        owner.execute(
-            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
-                ident(OLD["app"])
+    """The stack's database with provided logins, and the administrator a managed service gives: CREATEROLE and
+    pg_signal_backend, no superuser."""
+    drop_everything(postgres, DATABASE, (ADMIN, "tenantguard_"))
+    with psycopg.connect(postgres.url("postgres"), autocommit=True) as superuser:
+        superuser.execute(
+            sql.SQL("CREATE ROLE {} LOGIN CREATEROLE NOSUPERUSER PASSWORD {}").format(
+                sql.Identifier(ADMIN), sql.Literal(ADMIN_PASSWORD)
             )
         )
-        owner.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(ident(OLD["app"])))
+        superuser.execute(sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(ADMIN)))
     try:
-        yield world
+        yield make_provided(postgres, DATABASE, OLD_PASSWORDS, owner=ADMIN)
     finally:
-        _drop_everything(postgres)
+        drop_everything(postgres, DATABASE, (ADMIN, "tenantguard_"))
 
 
-def bash(script: str, environment: dict[str, str], stdin: str | None = None) -> str:
-    result = subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + script],
-        input=stdin,
-        env={"PATH": "/usr/bin:/bin:/usr/local/bin", **environment},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+def admin_url(world: Provided) -> str:
+    return world.url(ADMIN, ADMIN_PASSWORD)
 
 
 def run_psql(line: str, block: str, admin_url: str, exports: dict[str, str] | None = None) -> str:
     """One of the page's psql lines, with the SQL block the page says to paste into it on its standard input."""
     assert PSQL.fullmatch(line), line
     return bash(line, {"ADMIN_URL": admin_url, **(exports or {})}, stdin=block)
-
-
-def to_server(url: str, world: Provided) -> str:
-    """The page's URL (db.staging.internal:5432/tenantguard) pointed at the test's server and database."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{world.postgres.port}"
-    return urlunsplit((parts.scheme, netloc, f"/{DATABASE}", parts.query, ""))
-
-
-def who(url: str) -> tuple[object, ...] | None:
-    with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
-        return connection.execute("SELECT session_user, current_user").fetchone()
 
 
 def test_a_provided_rotation_keeps_the_running_login_until_the_revoke_and_ends_it_there(provided: Provided) -> None:
@@ -155,7 +83,7 @@ def test_a_provided_rotation_keeps_the_running_login_until_the_revoke_and_ends_i
     assert re.fullmatch(r"tenantguard_app_\d{8}", values["NEW_APP_LOGIN"])
     assert re.fullmatch(r"[0-9a-f]{48}", values["NEW_APP_PASSWORD"])
     for line in psql_new:
-        run_psql(line, new_logins, provided.admin_url(), values)
+        run_psql(line, new_logins, admin_url(provided), values)
 
     # Step 2: the URLs the pipes hand to `pulumi config set` (read from standard input).
     urls = {}
@@ -164,7 +92,7 @@ def test_a_provided_rotation_keeps_the_running_login_until_the_revoke_and_ends_i
         change = runbooks.config_change(pulumi)
         assert change is not None
         assert (change.verb, change.secret, change.asked, change.stack) == ("set", True, True, "staging")
-        urls[change.key] = to_server(bash(printf, values), provided)
+        urls[change.key] = provided.to_server(bash(printf, values))
     assert set(urls) == {"databaseUrl", "ciDbUrl"}
 
     # The new logins act as the old roles from their first statement.
@@ -182,12 +110,12 @@ def test_a_provided_rotation_keeps_the_running_login_until_the_revoke_and_ends_i
     assert running.execute("SELECT count(*) FROM tenants").fetchone() == (1,)
 
     # Step 4: the wait shows the running deployment's session.
-    shown = bash('psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -A -t', {"ADMIN_URL": provided.admin_url()}, wait_for_sessions)
+    shown = bash('psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -A -t', {"ADMIN_URL": admin_url(provided)}, wait_for_sessions)
     assert f"{OLD['app']}|1" in shown.split()
 
     # Step 5: the revoke, for each old login.
     for line in psql_revoke:
-        run_psql(line, revoke, provided.admin_url())
+        run_psql(line, revoke, admin_url(provided))
     with pytest.raises(psycopg.OperationalError, match=REFUSED):
         who(provided.old_url("app"))
     with pytest.raises(psycopg.OperationalError, match=REFUSED):
@@ -203,7 +131,7 @@ def test_a_provided_rotation_keeps_the_running_login_until_the_revoke_and_ends_i
     # Verify: the sessions by login, run as the page shows it.
     (verify,) = runbooks.blocks(PAGE, "Verify", PROVIDED)
     with psycopg.connect(urls["databaseUrl"], autocommit=True):
-        shown = bash('psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -A -t', {"ADMIN_URL": provided.admin_url()}, verify)
+        shown = bash('psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -A -t', {"ADMIN_URL": admin_url(provided)}, verify)
     assert f"{values['NEW_APP_LOGIN']}|1" in shown.split()
     assert not [row for row in shown.split() if row.startswith(f"{OLD['app']}|")]
 
@@ -214,11 +142,11 @@ def test_the_next_provided_rotation_revokes_the_dated_login_and_keeps_the_role(p
     first = {"NEW_APP_LOGIN": "tenantguard_app_20261207", "NEW_APP_PASSWORD": secrets.token_hex(12)}
     second = {"NEW_APP_LOGIN": "tenantguard_app_20270307", "NEW_APP_PASSWORD": secrets.token_hex(12)}
     for values in (first, second):
-        run_psql(line, new_logins, provided.admin_url(), values)
+        run_psql(line, new_logins, admin_url(provided), values)
     # The page: at the next rotation the old login is the dated one, acts_as stays the role.
     bash(
         f'psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -v old={first["NEW_APP_LOGIN"]}',
-        {"ADMIN_URL": provided.admin_url()},
+        {"ADMIN_URL": admin_url(provided)},
         revoke,
     )
     with pytest.raises(psycopg.OperationalError, match=REFUSED):
@@ -228,7 +156,7 @@ def test_the_next_provided_rotation_revokes_the_dated_login_and_keeps_the_role(p
         OLD["app"],
     )
     # It owns nothing, so it can be dropped.
-    with psycopg.connect(provided.admin_url(), autocommit=True) as admin:
+    with psycopg.connect(admin_url(provided), autocommit=True) as admin:
         admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(first["NEW_APP_LOGIN"])))
 
 
