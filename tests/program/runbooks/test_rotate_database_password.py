@@ -32,7 +32,8 @@ EXPORT = re.compile(
 )
 PSQL = re.compile(r'psql "\$ADMIN_URL" -v ON_ERROR_STOP=1( -v [a-z_]+=("\$[A-Z_]+"|[a-z_]+))+')
 PIPE = re.compile(
-    r"printf '[^']+' \"\$NEW_[A-Z]+_LOGIN\" \"\$NEW_[A-Z]+_PASSWORD\" \| (?P<pulumi>pulumi config set .+)"
+    r"printf '%s' \"postgresql://\$\{NEW_[A-Z]+_LOGIN\}:\$\{NEW_[A-Z]+_PASSWORD\}@[^\"]+\" "
+    r"\| (?P<pulumi>pulumi config set .+)"
 )
 EXPORTED = {
     "NEW_APP_LOGIN": "tenantguard_app_20261207",

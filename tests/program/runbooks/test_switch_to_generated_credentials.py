@@ -26,7 +26,9 @@ PAGE = "how-to/switch-to-generated-credentials.md"
 STACK = "staging"
 PLAN = f"./scripts/plan --stack {STACK}"
 CI_UP = 'GITHUB_TOKEN="$(gh auth token)" pulumi -C ci up --stack ci --policy-pack policy'
-PIPE = re.compile(r"printf '[^']+' \"\$ADMIN_PASSWORD\" \| (?P<pulumi>pulumi -C ci config set .+)")
+PIPE = re.compile(
+    r"printf '%s' \"postgresql://tg_admin:\$\{ADMIN_PASSWORD\}@[^\"]+\" \| (?P<pulumi>pulumi -C ci config set .+)"
+)
 KNOWN = (
     'export ADMIN_PASSWORD="$(openssl rand -hex 24)"',
     'psql "$MASTER_URL" -v ON_ERROR_STOP=1 -v password="$ADMIN_PASSWORD"',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,8 @@ def test_a_section_s_commands_include_its_subsections_and_nothing_else(page: str
 
 def test_config_lines_become_the_overrides_the_program_is_evaluated_with(page: str) -> None:
     changes = runbooks.config_changes(runbooks.commands(page, "Steps"), "staging")
-    values = runbooks.applied(changes, {"sessionKeyRotation": "1"}, {"ANTHROPIC_API_KEY": "sk-ant-x"})
-    assert values == {"sessionKeyRotation": "2", "extraSecrets": '{"ANTHROPIC_API_KEY": "sk-ant-x"}'}
+    values = runbooks.applied(changes, {"sessionKeyRotation": "1"}, {"ANTHROPIC_API_KEY": "fake-anthropic-key"})
+    assert values == {"sessionKeyRotation": "2", "extraSecrets": '{"ANTHROPIC_API_KEY": "fake-anthropic-key"}'}
     assert changes[1].secret
     assert changes[1].path
     with pytest.raises(ValueError, match="names no --stack"):
@@ -111,16 +112,18 @@ def test_values_asked_for_or_read_from_a_file_come_from_what_the_operator_types(
         "ci",
         "readAppKey",
     )
-    values = runbooks.applied([typed], {}, {}, {"extraSecrets.ANTHROPIC_API_KEY": "sk-ant-x"})
-    assert values == {"extraSecrets": '{"ANTHROPIC_API_KEY": "sk-ant-x"}'}
+    values = runbooks.applied([typed], {}, {}, {"extraSecrets.ANTHROPIC_API_KEY": "fake-anthropic-key"})
+    assert values == {"extraSecrets": '{"ANTHROPIC_API_KEY": "fake-anthropic-key"}'}
     with pytest.raises(KeyError, match="the CLI asks for"):
         runbooks.applied([typed], {}, {})
 
 
 def test_a_bracketed_path_key_sets_one_entry_of_its_object(procedures: str) -> None:
     changes = runbooks.config_changes(runbooks.commands(procedures, "Steps", within="Remove a key"), "staging")
-    values = runbooks.applied(changes, {"extraSecrets": '{"ANTHROPIC_API_KEY": "x", "OPENAI_API_KEY": "y"}'}, {})
+    start = {"extraSecrets": json.dumps({"ANTHROPIC_API_KEY": "x", "OPENAI_API_KEY": "y"})}
+    values = runbooks.applied(changes, start, {})
+    fake_acknowledged = {"tenantguard/environment/ANTHROPIC_API_KEY": "gone"}
     assert values == {
-        "extraSecrets": '{"OPENAI_API_KEY": "y"}',
-        "acknowledgedSecrets": '{"tenantguard/environment/ANTHROPIC_API_KEY": "gone"}',
+        "extraSecrets": json.dumps({"OPENAI_API_KEY": "y"}),
+        "acknowledgedSecrets": json.dumps(fake_acknowledged),
     }
