@@ -134,3 +134,20 @@ def test_the_redeploy_steps_name_each_stack_s_own_vercel_team_and_project() -> N
         team, project = re.findall(r"=(\S+)", line)
         assert f"vercelTeamId: {team}" in text
         assert f"vercelProjectId: {project}" in text
+
+
+BEFORE_YOU_START = (
+    re.compile(
+        r"export PULUMI_CONFIG_PASSPHRASE_FILE=~/\.config/tenantguard/[a-z0-9-]+\.passphrase; "
+        r"unset PULUMI_CONFIG_PASSPHRASE"
+    ),
+    re.compile(r"pulumi login s3://tenantguard-pulumi-state"),
+)
+
+
+@pytest.mark.parametrize("page", [page for page in RUNBOOKS if page != "vercel-redeploys.md"])
+def test_before_you_start_sets_one_stack_s_passphrase_file_and_the_backend(page: str) -> None:
+    # PULUMI_CONFIG_PASSPHRASE, when set, wins over the file: another stack's would be used.
+    lines = runbooks.commands(f"how-to/{page}", "Before you start")
+    assert lines
+    assert [line for line in lines if not any(known.fullmatch(line) for known in BEFORE_YOU_START)] == []
