@@ -257,7 +257,8 @@ def _apps(typed: Mapping[str, Any], problems: list[str]) -> dict[str, App]:
         if not PEM.fullmatch(key):
             problems.append(
                 f"{full_key(f'{role}AppKey')} must be the App's private key as GitHub gives it (a PEM file): "
-                f"`pulumi config set --secret {role}AppKey < app.private-key.pem`"
+                f"`pulumi -C ci config set --secret --stack ci {role}AppKey < ~/.config/tenantguard/{role}-app.pem` "
+                "(docs/how-to/rotate-tokens.md#rotate-a-github-app-private-key)"
             )
         apps[role] = App(client_id, Secret(key))
     return apps

@@ -29,6 +29,7 @@ from infra.tables.database_roles import (
     active_slot,
     role_name,
 )
+from infra.tables.how_to import ROTATE_GENERATED_DATABASE
 from infra.tables.routes import EXTRA_SECRETS_KEY, Route
 from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.type_tokens import full_key
@@ -303,7 +304,8 @@ def describe_credentials(settings: Settings) -> str:
     )
     other = SLOTS[rotation % 2]
     previous = (
-        f"the _{other} logins, handed out at rotation {rotation - 1}, keep working until rotation {rotation + 1}"
+        f"the _{other} logins, handed out at rotation {rotation - 1}, keep working until rotation {rotation + 1}: "
+        f"redeploy the app before that one ({ROTATE_GENERATED_DATABASE})"
         if rotation > 1
         else f"the _{other} logins are not handed out yet"
     )

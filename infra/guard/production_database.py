@@ -27,6 +27,7 @@ from typing import Any
 import pulumi
 
 from infra.guard.database_names import Reading
+from infra.tables.how_to import ROTATE_FINGERPRINT_KEY
 from infra.tables.type_tokens import full_key
 from tenantguard_db.urls import parse_postgres_url
 
@@ -195,7 +196,7 @@ def verdict(
         if production_key_check is not None and not hmac.compare_digest(str(production_key_check), own_key_check):
             raise FingerprintKeyMismatchError(
                 f"{FINGERPRINT_KEY_KEY} differs from the one {stack} uses, so the check that this stack's secrets "
-                "name no production database cannot work; set the same value on every stack"
+                f"name no production database cannot work; set the same value on every stack ({ROTATE_FINGERPRINT_KEY})"
             )
         matches = compare(readings, key, known, servers if isinstance(servers, list) else [])
         if matches.databases:

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import pulumi
 
+from infra.tables.how_to import REMOVE_LLM_KEY
+
 LEGACY_KEY = "legacySecretNames"
 ACKNOWLEDGED_KEY = "acknowledgedSecrets"
 
@@ -166,7 +168,7 @@ def find(  # noqa: PLR0912 - one loop per level reads best
             elif name.upper() in managed_upper:
                 continue
             else:
-                why = "not managed by this stack (set by hand?)"
+                why = f"not managed by this stack (set by hand, or an extraSecrets key being removed: {REMOVE_LLM_KEY})"
             command = _command("gh", "secret", "delete", name, "--env", listing.environment, "--repo", full_name)
             findings.append(Finding(owner, repository, "environment", name, why, command))
     return findings

@@ -12,6 +12,7 @@ from infra.config.errors import ConfigError
 from infra.config.rules.session_key import PREVIOUS_UNTIL, parse_date
 from infra.config.schema import secret_keys
 from infra.tables.github_plans import PLAN_KEY, VISIBILITY_KEY
+from infra.tables.how_to import RETIRE_PREVIOUS_SESSION_KEY
 from infra.tables.tiers import profile_for
 from infra.tables.type_tokens import (
     BRANCH_POLICY,
@@ -155,7 +156,7 @@ def _window_passed(stack: str, until: str) -> str:
         return ""
     return (
         f"; its window ended on {day.isoformat()}: retire the previous key in a reviewed change "
-        f"(`pulumi config rm --stack {stack} {PREVIOUS_UNTIL}`)"
+        f"(`pulumi config rm --stack {stack} {PREVIOUS_UNTIL}`; {RETIRE_PREVIOUS_SESSION_KEY})"
     )
 
 

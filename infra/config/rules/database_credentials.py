@@ -18,6 +18,7 @@ from infra.tables.database_roles import (
     SERVER_KEY,
     stack_name_problem,
 )
+from infra.tables.how_to import ROTATE_GENERATED_DATABASE, SWITCH_TO_GENERATED
 from infra.tables.secret_keys import STRICT_SSLMODES
 from infra.tables.tiers import TierProfile
 from infra.tables.type_tokens import full_key
@@ -42,13 +43,17 @@ def problems(stack: str, typed: Mapping[str, Any], secrets: Mapping[str, Secret]
         return [f"{full_key(CREDENTIALS_KEY)} must be one of {', '.join(CREDENTIAL_MODES)}"]
     found = []
     if not _ROTATION.fullmatch(rotation):
-        found.append(f"{full_key(ROTATION_KEY)} must be a whole number from 1 up (raise it by one to rotate)")
+        found.append(
+            f"{full_key(ROTATION_KEY)} must be a whole number from 1 up (raise it by one to rotate: "
+            f"{ROTATE_GENERATED_DATABASE})"
+        )
     if mode == PROVIDED:
         for key, default in ((SERVER_KEY, ""), (ROTATION_KEY, "1")):
             if typed[key] != default:
                 found.append(
                     f"{full_key(key)} is only read when {full_key(CREDENTIALS_KEY)} is {GENERATED}; "
-                    f"remove it (`pulumi config rm --stack {stack} {key}`) or generate the credentials"
+                    f"remove it (`pulumi config rm --stack {stack} {key}`) or generate the credentials "
+                    f"({SWITCH_TO_GENERATED})"
                 )
         return found
     if (problem := stack_name_problem(stack)) is not None:
@@ -58,13 +63,13 @@ def problems(stack: str, typed: Mapping[str, Any], secrets: Mapping[str, Secret]
             # The URL is made by the stack from now on; a typed one would be a second source of truth.
             found.append(
                 f"{full_key(key)} is set, but {full_key(CREDENTIALS_KEY)} is {GENERATED}: the stack composes it from "
-                f"the roles it makes; remove it (`pulumi config rm --stack {stack} {key}`)"
+                f"the roles it makes; remove it (`pulumi config rm --stack {stack} {key}`; {SWITCH_TO_GENERATED})"
             )
     if not server:
         found.append(
             f"{full_key(SERVER_KEY)} is required when {full_key(CREDENTIALS_KEY)} is {GENERATED}: the database's "
             f"host, port, name and sslmode, no user or password (e.g. `pulumi config set --stack {stack} "
-            f"{SERVER_KEY} {SERVER_EXAMPLE}`)"
+            f"{SERVER_KEY} {SERVER_EXAMPLE}`; {SWITCH_TO_GENERATED})"
         )
     else:
         found += server_problems(server, profile)

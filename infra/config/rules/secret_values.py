@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from infra.config.schema import declared_config, set_secret_hint
 from infra.config.settings import Secret
 from infra.guard.database_names import UnguardableValueError, database_identities
+from infra.tables.how_to import ADD_LLM_KEY
 from infra.tables.reserved_names import reserved
 from infra.tables.routes import (
     EXTRA_NAME_RULE,
@@ -59,7 +60,7 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
     if extras and not is_secret:
         found.append(
             f"{name} values must be secrets: set each with "
-            f"`{set_secret_command(f'{EXTRA_SECRETS_KEY}.NAME', stack)}` (it asks for the value)"
+            f"`{set_secret_command(f'{EXTRA_SECRETS_KEY}.NAME', stack)}` (it asks for the value; {ADD_LLM_KEY})"
         )
     managed = {route.name.upper() for route in ROUTES}
     seen: set[str] = set()
@@ -68,17 +69,19 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
             # The name is not shown: a value pasted as a name would be printed.
             found.append(
                 f"{name}: name {position} of {len(extras)} is not accepted; extra secret names are "
-                f"{EXTRA_NAME_RULE} ({SECRET_NAME_RULE})"
+                f"{EXTRA_NAME_RULE} ({SECRET_NAME_RULE}; {ADD_LLM_KEY})"
             )
             continue
         if (row := reserved(secret_name)) is not None:
             taken = f"{row.name}*" if row.prefix else row.name
             found.append(
                 f"{name}: {secret_name!r} is a name to leave alone ({taken}: {row.does}; {row.source}); "
-                "choose another name"
+                f"choose another name ({ADD_LLM_KEY})"
             )
         elif secret_name.upper() in managed:
-            found.append(f"{name}: {secret_name!r} is managed by this program already; choose another name")
+            found.append(
+                f"{name}: {secret_name!r} is managed by this program already; choose another name ({ADD_LLM_KEY})"
+            )
         elif secret_name.upper() in seen:
             found.append(f"{name}: {secret_name!r} differs from another name only in case; GitHub treats them as one")
         if not value.strip():

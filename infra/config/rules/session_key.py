@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from infra.tables.how_to import RETIRE_PREVIOUS_SESSION_KEY, ROTATE_SESSION_KEY
 from infra.tables.type_tokens import full_key
 
 PREVIOUS_UNTIL = "sessionKeyPreviousUntil"
@@ -34,15 +35,19 @@ def problems(stack: str, typed: Mapping[str, Any], configured: Collection[str]) 
     if not _ROTATION.fullmatch(typed["sessionKeyRotation"]):
         return [
             *found,
-            f"{full_key('sessionKeyRotation')} must be a whole number from 1 up (raise it by one to rotate)",
+            f"{full_key('sessionKeyRotation')} must be a whole number from 1 up (raise it by one to rotate: "
+            f"{ROTATE_SESSION_KEY})",
         ]
     until = typed[PREVIOUS_UNTIL]
     if until and parse_date(until) is None:
-        found.append(f"{full_key(PREVIOUS_UNTIL)} must be a date written YYYY-MM-DD (a day in UTC), or empty")
+        found.append(
+            f"{full_key(PREVIOUS_UNTIL)} must be a date written YYYY-MM-DD (a day in UTC), or empty "
+            f"({ROTATE_SESSION_KEY})"
+        )
     elif until and int(typed["sessionKeyRotation"]) < 2:
         found.append(
             f"{full_key(PREVIOUS_UNTIL)} is set, but at rotation 1 there is no previous key: remove it "
-            f"(`pulumi config rm --stack {stack} {PREVIOUS_UNTIL}`)"
+            f"(`pulumi config rm --stack {stack} {PREVIOUS_UNTIL}`; {RETIRE_PREVIOUS_SESSION_KEY})"
         )
     return found
 
@@ -60,5 +65,5 @@ def _replaced(stack: str, typed: Mapping[str, Any], configured: Collection[str])
     return [
         f"{full_key('sessionKeyRotatedOn')} and {full_key('sessionKeyOverlapDays')} are replaced by "
         f"{full_key(PREVIOUS_UNTIL)}, the window's last day as written (the program no longer reads the clock): "
-        f"`{command}`"
+        f"`{command}` ({ROTATE_SESSION_KEY})"
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from infra.guard.shadow_secrets import LEVELS, normalized
+from infra.tables.how_to import REMOVE_LLM_KEY
 from infra.tables.routes import secret_name_problem
 
 
@@ -46,7 +47,10 @@ def acknowledgement_problems(
         if (problem := secret_name_problem(name)) is not None:
             problems.append(f"{where}: {problem}")
         elif level == "environment" and name.upper() in managed_upper:
-            problems.append(f"{where}: {name} is this stack's own environment secret; there is nothing to acknowledge")
+            problems.append(
+                f"{where}: {name} is this stack's own environment secret; there is nothing to acknowledge (an "
+                f"extraSecrets key is acknowledged in the change that removes it: {REMOVE_LLM_KEY})"
+            )
         if normalized(entry) in seen:
             problems.append(f"{where}: acknowledged twice (GitHub secret names ignore case)")
         seen.add(normalized(entry))

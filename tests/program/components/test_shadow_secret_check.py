@@ -145,7 +145,8 @@ COPIES = [
     Copy(
         "stray-environment-secret",
         GitHubListings(environments={"tenantguard": {"staging": ["CI_DB_URL", "STAGING_ADMIN_PASSWORD"]}}),
-        f"{CI}: environment secret STAGING_ADMIN_PASSWORD: not managed by this stack (set by hand?); remove it: "
+        f"{CI}: environment secret STAGING_ADMIN_PASSWORD: not managed by this stack (set by hand, or an extraSecrets "
+        "key being removed: docs/how-to/llm-keys.md#remove-an-llm-key); remove it: "
         f"`gh secret delete STAGING_ADMIN_PASSWORD --env staging --repo {CI}`",
     ),
     Copy(

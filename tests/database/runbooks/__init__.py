@@ -1,0 +1,1 @@
+"""The how-to runbooks' SQL (docs/how-to/), run on a real PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The how-to runbooks (docs/how-to/) run as written: their pulumi config lines applied to the real program."""
