@@ -154,3 +154,25 @@ def test_the_first_step_closes_the_maintenance_databases_to_an_app_login(provide
     url = provided.old_url("app").rsplit("/", 1)[0] + "/postgres"
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
         who(url)
+
+
+def test_the_switch_gives_the_migrator_group_no_database_the_old_ci_login_owned(provided: Provided) -> None:
+    # Databases are shared objects: a bare REASSIGN OWNED would hand them, server-wide, to the migrator group.
+    _, (_, reassign, _, _) = steps()
+    other = f"owned_by_ci_{secrets.token_hex(3)}"
+    with psycopg.connect(provided.master_url(), autocommit=True) as master:
+        master.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(other), sql.Identifier(OLD["ci"])))
+    try:
+        admin_password = first_step(provided)
+        deploy(provided, admin_password, Roles(STACK, "staging", DATABASE))
+        admin_psql(provided, admin_password, reassign)
+        with psycopg.connect(provided.master_url(), autocommit=True) as master:
+            owner = master.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (other,)
+            ).fetchone()
+        # The master login of step 1 took it; never the migrator group, which could drop it.
+        assert owner is not None
+        assert owner[0] not in {OLD["ci"], Roles(STACK, "staging", DATABASE).name(MIGRATOR)}
+    finally:
+        with psycopg.connect(provided.master_url(), autocommit=True) as master:
+            master.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(other)))
