@@ -18,7 +18,7 @@ from infra.tables.secret_keys import SECRET_KEYS
 from infra.tables.type_tokens import PROJECT, full_key
 from tests import runbooks
 from tests.fakes import stack_values
-from tests.program.runbooks2.lines import (
+from tests.program.runbooks.lines import (
     KEY_DIR,
     REPOSITORY,
     passphrase_lines,

@@ -17,7 +17,7 @@ from infra.tables.type_tokens import full_key
 from tests import runbooks
 from tests.program.ci import harness
 from tests.program.ci.test_program import REPO_VARIABLE, environments
-from tests.program.runbooks2.lines import REPOSITORY, secret_set_lines, unknown, without_stack
+from tests.program.runbooks.lines import REPOSITORY, secret_set_lines, unknown, without_stack
 from tools import bootstrap, evaluator
 from tools.ci_layout import environment_names
 from tools.plan.cli import main as plan_main

@@ -19,7 +19,7 @@ from infra.tables.type_tokens import full_key
 from tests import runbooks
 from tests.program.ci import harness
 from tests.program.ci.test_program import environments
-from tests.program.runbooks2.lines import KEY_DIR, REPOSITORY, bash, passphrase_lines, unknown, without_stack
+from tests.program.runbooks.lines import KEY_DIR, REPOSITORY, bash, passphrase_lines, unknown, without_stack
 from tools import bootstrap, evaluator
 from tools.ci_layout import environment_names
 from tools.plan.cli import main as plan_main

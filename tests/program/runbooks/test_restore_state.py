@@ -17,7 +17,7 @@ from ci.iam import StateAccess, role_policy
 from infra.tables.type_tokens import PROJECT
 from tests import runbooks
 from tests.program.ci import harness
-from tests.program.runbooks2.lines import BUCKET, REPOSITORY, bash, passphrase_lines, unknown, without_stack
+from tests.program.runbooks.lines import BUCKET, REPOSITORY, bash, passphrase_lines, unknown, without_stack
 from tools import evaluator
 
 PAGE = "how-to/restore-state.md"
