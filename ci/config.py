@@ -182,10 +182,14 @@ def _typed(stack: str, values: Mapping[str, Any], secret: Collection[str]) -> di
         elif "default" in spec:
             typed[key] = spec["default"]
         else:
-            how = f"`pulumi config set --secret {key} < FILE`" if spec.get("secret") else f"`pulumi config set {key}`"
+            set_line = f"pulumi -C ci config set --stack {stack}"
+            how = f"`{set_line} --secret {key} < FILE`" if spec.get("secret") else f"`{set_line} {key}`"
             problems.append(f"{full_key(key)} is required: {how} ({spec['description']})")
         if spec.get("secret") and key in values and key not in secret:
-            problems.append(f"{full_key(key)} must be a secret, not plaintext: `pulumi config set --secret {key}`")
+            problems.append(
+                f"{full_key(key)} must be a secret, not plaintext: "
+                f"`pulumi -C ci config set --stack {stack} --secret {key}`"
+            )
     if problems:
         raise ConfigError(stack, problems)
     return typed
