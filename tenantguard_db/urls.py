@@ -176,15 +176,34 @@ def libpq_port(port: str | None) -> str:
     return str(value)
 
 
+TABLE_B1 = (0xAD, 0x34F, 0x1806, *range(0x180B, 0x180E), *range(0x200B, 0x200E), 0x2060, *range(0xFE00, 0xFE10), 0xFEFF)
+"""RFC 3454 table B.1, "commonly mapped to nothing" (Python's `stringprep.in_table_b1`; a test holds them equal)."""
+UTS46_IGNORED = (0x180F, 0x2064, *range(0x1BCA0, 0x1BCA4), *range(0xE0100, 0xE01F0))
+"""What UTS 46 (IDNA compatibility processing) also maps to nothing: its mapping table's `ignored` code points
+beyond B.1, as Node's url.domainToASCII (Node 20) drops them; Node's dns.lookup converts a name so first."""
+MAPPED_TO_NOTHING: dict[int, None] = dict.fromkeys((*TABLE_B1, *UTS46_IGNORED))
+"""Characters a resolver removes from a host name before looking it up, for str.translate.
+
+RFC 3491 (nameprep) section 3 maps RFC 3454 table B.1 (U+00AD soft hyphen, U+200B-D zero-width, U+2060, U+FEFF,
+U+034F, variation selectors) to nothing; Python's idna codec (Lib/encodings/idna.py `nameprep`) does so for every
+str host socket.getaddrinfo resolves, and psycopg 3 resolves hosts with it: `db.pro\u00adduction.internal`
+reaches db.production.internal."""
+
+
+def without_invisible(text: str) -> str:
+    """`text` without the characters resolvers map to nothing (MAPPED_TO_NOTHING)."""
+    return text.translate(MAPPED_TO_NOTHING)
+
+
 def canonical_host(host: str) -> str:
-    """One spelling per host libpq resolves alike: names case-folded without a trailing dot, IP literals in
-    their standard form (getaddrinfo also reads 10.0.5, 167772165, 0xa.0.0.5, 012.0.0.5 and ::ffff:10.0.0.5 as
-    10.0.0.5; inet_aton below).
+    """One spelling per host libpq resolves alike: names case-folded without a trailing dot or a character resolvers
+    map to nothing (MAPPED_TO_NOTHING), IP literals in their standard form (getaddrinfo also reads 10.0.5,
+    167772165, 0xa.0.0.5, 012.0.0.5 and ::ffff:10.0.0.5 as 10.0.0.5; inet_aton below).
 
     A name and its address, a CNAME, a pooler in front of the server stay different: the guard cannot
     resolve names (it runs offline too).
     """
-    name = host.casefold().rstrip(".")
+    name = without_invisible(host).casefold().rstrip(".")
     try:
         address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(name)
     except ValueError:
@@ -275,6 +294,13 @@ def parse_postgres_url(url: str) -> PostgresUrl:
         raise UnsafeUrlError("names a Unix-socket path; give a TCP host name, which the CI runners can reach")
     if not host:
         raise UnsafeUrlError("has no host; expected postgresql://user:password@host:port/database")
+    if not host.isascii() or not host.isprintable():
+        # psycopg 3 and Node resolve a host through IDNA, which drops invisible characters (MAPPED_TO_NOTHING):
+        # `db.pro%C2%ADduction.internal` would reach db.production.internal while reading as another name.
+        raise UnsafeUrlError(
+            "has a host that is not ASCII once percent-decoded (a resolver drops an invisible character and reaches "
+            "another name); write the host in ASCII, an internationalised name in its xn-- form"
+        )
     read_alike = (
         unquote(split.username) if split.username is not None else None,
         unquote(split.password) if split.password is not None else None,

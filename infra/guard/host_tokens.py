@@ -16,7 +16,7 @@ import re
 import unicodedata
 from urllib.parse import unquote
 
-from tenantguard_db.urls import DEFAULT_PORT, canonical_host, libpq_port
+from tenantguard_db.urls import DEFAULT_PORT, canonical_host, libpq_port, without_invisible
 
 MAX_HOST_LENGTH = 253
 """The longest host name in text form (RFC 1035 section 2.3.4, 255 octets on the wire); longer tokens are not hosts."""
@@ -86,9 +86,10 @@ def _base64(text: str) -> str:
     return _BASE64_RUN.sub(decoded, text)
 
 
-DECODINGS = (_base64, unquote, _backslashes, html.unescape, _compatibility, _shell_words)
+DECODINGS = (_base64, unquote, _backslashes, html.unescape, without_invisible, _compatibility, _shell_words)
 """Base64 (a Kubernetes Secret's data, a JWT), percent-encoding (URLs, .env files), backslash escapes (JSON, YAML,
-shells), HTML entities, Unicode compatibility forms, shell quoting."""
+shells), HTML entities, the characters resolvers drop from a name (nameprep, tenantguard_db.urls.MAPPED_TO_NOTHING;
+before NFKC, as nameprep orders them), Unicode compatibility forms, shell quoting."""
 
 
 def spellings(text: str) -> tuple[str, ...]:

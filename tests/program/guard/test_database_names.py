@@ -243,3 +243,34 @@ def test_each_url_of_a_list_is_compared(run_stack: Callable[..., evaluator.Evalu
     own, production = "postgresql://db.staging.internal/tenantguard", f"postgresql://{PRODUCTION_HOST}/tenantguard"
     for value in (own + separator + production, production + separator + own, f"urls: {own}{separator} {production}"):
         assert REUSED in refusal(run_stack, value)
+
+
+# Characters a resolver drops from a host name: IDNA 2003's nameprep maps RFC 3454 table B.1 to nothing (Python's
+# socket.getaddrinfo encodes a str host with the idna codec, which psycopg 3 calls); UTS 46 ignores them (Node's
+# dns.lookup). Each hid production's host from the guard while the driver reached it.
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u034f", "\ufe0f", "\U000e0100"]
+
+
+@pytest.mark.parametrize("character", INVISIBLE, ids=lambda character: f"U+{ord(character):04X}")
+@pytest.mark.parametrize(
+    "template",
+    [
+        "host={host} port=5432 dbname=tenantguard user=app password=x",
+        "Host={host};Database=tenantguard;Username=app",
+        "DB_HOST={encoded}\nDB_NAME=tenantguard",
+        "PGHOST={host}\nPGDATABASE=tenantguard",
+    ],
+    ids=["keyword string", "Npgsql", "percent-encoded host field", "PGHOST block"],
+)
+def test_a_character_resolvers_drop_inside_production_s_host_hides_nothing(
+    character: str, template: str, exported: dict[str, Any]
+) -> None:
+    host = f"db.pro{character}duction.internal"
+    assert named(template.format(host=host, encoded=quote(host, safe=".")), exported) == "database"
+
+
+@pytest.mark.parametrize("character", INVISIBLE, ids=lambda character: f"U+{ord(character):04X}")
+def test_a_url_whose_host_decodes_to_a_character_resolvers_drop_is_refused(character: str) -> None:
+    # libpq and urllib both decode it, so they agree; the driver's resolver then drops it. Config refuses it.
+    with pytest.raises(UnguardableValueError):
+        read(f"postgresql://ci:pw@{quote(f'db.pro{character}duction.internal', safe='.')}:5432/tenantguard")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import stringprep
 import sys
 
 import pytest
 
 from tenantguard_db.urls import (
+    TABLE_B1,
     UNSHOWABLE,
     UnsafeUrlError,
     database_identity,
@@ -230,3 +232,15 @@ def test_inet_aton_reads_every_spelling_as_this_machine_s_glibc_does(spelling: s
     except OSError:
         expected = None
     assert inet_aton(spelling) == expected
+
+
+def test_the_characters_mapped_to_nothing_are_rfc_3454_table_b1_as_python_reads_it() -> None:
+    assert set(TABLE_B1) == {code for code in range(0x110000) if stringprep.in_table_b1(chr(code))}
+
+
+@pytest.mark.parametrize("host", ["db.pro%C2%ADduction.internal", "db%E2%80%8B.internal", "d%C3%A9.internal"])
+def test_a_host_that_is_not_ascii_once_decoded_is_refused(host: str) -> None:
+    # An invisible character reaches another name through the driver's resolver (nameprep drops it); an IDN is
+    # written in its xn-- form, which every resolver reads alike.
+    with pytest.raises(UnsafeUrlError, match="has a host that is not ASCII once percent-decoded"):
+        parse_postgres_url(f"postgresql://ci:{FAKE_PASSWORD}@{host}:5432/tenantguard")

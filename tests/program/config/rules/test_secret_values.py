@@ -24,6 +24,13 @@ CASES = [
     ),
     Bad("url-without-host", "preview", {"ciDbUrl": "postgresql:///tenantguard"}, "ciDbUrl", "has no host"),
     Bad(
+        "url-with-an-invisible-character-in-its-host",
+        "staging",
+        {"ciDbUrl": f"postgresql://ci:{P('ciDbUrl', 'staging')}@db.pro%C2%ADduction.internal:5432/tenantguard"},
+        "ciDbUrl",
+        "has a host that is not ASCII once percent-decoded",
+    ),
+    Bad(
         "url-without-database",
         "staging",
         {"ciDbUrl": f"postgresql://ci:{P('ciDbUrl', 'staging')}@db:5432/"},
@@ -492,3 +499,22 @@ def test_a_refused_name_is_named_by_its_position_only() -> None:
     (problem,) = extra_problems("preview", {"OPENAI_API_KEY": "sk-fake-1", "sk_live_Zq81": "x"}, is_secret=True)
     assert problem.startswith("tenantguard-infra:extraSecrets: name 2 of 2 is not accepted")
     assert "sk_live_Zq81" not in problem
+
+
+@pytest.mark.parametrize(
+    ("character", "says"),
+    [
+        ("\u00ad", "an invisible character (U+00AD)"),  # resolvers drop it from a host name (nameprep)
+        ("\u200b", "an invisible character (U+200B)"),
+        ("\u202e", "an invisible character (U+202E)"),  # reverses what a page or a terminal shows after it
+        ("\ufeff", "an invisible character (U+FEFF)"),
+        ("\ufe0f", "an invisible character (U+FE0F)"),  # a variation selector (Mn), mapped to nothing too
+        ("\u2028", "an invisible character (U+2028)"),  # a line terminator to JavaScript and some .env readers
+        ("\u2029", "an invisible character (U+2029)"),
+    ],
+)
+def test_a_value_with_an_invisible_character_is_refused_without_quoting_it(character: str, says: str) -> None:
+    value = f"sk-fake-{character}-Zq81value"
+    (problem,) = extra_problems("preview", {"OPENAI_API_KEY": value}, is_secret=True)
+    assert problem.startswith(f"tenantguard-infra:extraSecrets: 'OPENAI_API_KEY' holds {says};")
+    assert "Zq81value" not in problem
