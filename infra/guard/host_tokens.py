@@ -41,6 +41,13 @@ _BASE64_RUN = re.compile(
     r"|(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9_-]{4}){4,}(?:[A-Za-z0-9_-]{2,3})?"
 )
 """Standard or URL-safe base64 of at least 12 bytes (a Kubernetes Secret's `data:`, a JWT's parts)."""
+_WRAPPED_BASE64 = re.compile(
+    r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]+={0,2}[ \t]*(?=\r?\n)"
+    r"(?:\r?\n[ \t]*[A-Za-z0-9+/_-]+={0,2}[ \t]*(?=\r?\n|$))+"
+)
+"""Base64 wrapped over several lines (coreutils `base64` wraps at 76 columns, Kubernetes manifests indent it): each
+line after the first wholly base64, up to its line break. Go's decoder (kubectl) and `base64 -d` skip the breaks."""
+_BLANKS = re.compile(r"\s+")
 _MAX_ROUNDS = 4
 """How many times a value is decoded with every decoding at once: enough for an encoding inside another."""
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -72,18 +79,20 @@ def _shell_words(text: str) -> str:
 
 
 def _base64(text: str) -> str:
-    """Each base64 run that decodes to text, as that text; runs that decode to bytes (keys, random tokens) stay."""
+    """Each base64 run that decodes to text, as that text, wrapped runs joined first; runs that decode to bytes
+    (keys, random tokens) stay."""
+    return _BASE64_RUN.sub(_decoded, _WRAPPED_BASE64.sub(_decoded, text))
 
-    def decoded(match: re.Match[str]) -> str:
-        run = match[0]
-        try:
-            data = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None)
-            text = data.decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return run
-        return text if all(character.isprintable() or character.isspace() for character in text) else run
 
-    return _BASE64_RUN.sub(decoded, text)
+def _decoded(match: re.Match[str]) -> str:
+    written = match[0]
+    run = _BLANKS.sub("", written)
+    try:
+        data = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None)
+        text = data.decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return written
+    return text if all(character.isprintable() or character.isspace() for character in text) else written
 
 
 DECODINGS = (_base64, unquote, _backslashes, html.unescape, without_invisible, _compatibility, _shell_words)

@@ -274,3 +274,15 @@ def test_a_url_whose_host_decodes_to_a_character_resolvers_drop_is_refused(chara
     # libpq and urllib both decode it, so they agree; the driver's resolver then drops it. Config refuses it.
     with pytest.raises(UnguardableValueError):
         read(f"postgresql://ci:pw@{quote(f'db.pro{character}duction.internal', safe='.')}:5432/tenantguard")
+
+
+@pytest.mark.parametrize("padding", range(28, 48, 3))
+@pytest.mark.parametrize("indent", ["", "    "])
+def test_base64_wrapped_at_76_columns_is_read_whole(padding: int, indent: str, exported: dict[str, Any]) -> None:
+    # coreutils `base64` and Kubernetes manifests wrap at 76 columns; Go's decoder (kubectl) skips the line breaks.
+    # With these lengths the wrap falls inside the host name, so no line holds it whole.
+    url = f"postgresql://ci:{'p' * padding}@{PRODUCTION.host}:5432/tenantguard?sslmode=require"
+    lines = base64.encodebytes(url.encode()).decode().splitlines()
+    value = "apiVersion: v1\nkind: Secret\ndata:\n  DATABASE_URL: |\n" + "\n".join(indent + line for line in lines)
+    assert named(value, exported) == "database"
+    assert named("\n".join(lines), exported) == "database"
