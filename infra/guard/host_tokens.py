@@ -36,6 +36,7 @@ _IDEOGRAPHIC_FULL_STOP = str.maketrans({"\u3002": "."})
 """UTS 46 (IDNA) reads U+3002 as a label separator; NFKC maps the fullwidth and halfwidth stops to it or to `.`."""
 _SHELL_QUOTING = re.compile(r"""["'`]|\\\n""")
 """What a shell removes from a word: quotes (`db.prod"uct"ion` is one word) and a backslash before a newline."""
+_ESCAPED_LINE_BREAK = re.compile(r"\\\r?\n[ \t]*")
 _BASE64_RUN = re.compile(
     r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
     r"|(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9_-]{4}){4,}(?:[A-Za-z0-9_-]{2,3})?"
@@ -69,6 +70,13 @@ def _backslashes(text: str) -> str:
     return _BACKSLASH_ESCAPE.sub(_unescape, text)
 
 
+def _escaped_line_breaks(text: str) -> str:
+    """A backslash ending a line joins it to the next, whose leading blanks go too: YAML double-quoted scalars
+    (YAML 1.2 section 7.3.1, escaped line breaks), java.util.Properties continuation lines, TOML's line-ending
+    backslash in multi-line basic strings."""
+    return _ESCAPED_LINE_BREAK.sub("", text)
+
+
 def _compatibility(text: str) -> str:
     """Fullwidth and other compatibility forms as the ASCII they stand for (drivers that apply IDNA read them so)."""
     return unicodedata.normalize("NFKC", text).translate(_IDEOGRAPHIC_FULL_STOP)
@@ -95,10 +103,20 @@ def _decoded(match: re.Match[str]) -> str:
     return text if all(character.isprintable() or character.isspace() for character in text) else written
 
 
-DECODINGS = (_base64, unquote, _backslashes, html.unescape, without_invisible, _compatibility, _shell_words)
-"""Base64 (a Kubernetes Secret's data, a JWT), percent-encoding (URLs, .env files), backslash escapes (JSON, YAML,
-shells), HTML entities, the characters resolvers drop from a name (nameprep, tenantguard_db.urls.MAPPED_TO_NOTHING;
-before NFKC, as nameprep orders them), Unicode compatibility forms, shell quoting."""
+DECODINGS = (
+    _base64,
+    unquote,
+    _escaped_line_breaks,
+    _backslashes,
+    html.unescape,
+    without_invisible,
+    _compatibility,
+    _shell_words,
+)
+"""Base64 (a Kubernetes Secret's data, a JWT), percent-encoding (URLs, .env files), escaped line breaks (YAML,
+.properties, TOML), backslash escapes (JSON, YAML, shells), HTML entities, the characters resolvers drop from a
+name (nameprep; tenantguard_db.urls.MAPPED_TO_NOTHING, before NFKC as nameprep orders them), Unicode compatibility
+forms, shell quoting."""
 
 
 def spellings(text: str) -> tuple[str, ...]:

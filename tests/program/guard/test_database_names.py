@@ -286,3 +286,17 @@ def test_base64_wrapped_at_76_columns_is_read_whole(padding: int, indent: str, e
     value = "apiVersion: v1\nkind: Secret\ndata:\n  DATABASE_URL: |\n" + "\n".join(indent + line for line in lines)
     assert named(value, exported) == "database"
     assert named("\n".join(lines), exported) == "database"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'host: "db.produc\\\n  tion.internal"\ndatabase: tenantguard',  # YAML double-quoted: the indentation goes too
+        "db.host=db.produc\\\n    tion.internal\ndb.name=tenantguard",  # java.util.Properties
+        'db_host = """db.produc\\\n    tion.internal"""\ndb_name = "tenantguard"',  # TOML multi-line basic string
+        'host: "db.produc\\\r\n  tion.internal"\r\ndatabase: tenantguard',
+    ],
+    ids=["YAML", "properties", "TOML", "CRLF"],
+)
+def test_an_escaped_line_break_that_drops_the_indentation_hides_nothing(value: str, exported: dict[str, Any]) -> None:
+    assert named(value, exported) == "database"
