@@ -215,11 +215,14 @@ def canonical_host(host: str) -> str:
     return str(address)
 
 
-_INET_ATON_PART = re.compile(r"0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*")
-"""One part as strtoul with base 0 reads it after inet_aton checked it starts with a digit: hex, octal, decimal."""
+_INET_ATON_PART = re.compile(
+    r"0[xX]0*(?P<hex>[0-9A-Fa-f]{1,40})|0+(?P<octal>[0-7]{0,40})|(?P<decimal>[1-9][0-9]{0,39})"
+)
+"""One part as strtoul with base 0 reads it after inet_aton checked it starts with a digit: hex, octal, decimal.
+strtoul reads any number of leading zeros, so they are skipped whatever their number; at most 40 significant digits
+are read (more is past 32 bits in any base: the character after them is then a digit, and the part is refused)."""
 _INET_ATON_MAX = (0xFFFFFFFF, 0xFFFFFF, 0xFFFF, 0xFF)
 """The largest last part after 0, 1, 2 or 3 dotted parts: it fills the bytes that remain."""
-_INET_ATON_DIGITS = 40
 
 
 def inet_aton(text: str) -> ipaddress.IPv4Address | None:
@@ -235,9 +238,10 @@ def inet_aton(text: str) -> ipaddress.IPv4Address | None:
     position = 0
     while True:
         match = _INET_ATON_PART.match(text, position)
-        if match is None or len(match[0]) > _INET_ATON_DIGITS:
+        if match is None:
             return None
-        value = int(match[0], 0) if not match[0].startswith("0") or len(match[0]) == 1 else _c_unsigned(match[0])
+        hexadecimal, octal, decimal = match.groups()
+        value = int(hexadecimal, 16) if hexadecimal else int(octal or "0", 8) if decimal is None else int(decimal)
         position = match.end()
         if value > _INET_ATON_MAX[0]:
             return None
@@ -256,11 +260,6 @@ def inet_aton(text: str) -> ipaddress.IPv4Address | None:
     for index, part in enumerate(parts):
         packed |= part << (24 - 8 * index)
     return ipaddress.IPv4Address(packed | value)
-
-
-def _c_unsigned(literal: str) -> int:
-    """A C integer literal with a leading 0: 0x-hex or octal."""
-    return int(literal[2:], 16) if literal[1:2] in ("x", "X") else int(literal, 8)
 
 
 def _split_host(netloc: str) -> str:

@@ -28,6 +28,8 @@ _IPV6_GROUPS = 9
 """The most `:`-separated pieces an IPv6 literal has (eight groups, or seven and an empty one beside `::`)."""
 _FULL_GROUPS = 8
 _NUMBER = re.compile(r"[0-9]+")
+_ADDRESS = re.compile(r"[0-9][0-9A-Fa-fXx.]*")
+"""A token that may be an IPv4 address in an inet_aton form, which no length limit applies to (leading zeros)."""
 _BACKSLASH_ESCAPE = re.compile(
     r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2})|([0-7]{1,3})|(.))", re.DOTALL
 )
@@ -166,7 +168,7 @@ def hosts_in(value: str) -> frozenset[str]:
             tokens |= {token, token.strip("._-")}
         for run in _IPV6_RUN.findall(spelling):
             tokens |= _ipv6_candidates(run)
-    hosts = (server_host(token) for token in tokens if 0 < len(token) <= MAX_HOST_LENGTH)
+    hosts = (server_host(token) for token in tokens if 0 < len(token) <= MAX_HOST_LENGTH or _ADDRESS.fullmatch(token))
     return frozenset(host for host in hosts if host is not None)
 
 

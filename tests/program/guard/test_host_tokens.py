@@ -125,3 +125,17 @@ def test_characters_resolvers_map_to_nothing_are_dropped_from_hosts(value: str) 
 
 def test_a_host_with_a_character_resolvers_drop_is_that_host() -> None:
     assert server_host("db.pro\u00adduction.internal") == "db.production.internal"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "0" * 40 + "12.0.0.5",  # octal 012, padded past any digit limit: strtoul reads any number of digits
+        "0x" + "0" * 50 + "a000005",
+        "10.0.0." + "0" * 45 + "5",
+        "0" * 300 + "12.0.0.5",  # longer than a host name may be; inet_aton does not care
+    ],
+)
+def test_ipv4_parts_padded_with_any_number_of_zeros_are_read_as_glibc_reads_them(spelling: str) -> None:
+    assert server_host(spelling) == "10.0.0.5"
+    assert "10.0.0.5" in hosts_in(f"postgresql://ci:pw@{spelling}:5432/tenantguard")

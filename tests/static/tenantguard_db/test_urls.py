@@ -221,6 +221,12 @@ INET_ATON_SPELLINGS = [
     "1.2.3.4x",
     "",
     "9" * 50,
+    "0" * 50 + "177.0.0.1",  # strtoul reads any number of leading zeros
+    "0x" + "0" * 50 + "7f000001",
+    "1.2.3." + "0" * 45 + "4",
+    "0" * 300,
+    "0x" + "0" * 60 + "1" + "0" * 41,
+    "0" * 60 + "7" * 41,
 ]
 
 
@@ -244,3 +250,7 @@ def test_a_host_that_is_not_ascii_once_decoded_is_refused(host: str) -> None:
     # written in its xn-- form, which every resolver reads alike.
     with pytest.raises(UnsafeUrlError, match="has a host that is not ASCII once percent-decoded"):
         parse_postgres_url(f"postgresql://ci:{FAKE_PASSWORD}@{host}:5432/tenantguard")
+
+
+def test_a_database_on_an_address_padded_with_zeros_is_that_address_s() -> None:
+    assert database_identity("0" * 40 + "12.0.0.5", "5432", "tg") == database_identity("10.0.0.5", None, "tg")
