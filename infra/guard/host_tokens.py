@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import ipaddress
 import re
@@ -28,6 +29,10 @@ _IPV6_GROUPS = 9
 """The most `:`-separated pieces an IPv6 literal has (eight groups, or seven and an empty one beside `::`)."""
 _FULL_GROUPS = 8
 _NUMBER = re.compile(r"[0-9]+")
+_WORD = re.compile(r"[\w$-]+")
+_DOTTED_WORD = re.compile(r"[\w$.-]+")
+MAX_NAME_LENGTH = 63
+"""PostgreSQL's longest identifier in bytes (NAMEDATALEN - 1); longer words name no database."""
 _ADDRESS = re.compile(r"[0-9][0-9A-Fa-fXx.]*")
 """A token that may be an IPv4 address in an inet_aton form, which no length limit applies to (leading zeros)."""
 _BACKSLASH_ESCAPE = re.compile(
@@ -121,6 +126,7 @@ name (nameprep; tenantguard_db.urls.MAPPED_TO_NOTHING, before NFKC as nameprep o
 forms, shell quoting."""
 
 
+@functools.lru_cache(maxsize=4)
 def spellings(text: str) -> tuple[str, ...]:
     """`text` as written, decoded by each decoding once, and by all of them together until nothing changes."""
     found = dict.fromkeys([text, *(decode(text) for decode in DECODINGS)])
@@ -193,6 +199,17 @@ def _ipv6_candidates(run: str) -> set[str]:
             except ValueError:
                 continue
     return found
+
+
+def words_in(value: str) -> frozenset[str]:
+    """Every word of any spelling of `value` that could be a database name: runs of letters, digits, `_`, `$` and
+    `-`, also with dots, and without the dashes or dots they start or end with (`--dbname`, `tenantguard.`)."""
+    words: set[str] = set()
+    for spelling in spellings(value):
+        for pattern in (_WORD, _DOTTED_WORD):
+            for word in pattern.findall(spelling):
+                words |= {word, word.strip(".-")}
+    return frozenset(word for word in words if 0 < len(word) <= MAX_NAME_LENGTH)
 
 
 def ports_in(value: str) -> frozenset[str]:

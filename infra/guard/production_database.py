@@ -37,6 +37,8 @@ KEY_CHECK_OUTPUT = "databaseFingerprintKeyCheck"
 FINGERPRINT_KEY_KEY = "tenantguard-infra:dbFingerprintKey"
 ACKNOWLEDGED_KEY = "acknowledgedProductionServers"
 _KEY_CHECK_MESSAGE = b"tenantguard production-database guard: key check"
+POOLER_PORT = "6432"
+"""PgBouncer's default listen_port (https://www.pgbouncer.org/config.html#listen_port)."""
 _SERVER_PREFIX = "server "
 """Keeps a server's fingerprint apart from any database identity's (host:port/name)."""
 
@@ -151,8 +153,10 @@ def compare(readings: Mapping[str, Reading], key: str, databases: Collection[str
         identities = set(reading.identities())
         on_theirs = [host for host in reading.hosts if server_fingerprint(host, key) in known_servers]
         for host in on_theirs:
-            # Only the ports production's servers listen on: the names are then compared once each.
-            ports = [port for port in reading.ports if server_fingerprint(host, key, port) in known_servers]
+            # Only the ports production's servers listen on: the words are then compared once each. Besides the
+            # value's numbers and libpq's default, PgBouncer's default port, where production's own URLs may point.
+            candidates = reading.ports | {POOLER_PORT}
+            ports = [port for port in candidates if server_fingerprint(host, key, port) in known_servers]
             identities |= reading.on(host, ports)
         if named({identity_fingerprint(identity, key) for identity in identities}, known_databases):
             matches.databases.append(config_key)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from infra.guard.database_names import UnguardableValueError, read
-from infra.guard.production_database import FINGERPRINTS_OUTPUT, SERVER_FINGERPRINTS_OUTPUT, compare
+from infra.guard.production_database import FINGERPRINTS_OUTPUT, SERVER_FINGERPRINTS_OUTPUT, compare, exports
 from infra.tables.type_tokens import STACK_REFERENCE
 from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part
 from tests.helpers import assert_no_secret
@@ -53,7 +53,7 @@ CORPUS: dict[str, str] = {
     ),
     "AWS Secrets Manager RDS secret": (
         '{{"username": "{user}", "password": "{password}", "engine": "postgres", "host": "{host}", '
-        '"port": {port}, "dbname": "{db}", "dbInstanceIdentifier": "tenantguard"}}'
+        '"port": {port}, "dbname": "{db}", "dbInstanceIdentifier": "tenantguard-production"}}'
     ),
     "PGHOST block": "PGHOST={host}\nPGPORT={port}\nPGDATABASE={db}\nPGUSER={user}\nPGPASSWORD={password}",
     "exported PGHOST block": (
@@ -300,3 +300,55 @@ def test_base64_wrapped_at_76_columns_is_read_whole(padding: int, indent: str, e
 )
 def test_an_escaped_line_break_that_drops_the_indentation_hides_nothing(value: str, exported: dict[str, Any]) -> None:
     assert named(value, exported) == "database"
+
+
+# An acknowledged value may name production's server, never its database, in whatever shape: where the value names one
+# of production's servers, every word of it is taken as a database name on that server (finding F1).
+H = PRODUCTION.host
+UNREAD_SHAPES = {
+    "pgsql scheme (dj-database-url, django-environ)": f"pgsql://ci:pw@{H}:5432/tenantguard",
+    "psql scheme (django-environ)": f"psql://ci:pw@{H}:5432/tenantguard",
+    "postgis scheme": f"postgis://ci:pw@{H}:5432/tenantguard",
+    "timescale scheme": f"timescale://ci:pw@{H}:5432/tenantguard",
+    "cockroachdb scheme": f"cockroachdb://ci:pw@{H}:5432/tenantguard",
+    "redshift scheme": f"redshift://ci:pw@{H}:5432/tenantguard",
+    "jdbc:pgsql (pgjdbc-ng)": f"jdbc:pgsql://{H}:5432/tenantguard",
+    "psql flags": f"psql -h {H} -p 5432 -d tenantguard -U ci",
+    "pg_dump long flags": f"pg_dump --host {H} --dbname tenantguard",
+    "YAML folded scalar": f"host: {H}\ndatabase: >-\n  tenantguard\n",
+    "YAML value on the next line": f"host: {H}\ndatabase:\n  tenantguard\n",
+    "YAML tag": f"host: {H}\ndatabase: !!str tenantguard\n",
+    "YAML anchor": f"x: &d tenantguard\nhost: {H}\ndatabase: *d\n",
+    "YAML literal scalar": f"host: {H}\ndatabase: |\n  tenantguard\n",
+    "label with a suffix": f"DB_HOST={H}\nDB_NAME_PRIMARY=tenantguard",
+    "XML elements": f"<host>{H}</host><database>tenantguard</database>",
+    ".NET appSettings": f'<add key="DbHost" value="{H}"/><add key="DbName" value="tenantguard"/>',
+    "pooler port on production's host": f"postgresql://ci:pw@{H}:6432/tenantguard",
+}
+
+
+@pytest.mark.parametrize("shape", UNREAD_SHAPES)
+def test_production_s_database_beside_its_server_in_a_shape_not_read_as_fields_is_its_database(
+    shape: str, exported: dict[str, Any]
+) -> None:
+    assert named(UNREAD_SHAPES[shape], exported) == "database"
+
+
+@pytest.mark.parametrize(
+    ("production_host", "value"),
+    [
+        ("[2001:db8::5]", "postgresql://ci:pw@[2001:db8::5%25eth0]:5432/tenantguard"),  # a zone id
+        ("10.0.0.5", "postgresql://ci:pw@[64:ff9b::a00:5]:5432/tenantguard"),  # NAT64
+    ],
+    ids=["IPv6 zone id", "NAT64"],
+)
+def test_a_database_on_production_s_address_spelled_as_the_resolver_reaches_it_is_its_database(
+    production_host: str, value: str
+) -> None:
+    url = f"postgresql://ci:pw@{production_host}:5432/tenantguard?sslmode=require"
+    exported = exports({"ciDbUrl": read(url, url=True)}, url, FINGERPRINT_KEY)
+    assert named(value, exported) == "database"
+
+
+def test_another_database_on_production_s_server_stays_its_server(exported: dict[str, Any]) -> None:
+    assert named(f"pgsql://ci:pw@{H}:6432/reporting", exported) == "server"

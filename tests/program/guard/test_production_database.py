@@ -468,3 +468,29 @@ def test_a_production_database_is_reported_even_by_a_production_without_server_f
 ) -> None:
     older = {PRODUCTION_STACK_NAME: {FINGERPRINT_OUTPUT: fingerprint(PRODUCTION_URL, FINGERPRINT_KEY)}}
     assert REUSED in refusal(run_stack, NPGSQL, stack_outputs=older)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"pgsql://ci:{STAGING_PASSWORD}@{PRODUCTION_HOST}:5432/tenantguard",  # dj-database-url's alias
+        f"host: {PRODUCTION_HOST}\ndatabase: >-\n  tenantguard",  # a YAML folded scalar
+        f"pg_dump --host {PRODUCTION_HOST} --dbname tenantguard",
+    ],
+    ids=["pgsql scheme", "YAML folded scalar", "command-line flags"],
+)
+def test_an_acknowledgement_never_covers_production_s_database_in_a_shape_not_read_as_fields(
+    run_stack: Callable[..., evaluator.Evaluation], value: str
+) -> None:
+    assert REUSED in refusal(run_stack, value, acknowledged(**{"extraSecrets.EXTRA_DB": "reporting"}))
+
+
+def test_an_acknowledged_database_url_through_the_pooler_port_to_production_s_database_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    value = f"postgresql://app:{secret_part('databaseUrl', 'staging')}@{PRODUCTION_HOST}:6432/tenantguard"
+    overrides = {"databaseUrl": value, **acknowledged(databaseUrl="staging's database on production's server")}
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", overrides)
+    assert "tenantguard-infra:databaseUrl points at a database of" in str(failure.value)
+    assert registered_besides_the_reference(failure) == []
