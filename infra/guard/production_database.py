@@ -36,6 +36,7 @@ SERVER_FINGERPRINTS_OUTPUT = "databaseServerFingerprints"
 KEY_CHECK_OUTPUT = "databaseFingerprintKeyCheck"
 FINGERPRINT_KEY_KEY = "tenantguard-infra:dbFingerprintKey"
 ACKNOWLEDGED_KEY = "acknowledgedProductionServers"
+PRODUCTION_STACK_KEY = "productionStack"
 _KEY_CHECK_MESSAGE = b"tenantguard production-database guard: key check"
 POOLER_PORT = "6432"
 """PgBouncer's default listen_port (https://www.pgbouncer.org/config.html#listen_port)."""
@@ -215,12 +216,16 @@ def verdict(
                 f"so the check that this stack's secrets name none of its database servers cannot run; update it "
                 f"first (`{command}`), then this stack"
             )
-        _report(stack, own_stack, matches.servers, acknowledged)
         if production_key_check is None:
-            pulumi.log.warn(
-                f"{stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version?); "
-                f"whether {FINGERPRINT_KEY_KEY} matches could not be checked; run `{command}`"
+            # Every production deployed by a version with server fingerprints exports it: without it, the stack is
+            # older or not this project's production, and no match proves nothing. (A match is one: reported above.)
+            raise ProductionNotDeployedError(
+                f"{stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version, or not this project's "
+                f"production stack: check {full_key(PRODUCTION_STACK_KEY)}), so whether {FINGERPRINT_KEY_KEY} "
+                f"matches cannot be checked and the check that this stack's secrets name no production database "
+                f"cannot run; update it first (`{command}`), then this stack"
             )
+        _report(stack, own_stack, matches.servers, acknowledged)
         return []
 
     outputs = (against.fingerprints, against.fingerprint, against.servers, against.key_check)

@@ -140,14 +140,19 @@ def test_production_exports_a_key_check_that_is_not_the_key(evaluated: dict[str,
     assert FINGERPRINT_KEY not in str(outputs)
 
 
-def test_a_production_stack_without_a_key_check_warns(
+def test_a_production_stack_without_a_key_check_stops_the_run(
     run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]]
 ) -> None:
+    # Every production deployed by a version with server fingerprints exports the key check: a stack exporting
+    # fingerprints without it is older, or not this project's production, and its fingerprints prove nothing.
     exported = production_reference[PRODUCTION_STACK_NAME]
     older = {PRODUCTION_STACK_NAME: {key: exported[key] for key in (FINGERPRINT_OUTPUT, SERVER_FINGERPRINTS_OUTPUT)}}
-    evaluation = run_stack("staging", stack_outputs=older)
-    assert any(f"exports no {KEY_CHECK_OUTPUT}" in line for line in evaluation.logs)
-    assert evaluation.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", stack_outputs=older)
+    message = str(failure.value)
+    assert f"{PRODUCTION_STACK_NAME} exports no {KEY_CHECK_OUTPUT}" in message
+    assert "`pulumi up --stack production`" in message
+    assert registered_besides_the_reference(failure) == []
 
 
 def test_the_app_database_of_production_is_refused_too(run_stack: Callable[..., evaluator.Evaluation]) -> None:
