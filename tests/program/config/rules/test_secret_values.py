@@ -454,6 +454,27 @@ def test_ordinary_extra_secrets_are_accepted() -> None:
         "RUBYLIB",
         "PERL5OPT",
         "PERL5LIB",
+        # libpq's connection defaults: PGHOSTADDR alone sends every connection to another server.
+        "PGHOST",
+        "PGHOSTADDR",
+        "PGPORT",
+        "PGDATABASE",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGPASSFILE",
+        "PGSERVICE",
+        "PGSERVICEFILE",
+        "PGOPTIONS",
+        "PGSSLMODE",
+        "PGSSLROOTCERT",
+        "PGTARGETSESSIONATTRS",
+        "PGSYSCONFDIR",
+        "NPM_RC",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_BASE_URL",
+        "VUE_APP_OPENAI_API_KEY",
+        "EXPO_PUBLIC_API_KEY",
+        "GLIBC_TUNABLES",
     ],
 )
 def test_a_name_a_platform_reserves_or_a_runtime_reads_is_refused_with_its_source(name: str) -> None:
@@ -518,3 +539,8 @@ def test_a_value_with_an_invisible_character_is_refused_without_quoting_it(chara
     (problem,) = extra_problems("preview", {"OPENAI_API_KEY": value}, is_secret=True)
     assert problem.startswith(f"tenantguard-infra:extraSecrets: 'OPENAI_API_KEY' holds {says};")
     assert "Zq81value" not in problem
+
+
+@pytest.mark.parametrize("name", ["PGP_PRIVATE_KEY", "PGVECTOR_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"])
+def test_a_name_that_only_starts_like_a_libpq_variable_is_accepted(name: str) -> None:
+    assert extra_problems("preview", {name: "fake-value-1"}, is_secret=True) == []
