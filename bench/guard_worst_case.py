@@ -23,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 48 * 1024
-KEY = "bench-fingerprint-key-0123456789abcdef"
+KEY = "bench" * 8
+"""A fingerprint key for the benchmark (a stand-in; a real key is random)."""
 PRODUCTION = "postgresql://ci:pw@db.production.internal:5432/tenantguard?sslmode=require"
 
 
