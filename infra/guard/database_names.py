@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.guard.database_fields import fields, pgpass_databases
-from infra.guard.host_tokens import hosts_in, ports_in, server_host, spellings, words_in
+from infra.guard.host_tokens import hosts_in, names_a_host, ports_in, server_host, spellings, words_in
 from tenantguard_db.urls import UnsafeUrlError, database_identity, libpq_port, parse_postgres_url
 
 Database = tuple[str, str | None, str]
@@ -62,6 +62,9 @@ class Reading:
     """The database names labelled in it, or the user names where no database is (libpq's default database)."""
     words: frozenset[str] = frozenset()
     """Every word of it that could be a database name (host_tokens.words_in), whatever its format."""
+    whole: str | None = None
+    """The value itself, trimmed, where it names a host (host_tokens.names_a_host): production fingerprints it, and
+    the other stacks may not hand out the very same value, whatever its shape. None for a bare key or token."""
 
     def __repr__(self) -> str:
         return "Reading(***)"
@@ -104,6 +107,7 @@ def read(value: str, *, url: bool = False) -> Reading:
         ports=ports_in(value),
         names=labelled.dbnames or labelled.users,
         words=words_in(value),
+        whole=value.strip() if names_a_host(value) else None,
     )
 
 

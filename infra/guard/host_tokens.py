@@ -29,6 +29,9 @@ _IPV6_GROUPS = 9
 """The most `:`-separated pieces an IPv6 literal has (eight groups, or seven and an empty one beside `::`)."""
 _FULL_GROUPS = 8
 _NUMBER = re.compile(r"[0-9]+")
+_URL_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s/]")
+_DNS_NAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}\.?")
+"""A host name of two labels or more whose last label starts with a letter (a top-level domain never is a number)."""
 _WORD = re.compile(r"[\w$-]+")
 _DOTTED_WORD = re.compile(r"[\w$.-]+")
 MAX_NAME_LENGTH = 63
@@ -199,6 +202,26 @@ def _ipv6_candidates(run: str) -> set[str]:
             except ValueError:
                 continue
     return found
+
+
+def names_a_host(value: str) -> bool:
+    """Whether any spelling of `value` holds a URL or a host name or address written as one (a dotted name whose
+    last label is a word, or an IP literal): a URL, a DSN, a settings file; not a bare key or token."""
+    for spelling in spellings(value):
+        if _URL_SCHEME.search(spelling):
+            return True
+        for token in _NAME_TOKEN.findall(spelling):
+            if len(token) <= MAX_HOST_LENGTH and (_DNS_NAME.fullmatch(token) or _is_ip_literal(token)):
+                return True
+    return False
+
+
+def _is_ip_literal(token: str) -> bool:
+    try:
+        ipaddress.ip_address(token)
+    except ValueError:
+        return False
+    return True
 
 
 def words_in(value: str) -> frozenset[str]:
