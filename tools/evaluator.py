@@ -205,9 +205,9 @@ class _StackFileLoader(yaml.SafeLoader):
         # before anything expands. Pulumi's own reader (Go yaml.v3) refuses excessive aliasing too; a stack file
         # needs none.
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
             raise yaml.composer.ComposerError(
-                None, None, "an alias (*name), which a stack file may not hold; write the value out", event.start_mark
+                None, None, "an alias (*name), which a stack file may not hold; write the value out", mark
             )
         return super().compose_node(parent, index)
 
