@@ -48,6 +48,10 @@ CASES: dict[str, Callable[[], str]] = {
     "wrapped base64": _wrapped_base64,
     "escaped line breaks": lambda: "a\\\n  " * (LIMIT // 5),
     "soft hyphens": lambda: "db.pro\u00adduction.internal " * (LIMIT // 25),
+    # Naming production's server: every word is then a database name on it, on every port the value holds.
+    "production's host among words and numbers": lambda: (
+        "db.production.internal " + " ".join(f"w{n} {n}" for n in range(LIMIT // 8))
+    ),
 }
 
 
