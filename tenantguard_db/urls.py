@@ -50,6 +50,28 @@ QUERY_PARAMETERS = frozenset(
     }
 )
 """Query parameters a URL may carry; none of them changes which database, or with which password, libpq connects."""
+SHOWN_PARAMETERS = QUERY_PARAMETERS | {
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "service",
+    "require_auth",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "sslpassword",
+    "sslcertmode",
+    "sslsni",
+    "requirepeer",
+    "krbsrvname",
+    "gsslib",
+    "client_encoding",
+    "replication",
+}
+"""Names a refusal may show: libpq's connection keywords (libpq docs, "Parameter Key Words")."""
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 """libpq's sslmode values (libpq docs, "Parameter Key Words"); libpq's URL parser takes any text there."""
 USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
@@ -61,7 +83,6 @@ USER_NAME_RULE = (
 )
 _SHOWN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _SHOWN_HOST = re.compile(r"[A-Za-z0-9_.-]{1,253}")
-_SHOWN_PARAMETER = re.compile(r"[a-z_]{1,40}")
 # Matches the user-info in anything URL-shaped, so text that merely contains a URL (a driver's error
 # message, a traceback) can be masked too: the password always, a user name that is not a plain one too.
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*)(?P<password>:[^@\s]*)?@")
@@ -271,8 +292,9 @@ def _split_host(netloc: str) -> str:
 
 
 def _parameter(name: str) -> str:
-    """A query parameter as a message may name it (a name that could be pasted secret text is not shown)."""
-    return f"the query parameter {name!r}" if _SHOWN_PARAMETER.fullmatch(name) else "a query parameter"
+    """A query parameter as a message may name it: only libpq's own keywords are shown, since any other name could
+    be a fragment of pasted secret text (an unencoded ? in a password starts a query string)."""
+    return f"the query parameter {name!r}" if name in SHOWN_PARAMETERS else "a query parameter"
 
 
 def parse_postgres_url(url: str) -> PostgresUrl:

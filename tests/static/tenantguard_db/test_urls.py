@@ -254,3 +254,15 @@ def test_a_host_that_is_not_ascii_once_decoded_is_refused(host: str) -> None:
 
 def test_a_database_on_an_address_padded_with_zeros_is_that_address_s() -> None:
     assert database_identity("0" * 40 + "12.0.0.5", "5432", "tg") == database_identity("10.0.0.5", None, "tg")
+
+
+@pytest.mark.parametrize(
+    "query", ["sslmode=require&correct_horse_battery", "password=x&frag_a&frag_a", "frag_a=1&frag_a=2"]
+)
+def test_a_query_parameter_that_is_no_libpq_keyword_is_not_named(query: str) -> None:
+    # Its name could be a fragment of pasted secret text (an unencoded ? in a password starts a query string).
+    with pytest.raises(UnsafeUrlError) as refused:
+        parse_postgres_url(f"postgresql://ci:{FAKE_PASSWORD}@db/tg?{query}")
+    assert "correct_horse" not in str(refused.value)
+    assert "frag_a" not in str(refused.value)
+    assert "a query parameter" in str(refused.value)
