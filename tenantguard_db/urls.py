@@ -50,6 +50,28 @@ QUERY_PARAMETERS = frozenset(
     }
 )
 """Query parameters a URL may carry; none of them changes which database, or with which password, libpq connects."""
+SHOWN_PARAMETERS = QUERY_PARAMETERS | {
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "service",
+    "require_auth",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "sslpassword",
+    "sslcertmode",
+    "sslsni",
+    "requirepeer",
+    "krbsrvname",
+    "gsslib",
+    "client_encoding",
+    "replication",
+}
+"""Names a refusal may show: libpq's connection keywords (libpq docs, "Parameter Key Words")."""
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 """libpq's sslmode values (libpq docs, "Parameter Key Words"); libpq's URL parser takes any text there."""
 USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
@@ -61,7 +83,6 @@ USER_NAME_RULE = (
 )
 _SHOWN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _SHOWN_HOST = re.compile(r"[A-Za-z0-9_.-]{1,253}")
-_SHOWN_PARAMETER = re.compile(r"[a-z_]{1,40}")
 # Matches the user-info in anything URL-shaped, so text that merely contains a URL (a driver's error
 # message, a traceback) can be masked too: the password always, a user name that is not a plain one too.
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*)(?P<password>:[^@\s]*)?@")
@@ -176,15 +197,34 @@ def libpq_port(port: str | None) -> str:
     return str(value)
 
 
+TABLE_B1 = (0xAD, 0x34F, 0x1806, *range(0x180B, 0x180E), *range(0x200B, 0x200E), 0x2060, *range(0xFE00, 0xFE10), 0xFEFF)
+"""RFC 3454 table B.1, "commonly mapped to nothing" (Python's `stringprep.in_table_b1`; a test holds them equal)."""
+UTS46_IGNORED = (0x180F, 0x2064, *range(0x1BCA0, 0x1BCA4), *range(0xE0100, 0xE01F0))
+"""What UTS 46 (IDNA compatibility processing) also maps to nothing: its mapping table's `ignored` code points
+beyond B.1, as Node's url.domainToASCII (Node 20) drops them; Node's dns.lookup converts a name so first."""
+MAPPED_TO_NOTHING: dict[int, None] = dict.fromkeys((*TABLE_B1, *UTS46_IGNORED))
+"""Characters a resolver removes from a host name before looking it up, for str.translate.
+
+RFC 3491 (nameprep) section 3 maps RFC 3454 table B.1 (U+00AD soft hyphen, U+200B-D zero-width, U+2060, U+FEFF,
+U+034F, variation selectors) to nothing; Python's idna codec (Lib/encodings/idna.py `nameprep`) does so for every
+str host socket.getaddrinfo resolves, and psycopg 3 resolves hosts with it: `db.pro\u00adduction.internal`
+reaches db.production.internal."""
+
+
+def without_invisible(text: str) -> str:
+    """`text` without the characters resolvers map to nothing (MAPPED_TO_NOTHING)."""
+    return text.translate(MAPPED_TO_NOTHING)
+
+
 def canonical_host(host: str) -> str:
-    """One spelling per host libpq resolves alike: names case-folded without a trailing dot, IP literals in
-    their standard form (getaddrinfo also reads 10.0.5, 167772165, 0xa.0.0.5, 012.0.0.5 and ::ffff:10.0.0.5 as
-    10.0.0.5; inet_aton below).
+    """One spelling per host libpq resolves alike: names case-folded without a trailing dot or a character resolvers
+    map to nothing (MAPPED_TO_NOTHING), IP literals in their standard form (getaddrinfo also reads 10.0.5,
+    167772165, 0xa.0.0.5, 012.0.0.5 and ::ffff:10.0.0.5 as 10.0.0.5; inet_aton below).
 
     A name and its address, a CNAME, a pooler in front of the server stay different: the guard cannot
     resolve names (it runs offline too).
     """
-    name = host.casefold().rstrip(".")
+    name = without_invisible(host).casefold().rstrip(".")
     try:
         address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(name)
     except ValueError:
@@ -196,11 +236,14 @@ def canonical_host(host: str) -> str:
     return str(address)
 
 
-_INET_ATON_PART = re.compile(r"0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*")
-"""One part as strtoul with base 0 reads it after inet_aton checked it starts with a digit: hex, octal, decimal."""
+_INET_ATON_PART = re.compile(
+    r"0[xX]0*(?P<hex>[0-9A-Fa-f]{1,40})|0+(?P<octal>[0-7]{0,40})|(?P<decimal>[1-9][0-9]{0,39})"
+)
+"""One part as strtoul with base 0 reads it after inet_aton checked it starts with a digit: hex, octal, decimal.
+strtoul reads any number of leading zeros, so they are skipped whatever their number; at most 40 significant digits
+are read (more is past 32 bits in any base: the character after them is then a digit, and the part is refused)."""
 _INET_ATON_MAX = (0xFFFFFFFF, 0xFFFFFF, 0xFFFF, 0xFF)
 """The largest last part after 0, 1, 2 or 3 dotted parts: it fills the bytes that remain."""
-_INET_ATON_DIGITS = 40
 
 
 def inet_aton(text: str) -> ipaddress.IPv4Address | None:
@@ -216,9 +259,10 @@ def inet_aton(text: str) -> ipaddress.IPv4Address | None:
     position = 0
     while True:
         match = _INET_ATON_PART.match(text, position)
-        if match is None or len(match[0]) > _INET_ATON_DIGITS:
+        if match is None:
             return None
-        value = int(match[0], 0) if not match[0].startswith("0") or len(match[0]) == 1 else _c_unsigned(match[0])
+        hexadecimal, octal, decimal = match.groups()
+        value = int(hexadecimal, 16) if hexadecimal else int(octal or "0", 8) if decimal is None else int(decimal)
         position = match.end()
         if value > _INET_ATON_MAX[0]:
             return None
@@ -239,11 +283,6 @@ def inet_aton(text: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(packed | value)
 
 
-def _c_unsigned(literal: str) -> int:
-    """A C integer literal with a leading 0: 0x-hex or octal."""
-    return int(literal[2:], 16) if literal[1:2] in ("x", "X") else int(literal, 8)
-
-
 def _split_host(netloc: str) -> str:
     """The host part of a URL's netloc as urllib divides it, percent-decoded, brackets removed."""
     hostport = netloc.rpartition("@")[2]
@@ -253,8 +292,9 @@ def _split_host(netloc: str) -> str:
 
 
 def _parameter(name: str) -> str:
-    """A query parameter as a message may name it (a name that could be pasted secret text is not shown)."""
-    return f"the query parameter {name!r}" if _SHOWN_PARAMETER.fullmatch(name) else "a query parameter"
+    """A query parameter as a message may name it: only libpq's own keywords are shown, since any other name could
+    be a fragment of pasted secret text (an unencoded ? in a password starts a query string)."""
+    return f"the query parameter {name!r}" if name in SHOWN_PARAMETERS else "a query parameter"
 
 
 def parse_postgres_url(url: str) -> PostgresUrl:
@@ -275,6 +315,13 @@ def parse_postgres_url(url: str) -> PostgresUrl:
         raise UnsafeUrlError("names a Unix-socket path; give a TCP host name, which the CI runners can reach")
     if not host:
         raise UnsafeUrlError("has no host; expected postgresql://user:password@host:port/database")
+    if not host.isascii() or not host.isprintable():
+        # psycopg 3 and Node resolve a host through IDNA, which drops invisible characters (MAPPED_TO_NOTHING):
+        # `db.pro%C2%ADduction.internal` would reach db.production.internal while reading as another name.
+        raise UnsafeUrlError(
+            "has a host that is not ASCII once percent-decoded (a resolver drops an invisible character and reaches "
+            "another name); write the host in ASCII, an internationalised name in its xn-- form"
+        )
     read_alike = (
         unquote(split.username) if split.username is not None else None,
         unquote(split.password) if split.password is not None else None,

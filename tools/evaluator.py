@@ -198,7 +198,18 @@ class _Collect(logging.Handler):
 
 
 class _StackFileLoader(yaml.SafeLoader):
-    """YAML as Pulumi reads a stack file: an unquoted 2026-11-25 stays the string it is, not a date."""
+    """YAML as Pulumi reads a stack file: an unquoted 2026-11-25 stays the string it is, not a date; no aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # A few lines of nested aliases expand to billions of nodes ("billion laughs"): refused where they stand,
+        # before anything expands. Pulumi's own reader (Go yaml.v3) refuses excessive aliasing too; a stack file
+        # needs none.
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
+            raise yaml.composer.ComposerError(
+                None, None, "an alias (*name), which a stack file may not hold; write the value out", mark
+            )
+        return super().compose_node(parent, index)
 
 
 _StackFileLoader.yaml_implicit_resolvers = {

@@ -16,16 +16,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.guard.database_fields import fields, pgpass_databases
-from infra.guard.host_tokens import hosts_in, ports_in, server_host, spellings
+from infra.guard.host_tokens import hosts_in, names_a_host, ports_in, server_host, spellings, words_in
 from tenantguard_db.urls import UnsafeUrlError, database_identity, libpq_port, parse_postgres_url
 
 Database = tuple[str, str | None, str]
 """A database as written: host, port (None for libpq's default) and name; database_identity makes it comparable."""
 
-POSTGRES_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])(?:postgres|postgresql)(?:\+[a-z0-9_]+)?://", re.IGNORECASE)
-"""Where a PostgreSQL URL starts: libpq's two schemes, in any case (schemes are case-insensitive, RFC 3986
-section 3.1, and URL parsers other than libpq's accept them so), with or without a SQLAlchemy driver
-suffix (postgresql+psycopg://), not inside a longer scheme; JDBC's `jdbc:` before it is no part of it."""
+POSTGRES_SCHEME = re.compile(
+    r"(?<![A-Za-z0-9+.-])(?:postgres|postgresql|pgsql|psql|postgis|timescale|timescalegis)(?:\+[a-z0-9_]+)?://",
+    re.IGNORECASE,
+)
+"""Where a PostgreSQL URL starts: libpq's two schemes and the aliases Django apps read as PostgreSQL URLs
+(dj-database-url's `pgsql`, `postgis`, `timescale`, `timescalegis`: jazzband/dj-database-url
+dj_database_url/__init__.py ae2fabf9; django-environ's `psql`: joke2k/django-environ environ/environ.py 628ed38e
+POSTGRES_FAMILY), in any case (schemes are case-insensitive, RFC 3986 section 3.1, and URL parsers other than
+libpq's accept them so), with or without a SQLAlchemy driver suffix (postgresql+psycopg://), not inside a longer
+scheme; JDBC's `jdbc:` before it is no part of it."""
 _URL_END = re.compile(r"""[^\x21-\x7e]|["'<>\\^`{|}]""")
 """What ends a URL inside other text: a character RFC 3986 (section 2) allows in none (a space, `"`, `<`, `{`,
 non-ASCII) or the single quote that wraps one in shell and .env files."""
@@ -54,6 +60,11 @@ class Reading:
     """Every port a number in it could be, and the default one (host_tokens.ports_in)."""
     names: tuple[str, ...]
     """The database names labelled in it, or the user names where no database is (libpq's default database)."""
+    words: frozenset[str] = frozenset()
+    """Every word of it that could be a database name (host_tokens.words_in), whatever its format."""
+    whole: str | None = None
+    """The value itself, trimmed, where it names a host (host_tokens.names_a_host): production fingerprints it, and
+    the other stacks may not hand out the very same value, whatever its shape. None for a bare key or token."""
 
     def __repr__(self) -> str:
         return "Reading(***)"
@@ -69,9 +80,11 @@ class Reading:
 
     def on(self, host: str, ports: Collection[str]) -> frozenset[str]:
         """Every identity a database on `host` named anywhere in the value could have, on one of `ports`: any
-        labelled database (or user) name. Pessimistic by design: only asked about production's servers, so a value
-        naming one cannot hand out its database in labelled fields read no other way."""
-        return frozenset(database_identity(host, port, name) for port in ports for name in self.names)
+        labelled database (or user) name, and any word of the value. Pessimistic by design, and independent of the
+        value's format: only asked about production's servers, so a value naming one cannot hand out one of its
+        databases in a shape the guard does not read (a `pgsql://` URL, a YAML block scalar, command-line flags)."""
+        names = {*self.names, *self.words}
+        return frozenset(database_identity(host, port, name) for port in ports for name in names)
 
 
 def read(value: str, *, url: bool = False) -> Reading:
@@ -93,6 +106,8 @@ def read(value: str, *, url: bool = False) -> Reading:
         hosts=hosts_in(value),
         ports=ports_in(value),
         names=labelled.dbnames or labelled.users,
+        words=words_in(value),
+        whole=value.strip() if names_a_host(value) else None,
     )
 
 

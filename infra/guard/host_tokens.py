@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import ipaddress
 import re
 import unicodedata
 from urllib.parse import unquote
 
-from tenantguard_db.urls import DEFAULT_PORT, canonical_host, libpq_port
+from tenantguard_db.urls import DEFAULT_PORT, canonical_host, libpq_port, without_invisible
 
 MAX_HOST_LENGTH = 253
 """The longest host name in text form (RFC 1035 section 2.3.4, 255 octets on the wire); longer tokens are not hosts."""
@@ -28,6 +29,15 @@ _IPV6_GROUPS = 9
 """The most `:`-separated pieces an IPv6 literal has (eight groups, or seven and an empty one beside `::`)."""
 _FULL_GROUPS = 8
 _NUMBER = re.compile(r"[0-9]+")
+_URL_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s/]")
+_DNS_NAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}\.?")
+"""A host name of two labels or more whose last label starts with a letter (a top-level domain never is a number)."""
+_WORD = re.compile(r"[\w$-]+")
+_DOTTED_WORD = re.compile(r"[\w$.-]+")
+MAX_NAME_LENGTH = 63
+"""PostgreSQL's longest identifier in bytes (NAMEDATALEN - 1); longer words name no database."""
+_ADDRESS = re.compile(r"[0-9][0-9A-Fa-fXx.]*")
+"""A token that may be an IPv4 address in an inet_aton form, which no length limit applies to (leading zeros)."""
 _BACKSLASH_ESCAPE = re.compile(
     r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2})|([0-7]{1,3})|(.))", re.DOTALL
 )
@@ -36,11 +46,19 @@ _IDEOGRAPHIC_FULL_STOP = str.maketrans({"\u3002": "."})
 """UTS 46 (IDNA) reads U+3002 as a label separator; NFKC maps the fullwidth and halfwidth stops to it or to `.`."""
 _SHELL_QUOTING = re.compile(r"""["'`]|\\\n""")
 """What a shell removes from a word: quotes (`db.prod"uct"ion` is one word) and a backslash before a newline."""
+_ESCAPED_LINE_BREAK = re.compile(r"\\\r?\n[ \t]*")
 _BASE64_RUN = re.compile(
     r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
     r"|(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9_-]{4}){4,}(?:[A-Za-z0-9_-]{2,3})?"
 )
 """Standard or URL-safe base64 of at least 12 bytes (a Kubernetes Secret's `data:`, a JWT's parts)."""
+_WRAPPED_BASE64 = re.compile(
+    r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]+={0,2}[ \t]*(?=\r?\n)"
+    r"(?:\r?\n[ \t]*[A-Za-z0-9+/_-]+={0,2}[ \t]*(?=\r?\n|$))+"
+)
+"""Base64 wrapped over several lines (coreutils `base64` wraps at 76 columns, Kubernetes manifests indent it): each
+line after the first wholly base64, up to its line break. Go's decoder (kubectl) and `base64 -d` skip the breaks."""
+_BLANKS = re.compile(r"\s+")
 _MAX_ROUNDS = 4
 """How many times a value is decoded with every decoding at once: enough for an encoding inside another."""
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -62,6 +80,13 @@ def _backslashes(text: str) -> str:
     return _BACKSLASH_ESCAPE.sub(_unescape, text)
 
 
+def _escaped_line_breaks(text: str) -> str:
+    """A backslash ending a line joins it to the next, whose leading blanks go too: YAML double-quoted scalars
+    (YAML 1.2 section 7.3.1, escaped line breaks), java.util.Properties continuation lines, TOML's line-ending
+    backslash in multi-line basic strings."""
+    return _ESCAPED_LINE_BREAK.sub("", text)
+
+
 def _compatibility(text: str) -> str:
     """Fullwidth and other compatibility forms as the ASCII they stand for (drivers that apply IDNA read them so)."""
     return unicodedata.normalize("NFKC", text).translate(_IDEOGRAPHIC_FULL_STOP)
@@ -72,25 +97,39 @@ def _shell_words(text: str) -> str:
 
 
 def _base64(text: str) -> str:
-    """Each base64 run that decodes to text, as that text; runs that decode to bytes (keys, random tokens) stay."""
-
-    def decoded(match: re.Match[str]) -> str:
-        run = match[0]
-        try:
-            data = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None)
-            text = data.decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return run
-        return text if all(character.isprintable() or character.isspace() for character in text) else run
-
-    return _BASE64_RUN.sub(decoded, text)
+    """Each base64 run that decodes to text, as that text, wrapped runs joined first; runs that decode to bytes
+    (keys, random tokens) stay."""
+    return _BASE64_RUN.sub(_decoded, _WRAPPED_BASE64.sub(_decoded, text))
 
 
-DECODINGS = (_base64, unquote, _backslashes, html.unescape, _compatibility, _shell_words)
-"""Base64 (a Kubernetes Secret's data, a JWT), percent-encoding (URLs, .env files), backslash escapes (JSON, YAML,
-shells), HTML entities, Unicode compatibility forms, shell quoting."""
+def _decoded(match: re.Match[str]) -> str:
+    written = match[0]
+    run = _BLANKS.sub("", written)
+    try:
+        data = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None)
+        text = data.decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return written
+    return text if all(character.isprintable() or character.isspace() for character in text) else written
 
 
+DECODINGS = (
+    _base64,
+    unquote,
+    _escaped_line_breaks,
+    _backslashes,
+    html.unescape,
+    without_invisible,
+    _compatibility,
+    _shell_words,
+)
+"""Base64 (a Kubernetes Secret's data, a JWT), percent-encoding (URLs, .env files), escaped line breaks (YAML,
+.properties, TOML), backslash escapes (JSON, YAML, shells), HTML entities, the characters resolvers drop from a
+name (nameprep; tenantguard_db.urls.MAPPED_TO_NOTHING, before NFKC as nameprep orders them), Unicode compatibility
+forms, shell quoting."""
+
+
+@functools.lru_cache(maxsize=4)
 def spellings(text: str) -> tuple[str, ...]:
     """`text` as written, decoded by each decoding once, and by all of them together until nothing changes."""
     found = dict.fromkeys([text, *(decode(text) for decode in DECODINGS)])
@@ -138,7 +177,7 @@ def hosts_in(value: str) -> frozenset[str]:
             tokens |= {token, token.strip("._-")}
         for run in _IPV6_RUN.findall(spelling):
             tokens |= _ipv6_candidates(run)
-    hosts = (server_host(token) for token in tokens if 0 < len(token) <= MAX_HOST_LENGTH)
+    hosts = (server_host(token) for token in tokens if 0 < len(token) <= MAX_HOST_LENGTH or _ADDRESS.fullmatch(token))
     return frozenset(host for host in hosts if host is not None)
 
 
@@ -163,6 +202,37 @@ def _ipv6_candidates(run: str) -> set[str]:
             except ValueError:
                 continue
     return found
+
+
+def names_a_host(value: str) -> bool:
+    """Whether any spelling of `value` holds a URL or a host name or address written as one (a dotted name whose
+    last label is a word, or an IP literal): a URL, a DSN, a settings file; not a bare key or token."""
+    for spelling in spellings(value):
+        if _URL_SCHEME.search(spelling):
+            return True
+        for token in _NAME_TOKEN.findall(spelling):
+            if len(token) <= MAX_HOST_LENGTH and (_DNS_NAME.fullmatch(token) or _is_ip_literal(token)):
+                return True
+    return False
+
+
+def _is_ip_literal(token: str) -> bool:
+    try:
+        ipaddress.ip_address(token)
+    except ValueError:
+        return False
+    return True
+
+
+def words_in(value: str) -> frozenset[str]:
+    """Every word of any spelling of `value` that could be a database name: runs of letters, digits, `_`, `$` and
+    `-`, also with dots, and without the dashes or dots they start or end with (`--dbname`, `tenantguard.`)."""
+    words: set[str] = set()
+    for spelling in spellings(value):
+        for pattern in (_WORD, _DOTTED_WORD):
+            for word in pattern.findall(spelling):
+                words |= {word, word.strip(".-")}
+    return frozenset(word for word in words if 0 < len(word) <= MAX_NAME_LENGTH)
 
 
 def ports_in(value: str) -> frozenset[str]:

@@ -18,6 +18,7 @@ fingerprints could therefore never match, fails instead of passing everything.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Collection, Mapping, Sequence
@@ -35,11 +36,17 @@ FINGERPRINTS_OUTPUT = "databaseFingerprints"
 FINGERPRINT_OUTPUT = "databaseFingerprint"
 SERVER_FINGERPRINTS_OUTPUT = "databaseServerFingerprints"
 KEY_CHECK_OUTPUT = "databaseFingerprintKeyCheck"
+VALUE_FINGERPRINTS_OUTPUT = "secretValueFingerprints"
 FINGERPRINT_KEY_KEY = "tenantguard-infra:dbFingerprintKey"
 ACKNOWLEDGED_KEY = "acknowledgedProductionServers"
+PRODUCTION_STACK_KEY = "productionStack"
 _KEY_CHECK_MESSAGE = b"tenantguard production-database guard: key check"
+POOLER_PORT = "6432"
+"""PgBouncer's default listen_port (https://www.pgbouncer.org/config.html#listen_port)."""
 _SERVER_PREFIX = "server "
 """Keeps a server's fingerprint apart from any database identity's (host:port/name)."""
+_VALUE_PREFIX = "value "
+"""Keeps a whole value's fingerprint apart from the others."""
 
 
 def fingerprint(url: str, key: str) -> str:
@@ -58,6 +65,11 @@ def server_fingerprint(host: str, key: str, port: str | None = None) -> str:
     return _hmac(key, _SERVER_PREFIX + host + (f" port {port}" if port is not None else ""))
 
 
+def value_fingerprint(value: str, key: str) -> str:
+    """HMAC-SHA256 of a whole secret value, trimmed, under the shared key."""
+    return _hmac(key, _VALUE_PREFIX + value.strip())
+
+
 def _hmac(key: str, message: str) -> str:
     # surrogatepass: a value's JSON escapes may decode to lone surrogates; they are compared, never refused here.
     return hmac.new(key.encode(), message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
@@ -69,8 +81,9 @@ def key_check(key: str) -> str:
 
 
 def exports(readings: Mapping[str, Reading], ci_db_url: str, key: str) -> dict[str, object]:
-    """What production exports for the other stacks' guard: fingerprints of its databases and of their servers, the
-    key check, and its CI database's fingerprint alone for stacks of versions before the list."""
+    """What production exports for the other stacks' guard: fingerprints of its databases and of their servers, of
+    each value naming a host (by the config key holding it, which is no secret), the key check, and its CI
+    database's fingerprint alone for stacks of versions before the list."""
     identities = [identity for reading in readings.values() for identity in reading.identities()]
     servers = dict.fromkeys(server for reading in readings.values() for server in reading.servers())
     hosts = dict.fromkeys(host for host, _ in servers)
@@ -78,6 +91,11 @@ def exports(readings: Mapping[str, Reading], ci_db_url: str, key: str) -> dict[s
         FINGERPRINTS_OUTPUT: [identity_fingerprint(identity, key) for identity in identities],
         SERVER_FINGERPRINTS_OUTPUT: [server_fingerprint(host, key) for host in hosts]
         + [server_fingerprint(host, key, port) for host, port in servers],
+        VALUE_FINGERPRINTS_OUTPUT: {
+            value_fingerprint(reading.whole, key): config_key
+            for config_key, reading in readings.items()
+            if reading.whole is not None
+        },
         FINGERPRINT_OUTPUT: fingerprint(ci_db_url, key),
         KEY_CHECK_OUTPUT: key_check(key),
     }
@@ -89,6 +107,10 @@ class ProductionDatabaseReusedError(pulumi.RunError):
 
 class ProductionServerNamedError(pulumi.RunError):
     """A non-production stack's secret names one of production's database servers, and is not acknowledged."""
+
+
+class ProductionValueReusedError(pulumi.RunError):
+    """A non-production stack's secret is, whole, a value production distributes."""
 
 
 class ProductionNotDeployedError(pulumi.RunError):
@@ -111,6 +133,9 @@ class Production:
     servers: pulumi.Output[Any]
     """Fingerprints of its databases' servers (None from a production deployed before they existed)."""
     key_check: pulumi.Output[Any]
+    values: pulumi.Output[Any] = dataclasses.field(default_factory=lambda: pulumi.Output.from_input(None))
+    """Fingerprints of its values naming a host, to the config key holding each (None from a production deployed
+    before they existed)."""
 
 
 def production(stack: str) -> Production:
@@ -126,6 +151,7 @@ def production(stack: str) -> Production:
         reference.get_output(FINGERPRINT_OUTPUT),
         reference.get_output(SERVER_FINGERPRINTS_OUTPUT),
         reference.get_output(KEY_CHECK_OUTPUT),
+        reference.get_output(VALUE_FINGERPRINTS_OUTPUT),
     )
 
 
@@ -137,10 +163,19 @@ class Matches:
     """Keys whose value names one of production's databases."""
     servers: list[str]
     """Keys whose value names one of production's database servers, and none of its databases."""
+    values: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Keys whose whole value is one production distributes, to production's key holding it."""
 
 
-def compare(readings: Mapping[str, Reading], key: str, databases: Collection[str], servers: Collection[str]) -> Matches:
-    """The config keys whose reading names one of production's `databases` or `servers` (fingerprints)."""
+def compare(
+    readings: Mapping[str, Reading],
+    key: str,
+    databases: Collection[str],
+    servers: Collection[str],
+    values: Mapping[str, str] | None = None,
+) -> Matches:
+    """The config keys whose reading names one of production's `databases` or `servers`, or is one of its `values`
+    (fingerprints; values by fingerprint to production's key)."""
     known_databases = {str(theirs) for theirs in databases}
     known_servers = {str(theirs) for theirs in servers}
 
@@ -148,12 +183,20 @@ def compare(readings: Mapping[str, Reading], key: str, databases: Collection[str
         return any(hmac.compare_digest(one, theirs) for one in fingerprints for theirs in known)
 
     matches = Matches([], [])
+    known_values = {str(theirs): str(config_key) for theirs, config_key in (values or {}).items()}
     for config_key, reading in readings.items():
+        if reading.whole is not None:
+            own = value_fingerprint(reading.whole, key)
+            theirs = next((known_values[one] for one in known_values if hmac.compare_digest(own, one)), None)
+            if theirs is not None:
+                matches.values[config_key] = theirs
         identities = set(reading.identities())
         on_theirs = [host for host in reading.hosts if server_fingerprint(host, key) in known_servers]
         for host in on_theirs:
-            # Only the ports production's servers listen on: the names are then compared once each.
-            ports = [port for port in reading.ports if server_fingerprint(host, key, port) in known_servers]
+            # Only the ports production's servers listen on: the words are then compared once each. Besides the
+            # value's numbers and libpq's default, PgBouncer's default port, where production's own URLs may point.
+            candidates = reading.ports | {POOLER_PORT}
+            ports = [port for port in candidates if server_fingerprint(host, key, port) in known_servers]
             identities |= reading.on(host, ports)
         if named({identity_fingerprint(identity, key) for identity in identities}, known_databases):
             matches.databases.append(config_key)
@@ -183,7 +226,7 @@ def verdict(
     own_key_check = key_check(key)
 
     def check(args: list[Any]) -> Sequence[pulumi.Resource]:
-        fingerprints, single, servers, production_key_check = args
+        fingerprints, single, servers, production_key_check, values = args
         known = list(fingerprints) if isinstance(fingerprints, list) else ([single] if single is not None else [])
         if not known:
             # The stack exists but was never deployed (or by a version without the guard): nothing
@@ -198,7 +241,8 @@ def verdict(
                 f"{FINGERPRINT_KEY_KEY} differs from the one {stack} uses, so the check that this stack's secrets "
                 f"name no production database cannot work; set the same value on every stack ({ROTATE_FINGERPRINT_KEY})"
             )
-        matches = compare(readings, key, known, servers if isinstance(servers, list) else [])
+        theirs = (servers if isinstance(servers, list) else [], values if isinstance(values, dict) else {})
+        matches = compare(readings, key, known, *theirs)
         if matches.databases:
             verb = "points" if len(matches.databases) == 1 else "point"
             raise ProductionDatabaseReusedError(
@@ -206,21 +250,37 @@ def verdict(
                 "name); give this stack a database of its own (a database of production cannot be acknowledged); "
                 "nothing was written"
             )
+        if matches.values:
+            reused = [f"{own} holds the very value {stack} distributes as {as_}" for own, as_ in matches.values.items()]
+            raise ProductionValueReusedError(
+                f"{'; '.join(reused)}: production's own value, in whatever shape, cannot be acknowledged; give this "
+                "stack values of its own; nothing was written"
+            )
         if not isinstance(servers, list):
             raise ProductionNotDeployedError(
                 f"{stack} exports no {SERVER_FINGERPRINTS_OUTPUT} (deployed by a version before the server check), "
                 f"so the check that this stack's secrets name none of its database servers cannot run; update it "
                 f"first (`{command}`), then this stack"
             )
-        _report(stack, own_stack, matches.servers, acknowledged)
         if production_key_check is None:
-            pulumi.log.warn(
-                f"{stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version?); "
-                f"whether {FINGERPRINT_KEY_KEY} matches could not be checked; run `{command}`"
+            # Every production deployed by a version with server fingerprints exports it: without it, the stack is
+            # older or not this project's production, and no match proves nothing. (A match is one: reported above.)
+            raise ProductionNotDeployedError(
+                f"{stack} exports no {KEY_CHECK_OUTPUT} (deployed by an older version, or not this project's "
+                f"production stack: check {full_key(PRODUCTION_STACK_KEY)}), so whether {FINGERPRINT_KEY_KEY} "
+                f"matches cannot be checked and the check that this stack's secrets name no production database "
+                f"cannot run; update it first (`{command}`), then this stack"
             )
+        if not isinstance(values, dict):
+            raise ProductionNotDeployedError(
+                f"{stack} exports no {VALUE_FINGERPRINTS_OUTPUT} (deployed by a version before the value check), so "
+                f"the check that this stack hands out none of its values cannot run; update it first (`{command}`), "
+                "then this stack"
+            )
+        _report(stack, own_stack, matches.servers, acknowledged)
         return []
 
-    outputs = (against.fingerprints, against.fingerprint, against.servers, against.key_check)
+    outputs = (against.fingerprints, against.fingerprint, against.servers, against.key_check, against.values)
     return pulumi.Output.all(*outputs).apply(check)
 
 

@@ -37,6 +37,47 @@ UV = "https://docs.astral.sh/uv/reference/environment/"
 DYLD = "https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man1/dyld.1.html"
 GLIBC_UNSECURE = "https://sourceware.org/git/?p=glibc.git;a=blob;f=sysdeps/generic/unsecvars.h"
 REQUESTS = "https://requests.readthedocs.io/en/latest/user/advanced/#ssl-cert-verification"
+LIBPQ = "https://www.postgresql.org/docs/current/libpq-envars.html"
+VERCEL_NPM = "https://vercel.com/docs/deployments/build-features"
+OPENAI_SDK = (
+    "https://github.com/openai/openai-python/blob/02cf7cdbdb19f5c782d5cee65db6b45d73b9ce0d/src/openai/_client.py"
+)
+ANTHROPIC_SDK = "https://github.com/anthropics/anthropic-sdk-python/blob/00dcf921fb0cdeacb827e7b17e9a41e39b48f61b/src/anthropic/_client.py"
+VUE_CLI = "https://cli.vuejs.org/guide/mode-and-env.html#using-env-variables-in-client-side-code"
+EXPO = "https://docs.expo.dev/guides/environment-variables/"
+GLIBC_TUNABLES = "https://www.gnu.org/software/libc/manual/html_node/Tunables.html"
+LIBPQ_VARIABLES = (
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGREQUIREAUTH",
+    "PGCHANNELBINDING",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGREQUIRESSL",
+    "PGREQUIREPEER",
+    "PGMINPROTOCOLVERSION",
+    "PGMAXPROTOCOLVERSION",
+    "PGKRBSRVNAME",
+    "PGCONNECT_TIMEOUT",
+    "PGCLIENTENCODING",
+    "PGTARGETSESSIONATTRS",
+    "PGLOADBALANCEHOSTS",
+    "PGDATESTYLE",
+    "PGTZ",
+    "PGGEQO",
+    "PGSYSCONFDIR",
+    "PGLOCALEDIR",
+)
+"""libpq's environment variables (its docs, "Environment Variables"), besides the PGSSL* and PGGSS* families: the
+connection defaults every libpq client (psql, psycopg, the migrations) takes where a URL leaves a setting out, and
+the files it reads. Listed one by one: a PG prefix would also take PGP_* keys."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +150,19 @@ RESERVED: tuple[Reserved, ...] = (
     Reserved("RUBYLIB", False, RUBY, "Ruby looks up libraries there first"),
     Reserved("PERL5OPT", False, PERL, "Perl adds these options at start (-M loads code)"),
     Reserved("PERL5LIB", False, PERL, "Perl looks up libraries there first"),
+    # libpq's connection defaults: PGHOSTADDR alone sends every connection to another server, whatever URL names.
+    *(
+        Reserved(name, False, LIBPQ, "libpq takes it as a connection default (where, to what and as whom it connects)")
+        for name in LIBPQ_VARIABLES
+    ),
+    Reserved("PGSSL", True, LIBPQ, "libpq takes PGSSL* as its TLS settings (PGSSLMODE=disable, the roots it trusts)"),
+    Reserved("PGGSS", True, LIBPQ, "libpq takes PGGSS* as its GSSAPI settings"),
+    Reserved("NPM_RC", False, VERCEL_NPM, "Vercel writes it to the build's .npmrc (the registry packages come from)"),
+    Reserved("OPENAI_BASE_URL", False, OPENAI_SDK, "OpenAI's SDK sends every request, the API key with it, there"),
+    Reserved("ANTHROPIC_BASE_URL", False, ANTHROPIC_SDK, "Anthropic's SDK sends every request, the key with it, there"),
+    Reserved("VUE_APP_", True, VUE_CLI, "Vue CLI sends VUE_APP_* to every browser"),
+    Reserved("EXPO_PUBLIC_", True, EXPO, "Expo sends EXPO_PUBLIC_* to every app and browser"),
+    Reserved("GLIBC_TUNABLES", False, GLIBC_TUNABLES, "glibc changes how every program runs (malloc, the loader)"),
 )
 """Checked in this order; the first row that covers a name is the one a refusal cites."""
 

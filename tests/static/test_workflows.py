@@ -216,6 +216,15 @@ def test_the_offline_plan_runs_for_every_pull_request_without_secrets() -> None:
     assert "GITHUB_STEP_SUMMARY" in text
 
 
+def test_the_deploy_job_summary_is_the_plan_s_markdown_whose_renderer_escapes_names() -> None:
+    # GitHub renders the job summary as Markdown: the text plan would pass stack file and branch names unescaped.
+    for job in jobs("infra-deploy.yml").values():
+        for step in steps_of(job):
+            for line in step.get("run", "").splitlines():
+                if "GITHUB_STEP_SUMMARY" in line and "tools.plan" in line:
+                    assert "tools.plan --markdown" in line
+
+
 def test_the_plan_comment_runs_no_code_of_the_pull_request() -> None:
     document = workflow("infra-plan-comment.yml")
     assert document["on"] == {"workflow_run": {"workflows": ["infra-preview"], "types": ["completed"]}}

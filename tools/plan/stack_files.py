@@ -74,6 +74,8 @@ def _read_config(stack: str, directory: Path) -> dict[str, Any]:
     except FileNotFoundError:
         known = ", ".join(evaluator.known_stacks(directory))
         raise StackFileError(f"no stack file {path.name} in {directory}; known stacks: {known}") from None
+    except OSError as error:  # a directory so named, a file it may not read
+        raise StackFileError(f"{path.name} cannot be read ({error.strerror or type(error).__name__})") from None
     except yaml.YAMLError as error:
         # The context mark is where the broken construct starts (an unclosed `[`), the problem mark
         # where the parser gave up; name both.

@@ -99,7 +99,8 @@ def _environment_name_problems(environment: str, configured: bool, profile: Tier
 
 def _branch_problems(branches: tuple[str, ...], profile: TierProfile) -> list[str]:
     tier = profile.tier
-    found = name_problems("deploymentBranches", branches, BRANCH, "git branch names or fnmatch patterns")
+    accepted = "git branch names or fnmatch patterns in printable ASCII"
+    found = name_problems("deploymentBranches", branches, BRANCH, accepted)
     if profile.default_branch_only and len(branches) != 1:
         found.append(
             f"{full_key('deploymentBranches')} must name exactly one branch in {tier}, the app repositories' default "

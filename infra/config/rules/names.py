@@ -7,9 +7,11 @@ from collections.abc import Collection
 
 from infra.tables.type_tokens import full_key
 
-BRANCH = re.compile(r"[^\s~^:?\\\[\x00-\x1f\x7f]{1,255}")
-"""What a git branch name (or a deployment branch pattern) may hold; every pattern here is matched whole
-(re.fullmatch), so a trailing newline is not a valid name."""
+BRANCH = re.compile(r"[\x21-\x39\x3b-\x3e\x40-\x5a\x5d\x5f-\x7d]{1,255}")
+"""What a git branch name (or a deployment branch pattern) may hold: printable ASCII but for what git refuses
+(`~ ^ : ? \\ [`, space); every pattern here is matched whole (re.fullmatch), so a trailing newline is not a valid
+name. Git itself takes any other character, but a look-alike letter (Cyrillic U+0430 in `main`) names another branch
+that reads as this one in a diff and in the plan, and a C1 control rewrites the terminal the plan is read in."""
 
 
 def name_problems(

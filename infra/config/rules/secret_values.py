@@ -22,6 +22,7 @@ from infra.tables.routes import (
 from infra.tables.secret_keys import BY_KEY, set_secret_command
 from infra.tables.tiers import TierProfile
 from infra.tables.type_tokens import full_key
+from tenantguard_db.urls import MAPPED_TO_NOTHING
 
 # Limits GitHub documents; a value past one is refused here, before any resource exists.
 MAX_ENVIRONMENT_SECRETS = 100  # GitHub: "Environments can have a maximum of 100 secrets" (docs: secrets limits)
@@ -46,6 +47,9 @@ def problems(stack: str, secrets: Mapping[str, Secret], profile: TierProfile) ->
             continue
         if PLACEHOLDER_MARK in secret.value:
             found.append(f"{full_key(key)} still holds the documentation's `...`: {set_secret_hint(key, stack)}")
+            continue
+        if (control := _control_character(secret.value)) is not None:
+            found.append(f"{full_key(key)} holds {control}; {CONTROL_RULE}")
             continue
         refused = BY_KEY[key].kind.validate(full_key(key), secret.value, profile)
         found.extend(refused or _unguardable(full_key(key), secret.value))
@@ -99,6 +103,11 @@ def extra_problems(stack: str, extras: Mapping[str, str], is_secret: bool) -> li
 
 
 CONTROL_RULE = "a value holds printable text, tabs and line breaks only (binary material goes in base64)"
+INVISIBLE_CATEGORIES = ("Cf", "Zl", "Zp")
+"""Format characters (soft hyphen, zero-width, bidi overrides, U+FEFF) and the Unicode line and paragraph separators:
+invisible where the value is shown, U+2028/U+2029 end a line for JavaScript; with the variation selectors and the
+rest a resolver maps to nothing (tenantguard_db.urls.MAPPED_TO_NOTHING), they also hide a host from the
+production-database guard while the driver reaches it. No key or token holds one."""
 
 
 def _control_character(value: str) -> str | None:
@@ -110,17 +119,21 @@ def _control_character(value: str) -> str | None:
     value short there or the runtime refuses it (Python's `os.environ`: "embedded null byte"). Any other control
     character (an escape sequence, a backspace, a carriage return without its line feed) is invisible in GitHub's and
     Vercel's settings pages and can rewrite what a terminal or a log shows around it; no key holds one, so it came
-    with something pasted alongside. Line breaks and tabs stay: multi-line material holds them (a PEM key, a `.env`
-    or JSON document, which the production-database guard reads line by line); a workflow writing such a value to
-    `$GITHUB_ENV` uses the delimiter form GitHub documents ("Workflow commands", "Multiline strings").
+    with something pasted alongside. The same holds for the invisible characters (INVISIBLE_CATEGORIES). Line breaks
+    and tabs stay: multi-line material holds them (a PEM key, a `.env` or JSON document, which the
+    production-database guard reads line by line); a workflow writing such a value to `$GITHUB_ENV` uses the
+    delimiter form GitHub documents ("Workflow commands", "Multiline strings").
     """
     for index, character in enumerate(value):
         if character == "\x00":
             return "a NUL character"
         if character in "\t\n" or (character == "\r" and value[index + 1 : index + 2] == "\n"):
             continue
-        if unicodedata.category(character) == "Cc":
+        category = unicodedata.category(character)
+        if category == "Cc":
             return f"a control character (U+{ord(character):04X})"
+        if category in INVISIBLE_CATEGORIES or ord(character) in MAPPED_TO_NOTHING:
+            return f"an invisible character (U+{ord(character):04X})"
     return None
 
 

@@ -30,7 +30,8 @@ def problems(typed: Mapping[str, Any], profile: TierProfile) -> list[str]:
     )
     git_branch = typed["vercelGitBranch"]
     if git_branch:
-        found += name_problems("vercelGitBranch", [git_branch], BRANCH, "a git branch name", listed=False)
+        shape = "a git branch name in printable ASCII"
+        found += name_problems("vercelGitBranch", [git_branch], BRANCH, shape, listed=False)
     if profile.vercel_branch_scope == "required" and not (git_branch or custom):
         found.append(
             f"{full_key('vercelGitBranch')} (or vercelCustomEnvironmentIds) is required in {tier}, "

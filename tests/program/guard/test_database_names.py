@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from infra.guard.database_names import UnguardableValueError, read
-from infra.guard.production_database import FINGERPRINTS_OUTPUT, SERVER_FINGERPRINTS_OUTPUT, compare
+from infra.guard.production_database import FINGERPRINTS_OUTPUT, SERVER_FINGERPRINTS_OUTPUT, compare, exports
 from infra.tables.type_tokens import STACK_REFERENCE
 from tests.fakes import PRODUCTION_STACK_NAME, fake_secrets, secret_part
 from tests.helpers import assert_no_secret
@@ -53,7 +53,7 @@ CORPUS: dict[str, str] = {
     ),
     "AWS Secrets Manager RDS secret": (
         '{{"username": "{user}", "password": "{password}", "engine": "postgres", "host": "{host}", '
-        '"port": {port}, "dbname": "{db}", "dbInstanceIdentifier": "tenantguard"}}'
+        '"port": {port}, "dbname": "{db}", "dbInstanceIdentifier": "tenantguard-production"}}'
     ),
     "PGHOST block": "PGHOST={host}\nPGPORT={port}\nPGDATABASE={db}\nPGUSER={user}\nPGPASSWORD={password}",
     "exported PGHOST block": (
@@ -243,3 +243,112 @@ def test_each_url_of_a_list_is_compared(run_stack: Callable[..., evaluator.Evalu
     own, production = "postgresql://db.staging.internal/tenantguard", f"postgresql://{PRODUCTION_HOST}/tenantguard"
     for value in (own + separator + production, production + separator + own, f"urls: {own}{separator} {production}"):
         assert REUSED in refusal(run_stack, value)
+
+
+# Characters a resolver drops from a host name: IDNA 2003's nameprep maps RFC 3454 table B.1 to nothing (Python's
+# socket.getaddrinfo encodes a str host with the idna codec, which psycopg 3 calls); UTS 46 ignores them (Node's
+# dns.lookup). Each hid production's host from the guard while the driver reached it.
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u034f", "\ufe0f", "\U000e0100"]
+
+
+@pytest.mark.parametrize("character", INVISIBLE, ids=lambda character: f"U+{ord(character):04X}")
+@pytest.mark.parametrize(
+    "template",
+    [
+        "host={host} port=5432 dbname=tenantguard user=app password=x",
+        "Host={host};Database=tenantguard;Username=app",
+        "DB_HOST={encoded}\nDB_NAME=tenantguard",
+        "PGHOST={host}\nPGDATABASE=tenantguard",
+    ],
+    ids=["keyword string", "Npgsql", "percent-encoded host field", "PGHOST block"],
+)
+def test_a_character_resolvers_drop_inside_production_s_host_hides_nothing(
+    character: str, template: str, exported: dict[str, Any]
+) -> None:
+    host = f"db.pro{character}duction.internal"
+    assert named(template.format(host=host, encoded=quote(host, safe=".")), exported) == "database"
+
+
+@pytest.mark.parametrize("character", INVISIBLE, ids=lambda character: f"U+{ord(character):04X}")
+def test_a_url_whose_host_decodes_to_a_character_resolvers_drop_is_refused(character: str) -> None:
+    # libpq and urllib both decode it, so they agree; the driver's resolver then drops it. Config refuses it.
+    with pytest.raises(UnguardableValueError):
+        read(f"postgresql://ci:pw@{quote(f'db.pro{character}duction.internal', safe='.')}:5432/tenantguard")
+
+
+@pytest.mark.parametrize("padding", range(28, 48, 3))
+@pytest.mark.parametrize("indent", ["", "    "])
+def test_base64_wrapped_at_76_columns_is_read_whole(padding: int, indent: str, exported: dict[str, Any]) -> None:
+    # coreutils `base64` and Kubernetes manifests wrap at 76 columns; Go's decoder (kubectl) skips the line breaks.
+    # With these lengths the wrap falls inside the host name, so no line holds it whole.
+    url = f"postgresql://ci:{'p' * padding}@{PRODUCTION.host}:5432/tenantguard?sslmode=require"
+    lines = base64.encodebytes(url.encode()).decode().splitlines()
+    value = "apiVersion: v1\nkind: Secret\ndata:\n  DATABASE_URL: |\n" + "\n".join(indent + line for line in lines)
+    assert named(value, exported) == "database"
+    assert named("\n".join(lines), exported) == "database"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'host: "db.produc\\\n  tion.internal"\ndatabase: tenantguard',  # YAML double-quoted: the indentation goes too
+        "db.host=db.produc\\\n    tion.internal\ndb.name=tenantguard",  # java.util.Properties
+        'db_host = """db.produc\\\n    tion.internal"""\ndb_name = "tenantguard"',  # TOML multi-line basic string
+        'host: "db.produc\\\r\n  tion.internal"\r\ndatabase: tenantguard',
+    ],
+    ids=["YAML", "properties", "TOML", "CRLF"],
+)
+def test_an_escaped_line_break_that_drops_the_indentation_hides_nothing(value: str, exported: dict[str, Any]) -> None:
+    assert named(value, exported) == "database"
+
+
+# An acknowledged value may name production's server, never its database, in whatever shape: where the value names one
+# of production's servers, every word of it is taken as a database name on that server (finding F1).
+H = PRODUCTION.host
+UNREAD_SHAPES = {
+    "pgsql scheme (dj-database-url, django-environ)": f"pgsql://ci:pw@{H}:5432/tenantguard",
+    "psql scheme (django-environ)": f"psql://ci:pw@{H}:5432/tenantguard",
+    "postgis scheme": f"postgis://ci:pw@{H}:5432/tenantguard",
+    "timescale scheme": f"timescale://ci:pw@{H}:5432/tenantguard",
+    "cockroachdb scheme": f"cockroachdb://ci:pw@{H}:5432/tenantguard",
+    "redshift scheme": f"redshift://ci:pw@{H}:5432/tenantguard",
+    "jdbc:pgsql (pgjdbc-ng)": f"jdbc:pgsql://{H}:5432/tenantguard",
+    "psql flags": f"psql -h {H} -p 5432 -d tenantguard -U ci",
+    "pg_dump long flags": f"pg_dump --host {H} --dbname tenantguard",
+    "YAML folded scalar": f"host: {H}\ndatabase: >-\n  tenantguard\n",
+    "YAML value on the next line": f"host: {H}\ndatabase:\n  tenantguard\n",
+    "YAML tag": f"host: {H}\ndatabase: !!str tenantguard\n",
+    "YAML anchor": f"x: &d tenantguard\nhost: {H}\ndatabase: *d\n",
+    "YAML literal scalar": f"host: {H}\ndatabase: |\n  tenantguard\n",
+    "label with a suffix": f"DB_HOST={H}\nDB_NAME_PRIMARY=tenantguard",
+    "XML elements": f"<host>{H}</host><database>tenantguard</database>",
+    ".NET appSettings": f'<add key="DbHost" value="{H}"/><add key="DbName" value="tenantguard"/>',
+    "pooler port on production's host": f"postgresql://ci:pw@{H}:6432/tenantguard",
+}
+
+
+@pytest.mark.parametrize("shape", UNREAD_SHAPES)
+def test_production_s_database_beside_its_server_in_a_shape_not_read_as_fields_is_its_database(
+    shape: str, exported: dict[str, Any]
+) -> None:
+    assert named(UNREAD_SHAPES[shape], exported) == "database"
+
+
+@pytest.mark.parametrize(
+    ("production_host", "value"),
+    [
+        ("[2001:db8::5]", "postgresql://ci:pw@[2001:db8::5%25eth0]:5432/tenantguard"),  # a zone id
+        ("10.0.0.5", "postgresql://ci:pw@[64:ff9b::a00:5]:5432/tenantguard"),  # NAT64
+    ],
+    ids=["IPv6 zone id", "NAT64"],
+)
+def test_a_database_on_production_s_address_spelled_as_the_resolver_reaches_it_is_its_database(
+    production_host: str, value: str
+) -> None:
+    url = f"postgresql://ci:pw@{production_host}:5432/tenantguard?sslmode=require"
+    exported = exports({"ciDbUrl": read(url, url=True)}, url, FINGERPRINT_KEY)
+    assert named(value, exported) == "database"
+
+
+def test_another_database_on_production_s_server_stays_its_server(exported: dict[str, Any]) -> None:
+    assert named(f"pgsql://ci:pw@{H}:6432/reporting", exported) == "server"

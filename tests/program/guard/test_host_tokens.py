@@ -105,3 +105,37 @@ def test_a_token_that_is_no_base64_text_stays_as_written() -> None:
 def test_every_number_is_a_possible_port_and_the_default_one_always() -> None:
     assert ports_in("PGPORT=+6432 x 70000 y 0") == {"6432", "5432"}
     assert ports_in("") == {"5432"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "db.pro\u00adduction.internal",
+        "db\u200b.production.internal",
+        "db.production\ufeff.internal",
+        "db.pro%C2%ADduction.internal",  # percent-encoded: decoded, then dropped
+        "db.pro%E2%80%8Bduction.internal",
+        "db.pro\\u00adduction.internal",  # JSON-escaped
+        "db.pro&shy;duction.internal",
+    ],
+)
+def test_characters_resolvers_map_to_nothing_are_dropped_from_hosts(value: str) -> None:
+    assert "db.production.internal" in hosts_in(value)
+
+
+def test_a_host_with_a_character_resolvers_drop_is_that_host() -> None:
+    assert server_host("db.pro\u00adduction.internal") == "db.production.internal"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "0" * 40 + "12.0.0.5",  # octal 012, padded past any digit limit: strtoul reads any number of digits
+        "0x" + "0" * 50 + "a000005",
+        "10.0.0." + "0" * 45 + "5",
+        "0" * 300 + "12.0.0.5",  # longer than a host name may be; inet_aton does not care
+    ],
+)
+def test_ipv4_parts_padded_with_any_number_of_zeros_are_read_as_glibc_reads_them(spelling: str) -> None:
+    assert server_host(spelling) == "10.0.0.5"
+    assert "10.0.0.5" in hosts_in(f"postgresql://ci:pw@{spelling}:5432/tenantguard")

@@ -140,14 +140,19 @@ def test_production_exports_a_key_check_that_is_not_the_key(evaluated: dict[str,
     assert FINGERPRINT_KEY not in str(outputs)
 
 
-def test_a_production_stack_without_a_key_check_warns(
+def test_a_production_stack_without_a_key_check_stops_the_run(
     run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]]
 ) -> None:
+    # Every production deployed by a version with server fingerprints exports the key check: a stack exporting
+    # fingerprints without it is older, or not this project's production, and its fingerprints prove nothing.
     exported = production_reference[PRODUCTION_STACK_NAME]
     older = {PRODUCTION_STACK_NAME: {key: exported[key] for key in (FINGERPRINT_OUTPUT, SERVER_FINGERPRINTS_OUTPUT)}}
-    evaluation = run_stack("staging", stack_outputs=older)
-    assert any(f"exports no {KEY_CHECK_OUTPUT}" in line for line in evaluation.logs)
-    assert evaluation.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", stack_outputs=older)
+    message = str(failure.value)
+    assert f"{PRODUCTION_STACK_NAME} exports no {KEY_CHECK_OUTPUT}" in message
+    assert "`pulumi up --stack production`" in message
+    assert registered_besides_the_reference(failure) == []
 
 
 def test_the_app_database_of_production_is_refused_too(run_stack: Callable[..., evaluator.Evaluation]) -> None:
@@ -323,14 +328,6 @@ def test_an_extra_secret_naming_a_database_of_its_own_is_delivered(
     )
 
 
-def test_a_redis_url_of_production_in_an_extra_secret_is_not_compared(
-    run_stack: Callable[..., evaluator.Evaluation],
-) -> None:
-    # Production exports fingerprints of its PostgreSQL databases only (infra/stack.py guarded_identities).
-    evaluation = run_stack("staging", extras(CACHE_URL=fake_secrets("production")["redisUrl"]))
-    assert "vercel-CACHE_URL" in evaluation.named("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable")
-
-
 def test_a_database_production_hands_out_as_an_extra_secret_is_refused_elsewhere(
     run_stack: Callable[..., evaluator.Evaluation],
 ) -> None:
@@ -468,3 +465,29 @@ def test_a_production_database_is_reported_even_by_a_production_without_server_f
 ) -> None:
     older = {PRODUCTION_STACK_NAME: {FINGERPRINT_OUTPUT: fingerprint(PRODUCTION_URL, FINGERPRINT_KEY)}}
     assert REUSED in refusal(run_stack, NPGSQL, stack_outputs=older)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"pgsql://ci:{STAGING_PASSWORD}@{PRODUCTION_HOST}:5432/tenantguard",  # dj-database-url's alias
+        f"host: {PRODUCTION_HOST}\ndatabase: >-\n  tenantguard",  # a YAML folded scalar
+        f"pg_dump --host {PRODUCTION_HOST} --dbname tenantguard",
+    ],
+    ids=["pgsql scheme", "YAML folded scalar", "command-line flags"],
+)
+def test_an_acknowledgement_never_covers_production_s_database_in_a_shape_not_read_as_fields(
+    run_stack: Callable[..., evaluator.Evaluation], value: str
+) -> None:
+    assert REUSED in refusal(run_stack, value, acknowledged(**{"extraSecrets.EXTRA_DB": "reporting"}))
+
+
+def test_an_acknowledged_database_url_through_the_pooler_port_to_production_s_database_is_refused(
+    run_stack: Callable[..., evaluator.Evaluation],
+) -> None:
+    value = f"postgresql://app:{secret_part('databaseUrl', 'staging')}@{PRODUCTION_HOST}:6432/tenantguard"
+    overrides = {"databaseUrl": value, **acknowledged(databaseUrl="staging's database on production's server")}
+    with pytest.raises(evaluator.ProgramFailedError) as failure:
+        run_stack("staging", overrides)
+    assert "tenantguard-infra:databaseUrl points at a database of" in str(failure.value)
+    assert registered_besides_the_reference(failure) == []

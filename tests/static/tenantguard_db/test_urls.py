@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import stringprep
 import sys
 
 import pytest
 
 from tenantguard_db.urls import (
+    TABLE_B1,
     UNSHOWABLE,
     UnsafeUrlError,
     database_identity,
@@ -219,6 +221,12 @@ INET_ATON_SPELLINGS = [
     "1.2.3.4x",
     "",
     "9" * 50,
+    "0" * 50 + "177.0.0.1",  # strtoul reads any number of leading zeros
+    "0x" + "0" * 50 + "7f000001",
+    "1.2.3." + "0" * 45 + "4",
+    "0" * 300,
+    "0x" + "0" * 60 + "1" + "0" * 41,
+    "0" * 60 + "7" * 41,
 ]
 
 
@@ -230,3 +238,31 @@ def test_inet_aton_reads_every_spelling_as_this_machine_s_glibc_does(spelling: s
     except OSError:
         expected = None
     assert inet_aton(spelling) == expected
+
+
+def test_the_characters_mapped_to_nothing_are_rfc_3454_table_b1_as_python_reads_it() -> None:
+    assert set(TABLE_B1) == {code for code in range(0x110000) if stringprep.in_table_b1(chr(code))}
+
+
+@pytest.mark.parametrize("host", ["db.pro%C2%ADduction.internal", "db%E2%80%8B.internal", "d%C3%A9.internal"])
+def test_a_host_that_is_not_ascii_once_decoded_is_refused(host: str) -> None:
+    # An invisible character reaches another name through the driver's resolver (nameprep drops it); an IDN is
+    # written in its xn-- form, which every resolver reads alike.
+    with pytest.raises(UnsafeUrlError, match="has a host that is not ASCII once percent-decoded"):
+        parse_postgres_url(f"postgresql://ci:{FAKE_PASSWORD}@{host}:5432/tenantguard")
+
+
+def test_a_database_on_an_address_padded_with_zeros_is_that_address_s() -> None:
+    assert database_identity("0" * 40 + "12.0.0.5", "5432", "tg") == database_identity("10.0.0.5", None, "tg")
+
+
+@pytest.mark.parametrize(
+    "query", ["sslmode=require&correct_horse_battery", "password=x&frag_a&frag_a", "frag_a=1&frag_a=2"]
+)
+def test_a_query_parameter_that_is_no_libpq_keyword_is_not_named(query: str) -> None:
+    # Its name could be a fragment of pasted secret text (an unencoded ? in a password starts a query string).
+    with pytest.raises(UnsafeUrlError) as refused:
+        parse_postgres_url(f"postgresql://ci:{FAKE_PASSWORD}@db/tg?{query}")
+    assert "correct_horse" not in str(refused.value)
+    assert "frag_a" not in str(refused.value)
+    assert "a query parameter" in str(refused.value)

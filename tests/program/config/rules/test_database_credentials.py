@@ -44,6 +44,13 @@ CASES = [
         "databaseServer",
         "sslmode",
     ),
+    Bad(
+        "server-with-an-invisible-character-in-its-host",
+        "staging",
+        {**GENERATED, "databaseServer": "postgresql://db.pro%C2%ADduction.internal:5432/tenantguard?sslmode=require"},
+        "databaseServer",
+        "has a host that is not ASCII once percent-decoded",
+    ),
     Bad("rotation-zero", "staging", {**GENERATED, "databaseRotation": "0"}, "databaseRotation", "whole number"),
     Bad(
         "server-while-provided",

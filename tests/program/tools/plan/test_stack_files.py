@@ -152,3 +152,30 @@ def test_no_output_prints_an_extra_secret_name_the_program_refuses(
     assert "name 2 of 2" in out
     if output == "json":
         assert json.loads(out)["stacks"]["preview"]["secrets"]["extra"] == ["OPENAI_API_KEY"]
+
+
+def test_a_directory_named_like_a_stack_file_is_named_and_the_others_are_still_planned(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (stack_dir / "Pulumi.x.yaml").mkdir()
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    document = json.loads(out)
+    (error,) = document["stacks"]["x"]["errors"]
+    assert error.startswith("Pulumi.x.yaml cannot be read")
+    assert document["stacks"]["production"]["ok"] is True
+
+
+def test_a_stack_file_with_aliases_is_refused_before_they_expand(
+    stack_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A few lines of nested aliases expand to billions of nodes ("billion laughs"); a stack file needs none.
+    bomb = ['  tenantguard-infra:a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    bomb += [f"  tenantguard-infra:a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 20)]
+    path = evaluator.stack_file("staging", stack_dir)
+    path.write_text(path.read_text() + "\n".join(bomb) + "\n")
+    status, out = run(capsys, "--dir", str(stack_dir), "--json")
+    assert status == 1
+    (error,) = json.loads(out)["stacks"]["staging"]["errors"]
+    assert error.startswith("Pulumi.staging.yaml, line ")
+    assert "alias" in error
