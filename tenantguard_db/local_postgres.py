@@ -7,6 +7,7 @@ owner was killed.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import glob
 import json
@@ -277,7 +278,12 @@ class LocalPostgres:
         self.stop()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(
+        prog="python -m tenantguard_db.local_postgres",
+        description="A throwaway PostgreSQL server, migrated to head; it prints the export line for CI_DB_URL and "
+        "stops and deletes itself on Ctrl-C, kill or a closed terminal (docs/how-to/local-migrations.md).",
+    ).parse_args(argv)
     # Ctrl-C, a plain `kill` and a closed terminal (SIGHUP) all stop it cleanly, even in the background.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     with LocalPostgres() as server:

@@ -258,7 +258,8 @@ def next_steps(
     steps += [
         "Then check it and commit the stack files (encrypted values and encryptionsalt included):",
         f"  ./scripts/uv run python -m tools.plan --stack {new} --require-secrets",
-        f"  git add Pulumi.{new}.yaml ci/Pulumi.ci.yaml && git commit -m 'Stack {new}'",
+        f"  git add Pulumi.{new}.yaml ci/Pulumi.ci.yaml docs/reference/ci-environments.md "
+        f"&& git commit -m 'Stack {new}'",
         f"Deploy: merge to main; infra-deploy.yml finds the new stack file and deploys it with the {profile.tier} tier",
         f"Each step, how to verify it and how to back out: {RUNBOOK}",
     ]

@@ -199,8 +199,12 @@ def _placeholders(value: Any, counted: list[int]) -> Any:
 def recovery_commands(stack: str, output: Path, replace: Sequence[str]) -> list[str]:
     """The import of the rewritten state, then the update that writes every value again and renews the generated."""
     replaced = "".join(f" --replace '{urn}'" for urn in replace)
-    # The providers' tokens as a deploy has them: GitHub's from the operator, Vercel's the stack's own (just set).
-    tokens = f'GITHUB_TOKEN="$(gh auth token)" VERCEL_API_TOKEN="$(pulumi config get --stack {stack} vercelToken)"'
+    # The providers' tokens as a deploy has them: GitHub's from the operator, Vercel's from the CI project.
+    ci_token = (
+        "PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/ci.passphrase "
+        f"pulumi -C ci config get --stack ci --path vercelTokens.{stack}"
+    )
+    tokens = f'GITHUB_TOKEN="$(gh auth token)" VERCEL_API_TOKEN="$({ci_token})"'
     return [
         f"pulumi stack import --stack {stack} --file {output}",
         f"{tokens} pulumi up --stack {stack} --policy-pack policy{replaced}",

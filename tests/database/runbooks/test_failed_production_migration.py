@@ -52,7 +52,13 @@ def test_every_step_is_one_this_test_knows() -> None:
     known: list[str | re.Pattern[str]] = [
         re.compile(rf"gh workflow (disable|enable) infra-deploy --repo {REPOSITORY}"),
         re.compile(rf"gh run list --workflow infra-deploy\.yml --repo {REPOSITORY} --branch main --limit \d"),
-        re.compile(rf'gh run (cancel|view) "\$\w+" --repo {REPOSITORY}( --log-failed)?'),
+        re.compile(rf'gh run view "\$RUN_ID" --repo {REPOSITORY} --log-failed'),
+        re.compile(rf'\[ -z "\$QUEUED_RUN_ID" \] \|\| gh run cancel "\$QUEUED_RUN_ID" --repo {REPOSITORY}'),
+        re.compile(
+            rf'(QUEUED_RUN_ID|RUN_ID)="\$\(gh run list --workflow infra-deploy\.yml --repo {REPOSITORY} --branch main '
+            r"--status (queued|failure) --limit 1 --json databaseId --jq '\.\[0\]\.databaseId // empty'\)\""
+        ),
+        "unset CI_DB_URL",
         "export PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/production.passphrase; "
         "unset PULUMI_CONFIG_PASSPHRASE",
         "pulumi login s3://tenantguard-pulumi-state",

@@ -26,7 +26,7 @@ PASSPHRASE = re.compile(
 )
 LOGIN = "pulumi login s3://tenantguard-pulumi-state"
 GIT = (
-    re.compile(r"git switch -c [a-z0-9-]+"),
+    re.compile(r"git fetch origin && git switch -c [a-z0-9-]+ origin/main"),
     re.compile(r'git add (Pulumi\.[a-z0-9-]+\.yaml ?|ci/Pulumi\.ci\.yaml ?)+ && git commit -m "[^"]+"'),
     re.compile(r"git push -u origin HEAD && gh pr create --fill"),
 )

@@ -77,6 +77,7 @@ def test_every_step_is_one_this_test_knows() -> None:
             rf"> {KEY_DIR}/{STACK}\.passphrase\); unset passphrase"
         ),
         f"gh workflow disable infra-deploy --repo {REPOSITORY}",
+        f"gh workflow disable infra-drift --repo {REPOSITORY}",
         f"git switch -c recover-{STACK}-key origin/main",
         f"(set -C && umask 077 && mkdir -p {KEY_DIR} && openssl rand -base64 32 > {KEY_DIR}/{STACK}.passphrase)",
         *passphrase_lines(STACK),
@@ -97,6 +98,8 @@ def test_every_step_is_one_this_test_knows() -> None:
             rf"recover-{STACK}-key && gh pr create --fill"
         ),
         f"gh workflow enable infra-deploy --repo {REPOSITORY}",
+        f"gh workflow enable infra-drift --repo {REPOSITORY}",
+        f"gh workflow run infra-deploy.yml --repo {REPOSITORY} -f stack={STACK}",
         f"gh pr merge --squash recover-{STACK}-key",
     ]
     assert unknown(steps(), known) == []
@@ -218,3 +221,11 @@ def test_the_state_waits_for_the_new_salt(directory: Path) -> None:
         lost_passphrase.new_salt(STACK, directory)
     assert lost_passphrase.RUNBOOK in str(refused.value)
     assert PROJECT in evaluator.stack_file(STACK, directory).read_text()
+
+
+def test_deploys_and_drift_checks_stay_off_until_main_holds_the_new_stack_file() -> None:
+    lines = steps()
+    merge = lines.index(f"gh pr merge --squash recover-{STACK}-key")
+    for workflow in ("infra-deploy", "infra-drift"):
+        assert lines.index(f"gh workflow disable {workflow} --repo {REPOSITORY}") < merge
+        assert lines.index(f"gh workflow enable {workflow} --repo {REPOSITORY}") > merge

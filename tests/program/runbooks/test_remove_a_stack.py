@@ -82,6 +82,7 @@ def test_every_step_is_one_this_test_knows() -> None:
     known: list[str | re.Pattern[str]] = [
         f"git switch -c remove-{STACK} origin/main",
         f"git rm Pulumi.{STACK}.yaml",
+        "./scripts/uv run python -m tools.docs && git add docs/reference",
         "./scripts/uv run python -m tools.plan --matrix",
         re.compile(rf"git commit -m '[^']+' && git push -u origin remove-{STACK} && gh pr create --fill"),
         f"gh pr merge --squash remove-{STACK}",
@@ -91,7 +92,9 @@ def test_every_step_is_one_this_test_knows() -> None:
         f"cd ../remove-{STACK} && ./scripts/setup",
         *passphrase_lines(STACK),
         f"pulumi stack export --stack {STACK} --file ~/{STACK}.before-destroy.json",
-        f'GITHUB_TOKEN="$(gh auth token)" VERCEL_API_TOKEN="$(pulumi config get --stack {STACK} vercelToken)" '
+        'GITHUB_TOKEN="$(gh auth token)" '
+        'VERCEL_API_TOKEN="$(PULUMI_CONFIG_PASSPHRASE_FILE=~/.config/tenantguard/ci.passphrase '
+        f'pulumi -C ci config get --stack ci --path vercelTokens.{STACK})" '
         f"pulumi destroy --stack {STACK}",
         f"pulumi stack rm --stack {STACK} --yes",
         f"cd - && git worktree remove --force ../remove-{STACK}",
@@ -128,7 +131,7 @@ def test_the_file_goes_first_and_the_destroy_runs_from_the_commit_before(
     capsys.readouterr()
     assert plan_main(["--json", "--dir", str(clone)]) == 0
     assert STACK not in json.loads(capsys.readouterr().out)["stacks"]
-    push = lines[3].split(" && gh pr create", 1)[0]
+    push = next(line for line in lines if line.startswith("git commit")).split(" && gh pr create", 1)[0]
     assert bash(push, clone).returncode == 0
     # The merge: origin's main takes the branch.
     origin = clone.parent / "origin.git"

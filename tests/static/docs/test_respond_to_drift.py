@@ -23,11 +23,15 @@ def dispatch_inputs(workflow: str) -> set[str]:
 
 def test_every_gh_workflow_run_line_names_a_dispatchable_workflow_and_its_inputs() -> None:
     lines = runbooks.commands(PAGE, "Steps") + runbooks.commands(PAGE, "Verify")
-    assert lines == ["gh workflow run infra-deploy.yml -f stack=staging", "gh workflow run infra-drift.yml"]
+    assert lines == [
+        "gh workflow run infra-deploy.yml --repo tenantguard/tenantguard-infra -f stack=staging",
+        "gh workflow run infra-drift.yml --repo tenantguard/tenantguard-infra",
+    ]
     for line in lines:
         words = shlex.split(line)
         inputs = {words[i + 1].split("=", 1)[0] for i, word in enumerate(words) if word == "-f"}
         assert inputs <= dispatch_inputs(words[3])
+        assert words[words.index("--repo") + 1] == "tenantguard/tenantguard-infra"
 
 
 def test_the_drift_issue_names_the_runbook_for_drift_and_for_a_failed_check() -> None:
