@@ -140,7 +140,9 @@ def _runner_group(
 
     GitHub: "you must use the full path to the workflow, including the repository name and owner, and you must pin
     the workflow to a branch, tag, or full SHA ... Only jobs directly defined within the selected workflows will
-    have access to the runner group" (github/docs data/reusables/actions/runner-group-assign-policy-workflow.md);
+    have access to the runner group" (github/docs data/reusables/actions/runner-group-assign-policy-workflow.md).
+    The ref is written in full, as GITHUB_WORKFLOW_REF names it (`.../workflow.yml@refs/heads/main`): a bare `main`
+    could also be read as a tag a writer pushes;
     organizations on Free and Team have runner groups, a personal account none (github/docs, "Managing access to
     self-hosted runners using groups"). The runners are registered into the group by whoever installs them.
     """
@@ -161,7 +163,9 @@ def _runner_group(
         selected_repository_ids=[repository.repo_id],
         allows_public_repositories=settings.visibility == "public",
         restricted_to_workflows=True,
-        selected_workflows=[f"{settings.repository}/.github/workflows/{name}@main" for name in RUNNER_WORKFLOWS],
+        selected_workflows=[
+            f"{settings.repository}/.github/workflows/{name}@refs/heads/main" for name in RUNNER_WORKFLOWS
+        ],
         opts=on_github,
     )
     return group.name

@@ -454,6 +454,9 @@ def test_a_deploy_refuses_a_run_of_an_older_commit_when_main_changed_what_it_dep
         assert '[ "${head}" != "${RUN_SHA}" ]' in check["run"]
         assert "compare/${RUN_SHA}...${head}" in check["run"]
         assert "python -m tools.deploy_paths" in check["run"]
+        # A rename out of a deployed path counts by its old name; a failing jq fails the check, not passes it.
+        assert ".previous_filename // empty" in check["run"]
+        assert check["run"].startswith("set -o pipefail\n")
         assert check["run"].count("exit 1") == 2
         # Before anything holds the stack's credentials.
         assert not any(step.get("uses", "").startswith(PULUMI_ACTION) for step in steps[:index])

@@ -25,8 +25,8 @@ def test_runners_go_in_a_group_only_main_s_deploy_and_drift_workflows_of_this_re
     assert group["selectedRepositoryIds"] == [repository_id("tenantguard-infra")]
     assert group["restrictedToWorkflows"] is True
     assert group["selectedWorkflows"] == [
-        "tenantguard/tenantguard-infra/.github/workflows/infra-deploy.yml@main",
-        "tenantguard/tenantguard-infra/.github/workflows/infra-drift.yml@main",
+        "tenantguard/tenantguard-infra/.github/workflows/infra-deploy.yml@refs/heads/main",
+        "tenantguard/tenantguard-infra/.github/workflows/infra-drift.yml@refs/heads/main",
     ]
     assert group["allowsPublicRepositories"] is False
     assert evaluation.outputs["runnerGroup"] == "tenantguard-infra-databases"

@@ -24,6 +24,8 @@ FILTERS = deploy_paths.patterns()
         ".github/workflows/infra-deploy.yml",
         "uv.lock",
         "tools/ci_layout.py",
+        "tools/plan/cli.py",
+        "tools/evaluator.py",
     ],
 )
 def test_what_a_deploy_deploys_matches(name: str) -> None:
@@ -37,7 +39,7 @@ def test_what_a_deploy_deploys_matches(name: str) -> None:
         "docs/how-to/llm-keys.md",
         "tests/program/test_stack.py",
         "ci/program.py",
-        "tools/plan/cli.py",
+        "tools/docs/cli.py",
         ".github/workflows/infra-drift.yml",
         "bench/run.py",
         "ci/Pulumi.ci.yaml",
