@@ -48,10 +48,11 @@ _SHELL_QUOTING = re.compile(r"""["'`]|\\\n""")
 """What a shell removes from a word: quotes (`db.prod"uct"ion` is one word) and a backslash before a newline."""
 _ESCAPED_LINE_BREAK = re.compile(r"\\\r?\n[ \t]*")
 _BASE64_RUN = re.compile(
-    r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
-    r"|(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9_-]{4}){4,}(?:[A-Za-z0-9_-]{2,3})?"
+    r"(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/]{4}){2,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?"
+    r"|(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9_-]{4}){2,}(?:[A-Za-z0-9_-]{2,3})?"
 )
-"""Standard or URL-safe base64 of at least 12 bytes (a Kubernetes Secret's `data:`, a JWT's parts)."""
+"""Standard or URL-safe base64 of at least 6 bytes (a Kubernetes Secret's `data:` field by field, an IP address, a
+JWT's parts), padded or not (Node's Buffer and Go's RawStdEncoding read it without)."""
 _WRAPPED_BASE64 = re.compile(
     r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]+={0,2}[ \t]*(?=\r?\n)"
     r"(?:\r?\n[ \t]*[A-Za-z0-9+/_-]+={0,2}[ \t]*(?=\r?\n|$))+"
@@ -98,7 +99,9 @@ def _shell_words(text: str) -> str:
 
 def _base64(text: str) -> str:
     """Each base64 run that decodes to text, as that text, wrapped runs joined first; runs that decode to bytes
-    (keys, random tokens) stay."""
+    (keys, random tokens, ordinary words) stay. Text is what is at least nine tenths printable: a byte-order mark,
+    one Latin-1 byte, a stray control or invisible character in an encoded file must not hide the host beside them,
+    while a word that happens to be base64 decodes to bytes and is left to the other decodings."""
     return _BASE64_RUN.sub(_decoded, _WRAPPED_BASE64.sub(_decoded, text))
 
 
@@ -107,10 +110,13 @@ def _decoded(match: re.Match[str]) -> str:
     run = _BLANKS.sub("", written)
     try:
         data = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None)
-        text = data.decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except binascii.Error:
         return written
-    return text if all(character.isprintable() or character.isspace() for character in text) else written
+    text = data.decode("utf-8", errors="replace")
+    stray = sum(
+        1 for character in text if character == "\ufffd" or not (character.isprintable() or character.isspace())
+    )
+    return text if stray <= len(text) // 10 else written
 
 
 DECODINGS = (

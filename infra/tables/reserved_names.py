@@ -46,6 +46,8 @@ ANTHROPIC_SDK = "https://github.com/anthropics/anthropic-sdk-python/blob/00dcf92
 VUE_CLI = "https://cli.vuejs.org/guide/mode-and-env.html#using-env-variables-in-client-side-code"
 EXPO = "https://docs.expo.dev/guides/environment-variables/"
 GLIBC_TUNABLES = "https://www.gnu.org/software/libc/manual/html_node/Tunables.html"
+RESOLV_CONF = "https://man7.org/linux/man-pages/man5/resolv.conf.5.html"
+HOSTNAME_7 = "https://man7.org/linux/man-pages/man7/hostname.7.html"
 LIBPQ_VARIABLES = (
     "PGHOST",
     "PGHOSTADDR",
@@ -163,6 +165,11 @@ RESERVED: tuple[Reserved, ...] = (
     Reserved("VUE_APP_", True, VUE_CLI, "Vue CLI sends VUE_APP_* to every browser"),
     Reserved("EXPO_PUBLIC_", True, EXPO, "Expo sends EXPO_PUBLIC_* to every app and browser"),
     Reserved("GLIBC_TUNABLES", False, GLIBC_TUNABLES, "glibc changes how every program runs (malloc, the loader)"),
+    # A short host (`db`) resolved through another search domain reaches another server: names the guard compares
+    # as written would no longer be where the connection goes.
+    Reserved("LOCALDOMAIN", False, RESOLV_CONF, "the resolver searches these domains for every short name instead"),
+    Reserved("RES_OPTIONS", False, RESOLV_CONF, "the resolver's options (ndots, and so which names are searched)"),
+    Reserved("HOSTALIASES", False, HOSTNAME_7, "the resolver reads host name aliases from this file"),
 )
 """Checked in this order; the first row that covers a name is the one a refusal cites."""
 

@@ -81,6 +81,24 @@ def test_unix_socket_paths_name_no_server(path: str) -> None:
             "db.production.internal",
         ),
         (base64.urlsafe_b64encode(b'{"host":"db.production.internal"}').decode().rstrip("="), "db.production.internal"),
+        # What an encoded file may also hold: a byte-order mark, a Latin-1 byte, a control character, no padding.
+        (
+            "url: " + base64.b64encode(b"\xef\xbb\xbfpostgresql://db.production.internal/tg").decode(),
+            "db.production.internal",
+        ),
+        (
+            "url: " + base64.b64encode(b"caf\xe9 postgresql://db.production.internal/tg").decode(),
+            "db.production.internal",
+        ),
+        ("url: " + base64.b64encode(b"\x01postgresql://db.production.internal/tg").decode(), "db.production.internal"),
+        ("url: " + base64.b64encode("db.pro\u00adduction.internal".encode()).decode(), "db.production.internal"),
+        (
+            "url: " + base64.b64encode(b"postgresql://db.production.internal/tg").decode().rstrip("="),
+            "db.production.internal",
+        ),
+        # One field per data entry: a short host alone.
+        ("data:\n  host: " + base64.b64encode(b"10.0.0.5").decode(), "10.0.0.5"),
+        ("data:\n  host: " + base64.b64encode(b"pg.prod").decode(), "pg.prod"),
     ],
 )
 def test_a_host_is_found_in_any_format_and_encoding(value: str, host: str) -> None:

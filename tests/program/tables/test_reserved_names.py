@@ -87,6 +87,9 @@ from infra.tables.reserved_names import RESERVED, reserved
         "VUE_APP_OPENAI_API_KEY",
         "EXPO_PUBLIC_API_KEY",
         "GLIBC_TUNABLES",
+        "LOCALDOMAIN",
+        "RES_OPTIONS",
+        "HOSTALIASES",
     ],
 )
 def test_a_name_a_platform_reserves_or_a_runtime_reads_is_refused_with_its_source(name: str) -> None:
