@@ -18,7 +18,7 @@ import yaml
 from pulumi.runtime import config as runtime_config
 
 from ci import main_project
-from ci.main_project import PLAN_NAMES, VISIBILITY_NAMES, MainProjectError, MainStack, has_rulesets
+from ci.main_project import PLAN_NAMES, VISIBILITY_NAMES, MainProjectError, MainStack, Secret, has_rulesets
 
 PROJECT = "tenantguard-ci"
 PROJECT_FILE = Path(__file__).resolve().parent / "Pulumi.yaml"
@@ -48,18 +48,6 @@ class ConfigError(ValueError):
         self.problems = problems
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"stack {stack!r} of {PROJECT} has invalid configuration:\n{lines}")
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret config value; its repr never shows the value."""
-
-    value: str = field(repr=False)
-
-    def __repr__(self) -> str:
-        return "Secret(***)"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from infra.config.settings import Secret as Secret  # noqa: PLC0414 - re-exported for ci/config.py
 from infra.tables.database_roles import CREDENTIALS_KEY, GENERATED, SERVER_KEY
 from infra.tables.github_plans import PLANS, VISIBILITIES, Plan, capabilities
 from infra.tables.tiers import profile_for

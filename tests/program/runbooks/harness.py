@@ -18,6 +18,7 @@ import yaml
 
 from infra.config.schema import secret_keys
 from tests import runbooks
+from tests.program.tools.plan.harness import edit
 from tools import evaluator
 
 PASSPHRASE = re.compile(
@@ -68,14 +69,8 @@ def with_every_secret(stack_dir: Path, stack: str) -> None:
 
 
 def write(stack_dir: Path, stack: str, config: Mapping[str, Any]) -> None:
-    path = evaluator.stack_file(stack, stack_dir)
-    document = yaml.safe_load(path.read_text())
-    for key, value in config.items():
-        if value is None:
-            document["config"].pop(f"tenantguard-infra:{key}", None)
-        else:
-            document["config"][f"tenantguard-infra:{key}"] = value
-    path.write_text(yaml.safe_dump(document))
+    """Set (or, with None, remove) project config keys in a stack file, given as a mapping."""
+    edit(stack_dir, stack, **config)
 
 
 def apply_to_stack_file(stack_dir: Path, stack: str, changes: Iterable[runbooks.ConfigChange]) -> None:
