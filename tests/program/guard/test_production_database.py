@@ -14,6 +14,7 @@ from infra.guard.production_database import (
     FINGERPRINTS_OUTPUT,
     KEY_CHECK_OUTPUT,
     SERVER_FINGERPRINTS_OUTPUT,
+    VALUE_FINGERPRINTS_OUTPUT,
     fingerprint,
     key_check,
     server_fingerprint,
@@ -447,15 +448,16 @@ def test_production_exports_a_fingerprint_of_each_database_server_and_no_other_h
     ]
 
 
-def test_a_production_deployed_before_the_server_fingerprints_stops_the_run(
-    run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]]
+@pytest.mark.parametrize("missing", [SERVER_FINGERPRINTS_OUTPUT, VALUE_FINGERPRINTS_OUTPUT])
+def test_a_production_deployed_before_an_export_the_guard_compares_stops_the_run(
+    run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]], missing: str
 ) -> None:
-    older = {key: value for key, value in production_reference[PRODUCTION_STACK_NAME].items()}
-    del older[SERVER_FINGERPRINTS_OUTPUT]
+    older = dict(production_reference[PRODUCTION_STACK_NAME])
+    del older[missing]
     with pytest.raises(evaluator.ProgramFailedError) as failure:
         run_stack("staging", stack_outputs={PRODUCTION_STACK_NAME: older})
     message = str(failure.value)
-    assert f"{PRODUCTION_STACK_NAME} exports no {SERVER_FINGERPRINTS_OUTPUT}" in message
+    assert f"{PRODUCTION_STACK_NAME} exports no {missing}" in message
     assert "`pulumi up --stack production`" in message
     assert registered_besides_the_reference(failure) == []
 

@@ -78,19 +78,6 @@ def test_production_fingerprints_the_values_naming_a_host_and_no_bare_key(
     assert secret_part("ciDbUrl", "production") not in str(exported)
 
 
-def test_a_production_deployed_before_the_value_fingerprints_stops_the_run(
-    run_stack: Callable[..., evaluator.Evaluation], production_reference: dict[str, dict[str, Any]]
-) -> None:
-    older = dict(production_reference[PRODUCTION_STACK_NAME])
-    del older[VALUE_FINGERPRINTS_OUTPUT]
-    with pytest.raises(evaluator.ProgramFailedError) as failure:
-        run_stack("staging", stack_outputs={PRODUCTION_STACK_NAME: older})
-    message = str(failure.value)
-    assert f"{PRODUCTION_STACK_NAME} exports no {VALUE_FINGERPRINTS_OUTPUT}" in message
-    assert "`pulumi up --stack production`" in message
-    assert registered_besides_the_reference(failure) == []
-
-
 def test_a_redis_url_on_production_s_redis_host_with_a_password_of_its_own_is_not_compared(
     run_stack: Callable[..., evaluator.Evaluation],
 ) -> None:
