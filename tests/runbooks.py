@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,3 +242,29 @@ def applied(
         else:
             result[change.key] = value
     return result
+
+
+_COMMAND_SEPARATOR = re.compile(r"\s*(?:&&|\|\||[|;])\s*")
+_ENVIRONMENT_PREFIX = re.compile(r'^(?:[A-Z_]+=(?:"[^"]*"|\S+)\s+)+')
+_SHELL_KEYWORD = re.compile(r"^(?:do|then|else)\s+")
+
+
+def pulumi_commands(lines: Iterable[str]) -> list[str]:
+    """Every `pulumi ...` command in the lines: `&&`, `||`, `|` and `;` lists taken apart, a loop's `do`, environment
+    prefixes and an opening `(` removed; one inside another command's `$(...)` is that command's argument."""
+    found = []
+    for line in lines:
+        for part in _COMMAND_SEPARATOR.split(line):
+            words = _ENVIRONMENT_PREFIX.sub("", _SHELL_KEYWORD.sub("", part.strip().lstrip("(")))
+            if words.startswith("pulumi ") and "$(" not in part.split("pulumi", 1)[0]:
+                found.append(words)
+    return found
+
+
+def without_stack(lines: Iterable[str]) -> list[str]:
+    """The pulumi commands that name no stack: every one must (`pulumi login` names a backend, not a stack)."""
+    return [
+        command
+        for command in pulumi_commands(lines)
+        if not command.startswith("pulumi login ") and not re.search(r"(^|\s)--stack[ =]\S", command)
+    ]

@@ -21,26 +21,6 @@ def unknown(lines: Iterable[str], known: Iterable[str | re.Pattern[str]]) -> lis
     return [line for line in lines if line not in exact and not any(p.fullmatch(line) for p in patterns)]
 
 
-def pulumi_commands(lines: Iterable[str]) -> list[str]:
-    """Every `pulumi ...` command in the lines, `&&` chains and environment prefixes taken apart."""
-    found = []
-    for line in lines:
-        for part in re.split(r"\s*(?:&&|;)\s*", line):
-            words = re.sub(r'^(?:[A-Z_]+=(?:"[^"]*"|\S+)\s+)+', "", part.strip().lstrip("("))
-            if words.startswith("pulumi ") and "$(" not in part.split("pulumi", 1)[0]:
-                found.append(words)
-    return found
-
-
-def without_stack(lines: Iterable[str]) -> list[str]:
-    """The pulumi commands that name no stack: every one must (`pulumi login` names a backend, not a stack)."""
-    return [
-        command
-        for command in pulumi_commands(lines)
-        if not command.startswith("pulumi login ") and not re.search(r"(^|\s)--stack[ =]\S", command)
-    ]
-
-
 def passphrase_lines(stack: str) -> list[str]:
     """The three lines every page uses to work on one stack: its key file, the backend."""
     return [

@@ -24,7 +24,6 @@ from tests.program.runbooks.lines import (
     passphrase_lines,
     secret_set_lines,
     unknown,
-    without_stack,
 )
 from tools import evaluator, lost_passphrase
 from tools.plan.cli import main as plan_main
@@ -103,7 +102,7 @@ def test_every_step_is_one_this_test_knows() -> None:
         f"gh pr merge --squash recover-{STACK}-key",
     ]
     assert unknown(steps(), known) == []
-    assert without_stack(steps() + runbooks.commands(PAGE, "Verify")) == []
+    assert runbooks.without_stack(steps() + runbooks.commands(PAGE, "Verify")) == []
 
 
 def test_the_stack_file_loses_the_old_key_s_salt_and_values_and_the_page_sets_each_again(

@@ -17,7 +17,7 @@ from ci.iam import StateAccess, role_policy
 from infra.tables.type_tokens import PROJECT
 from tests import runbooks
 from tests.program.ci import harness
-from tests.program.runbooks.lines import BUCKET, REPOSITORY, bash, passphrase_lines, unknown, without_stack
+from tests.program.runbooks.lines import BUCKET, REPOSITORY, bash, passphrase_lines, unknown
 from tools import evaluator
 
 PAGE = "how-to/restore-state.md"
@@ -54,7 +54,7 @@ def test_every_step_is_one_this_test_knows() -> None:
     ]
     lines = steps() + runbooks.commands(PAGE, "Verify") + runbooks.commands(PAGE, "Back out")
     assert unknown(steps(), known) == []
-    assert without_stack(lines) == []
+    assert runbooks.without_stack(lines) == []
 
 
 def test_the_object_is_the_one_the_ci_project_lets_the_stack_s_roles_read() -> None:

@@ -5,7 +5,6 @@ message in the code, lands on a heading that exists."""
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
@@ -60,12 +59,7 @@ def test_each_procedure_has_its_four_sections_in_order(page: str) -> None:
 def test_every_pulumi_command_names_its_stack(page: str) -> None:
     for path in runbooks.outline(f"how-to/{page}"):
         within = path[-2] if len(path) > 2 else None
-        for line in runbooks.commands(f"how-to/{page}", path[-1], within):
-            for command in re.split(r"&&|\||;", line):
-                words = shlex.split(command.strip()) if command.strip() else []
-                words = [word for word in words if "=" not in word or word.startswith("-")] if words else []
-                if words[:1] == ["pulumi"] and "login" not in words:
-                    assert "--stack" in words, line
+        assert runbooks.without_stack(runbooks.commands(f"how-to/{page}", path[-1], within)) == [], path
 
 
 @pytest.mark.parametrize("page", [page for page in RUNBOOKS if page != "vercel-redeploys.md"])

@@ -127,3 +127,16 @@ def test_a_bracketed_path_key_sets_one_entry_of_its_object(procedures: str) -> N
         "extraSecrets": json.dumps({"OPENAI_API_KEY": "y"}),
         "acknowledgedSecrets": json.dumps(fake_acknowledged),
     }
+
+
+def test_every_pulumi_command_in_a_line_is_found_and_one_naming_no_stack_reported() -> None:
+    lines = [
+        "printf '%s' \"$VALUE\" | pulumi config set --secret ciDbUrl",
+        "for a in read write; do pulumi config set --secret ${a}AppKey < key.pem; done",
+        'TOKEN="$(pulumi -C ci config get --stack ci --path tokens.s)" pulumi up --stack s --policy-pack policy',
+        "pulumi login s3://tenantguard-pulumi-state && pulumi preview --stack=s",
+    ]
+    assert runbooks.without_stack(lines) == [
+        "pulumi config set --secret ciDbUrl",
+        "pulumi config set --secret ${a}AppKey < key.pem",
+    ]
