@@ -268,3 +268,10 @@ def without_stack(lines: Iterable[str]) -> list[str]:
         for command in pulumi_commands(lines)
         if not command.startswith("pulumi login ") and not re.search(r"(^|\s)--stack[ =]\S", command)
     ]
+
+
+def unknown(lines: Iterable[str], known: Iterable[str | re.Pattern[str]]) -> list[str]:
+    """The lines no exact text or pattern of `known` matches (a pattern must match the whole line)."""
+    exact = {item for item in known if isinstance(item, str)}
+    patterns = [item for item in known if isinstance(item, re.Pattern)]
+    return [line for line in lines if line not in exact and not any(p.fullmatch(line) for p in patterns)]

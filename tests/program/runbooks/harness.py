@@ -18,7 +18,6 @@ import yaml
 
 from infra.config.schema import secret_keys
 from tests import runbooks
-from tests.program.runbooks.lines import unknown as unmatched
 from tests.program.tools.plan.harness import edit
 from tools import evaluator
 
@@ -37,7 +36,7 @@ GIT = (
 
 def unknown(lines: Iterable[str], *known: str | re.Pattern[str]) -> list[str]:
     """The lines that are neither a `pulumi config` line nor one of `known` (exact text or a whole-line pattern)."""
-    return unmatched((line for line in lines if runbooks.config_change(line) is None), [*GIT, *known])
+    return runbooks.unknown((line for line in lines if runbooks.config_change(line) is None), [*GIT, *known])
 
 
 def changes(page: str, within: str | None, stack: str, heading: str = "Steps") -> list[runbooks.ConfigChange]:

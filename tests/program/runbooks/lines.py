@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -12,13 +11,6 @@ from infra.tables.secret_keys import set_secret_command
 REPOSITORY = "tenantguard/tenantguard-infra"
 BUCKET = "tenantguard-pulumi-state"
 KEY_DIR = "~/.config/tenantguard"
-
-
-def unknown(lines: Iterable[str], known: Iterable[str | re.Pattern[str]]) -> list[str]:
-    """The lines no exact text or pattern of `known` matches (a pattern must match the whole line)."""
-    exact = {item for item in known if isinstance(item, str)}
-    patterns = [item for item in known if isinstance(item, re.Pattern)]
-    return [line for line in lines if line not in exact and not any(p.fullmatch(line) for p in patterns)]
 
 
 def passphrase_lines(stack: str) -> list[str]:

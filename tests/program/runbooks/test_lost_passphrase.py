@@ -23,7 +23,6 @@ from tests.program.runbooks.lines import (
     REPOSITORY,
     passphrase_lines,
     secret_set_lines,
-    unknown,
 )
 from tools import evaluator, lost_passphrase
 from tools.plan.cli import main as plan_main
@@ -101,7 +100,7 @@ def test_every_step_is_one_this_test_knows() -> None:
         f"gh workflow run infra-deploy.yml --repo {REPOSITORY} -f stack={STACK}",
         f"gh pr merge --squash recover-{STACK}-key",
     ]
-    assert unknown(steps(), known) == []
+    assert runbooks.unknown(steps(), known) == []
     assert runbooks.without_stack(steps() + runbooks.commands(PAGE, "Verify")) == []
 
 

@@ -17,7 +17,7 @@ from infra.tables.type_tokens import full_key
 from tests import runbooks
 from tests.program.ci import harness
 from tests.program.ci.test_program import REPO_VARIABLE, environments
-from tests.program.runbooks.lines import REPOSITORY, secret_set_lines, unknown
+from tests.program.runbooks.lines import REPOSITORY, secret_set_lines
 from tools import bootstrap, evaluator
 from tools.ci_layout import environment_names
 from tools.plan.cli import main as plan_main
@@ -73,7 +73,7 @@ def test_the_page_is_what_the_bootstrap_prints_for_the_copy(
         f"gh pr merge --squash stack-{NEW}",
     ]
     # Every page line is the bootstrap's, or one of the page's own; every command the bootstrap prints is on the page.
-    assert unknown(steps(), [*tool, *own]) == []
+    assert runbooks.unknown(steps(), [*tool, *own]) == []
     assert set(tool) <= set(steps())
     assert (
         runbooks.without_stack(steps() + runbooks.commands(PAGE, "Verify") + runbooks.commands(PAGE, "Back out")) == []

@@ -19,7 +19,7 @@ from infra.tables.type_tokens import full_key
 from tests import runbooks
 from tests.program.ci import harness
 from tests.program.ci.test_program import environments
-from tests.program.runbooks.lines import KEY_DIR, REPOSITORY, bash, passphrase_lines, unknown
+from tests.program.runbooks.lines import KEY_DIR, REPOSITORY, bash, passphrase_lines
 from tools import bootstrap, evaluator
 from tools.ci_layout import environment_names
 from tools.plan.cli import main as plan_main
@@ -105,7 +105,7 @@ def test_every_step_is_one_this_test_knows() -> None:
         re.compile(rf"{re.escape(ci)} state unprotect --stack ci '[^']+' --yes"),
         re.compile(rf"gh api --method DELETE repos/tenantguard/[\w-]+/git/refs/heads/{STACK}"),
     ]
-    assert unknown(steps(), known) == []
+    assert runbooks.unknown(steps(), known) == []
     assert runbooks.without_stack(steps() + runbooks.commands(PAGE, "Verify")) == []
     # `pulumi destroy` takes no policy pack (pulumi/pulumi pkg/cmd/pulumi/operations/destroy.go).
     (destroy,) = [line for line in steps() if " pulumi destroy " in line]

@@ -17,7 +17,7 @@ from ci.iam import StateAccess, role_policy
 from infra.tables.type_tokens import PROJECT
 from tests import runbooks
 from tests.program.ci import harness
-from tests.program.runbooks.lines import BUCKET, REPOSITORY, bash, passphrase_lines, unknown
+from tests.program.runbooks.lines import BUCKET, REPOSITORY, bash, passphrase_lines
 from tools import evaluator
 
 PAGE = "how-to/restore-state.md"
@@ -53,7 +53,7 @@ def test_every_step_is_one_this_test_knows() -> None:
         f"gh workflow enable infra-deploy --repo {REPOSITORY}",
     ]
     lines = steps() + runbooks.commands(PAGE, "Verify") + runbooks.commands(PAGE, "Back out")
-    assert unknown(steps(), known) == []
+    assert runbooks.unknown(steps(), known) == []
     assert runbooks.without_stack(lines) == []
 
 
